@@ -1,0 +1,1 @@
+"""The med-spa scheduling domain: scenario, results, loading and the rulebook audit."""

@@ -1,0 +1,163 @@
+"""Reading and writing scenario files (YAML or JSON, safe loading only).
+
+`load_scenario` reports every problem at once, each naming the file, the path inside it
+(`providers[2].weekly.tue[0]`), what is wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from models.scenario import DEFER_CROSS_CHECKS, Scenario
+from models.validation import Problem, cross_reference_problems
+
+
+class ScenarioError(Exception):
+    """A scenario file that cannot be used, with every problem found in it."""
+
+    def __init__(self, source: str, problems: list[Problem]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(self.report())
+
+    def report(self) -> str:
+        """One line per problem, each starting with the file name."""
+        return "\n".join(f"{self.source}: {problem}" for problem in self.problems)
+
+
+_FIXES = {
+    "missing": "add this field",
+    "extra_forbidden": "remove it or check its spelling",
+    "int_parsing": "write a whole number",
+    "int_from_float": "write a whole number",
+    "float_parsing": "write a number",
+    "bool_parsing": "write true or false",
+    "date_from_datetime_parsing": "write the date as YYYY-MM-DD",
+    "date_parsing": "write the date as YYYY-MM-DD",
+    "datetime_from_date_parsing": "write the time as YYYY-MM-DDTHH:MM",
+    "datetime_parsing": "write the time as YYYY-MM-DDTHH:MM",
+    "list_type": "write a list (items starting with '- ')",
+    "dict_type": "write a mapping of names to values",
+    "model_type": "write a mapping of fields to values",
+    "string_type": "write text",
+    "string_pattern_mismatch": "use letters, digits and _ . : - only",
+}
+
+
+def read_data(path: Path) -> Any:
+    """The parsed content of a YAML or JSON file; syntax errors become a ScenarioError."""
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(source, [Problem("", "file not found; check the path")]) from None
+    except (OSError, UnicodeDecodeError) as error:
+        message = f"cannot be read ({error}); save it as UTF-8 text"
+        raise ScenarioError(source, [Problem("", message)]) from None
+    try:
+        if path.suffix.lower() == ".json":
+            return json.loads(text)
+        return yaml.safe_load(text)
+    except json.JSONDecodeError as error:
+        where = f"line {error.lineno}, column {error.colno}"
+        raise ScenarioError(source, [Problem(where, f"invalid JSON: {error.msg}")]) from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        what = getattr(error, "problem", None) or str(error)
+        message = f"invalid YAML: {what}; check indentation and quoting"
+        raise ScenarioError(source, [Problem(where, message)]) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate a scenario file; raise ScenarioError listing every problem."""
+    path = Path(path)
+    data = read_data(path)
+    return scenario_from_data(data, str(path))
+
+
+def scenario_from_data(data: Any, source: str = "<scenario>") -> Scenario:
+    """Validate parsed data as a scenario; raise ScenarioError listing every problem."""
+    if not isinstance(data, dict):
+        message = "the file must hold a mapping with at least a 'clinic' section"
+        raise ScenarioError(source, [Problem("", message)])
+    try:
+        scenario = Scenario.model_validate(data, context={DEFER_CROSS_CHECKS: True})
+    except ValidationError as error:
+        problems = [_problem(detail, data) for detail in error.errors()]
+        raise ScenarioError(source, problems) from None
+    problems = cross_reference_problems(scenario)
+    if problems:
+        raise ScenarioError(source, problems)
+    return scenario
+
+
+def _problem(detail: Any, data: Any) -> Problem:
+    location = tuple(detail["loc"])
+    message = detail["msg"].removeprefix("Value error, ")
+    kind = detail["type"]
+    if kind == "extra_forbidden":
+        message = f"unknown field '{location[-1]}'"
+    if kind == "literal_error":
+        message = f"{message} (got {detail['input']!r})"
+    elif kind in _FIXES:
+        message = f"{message}; {_FIXES[kind]}"
+    if kind not in {"missing", "extra_forbidden", "value_error", "literal_error"} and not isinstance(
+        detail["input"], dict | list
+    ):
+        message = f"{message} (got {detail['input']!r})"
+    return Problem(_path(location, data), message)
+
+
+def _path(location: tuple[Any, ...], data: Any) -> str:
+    """`providers[2] (id 'rn_kim').weekly.tue[0]`-style path of a pydantic error location."""
+    text = ""
+    node = data
+    for part in location:
+        if isinstance(part, int):
+            text += f"[{part}]"
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+            if isinstance(node, dict) and isinstance(node.get("id"), str):
+                text += f" (id '{node['id']}')"
+        else:
+            if str(part).startswith("function-") or part in {"str", "date", "[key]"}:
+                continue
+            text += f".{part}" if text else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return text
+
+
+def scenario_to_data(scenario: Scenario) -> dict[str, Any]:
+    """Plain data of a scenario, as it would be written in a file."""
+    return scenario.model_dump(mode="json", exclude_defaults=True)
+
+
+def save_scenario(scenario: Scenario, path: str | Path) -> None:
+    """Write a scenario as YAML or JSON (by suffix), atomically."""
+    path = Path(path)
+    data = scenario_to_data(scenario)
+    if path.suffix.lower() == ".json":
+        text = json.dumps(data, indent=2)
+    else:
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    write_atomically(path, text)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write text to path through a temporary file, so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

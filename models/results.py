@@ -1,0 +1,127 @@
+"""What a solve produces: the schedule (one row per request and per existing booking),
+the exception queue and the solve report. No solver types appear here.
+
+The schedule's CSV columns are a contract (DESIGN.md): request_id, patient_id,
+service_id, provider_id, room_id, equipment, start, end, status, reason, plus `kind`
+(request or booking) and `moved` (an existing booking placed at another time).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+Status = Literal["booked", "unscheduled", "escalated"]
+SolveStatus = Literal["optimal", "feasible", "time_limit", "infeasible", "greedy"]
+SCHEDULE_COLUMNS = [
+    "request_id",
+    "patient_id",
+    "service_id",
+    "provider_id",
+    "room_id",
+    "equipment",
+    "start",
+    "end",
+    "status",
+    "reason",
+    "kind",
+    "moved",
+]
+
+
+class Appointment(BaseModel):
+    """One row of the schedule: a request or an existing booking and where it landed."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    request_id: str
+    """Request id, or booking id for an existing booking."""
+    patient_id: str
+    """Patient id."""
+    service_id: str
+    """Service id."""
+    provider_id: str | None = None
+    """Provider, when booked."""
+    room_id: str | None = None
+    """Room, when booked."""
+    equipment: str = ""
+    """Machines held, as 'id:units' joined by ';'."""
+    start: datetime | None = None
+    """Start, timezone-aware local time, when booked."""
+    end: datetime | None = None
+    """End of the patient's time in the room (turnover not included), when booked."""
+    status: Status = "unscheduled"
+    """booked, unscheduled (no room in the calendar) or escalated (needs a person)."""
+    reason: str = ""
+    """Why it is not booked (a reason code), or a note on a booked row."""
+    kind: Literal["request", "booking"] = "request"
+    """request = asked for; booking = already on the calendar."""
+    moved: bool = False
+    """An existing booking placed at another time than before."""
+
+
+class ExceptionItem(BaseModel):
+    """A request or booking that needs a person, with the reason and who owns it."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    request_id: str
+    """Request or booking id."""
+    patient_id: str
+    """Patient id."""
+    reason_code: str
+    """Stable code, e.g. consult_required, no_permitted_provider."""
+    owner: str
+    """Who handles it, from the clinic policy."""
+    suggested_action: str
+    """What the owner should do."""
+    detail: str = ""
+    """The specifics in words."""
+
+
+class Schedule(BaseModel):
+    """All rows of a schedule."""
+
+    appointments: list[Appointment] = Field(default_factory=list)
+    """One row per request and per existing booking."""
+
+    def booked(self) -> list[Appointment]:
+        """The rows that are on the calendar."""
+        return [a for a in self.appointments if a.status == "booked"]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The schedule as a DataFrame with the CSV columns (start/end as ISO 8601 text)."""
+        rows = [a.model_dump() for a in self.appointments]
+        frame = pd.DataFrame(rows, columns=SCHEDULE_COLUMNS)
+        for column in ("start", "end"):
+            frame[column] = [value.isoformat() if value else "" for value in frame[column]]
+        return frame.fillna("")
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> Schedule:
+        """Rows of a DataFrame shaped like schedule.csv."""
+        records = frame.astype(object).where(frame.notna(), None).to_dict("records")
+        cleaned = [
+            {k: (None if v == "" else v) for k, v in row.items() if k in SCHEDULE_COLUMNS}
+            for row in records
+        ]
+        for row in cleaned:
+            row["equipment"] = row.get("equipment") or ""
+            row["reason"] = row.get("reason") or ""
+            row["moved"] = str(row.get("moved")).lower() == "true"
+        return cls(appointments=[Appointment.model_validate(row) for row in cleaned])
+
+    @classmethod
+    def read_csv(cls, path: str | Path) -> Schedule:
+        """Read a schedule.csv file."""
+        return cls.from_frame(pd.read_csv(path, dtype=str, keep_default_na=False))
+
+
+def exceptions_frame(items: list[ExceptionItem]) -> pd.DataFrame:
+    """The exception queue as a DataFrame with the exceptions.csv columns."""
+    columns = list(ExceptionItem.model_fields)
+    return pd.DataFrame([item.model_dump() for item in items], columns=columns)

@@ -1,0 +1,427 @@
+"""The scenario: a clinic's rulebook (clinic, policies, services, people, rooms, machines)
+plus the appointment requests and the bookings already on the calendar.
+
+Field-level rules are validated here; rules that tie items together (unknown or duplicate
+ids, overlapping hours, times off the slot grid) live in `models.validation` and run when a
+`Scenario` is built.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from models.times import ClinicClock, Hours, Weekday
+
+Category = Literal["consult", "treatment", "follow_up", "touch_up"]
+Tier = Literal["vip", "member", "returning", "new"]
+Source = Literal["new", "waitlist", "reschedule"]
+WaitlistKey = Literal["displaced", "priority", "tier", "requested_at", "value"]
+Minutes = Annotated[int, Field(ge=0)]
+Identifier = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+
+DEFER_CROSS_CHECKS = "defer_cross_checks"
+"""Validation context key: the loader runs the cross-reference checks itself."""
+
+
+class Strict(BaseModel):
+    """Base of every scenario item: unknown fields are errors, docstrings describe fields."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+
+class Horizon(Strict):
+    """The days being scheduled."""
+
+    start: date
+    """First day of the horizon (local date)."""
+    days: int = Field(ge=1, le=366)
+    """Number of consecutive days, the first included."""
+
+
+class Clinic(Strict):
+    """The clinic itself: where, when it is open and on which time grid it books."""
+
+    name: str = Field(min_length=1)
+    """Name shown on reports."""
+    timezone: str
+    """IANA timezone of the clinic, e.g. America/New_York; all times are local to it."""
+    slot_minutes: int = Field(default=5, ge=1, le=60)
+    """Booking grid in minutes: starts, durations and hours must be multiples of it."""
+    horizon: Horizon
+    """The days to schedule."""
+    hours: dict[Weekday, Hours] = Field(default_factory=dict)
+    """Opening hours per weekday ("09:00-19:00"); a missing weekday is closed."""
+    closed_dates: list[date] = Field(default_factory=list)
+    """Dates the clinic is closed although the weekday is open (holidays)."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ClinicClock(value, date(2000, 1, 1), 1)
+        except Exception as error:
+            raise ValueError(
+                f"'{value}' is not an IANA timezone; use a name like 'America/New_York'"
+            ) from error
+        return value
+
+    def clock(self) -> ClinicClock:
+        """The converter between clinic minutes and local datetimes for this horizon."""
+        return ClinicClock(self.timezone, self.horizon.start, self.horizon.days)
+
+
+class Reminder(Strict):
+    """A message sent to the patient about an appointment."""
+
+    name: str = Field(min_length=1)
+    """What the clinic calls this reminder."""
+    on_booking: bool = False
+    """Send as soon as the appointment is booked."""
+    hours_before: int | None = Field(default=None, ge=0)
+    """Send this many hours before the appointment."""
+    template: str | None = None
+    """Message template; without one the reminder cannot be sent."""
+
+    @model_validator(mode="after")
+    def _has_timing(self) -> Reminder:
+        if not self.on_booking and self.hours_before is None:
+            raise ValueError("a reminder needs on_booking: true or hours_before: N")
+        return self
+
+
+class Penalties(Strict):
+    """Weights of the soft rules, in priority-minutes (one booked minute of a weight-1 patient)."""
+
+    preferred_provider: int = Field(default=10, ge=0)
+    """Booked with someone other than the patient's preferred provider."""
+    preferred_time: int = Field(default=5, ge=0)
+    """Booked outside every preferred time range of the request."""
+    over_daily_bookings: int = Field(default=60, ge=0)
+    """Each booking beyond a provider's max_bookings_per_day."""
+    non_preferred_service: int = Field(default=2, ge=0)
+    """A provider with preferred services booked for another service."""
+    moved_booking: int = Field(default=30, ge=0)
+    """An existing unlocked booking moved to another time."""
+    idle_slot: int = Field(default=1, ge=0)
+    """Each idle slot between a provider's first and last appointment of a day."""
+
+
+class Policies(Strict):
+    """The clinic's booking policy: owners of exceptions, deposits, waitlist order, weights."""
+
+    escalation_owner: str | None = None
+    """Who handles requests the optimizer cannot book (a role or a name)."""
+    same_day_owner: str | None = None
+    """Who handles same-day changes: cancellations, no-shows, a provider out."""
+    consult_valid_days: int = Field(default=365, ge=1)
+    """How long a consultation stays valid for treatments that require one."""
+    deposit_deadline_hours: int = Field(default=48, ge=0)
+    """Deposit must be paid this many hours before the appointment."""
+    cancellation_notice_hours: int = Field(default=24, ge=0)
+    """A cancellation with less notice is late (fee policy)."""
+    waitlist_order: list[WaitlistKey] = Field(default_factory=list)
+    """Who gets freed time first, e.g. [displaced, priority, requested_at]."""
+    tier_weights: dict[Tier, int] = Field(
+        default_factory=lambda: {"vip": 4, "member": 3, "returning": 2, "new": 1}
+    )
+    """Weight of one booked minute per patient tier."""
+    max_moves_same_day: int = Field(default=3, ge=0)
+    """At most this many confirmed patients moved by one same-day change."""
+    reminders: list[Reminder] = Field(default_factory=list)
+    """Reminder messages and when they go out."""
+    quiet_hours: Hours | None = None
+    """No messages to patients in this range ("21:00-24:00")."""
+    penalties: Penalties = Field(default_factory=Penalties)
+    """Weights of the soft rules."""
+
+    @field_validator("tier_weights")
+    @classmethod
+    def _positive_weights(cls, value: dict[str, int]) -> dict[str, int]:
+        for tier, weight in value.items():
+            if weight < 1:
+                raise ValueError(f"tier weight of '{tier}' is {weight}; use a whole number >= 1")
+        return value
+
+
+class Service(Strict):
+    """One item of the service menu.
+
+    An appointment is ``duration`` hands-on minutes, then ``processing`` minutes in which
+    the provider is free but the room and machines stay held (numbing, a body-contouring
+    cycle), then ``finish`` hands-on minutes, then ``buffer_after`` minutes of room turnover.
+    """
+
+    id: Identifier
+    """Unique service id used by providers, requests and bookings."""
+    name: str = Field(min_length=1)
+    """Name on the menu."""
+    category: Category
+    """consult, treatment, follow_up or touch_up."""
+    duration: int = Field(gt=0)
+    """Hands-on minutes at the start of the appointment."""
+    processing: Minutes = 0
+    """Minutes after the hands-on part when the provider is free but the room is held."""
+    finish: Minutes = 0
+    """Hands-on minutes after processing (e.g. removing an applicator)."""
+    buffer_after: Minutes = 0
+    """Room turnover minutes after the appointment."""
+    room_types: list[Identifier] = Field(min_length=1)
+    """Room types the service can take place in (any one of them)."""
+    equipment: dict[str, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
+    """Machines held for the whole appointment, as {equipment id: units}."""
+    requires_consult: bool = False
+    """A valid consultation must come first."""
+    deposit: float = Field(default=0, ge=0)
+    """Deposit required to book (0 = none)."""
+    value: float = Field(default=0, ge=0)
+    """Price, used for value KPIs."""
+    min_days_between: int | None = Field(default=None, ge=1)
+    """Series spacing: days between two appointments of this service for one patient."""
+
+    @model_validator(mode="after")
+    def _finish_needs_processing(self) -> Service:
+        if self.finish and not self.processing:
+            raise ValueError("finish minutes only make sense after processing minutes; add both")
+        return self
+
+    @property
+    def length(self) -> int:
+        """Minutes the patient is in the room: hands-on, processing and finish."""
+        return self.duration + self.processing + self.finish
+
+
+class TimeOff(Strict):
+    """An absence: a whole day, several days, or part of a day."""
+
+    date: date
+    """First day of the absence."""
+    until: date | None = None
+    """Last day of a multi-day absence (inclusive)."""
+    hours: Hours | None = None
+    """Part of each day away ("12:00-15:00"); none = the whole day."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_date(cls, value: Any) -> Any:
+        return {"date": value} if isinstance(value, str | date) else value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TimeOff:
+        if self.until is not None and self.until < self.date:
+            raise ValueError(f"until {self.until} is before date {self.date}; swap them")
+        return self
+
+    def covers(self, day: date) -> bool:
+        """Whether the absence touches `day`."""
+        return self.date <= day <= (self.until or self.date)
+
+
+class ProviderPreferences(Strict):
+    """Soft wishes of a provider; breaking them costs penalty points."""
+
+    max_bookings_per_day: int | None = Field(default=None, ge=1)
+    """Rather no more appointments than this per day."""
+    preferred_services: list[str] = Field(default_factory=list)
+    """Services the provider would rather do."""
+
+
+def _as_range_list(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {day: [hours] if isinstance(hours, str) else hours for day, hours in value.items()}
+    return value
+
+
+class Provider(Strict):
+    """Someone who performs services."""
+
+    id: Identifier
+    """Unique provider id."""
+    name: str = Field(min_length=1)
+    """Name shown to patients and on the schedule."""
+    role: str = Field(min_length=1)
+    """Role, e.g. medical_director, nurse_practitioner, rn_injector, aesthetician."""
+    services: list[str] = Field(default_factory=list)
+    """Services this person is permitted to perform."""
+    license_expires: date | None = None
+    """Licence expiry date; no bookings on or after it."""
+    weekly: dict[Weekday, list[Hours]] = Field(default_factory=dict)
+    """Working hours per weekday as ranges; gaps between ranges are breaks."""
+    time_off: list[TimeOff] = Field(default_factory=list)
+    """Absences: dates, date ranges or partial days."""
+    preferences: ProviderPreferences = Field(default_factory=ProviderPreferences)
+    """Soft preferences."""
+
+    @field_validator("weekly", mode="before")
+    @classmethod
+    def _single_range_as_list(cls, value: Any) -> Any:
+        return _as_range_list(value)
+
+
+class Room(Strict):
+    """A treatment room."""
+
+    id: Identifier
+    """Unique room id."""
+    type: Identifier
+    """Room type that services ask for, e.g. injection, laser, facial, body."""
+    name: str | None = None
+    """Name shown on the schedule."""
+
+
+class Equipment(Strict):
+    """A kind of machine and how many units the clinic has."""
+
+    id: Identifier
+    """Unique equipment id that services refer to."""
+    name: str = Field(min_length=1)
+    """Name of the machine."""
+    count: int = Field(ge=0)
+    """Units available (0 = out of service)."""
+
+
+class HistoryItem(Strict):
+    """A past appointment of a patient."""
+
+    service: str
+    """Service id."""
+    date: date
+    """Day of the appointment."""
+
+
+class Patient(Strict):
+    """A patient of the clinic."""
+
+    id: Identifier
+    """Unique patient id."""
+    name: str | None = None
+    """Name (optional; ids are enough for scheduling)."""
+    tier: Tier = "new"
+    """vip, member, returning or new: sets the weight of their booked minutes."""
+    last_consult: date | None = None
+    """Date of the last consultation."""
+    deposit_on_file: bool = False
+    """A card on file covers deposits."""
+    history: list[HistoryItem] = Field(default_factory=list)
+    """Past appointments, for series spacing."""
+
+
+class Request(Strict):
+    """A patient asking for a service within a window of days."""
+
+    id: Identifier
+    """Unique request id."""
+    patient: str
+    """Patient id."""
+    service: str
+    """Service id."""
+    earliest: date
+    """First acceptable day."""
+    latest: date
+    """Last acceptable day (inclusive)."""
+    required_provider: str | None = None
+    """Only this provider (hard rule)."""
+    preferred_provider: str | None = None
+    """This provider if possible (soft rule)."""
+    preferred_times: list[Hours] = Field(default_factory=list)
+    """Preferred times of day (soft rule)."""
+    priority: int | None = Field(default=None, ge=1)
+    """Weight override; without it the patient's tier weight applies."""
+    deposit_paid: bool = False
+    """Deposit already paid for this request."""
+    source: Source = "new"
+    """new, waitlist or reschedule."""
+    requested_at: datetime | None = None
+    """When the patient asked; earlier asks go first on ties."""
+    visit: Identifier | None = None
+    """Requests sharing a visit id are booked back to back on one day, in file order."""
+
+    @model_validator(mode="after")
+    def _window_ordered(self) -> Request:
+        if self.latest < self.earliest:
+            raise ValueError(
+                f"earliest {self.earliest} is after latest {self.latest}; make earliest <= latest"
+            )
+        return self
+
+
+class Booking(Strict):
+    """An appointment already on the calendar."""
+
+    id: Identifier
+    """Unique booking id."""
+    patient: str
+    """Patient id."""
+    service: str
+    """Service id."""
+    provider: str
+    """Provider id."""
+    room: str
+    """Room id."""
+    start: datetime
+    """Start, local wall-clock time of the clinic (an offset, if given, is converted)."""
+    locked: bool = True
+    """True = stays exactly where it is; false = may move within its day, at a cost."""
+
+
+class Scenario(Strict):
+    """A clinic's rulebook and the requests to schedule."""
+
+    clinic: Clinic
+    """The clinic, its hours and horizon."""
+    policies: Policies = Field(default_factory=Policies)
+    """Booking policy."""
+    services: list[Service] = Field(default_factory=list)
+    """Service menu."""
+    providers: list[Provider] = Field(default_factory=list)
+    """Providers and their permissions and hours."""
+    rooms: list[Room] = Field(default_factory=list)
+    """Treatment rooms."""
+    equipment: list[Equipment] = Field(default_factory=list)
+    """Machines."""
+    patients: list[Patient] = Field(default_factory=list)
+    """Patients."""
+    requests: list[Request] = Field(default_factory=list)
+    """Appointment requests to schedule."""
+    bookings: list[Booking] = Field(default_factory=list)
+    """Appointments already on the calendar."""
+
+    _indexes: dict[str, dict[str, Any]] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _cross_references(self, info: ValidationInfo) -> Scenario:
+        if info.context and info.context.get(DEFER_CROSS_CHECKS):
+            return self
+        from models.validation import cross_reference_problems
+
+        problems = cross_reference_problems(self)
+        if problems:
+            raise ValueError("; ".join(str(problem) for problem in problems))
+        return self
+
+    def service(self, service_id: str) -> Service:
+        """The service with this id."""
+        return self._index("services")[service_id]
+
+    def provider(self, provider_id: str) -> Provider:
+        """The provider with this id."""
+        return self._index("providers")[provider_id]
+
+    def patient(self, patient_id: str) -> Patient:
+        """The patient with this id."""
+        return self._index("patients")[patient_id]
+
+    def _index(self, field: str) -> dict[str, Any]:
+        if field not in self._indexes:
+            self._indexes[field] = {item.id: item for item in getattr(self, field)}
+        return self._indexes[field]

@@ -1,0 +1,1 @@
+"""Sample clinics and the seeded generator of synthetic clinics."""

@@ -1,0 +1,1 @@
+"""The optimizer: eligibility, CP-SAT model, greedy baseline, checker, CLI."""
