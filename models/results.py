@@ -125,3 +125,50 @@ def exceptions_frame(items: list[ExceptionItem]) -> pd.DataFrame:
     """The exception queue as a DataFrame with the exceptions.csv columns."""
     columns = list(ExceptionItem.model_fields)
     return pd.DataFrame([item.model_dump() for item in items], columns=columns)
+
+
+class ProgressPoint(BaseModel):
+    """The search at one moment: best schedule found so far and the proven bound."""
+
+    seconds: float
+    """Wall time since the search started."""
+    objective: int
+    """Objective of the best schedule found so far."""
+    bound: int
+    """Best proven bound at that time."""
+
+
+class SolveReport(BaseModel):
+    """How the solve went: status, objective, bound, gap, times and every objective term."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    status: SolveStatus
+    """optimal (proven best), feasible, time_limit (stopped with the best found), infeasible,
+    or greedy (the front-desk schedule was kept because the search found nothing better)."""
+    objective: int
+    """Objective of the returned schedule, recomputed from it."""
+    best_bound: int
+    """Proven upper bound on the objective."""
+    gap: float
+    """(bound - objective) / bound: 0 means proven optimal."""
+    greedy_objective: int
+    """Objective of the front-desk baseline."""
+    terms: dict[str, int]
+    """Booked priority-minutes and each soft-rule penalty of the returned schedule."""
+    wall_time: float
+    """Seconds from eligibility to returned schedule."""
+    build_time: float
+    """Seconds spent building the model."""
+    time_limit: float
+    """Search time limit in seconds."""
+    num_workers: int
+    """Search workers."""
+    seed: int
+    """Random seed of the search."""
+    num_variables: int
+    """Variables in the model."""
+    num_constraints: int
+    """Constraints in the model."""
+    progress: list[ProgressPoint] = Field(default_factory=list)
+    """Each improving schedule found during the search."""

@@ -9,6 +9,8 @@ ids, overlapping hours, times off the slot grid) live in `models.validation` and
 from __future__ import annotations
 
 from datetime import date, datetime
+
+Date = date  # field names `date` below would shadow the type
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -29,6 +31,8 @@ Source = Literal["new", "waitlist", "reschedule"]
 WaitlistKey = Literal["displaced", "priority", "tier", "requested_at", "value"]
 Minutes = Annotated[int, Field(ge=0)]
 Identifier = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+
+DEFAULT_TIER_WEIGHTS: dict[Tier, int] = {"vip": 4, "member": 3, "returning": 2, "new": 1}
 
 DEFER_CROSS_CHECKS = "defer_cross_checks"
 """Validation context key: the loader runs the cross-reference checks itself."""
@@ -64,6 +68,15 @@ class Clinic(Strict):
     """Opening hours per weekday ("09:00-19:00"); a missing weekday is closed."""
     closed_dates: list[date] = Field(default_factory=list)
     """Dates the clinic is closed although the weekday is open (holidays)."""
+
+    @field_validator("slot_minutes")
+    @classmethod
+    def _divides_hour(cls, value: int) -> int:
+        if 60 % value:
+            raise ValueError(
+                f"a {value}-minute grid does not divide an hour; use 5, 10, 15, 30 or 60"
+            )
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -132,9 +145,7 @@ class Policies(Strict):
     """A cancellation with less notice is late (fee policy)."""
     waitlist_order: list[WaitlistKey] = Field(default_factory=list)
     """Who gets freed time first, e.g. [displaced, priority, requested_at]."""
-    tier_weights: dict[Tier, int] = Field(
-        default_factory=lambda: {"vip": 4, "member": 3, "returning": 2, "new": 1}
-    )
+    tier_weights: dict[Tier, int] = Field(default_factory=lambda: dict(DEFAULT_TIER_WEIGHTS))
     """Weight of one booked minute per patient tier."""
     max_moves_same_day: int = Field(default=3, ge=0)
     """At most this many confirmed patients moved by one same-day change."""
@@ -206,7 +217,7 @@ class TimeOff(Strict):
 
     date: date
     """First day of the absence."""
-    until: date | None = None
+    until: Date | None = None
     """Last day of a multi-day absence (inclusive)."""
     hours: Hours | None = None
     """Part of each day away ("12:00-15:00"); none = the whole day."""
@@ -222,7 +233,7 @@ class TimeOff(Strict):
             raise ValueError(f"until {self.until} is before date {self.date}; swap them")
         return self
 
-    def covers(self, day: date) -> bool:
+    def covers(self, day: Date) -> bool:
         """Whether the absence touches `day`."""
         return self.date <= day <= (self.until or self.date)
 

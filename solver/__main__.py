@@ -1,0 +1,5 @@
+"""`python -m solver` runs the medspa command line."""
+
+from solver.cli import app
+
+app()

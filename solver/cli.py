@@ -1,0 +1,282 @@
+"""The `medspa` command line: schema, audit, generate, solve, check and demo.
+
+Bad input (a malformed file, an unknown id, an impossible window) prints every problem
+with the file and the path inside it, and exits 2; never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from models.audit import Finding, audit
+from models.loader import ScenarioError, load_scenario, save_scenario, write_atomically
+from models.results import ProgressPoint, Schedule
+from models.scenario import Scenario
+from models.validation import Problem
+
+app = typer.Typer(
+    help="Schedule optimizer for med spas: check the rulebook, book the week, re-plan the day.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (YAML or JSON).")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+@contextmanager
+def _input_errors() -> Iterator[None]:
+    """Print input problems (file, path, what, fix) and exit 2."""
+    try:
+        yield
+    except ScenarioError as error:
+        for line in error.report().splitlines():
+            err.print(line, markup=False, highlight=False)
+        err.print(f"{len(error.problems)} problem(s); nothing was written.", style="bold red")
+        raise typer.Exit(2) from None
+
+
+def _load(path: Path) -> Scenario:
+    with _input_errors():
+        return load_scenario(path)
+
+
+@app.command()
+def schema(
+    output: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
+) -> None:
+    """Print the JSON Schema of scenario files, for editors that validate YAML/JSON."""
+    text = json.dumps(Scenario.model_json_schema(), indent=2)
+    if output is None:
+        print(text)
+    else:
+        write_atomically(output, text)
+
+
+def _findings_table(findings: list[Finding]) -> Table:
+    table = Table(title="Rulebook audit", show_lines=False)
+    for column in ("code", "where", "what to do"):
+        table.add_column(column, overflow="fold")
+    for finding in findings:
+        table.add_row(finding.code, finding.path, finding.message)
+    return table
+
+
+@app.command(name="audit")
+def audit_command(scenario_file: ScenarioArg, as_json: JsonFlag = False) -> None:
+    """Find hidden or unclear booking rules. Exit 0 clean, 1 with warnings, 2 invalid input."""
+    findings = audit(_load(scenario_file))
+    if as_json:
+        print(json.dumps([f.to_dict() for f in findings], indent=2))
+    elif findings:
+        out.print(_findings_table(findings))
+        out.print(f"{len(findings)} warning(s) in {scenario_file}")
+    else:
+        out.print(f"{scenario_file}: no rulebook problems found")
+    raise typer.Exit(1 if findings else 0)
+
+
+@app.command()
+def generate(
+    requests: Annotated[int, typer.Option(min=1, help="Number of requests.")] = 150,
+    providers: Annotated[int, typer.Option(min=1, help="Number of providers.")] = 6,
+    days: Annotated[int, typer.Option(min=1, max=366, help="Days in the horizon.")] = 5,
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same clinic.")] = 0,
+    rooms: Annotated[
+        int | None, typer.Option(min=1, help="Rooms (default: in proportion).")
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
+) -> None:
+    """Generate a synthetic clinic of any size, for tests and benchmarks."""
+    from scenarios.generator import generate_scenario
+
+    scenario = generate_scenario(
+        requests=requests, providers=providers, days=days, seed=seed, rooms=rooms
+    )
+    if output is None:
+        import yaml
+
+        from models.loader import scenario_to_data
+
+        print(yaml.safe_dump(scenario_to_data(scenario), sort_keys=False))
+    else:
+        save_scenario(scenario, output)
+        size = f"{len(scenario.requests)} requests, {len(scenario.providers)} providers"
+        out.print(f"wrote {output}: {size}")
+
+
+def _progress_printer(progress: Progress, task: Any) -> Callable[[ProgressPoint], None]:
+    def update(point: ProgressPoint) -> None:
+        gap = (point.bound - point.objective) / abs(point.bound) if point.bound else 0.0
+        progress.update(
+            task, description=f"objective {point.objective:,}  bound {point.bound:,}  gap {gap:.2%}"
+        )
+
+    return update
+
+
+def _solve_with_progress(
+    scenario: Scenario, time_limit: float, workers: int, seed: int, quiet: bool
+) -> Any:
+    from solver.solve import solve
+
+    if quiet or not sys.stderr.isatty():
+        return solve(scenario, time_limit=time_limit, num_workers=workers, seed=seed)
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task("searching…", total=None)
+        return solve(
+            scenario,
+            time_limit=time_limit,
+            num_workers=workers,
+            seed=seed,
+            on_progress=_progress_printer(progress, task),
+        )
+
+
+def _kpi_table(figures: dict[str, Any]) -> Table:
+    table = Table(title=f"{figures['clinic']}: week of {figures['horizon']['start']}")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    requests, objective = figures["requests"], figures["objective"]
+    solver_figures = figures["solver"]
+    rows = [
+        ("requests booked", f"{requests['booked']} of {requests['total']}"),
+        ("unscheduled / escalated", f"{requests['unscheduled']} / {requests['escalated']}"),
+        (
+            "existing bookings kept / moved",
+            f"{figures['bookings']['kept']} / {figures['bookings']['moved']}",
+        ),
+        (
+            "waitlist served",
+            f"{figures['waitlist']['served']} of {figures['waitlist']['requests']}",
+        ),
+        ("objective (optimizer)", f"{objective['total']:,}"),
+        ("objective (front desk greedy)", f"{objective['greedy']:,}"),
+        ("proven bound / gap", f"{objective['bound']:,} / {objective['gap']:.2%}"),
+        ("status / wall time", f"{solver_figures['status']} / {solver_figures['wall_time']:.1f} s"),
+    ]
+    providers = figures["utilization"]["providers"]
+    if providers:
+        mean = sum(providers.values()) / len(providers)
+        rows.append(("provider utilization (mean)", f"{mean:.0%}"))
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def _run_solve(
+    scenario: Scenario, out_dir: Path, time_limit: float, workers: int, seed: int, quiet: bool
+) -> dict[str, Any]:
+    from solver.kpis import kpis
+    from solver.outputs import write_outputs
+
+    result = _solve_with_progress(scenario, time_limit, workers, seed, quiet)
+    figures = kpis(scenario, result.schedule, result.report)
+    paths = write_outputs(result, figures, out_dir)
+    out.print(_kpi_table(figures))
+    out.print("wrote " + ", ".join(str(p) for p in paths))
+    return figures
+
+
+OutOption = Annotated[Path, typer.Option("--out", help="Folder for the output files.")]
+TimeLimit = Annotated[float, typer.Option("--time-limit", min=0.1, help="Search seconds.")]
+Workers = Annotated[int, typer.Option("--workers", min=1, help="Search workers (cores).")]
+Seed = Annotated[int, typer.Option("--seed", help="Random seed of the search.")]
+Quiet = Annotated[bool, typer.Option("--quiet", help="No progress display.")]
+
+
+@app.command(name="solve")
+def solve_command(
+    scenario_file: ScenarioArg,
+    out_dir: OutOption,
+    time_limit: TimeLimit = 10.0,
+    workers: Workers = 2,
+    seed: Seed = 0,
+    quiet: Quiet = False,
+) -> None:
+    """Book the horizon: writes schedule.csv, kpis.json, exceptions.csv and gantt.png."""
+    _run_solve(_load(scenario_file), out_dir, time_limit, workers, seed, quiet)
+
+
+def _read_schedule(path: Path) -> Schedule:
+    try:
+        return Schedule.read_csv(path)
+    except FileNotFoundError:
+        problem = Problem("", "file not found; check the path")
+    except Exception as error:  # pandas and pydantic raise many kinds for a broken CSV
+        first_line = str(error).splitlines()[0]
+        problem = Problem(
+            "", f"not a readable schedule.csv ({first_line}); write it with `medspa solve`"
+        )
+    raise ScenarioError(str(path), [problem])
+
+
+@app.command()
+def check(
+    scenario_file: ScenarioArg,
+    schedule_file: Annotated[Path, typer.Argument(help="A schedule.csv to validate.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Validate a schedule against every hard rule. Exit 0 valid, 1 violations, 2 bad input."""
+    from solver.checker import check_schedule
+
+    scenario = _load(scenario_file)
+    with _input_errors():
+        schedule = _read_schedule(schedule_file)
+    violations = check_schedule(scenario, schedule)
+    if as_json:
+        print(
+            json.dumps(
+                [{"rule": v.rule, "row": v.row, "message": v.message} for v in violations], indent=2
+            )
+        )
+    else:
+        for violation in violations:
+            out.print(
+                f"[red]{violation.rule}[/red] {violation.row}: {violation.message}", highlight=False
+            )
+        verdict = f"{len(violations)} violation(s)" if violations else "every hard rule holds"
+        out.print(f"{schedule_file}: {verdict}")
+    raise typer.Exit(1 if violations else 0)
+
+
+@app.command()
+def demo(
+    scenario_file: ScenarioArg,
+    out_dir: OutOption = Path("out/sample"),
+    time_limit: TimeLimit = 10.0,
+    workers: Workers = 2,
+    seed: Seed = 0,
+) -> None:
+    """The five-minute tour: audit the rulebook, solve, check the schedule, show the KPIs."""
+    from solver.checker import check_schedule
+
+    scenario = _load(scenario_file)
+    findings = audit(scenario)
+    counts = ", ".join(
+        f"{len(getattr(scenario, part))} {part}"
+        for part in ("providers", "services", "rooms", "requests", "bookings")
+    )
+    out.print(f"{scenario.clinic.name}: {counts}")
+    if findings:
+        out.print(_findings_table(findings))
+    _run_solve(scenario, out_dir, time_limit, workers, seed, quiet=False)
+    violations = check_schedule(scenario, Schedule.read_csv(out_dir / "schedule.csv"))
+    verdict = "passes every hard rule" if not violations else f"has {len(violations)} violation(s)!"
+    out.print(f"independent checker: {out_dir / 'schedule.csv'} {verdict}")
+    if violations:
+        raise typer.Exit(1)

@@ -1,0 +1,414 @@
+"""Eligibility: which provider, day and start times each request could take after every hard
+rule that does not depend on other appointments.
+
+A request with no candidate is escalated with a reason code and never enters the model.
+Times are clinic minutes (see models.times); start ranges are inclusive on both ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from models.scenario import Booking, Provider, Request, Scenario, Service
+from models.times import MINUTES_PER_DAY, ClinicClock, weekday_of
+
+Ranges = list[tuple[int, int]]
+
+SUGGESTED_ACTIONS = {
+    "no_permitted_provider": "sign off a provider for this service or offer another service",
+    "required_provider_not_permitted": "ask the patient to accept another provider",
+    "licence_expired": "renew the provider's licence or give the work to someone else",
+    "no_room_of_type": "add a room of the type the service needs or change the service's rooms",
+    "no_equipment": "bring the machine back into service or rent one",
+    "consult_required": "book a consultation first",
+    "deposit_unpaid": "collect the deposit, then book",
+    "window_closed": "offer the patient a day the clinic is open",
+    "series_too_soon": "offer a date after the series spacing",
+    "no_provider_hours": "offer another week or add provider hours",
+    "visit_incomplete": "book the other parts of the visit or split it",
+    "booking_conflict": "call the patient to move this appointment",
+    "no_capacity": "offer the waitlist or another week",
+}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One provider on one day, with the start times allowed there."""
+
+    provider_id: str
+    day: int
+    starts: Ranges
+
+
+@dataclass
+class Job:
+    """A request or existing booking to place, with its candidates."""
+
+    id: str
+    kind: str
+    patient_id: str
+    service: Service
+    weight: int
+    candidates: list[Candidate]
+    request: Request | None = None
+    booking: Booking | None = None
+    original_start: int | None = None
+    needs_consult_days: set[int] = field(default_factory=set)
+
+    @property
+    def locked(self) -> bool:
+        """An existing booking that must stay exactly where it is."""
+        return self.booking is not None and self.booking.locked
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """A request or booking that cannot be booked without a person, and why."""
+
+    id: str
+    patient_id: str
+    service_id: str
+    kind: str
+    reason_code: str
+    detail: str
+
+
+@dataclass
+class Eligibility:
+    """Jobs for the model and escalations for the exception queue."""
+
+    jobs: list[Job]
+    escalations: list[Escalation]
+
+
+def intersect(first: Ranges, second: Ranges) -> Ranges:
+    """Intersection of two sorted lists of inclusive ranges."""
+    result: Ranges = []
+    i = j = 0
+    while i < len(first) and j < len(second):
+        low = max(first[i][0], second[j][0])
+        high = min(first[i][1], second[j][1])
+        if low <= high:
+            result.append((low, high))
+        if first[i][1] < second[j][1]:
+            i += 1
+        else:
+            j += 1
+    return result
+
+
+def _merge(ranges: Iterable[tuple[int, int]]) -> Ranges:
+    merged: Ranges = []
+    for low, high in sorted(ranges):
+        if merged and low <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+        elif low <= high:
+            merged.append((low, high))
+    return merged
+
+
+def _on_grid(ranges: Ranges, grid: int) -> Ranges:
+    snapped = [(-(-low // grid) * grid, high // grid * grid) for low, high in ranges]
+    return [(low, high) for low, high in snapped if low <= high]
+
+
+class Calendar:
+    """Open hours of the clinic and working hours of providers, day by day."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self.clock: ClinicClock = scenario.clinic.clock()
+        self.grid = scenario.clinic.slot_minutes
+
+    def clinic_open(self, day: int) -> tuple[int, int] | None:
+        """The clinic's opening range on day `day` in minutes of that day, if open."""
+        when = self.clock.day(day)
+        hours = self.scenario.clinic.hours.get(weekday_of(when))
+        if hours is None or when in self.scenario.clinic.closed_dates:
+            return None
+        return hours.start, hours.end
+
+    def working(self, provider: Provider, day: int) -> Ranges:
+        """A provider's working ranges on day `day` (minutes of the day, end exclusive)."""
+        when = self.clock.day(day)
+        if provider.license_expires is not None and when >= provider.license_expires:
+            return []
+        ranges = [(h.start, h.end) for h in provider.weekly.get(weekday_of(when), [])]
+        for absence in provider.time_off:
+            if absence.covers(when):
+                if absence.hours is None:
+                    return []
+                ranges = _cut(ranges, absence.hours.start, absence.hours.end)
+        return ranges
+
+    def starts(self, service: Service, provider: Provider, day: int) -> Ranges:
+        """Allowed starts (clinic minutes) of `service` by `provider` on day `day`."""
+        opening = self.clinic_open(day)
+        if opening is None:
+            return []
+        length = service.length
+        allowed = [(opening[0], opening[1] - length)]
+        working = self.working(provider, day)
+        first_part = _merge((a, b - service.duration) for a, b in working)
+        allowed = intersect(allowed, first_part)
+        if service.finish:
+            lead = service.duration + service.processing
+            allowed = intersect(allowed, _merge((a - lead, b - length) for a, b in working))
+        offset = day * MINUTES_PER_DAY
+        return [(low + offset, high + offset) for low, high in _on_grid(allowed, self.grid)]
+
+
+def _cut(ranges: list[tuple[int, int]], start: int, end: int) -> list[tuple[int, int]]:
+    pieces = []
+    for low, high in ranges:
+        if low < start:
+            pieces.append((low, min(high, start)))
+        if high > end:
+            pieces.append((max(low, end), high))
+    return pieces
+
+
+def weight_of(scenario: Scenario, request: Request) -> int:
+    """Weight of one booked minute of this request: its priority, else its patient's tier."""
+    if request.priority is not None:
+        return request.priority
+    tier = scenario.patient(request.patient).tier
+    return scenario.policies.tier_weights.get(tier, 1)
+
+
+class _RequestRules:
+    """Applies the hard rules to one request, remembering the first rule that empties it."""
+
+    def __init__(self, scenario: Scenario, calendar: Calendar) -> None:
+        self.scenario = scenario
+        self.calendar = calendar
+        self.room_types = {room.type for room in scenario.rooms}
+        self.machines = {machine.id: machine.count for machine in scenario.equipment}
+        self.consult_ids = {s.id for s in scenario.services if s.category == "consult"}
+        self.consult_patients = {
+            r.patient for r in scenario.requests if r.service in self.consult_ids
+        } | {b.patient for b in scenario.bookings if b.service in self.consult_ids}
+
+    def evaluate(self, request: Request) -> Job | Escalation:
+        """The request's job with candidates, or its escalation."""
+        service = self.scenario.service(request.service)
+        problem = self._static_problem(request, service)
+        if problem:
+            return self._escalate(request, *problem)
+        days = self._window_days(request)
+        if not days:
+            return self._escalate(request, "window_closed", "the clinic is closed on every day")
+        days = self._spaced_days(request, service, days)
+        if not days:
+            detail = f"too soon after the last {service.id} (series spacing)"
+            return self._escalate(request, "series_too_soon", detail)
+        consult_days = self._days_needing_consult(request, service, days)
+        if consult_days and request.patient not in self.consult_patients:
+            days = [day for day in days if day not in consult_days]
+            if not days:
+                detail = "no valid consultation on file and none requested"
+                return self._escalate(request, "consult_required", detail)
+        candidates = self._candidates(request, service, days)
+        if not candidates:
+            detail = "no permitted provider works long enough on any day of the window"
+            return self._escalate(request, "no_provider_hours", detail)
+        return Job(
+            id=request.id,
+            kind="request",
+            patient_id=request.patient,
+            service=service,
+            weight=weight_of(self.scenario, request),
+            candidates=candidates,
+            request=request,
+            needs_consult_days=consult_days & {c.day for c in candidates},
+        )
+
+    def _static_problem(self, request: Request, service: Service) -> tuple[str, str] | None:
+        permitted = [p for p in self.scenario.providers if service.id in p.services]
+        if not permitted:
+            return "no_permitted_provider", f"nobody may perform {service.id}"
+        required = request.required_provider
+        if required and required not in {p.id for p in permitted}:
+            return "required_provider_not_permitted", f"{required} may not perform {service.id}"
+        if required:
+            permitted = [self.scenario.provider(required)]
+        if all(self._expired_before(p, request.earliest) for p in permitted):
+            return "licence_expired", "every permitted provider's licence has expired"
+        if not self.room_types & set(service.room_types):
+            return "no_room_of_type", f"no room of type {', '.join(service.room_types)}"
+        for machine, units in service.equipment.items():
+            if self.machines.get(machine, 0) < units:
+                return (
+                    "no_equipment",
+                    f"{machine}: {units} needed, {self.machines.get(machine, 0)} working",
+                )
+        if service.deposit > 0 and not self._deposit_covered(request):
+            return "deposit_unpaid", f"deposit of {service.deposit:g} not paid and no card on file"
+        return None
+
+    @staticmethod
+    def _expired_before(provider: Provider, day: date) -> bool:
+        return provider.license_expires is not None and provider.license_expires <= day
+
+    def _deposit_covered(self, request: Request) -> bool:
+        return request.deposit_paid or self.scenario.patient(request.patient).deposit_on_file
+
+    def _window_days(self, request: Request) -> list[int]:
+        clock = self.calendar.clock
+        first = max(0, clock.day_index(request.earliest))
+        last = min(clock.num_days - 1, clock.day_index(request.latest))
+        return [d for d in range(first, last + 1) if self.calendar.clinic_open(d) is not None]
+
+    def _spaced_days(self, request: Request, service: Service, days: list[int]) -> list[int]:
+        spacing = service.min_days_between
+        if spacing is None:
+            return days
+        past = [
+            h.date
+            for h in self.scenario.patient(request.patient).history
+            if h.service == service.id
+        ]
+        clock = self.calendar.clock
+        return [d for d in days if all(abs((clock.day(d) - when).days) >= spacing for when in past)]
+
+    def _days_needing_consult(
+        self, request: Request, service: Service, days: list[int]
+    ) -> set[int]:
+        if not service.requires_consult:
+            return set()
+        last = self.scenario.patient(request.patient).last_consult
+        valid = self.scenario.policies.consult_valid_days
+        clock = self.calendar.clock
+        return {d for d in days if last is None or not 0 <= (clock.day(d) - last).days <= valid}
+
+    def _candidates(self, request: Request, service: Service, days: list[int]) -> list[Candidate]:
+        providers = [p for p in self.scenario.providers if service.id in p.services]
+        if request.required_provider:
+            providers = [p for p in providers if p.id == request.required_provider]
+        candidates = []
+        for provider in providers:
+            for day in days:
+                starts = self.calendar.starts(service, provider, day)
+                if starts:
+                    candidates.append(Candidate(provider.id, day, starts))
+        return candidates
+
+    def _escalate(self, request: Request, code: str, detail: str) -> Escalation:
+        return Escalation(request.id, request.patient, request.service, "request", code, detail)
+
+
+def _booking_job(scenario: Scenario, calendar: Calendar, booking: Booking) -> Job | Escalation:
+    service = scenario.service(booking.service)
+    provider = scenario.provider(booking.provider)
+    start = calendar.clock.minute(booking.start)
+    day = start // MINUTES_PER_DAY
+
+    def conflict(detail: str) -> Escalation:
+        return Escalation(
+            booking.id, booking.patient, service.id, "booking", "booking_conflict", detail
+        )
+
+    if service.id not in provider.services:
+        return conflict(f"{provider.id} may not perform {service.id}")
+    starts = calendar.starts(service, provider, day)
+    if booking.locked:
+        if not any(low <= start <= high for low, high in starts):
+            return conflict(f"{provider.id} or the clinic is not available at the booked time")
+        starts = [(start, start)]
+    if not starts:
+        return conflict(f"{provider.id} has no time for it that day any more")
+    return Job(
+        id=booking.id,
+        kind="booking",
+        patient_id=booking.patient,
+        service=service,
+        weight=0,
+        candidates=[Candidate(provider.id, day, starts)],
+        booking=booking,
+        original_start=start,
+    )
+
+
+def _hands_on(service: Service, start: int) -> list[tuple[int, int]]:
+    parts = [(start, start + service.duration)]
+    if service.finish:
+        parts.append((start + service.duration + service.processing, start + service.length))
+    return parts
+
+
+def _overlap(first: list[tuple[int, int]], second: list[tuple[int, int]]) -> bool:
+    return any(a < d and c < b for a, b in first for c, d in second)
+
+
+def _locked_clashes(scenario: Scenario, jobs: list[Job]) -> dict[str, str]:
+    """Locked bookings that collide with an earlier locked booking, and with which."""
+    clashes: dict[str, str] = {}
+    kept: list[Job] = []
+    for job in (j for j in jobs if j.locked):
+        other = next((o for o in kept if _collide(job, o)), None)
+        if other is None:
+            kept.append(job)
+        else:
+            clashes[job.id] = other.id
+    return clashes
+
+
+def _collide(first: Job, second: Job) -> bool:
+    """Whether two locked bookings need the same provider, patient or room at once."""
+    assert first.booking is not None and second.booking is not None
+    start_a, start_b = first.original_start or 0, second.original_start or 0
+    stay_a = [(start_a, start_a + first.service.length)]
+    stay_b = [(start_b, start_b + second.service.length)]
+    turnover_a = [(start_a, stay_a[0][1] + first.service.buffer_after)]
+    turnover_b = [(start_b, stay_b[0][1] + second.service.buffer_after)]
+    return (
+        (
+            first.booking.provider == second.booking.provider
+            and _overlap(_hands_on(first.service, start_a), _hands_on(second.service, start_b))
+        )
+        or (first.patient_id == second.patient_id and _overlap(stay_a, stay_b))
+        or (first.booking.room == second.booking.room and _overlap(turnover_a, turnover_b))
+    )
+
+
+def eligibility(scenario: Scenario) -> Eligibility:
+    """Candidates for every request and booking, and the escalations."""
+    calendar = Calendar(scenario)
+    rules = _RequestRules(scenario, calendar)
+    outcomes = [_booking_job(scenario, calendar, b) for b in scenario.bookings]
+    outcomes += [rules.evaluate(r) for r in scenario.requests]
+    jobs = [o for o in outcomes if isinstance(o, Job)]
+    escalations = [o for o in outcomes if isinstance(o, Escalation)]
+    clashes = _locked_clashes(scenario, jobs)
+    for job in [j for j in jobs if j.id in clashes]:
+        jobs.remove(job)
+        detail = f"overlaps locked booking {clashes[job.id]}"
+        escalations.append(
+            Escalation(
+                job.id, job.patient_id, job.service.id, "booking", "booking_conflict", detail
+            )
+        )
+    return _whole_visits(scenario, Eligibility(jobs, escalations))
+
+
+def _whole_visits(scenario: Scenario, result: Eligibility) -> Eligibility:
+    """Escalate every part of a visit one of whose parts is escalated."""
+    broken = {
+        r.visit for r in scenario.requests if r.visit and r.id in {e.id for e in result.escalations}
+    }
+    if not broken:
+        return result
+    keep = []
+    for job in result.jobs:
+        if job.request is not None and job.request.visit in broken:
+            detail = f"another part of visit {job.request.visit} cannot be booked"
+            result.escalations.append(
+                Escalation(
+                    job.id, job.patient_id, job.service.id, "request", "visit_incomplete", detail
+                )
+            )
+        else:
+            keep.append(job)
+    return Eligibility(keep, result.escalations)

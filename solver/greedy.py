@@ -1,0 +1,240 @@
+"""The "front desk" baseline: existing bookings first, then requests by priority (first come,
+first served within a priority), each at the earliest time that breaks no hard rule.
+
+It is the floor of the optimizer (its schedule hints the search, and `solve()` never returns
+anything worse) and the yardstick of the benchmarks.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from models.scenario import Scenario
+from models.times import MINUTES_PER_DAY
+from solver.eligibility import Job
+from solver.placement import Placement, Placements
+
+Busy = list[tuple[int, int]]
+_LAST = datetime.max
+
+
+def _clash(busy: Busy, start: int, end: int) -> int | None:
+    """The end of the first busy range overlapping [start, end), or None when free."""
+    ends = [e for s, e in busy if s < end and start < e]
+    return min(ends) if ends else None
+
+
+class _Calendar:
+    """What is already taken: provider hands-on time, rooms, machines, patients."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self.grid = scenario.clinic.slot_minutes
+        # Busy ranges per (id, day): appointments never cross midnight.
+        self.providers: dict[tuple[str, int], Busy] = defaultdict(list)
+        self.rooms: dict[tuple[str, int], Busy] = defaultdict(list)
+        self.patients: dict[tuple[str, int], Busy] = defaultdict(list)
+        self.machines: dict[tuple[str, int], list[tuple[int, int, int]]] = defaultdict(list)
+        self.machine_counts = {m.id: m.count for m in scenario.equipment}
+        self.rooms_by_type: dict[str, list[str]] = defaultdict(list)
+        for room in scenario.rooms:
+            self.rooms_by_type[room.type].append(room.id)
+
+    def blocker(self, job: Job, provider_id: str, start: int) -> tuple[int | None, str | None]:
+        """(None, room) when the job fits at start; else (next start worth trying, None)."""
+        service, day = job.service, start // MINUTES_PER_DAY
+        end = start + service.length
+        hands_on = [(start, start + service.duration)]
+        if service.finish:
+            hands_on.append((end - service.finish, end))
+        for low, high in hands_on:
+            blocked = _clash(self.providers[provider_id, day], low, high)
+            if blocked is not None:
+                return blocked - (low - start), None
+        blocked = _clash(self.patients[job.patient_id, day], start, end)
+        if blocked is not None:
+            return blocked, None
+        for machine, units in service.equipment.items():
+            blocked = self._machine_blocker(machine, units, start, end)
+            if blocked is not None:
+                return blocked, None
+        return self._room(job, start)
+
+    def _machine_blocker(self, machine: str, units: int, start: int, end: int) -> int | None:
+        busy = self.machines[machine, start // MINUTES_PER_DAY]
+        uses = [(s, e, u) for s, e, u in busy if s < end and start < e]
+        moments = [start] + [s for s, _, _ in uses if s > start]
+        for moment in moments:
+            in_use = sum(u for s, e, u in uses if s <= moment < e)
+            if in_use + units > self.machine_counts[machine]:
+                return min(e for s, e, _ in uses if s <= moment < e)
+        return None
+
+    def _room(self, job: Job, start: int) -> tuple[int | None, str | None]:
+        held_until = start + job.service.length + job.service.buffer_after
+        preferred = job.booking.room if job.booking is not None else None
+        rooms = [r for t in job.service.room_types for r in self.rooms_by_type[t]]
+        rooms.sort(key=lambda room_id: room_id != preferred)
+        frees = []
+        for room_id in rooms:
+            blocked = _clash(self.rooms[room_id, start // MINUTES_PER_DAY], start, held_until)
+            if blocked is None:
+                return None, room_id
+            frees.append(blocked)
+        return (min(frees) if frees else None), None
+
+    def take(self, job: Job, placement: Placement) -> None:
+        """Mark the placement's provider, room, machines and patient as busy."""
+        for busy, entry in self._entries(job, placement):
+            busy.append(entry)
+
+    def release(self, job: Job, placement: Placement) -> None:
+        """Undo `take`."""
+        for busy, entry in self._entries(job, placement):
+            busy.remove(entry)
+
+    def _entries(self, job: Job, placement: Placement) -> list[tuple[list, tuple]]:
+        service, start = job.service, placement.start
+        end, day = start + service.length, start // MINUTES_PER_DAY
+        provider = self.providers[placement.provider_id, day]
+        assert placement.room_id is not None
+        entries: list[tuple[list, tuple]] = [
+            (provider, (start, start + service.duration)),
+            (self.rooms[placement.room_id, day], (start, end + service.buffer_after)),
+            (self.patients[job.patient_id, day], (start, end)),
+        ]
+        if service.finish:
+            entries.append((provider, (end - service.finish, end)))
+        for machine, units in service.equipment.items():
+            entries.append((self.machines[machine, day], (start, end, units)))
+        return entries
+
+    def room_type(self, room_id: str) -> str:
+        """The type of a room."""
+        return next(t for t, ids in self.rooms_by_type.items() if room_id in ids)
+
+
+class _FrontDesk:
+    """Places jobs one at a time, respecting visits, series spacing and consults."""
+
+    def __init__(self, scenario: Scenario, jobs: list[Job]) -> None:
+        self.scenario = scenario
+        self.jobs = jobs
+        self.calendar = _Calendar(scenario)
+        self.placements: Placements = {}
+        self.series_days: dict[tuple[str, str], list[int]] = defaultdict(list)
+        self.consult_ends: dict[str, list[int]] = defaultdict(list)
+
+    def run(self) -> Placements:
+        for job in sorted(
+            (j for j in self.jobs if j.booking is not None), key=lambda j: not j.locked
+        ):
+            self._place_chain([job])
+        visits: dict[str, list[Job]] = defaultdict(list)
+        for job in self.jobs:
+            if job.request is not None and job.request.visit:
+                visits[job.request.visit].append(job)
+        done: set[str] = set()
+        for job in sorted((j for j in self.jobs if j.request is not None), key=self._priority):
+            if job.id in done:
+                continue
+            assert job.request is not None
+            chain = visits[job.request.visit] if job.request.visit else [job]
+            done.update(j.id for j in chain)
+            self._place_chain(chain)
+        return self.placements
+
+    @staticmethod
+    def _priority(job: Job) -> tuple[int, bool, datetime, str]:
+        assert job.request is not None
+        asked = job.request.requested_at or _LAST
+        return (-job.weight, job.service.category != "consult", asked.replace(tzinfo=None), job.id)
+
+    def _place_chain(self, chain: list[Job]) -> None:
+        """Book the chain's jobs back to back at the earliest start that fits all of them."""
+        first = chain[0]
+        options = sorted(
+            (low, high, c.provider_id) for c in first.candidates for low, high in c.starts
+        )
+        for low, high, provider_id in options:
+            start = low
+            while start <= high:
+                placed, retry = self._try_chain(chain, provider_id, start)
+                if placed is not None:
+                    for job, placement in zip(chain, placed, strict=True):
+                        self._commit(job, placement)
+                    return
+                start = max(start + self.calendar.grid, retry or 0)
+
+    def _try_chain(
+        self, chain: list[Job], provider_id: str, start: int
+    ) -> tuple[list[Placement] | None, int | None]:
+        placed: list[Placement] = []
+        taken: list[tuple[Job, Placement]] = []
+        moment = start
+        try:
+            for index, job in enumerate(chain):
+                providers = [provider_id] if index == 0 else self._providers_at(job, moment)
+                placement, retry = self._fit(job, providers, moment)
+                if placement is None:
+                    return None, (retry - (moment - start)) if retry is not None else None
+                self.calendar.take(job, placement)
+                taken.append((job, placement))
+                placed.append(placement)
+                moment += job.service.length
+            return placed, None
+        finally:
+            for job, placement in taken:
+                self.calendar.release(job, placement)
+
+    def _providers_at(self, job: Job, start: int) -> list[str]:
+        return [
+            c.provider_id for c in job.candidates if any(lo <= start <= hi for lo, hi in c.starts)
+        ]
+
+    def _fit(
+        self, job: Job, providers: list[str], start: int
+    ) -> tuple[Placement | None, int | None]:
+        retries = []
+        for provider_id in providers:
+            if not self._rules_allow(job, provider_id, start):
+                continue
+            retry, room_id = self.calendar.blocker(job, provider_id, start)
+            if room_id is not None:
+                placement = Placement(provider_id, start, self.calendar.room_type(room_id), room_id)
+                return placement, None
+            if retry is not None:
+                retries.append(retry)
+        return None, min(retries) if retries else None
+
+    def _rules_allow(self, job: Job, provider_id: str, start: int) -> bool:
+        day = start // MINUTES_PER_DAY
+        allowed = any(
+            c.provider_id == provider_id
+            and c.day == day
+            and any(lo <= start <= hi for lo, hi in c.starts)
+            for c in job.candidates
+        )
+        if not allowed:
+            return False
+        spacing = job.service.min_days_between
+        if spacing and any(
+            abs(day - d) < spacing for d in self.series_days[job.patient_id, job.service.id]
+        ):
+            return False
+        if day in job.needs_consult_days:
+            return any(end <= start for end in self.consult_ends[job.patient_id])
+        return True
+
+    def _commit(self, job: Job, placement: Placement) -> None:
+        self.calendar.take(job, placement)
+        self.placements[job.id] = placement
+        self.series_days[job.patient_id, job.service.id].append(placement.start // MINUTES_PER_DAY)
+        if job.service.category == "consult":
+            self.consult_ends[job.patient_id].append(placement.start + job.service.length)
+
+
+def greedy_schedule(scenario: Scenario, jobs: list[Job]) -> Placements:
+    """Placements of the front-desk baseline (rooms already assigned)."""
+    return _FrontDesk(scenario, jobs).run()

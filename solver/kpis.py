@@ -1,0 +1,117 @@
+"""Key figures of a solved schedule: utilization, booked value by tier, waitlist served,
+objective terms and solver statistics (the content of kpis.json)."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any
+
+from models.results import Schedule, SolveReport
+from models.scenario import Scenario
+from solver.eligibility import Calendar
+
+
+def _open_minutes(calendar: Calendar, num_days: int) -> int:
+    spans = [calendar.clinic_open(day) for day in range(num_days)]
+    return sum(end - start for start, end in (s for s in spans if s is not None))
+
+
+def _working_minutes(calendar: Calendar, num_days: int) -> dict[str, int]:
+    minutes = {}
+    for provider in calendar.scenario.providers:
+        worked = 0
+        for day in range(num_days):
+            opening = calendar.clinic_open(day)
+            if opening is None:
+                continue
+            for low, high in calendar.working(provider, day):
+                worked += max(0, min(high, opening[1]) - max(low, opening[0]))
+        minutes[provider.id] = worked
+    return minutes
+
+
+def _share(part: float, whole: float) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+def utilization(scenario: Scenario, schedule: Schedule) -> dict[str, dict[str, float]]:
+    """Booked share of available time per provider (hands-on), room (with turnover) and machine."""
+    calendar = Calendar(scenario)
+    days = scenario.clinic.horizon.days
+    open_minutes = _open_minutes(calendar, days)
+    working = _working_minutes(calendar, days)
+    hands_on: Counter[str] = Counter()
+    held: Counter[str] = Counter()
+    machine_minutes: Counter[str] = Counter()
+    for row in schedule.booked():
+        service = scenario.service(row.service_id)
+        hands_on[row.provider_id or ""] += service.duration + service.finish
+        held[row.room_id or ""] += service.length + service.buffer_after
+        for machine, units in service.equipment.items():
+            machine_minutes[machine] += units * service.length
+    return {
+        "providers": {p.id: _share(hands_on[p.id], working[p.id]) for p in scenario.providers},
+        "rooms": {r.id: _share(held[r.id], open_minutes) for r in scenario.rooms},
+        "equipment": {
+            e.id: _share(machine_minutes[e.id], e.count * open_minutes) for e in scenario.equipment
+        },
+    }
+
+
+def booked_by_tier(scenario: Scenario, schedule: Schedule) -> dict[str, dict[str, float]]:
+    """Requests, booked requests, booked minutes and booked value per patient tier."""
+    tiers: dict[str, dict[str, float]] = defaultdict(
+        lambda: {"requests": 0, "booked": 0, "minutes": 0, "value": 0.0}
+    )
+    for row in schedule.appointments:
+        if row.kind != "request":
+            continue
+        figures = tiers[scenario.patient(row.patient_id).tier]
+        figures["requests"] += 1
+        if row.status == "booked":
+            service = scenario.service(row.service_id)
+            figures["booked"] += 1
+            figures["minutes"] += service.length
+            figures["value"] += service.value
+    return dict(tiers)
+
+
+def kpis(scenario: Scenario, schedule: Schedule, report: SolveReport) -> dict[str, Any]:
+    """Every figure of kpis.json."""
+    requests = [r for r in schedule.appointments if r.kind == "request"]
+    bookings = [r for r in schedule.appointments if r.kind == "booking"]
+    waitlist = {r.id for r in scenario.requests if r.source == "waitlist"}
+    served = sum(1 for r in requests if r.request_id in waitlist and r.status == "booked")
+    statuses = Counter(r.status for r in requests)
+    return {
+        "clinic": scenario.clinic.name,
+        "horizon": {
+            "start": scenario.clinic.horizon.start.isoformat(),
+            "days": scenario.clinic.horizon.days,
+        },
+        "requests": {
+            "total": len(requests),
+            **{s: statuses[s] for s in ("booked", "unscheduled", "escalated")},
+        },
+        "bookings": {
+            "total": len(bookings),
+            "kept": sum(1 for b in bookings if b.status == "booked" and not b.moved),
+            "moved": sum(1 for b in bookings if b.moved),
+            "escalated": sum(1 for b in bookings if b.status == "escalated"),
+        },
+        "utilization": utilization(scenario, schedule),
+        "booked_by_tier": booked_by_tier(scenario, schedule),
+        "waitlist": {
+            "requests": len(waitlist),
+            "served": served,
+            "share": _share(served, len(waitlist)),
+        },
+        "objective": {
+            "total": report.objective,
+            "terms": report.terms,
+            "greedy": report.greedy_objective,
+            "bound": report.best_bound,
+            "gap": round(report.gap, 6),
+        },
+        "solver": report.model_dump(exclude={"terms", "progress", "objective", "greedy_objective"}),
+    }

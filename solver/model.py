@@ -1,0 +1,396 @@
+"""The CP-SAT model: variables, one method per family of hard rules, and the objective.
+
+Time runs in slots (clinic minutes / slot_minutes). Each job has one start shared by an
+optional candidate per eligible (provider, day); providers are busy only during hands-on
+parts, rooms of one type and machines are capacity pools, patients are in one place at a
+time. `ScheduleModel.placements()` reads a solution back as solver-neutral placements.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from models.scenario import Scenario
+from models.times import MINUTES_PER_DAY
+from solver.eligibility import Candidate, Job
+from solver.placement import Placement, Placements
+from solver.scoring import BOOKED_TERM
+
+LinearExpr = cp_model.LinearExpr
+
+
+@dataclass
+class JobVars:
+    """The decision variables of one job."""
+
+    booked: cp_model.IntVar
+    start: cp_model.IntVar
+    chosen: list[cp_model.IntVar]
+    room_types: dict[str, cp_model.IntVar]
+    stay: cp_model.IntervalVar
+    extra: dict[str, cp_model.IntVar] = field(default_factory=dict)
+
+
+def _total(terms: Iterable[cp_model.LinearExprT]) -> LinearExpr:
+    return cp_model.LinearExpr.sum(list(terms))
+
+
+def _domain(ranges: Sequence[tuple[int, int]]) -> cp_model.Domain:
+    return cp_model.Domain.from_intervals([[low, high] for low, high in ranges])
+
+
+class ScheduleModel:
+    """Builds the CP-SAT model of a scenario's eligible jobs."""
+
+    def __init__(self, scenario: Scenario, jobs: list[Job]) -> None:
+        self.scenario = scenario
+        self.jobs = jobs
+        self.grid = scenario.clinic.slot_minutes
+        self.model = cp_model.CpModel()
+        self.vars: dict[str, JobVars] = {}
+        self.terms: dict[str, cp_model.LinearExprT] = {}
+        self.room_counts: dict[str, int] = defaultdict(int)
+        for room in scenario.rooms:
+            self.room_counts[room.type] += 1
+        for job in jobs:
+            self.vars[job.id] = self._job_variables(job)
+        self._provider_no_overlap()
+        self._room_capacity()
+        self._equipment_capacity()
+        self._patient_no_overlap()
+        self._visits_back_to_back()
+        self._series_spacing()
+        self._consult_first()
+        self._objective()
+
+    def _slots(self, minutes: int) -> int:
+        return minutes // self.grid
+
+    def _slot_ranges(self, candidate: Candidate) -> list[tuple[int, int]]:
+        return [(self._slots(low), self._slots(high)) for low, high in candidate.starts]
+
+    def _job_variables(self, job: Job) -> JobVars:
+        """Booked flag, start, one choice per candidate, room type, and the stay interval."""
+        model, service = self.model, job.service
+        all_ranges = sorted(r for c in job.candidates for r in self._slot_ranges(c))
+        start = model.new_int_var_from_domain(_domain(all_ranges), f"start_{job.id}")
+        booked = (
+            model.new_constant(1)
+            if job.booking is not None
+            else model.new_bool_var(f"booked_{job.id}")
+        )
+        chosen = []
+        for index, candidate in enumerate(job.candidates):
+            choice = model.new_bool_var(f"choose_{job.id}_{index}")
+            model.add_linear_expression_in_domain(
+                start, _domain(self._slot_ranges(candidate))
+            ).only_enforce_if(choice)
+            chosen.append(choice)
+        model.add_exactly_one(
+            [*chosen, booked.negated()]
+        ) if job.booking is None else model.add_exactly_one(chosen)
+        length = self._slots(service.length)
+        stay = model.new_optional_fixed_size_interval_var(start, length, booked, f"stay_{job.id}")
+        types = [t for t in service.room_types if self.room_counts[t] > 0]
+        room_types = {t: model.new_bool_var(f"room_{job.id}_{t}") for t in types}
+        if len(types) == 1:
+            model.add(room_types[types[0]] == booked)
+        else:
+            model.add(_total(room_types.values()) == booked)
+        return JobVars(booked, start, chosen, room_types, stay)
+
+    def _hands_on(self, job: Job, presence: cp_model.IntVar) -> list[cp_model.IntervalVar]:
+        service, start = job.service, self.vars[job.id].start
+        parts = [
+            self.model.new_optional_fixed_size_interval_var(
+                start, self._slots(service.duration), presence, ""
+            )
+        ]
+        if service.finish:
+            offset = self._slots(service.duration + service.processing)
+            parts.append(
+                self.model.new_optional_fixed_size_interval_var(
+                    start + offset, self._slots(service.finish), presence, ""
+                )
+            )
+        return parts
+
+    def _provider_no_overlap(self) -> None:
+        """A provider does one hands-on thing at a time (processing frees them)."""
+        by_provider: dict[str, list[cp_model.IntervalVar]] = defaultdict(list)
+        for job in self.jobs:
+            for candidate, choice in zip(job.candidates, self.vars[job.id].chosen, strict=True):
+                by_provider[candidate.provider_id] += self._hands_on(job, choice)
+        for intervals in by_provider.values():
+            if len(intervals) > 1:
+                self.model.add_no_overlap(intervals)
+
+    def _room_capacity(self) -> None:
+        """Rooms of one type hold at most as many stays (with turnover) as there are rooms."""
+        by_type: dict[str, list[cp_model.IntervalVar]] = defaultdict(list)
+        for job in self.jobs:
+            job_vars = self.vars[job.id]
+            held = self._slots(job.service.length + job.service.buffer_after)
+            for room_type, flag in job_vars.room_types.items():
+                interval = self.model.new_optional_fixed_size_interval_var(
+                    job_vars.start, held, flag, ""
+                )
+                by_type[room_type].append(interval)
+        for room_type, intervals in by_type.items():
+            self._capacity(intervals, [1] * len(intervals), self.room_counts[room_type])
+
+    def _equipment_capacity(self) -> None:
+        """Machines in use never exceed the working count."""
+        counts = {machine.id: machine.count for machine in self.scenario.equipment}
+        usage: dict[str, tuple[list[cp_model.IntervalVar], list[int]]] = defaultdict(
+            lambda: ([], [])
+        )
+        for job in self.jobs:
+            for machine, units in job.service.equipment.items():
+                usage[machine][0].append(self.vars[job.id].stay)
+                usage[machine][1].append(units)
+        for machine, (intervals, demands) in usage.items():
+            self._capacity(intervals, demands, counts[machine])
+
+    def _capacity(
+        self, intervals: list[cp_model.IntervalVar], demands: list[int], capacity: int
+    ) -> None:
+        if _total(demands) <= capacity:
+            return
+        if capacity == 1:
+            self.model.add_no_overlap(intervals)
+        else:
+            self.model.add_cumulative(intervals, demands, capacity)
+
+    def _patient_no_overlap(self) -> None:
+        """A patient is in one place at a time."""
+        by_patient: dict[str, list[cp_model.IntervalVar]] = defaultdict(list)
+        for job in self.jobs:
+            by_patient[job.patient_id].append(self.vars[job.id].stay)
+        for stays in by_patient.values():
+            if len(stays) > 1:
+                self.model.add_no_overlap(stays)
+
+    def _visits_back_to_back(self) -> None:
+        """Requests of one visit are all booked or none, back to back in file order."""
+        visits: dict[str, list[Job]] = defaultdict(list)
+        for job in self.jobs:
+            if job.request is not None and job.request.visit:
+                visits[job.request.visit].append(job)
+        for parts in visits.values():
+            for previous, following in itertools.pairwise(parts):
+                before, after = self.vars[previous.id], self.vars[following.id]
+                self.model.add(before.booked == after.booked)
+                gap = self._slots(previous.service.length)
+                self.model.add(after.start == before.start + gap).only_enforce_if(before.booked)
+
+    def _day(self, job: Job) -> LinearExpr:
+        job_vars = self.vars[job.id]
+        return _total(c.day * x for c, x in zip(job.candidates, job_vars.chosen, strict=True))
+
+    def _series_spacing(self) -> None:
+        """Two appointments of a series service for one patient are min_days_between apart."""
+        series: dict[tuple[str, str], list[Job]] = defaultdict(list)
+        for job in self.jobs:
+            if job.service.min_days_between:
+                series[job.patient_id, job.service.id].append(job)
+        for jobs in series.values():
+            spacing = jobs[0].service.min_days_between or 0
+            for index, first in enumerate(jobs):
+                for second in jobs[index + 1 :]:
+                    both = [self.vars[first.id].booked, self.vars[second.id].booked]
+                    order = self.model.new_bool_var("")
+                    gap = self._day(second) - self._day(first)
+                    self.model.add(gap >= spacing).only_enforce_if([order, *both])
+                    self.model.add(-gap >= spacing).only_enforce_if([order.negated(), *both])
+
+    def _consult_first(self) -> None:
+        """A treatment needing a consult on a day without a valid one follows a booked consult."""
+        consults: dict[str, list[Job]] = defaultdict(list)
+        for job in self.jobs:
+            if job.service.category == "consult":
+                consults[job.patient_id].append(job)
+        for job in self.jobs:
+            if not job.needs_consult_days:
+                continue
+            job_vars = self.vars[job.id]
+            needs = [
+                x
+                for c, x in zip(job.candidates, job_vars.chosen, strict=True)
+                if c.day in job.needs_consult_days
+            ]
+            earlier = []
+            for consult in consults[job.patient_id]:
+                before = self.model.new_bool_var("")
+                consult_vars = self.vars[consult.id]
+                self.model.add_implication(before, consult_vars.booked)
+                consult_end = consult_vars.start + self._slots(consult.service.length)
+                self.model.add(consult_end <= job_vars.start).only_enforce_if(before)
+                earlier.append(before)
+            for need in needs:
+                self.model.add_bool_or(earlier).only_enforce_if(
+                    need
+                ) if earlier else self.model.add(need == 0)
+
+    def _objective(self) -> None:
+        """Maximize priority-weighted booked minutes minus the soft-rule penalties."""
+        penalties = self.scenario.policies.penalties
+        self.terms[BOOKED_TERM] = _total(
+            job.weight * job.service.length * self.vars[job.id].booked
+            for job in self.jobs
+            if job.request
+        )
+        self.terms["preferred_provider"] = (
+            penalties.preferred_provider * self._preferred_provider_misses()
+        )
+        self.terms["preferred_time"] = penalties.preferred_time * self._preferred_time_misses()
+        self.terms["non_preferred_service"] = (
+            penalties.non_preferred_service * self._non_preferred_services()
+        )
+        self.terms["moved_booking"] = penalties.moved_booking * self._moved_bookings()
+        self.terms["over_daily_bookings"] = (
+            penalties.over_daily_bookings * self._over_daily_bookings()
+        )
+        idle = self._idle_slots() if penalties.idle_slot else _total([])
+        self.terms["idle_slot"] = penalties.idle_slot * idle
+        losses = _total(value for name, value in self.terms.items() if name != BOOKED_TERM)
+        self.model.maximize(_total([self.terms[BOOKED_TERM]]) - losses)
+
+    def _choices(self, job: Job) -> list[tuple[Candidate, cp_model.IntVar]]:
+        return list(zip(job.candidates, self.vars[job.id].chosen, strict=True))
+
+    def _preferred_provider_misses(self) -> LinearExpr:
+        return _total(
+            x
+            for job in self.jobs
+            if job.request is not None and job.request.preferred_provider
+            for c, x in self._choices(job)
+            if c.provider_id != job.request.preferred_provider
+        )
+
+    def _preferred_time_misses(self) -> LinearExpr:
+        misses = []
+        for job in self.jobs:
+            if job.request is None or not job.request.preferred_times:
+                continue
+            days = sorted({c.day for c in job.candidates})
+            liked = [
+                (
+                    self._slots(day * MINUTES_PER_DAY + r.start + self.grid - 1),
+                    self._slots(day * MINUTES_PER_DAY + r.end - 1),
+                )
+                for day in days
+                for r in job.request.preferred_times
+            ]
+            liked_domain = _domain(sorted(liked))
+            job_vars = self.vars[job.id]
+            hit = self.model.new_bool_var(f"liked_time_{job.id}")
+            self.model.add_implication(hit, job_vars.booked)
+            self.model.add_linear_expression_in_domain(
+                job_vars.start, liked_domain
+            ).only_enforce_if(hit)
+            self.model.add_linear_expression_in_domain(
+                job_vars.start, liked_domain.complement()
+            ).only_enforce_if([job_vars.booked, hit.negated()])
+            misses.append(job_vars.booked - hit)
+        return _total(misses)
+
+    def _non_preferred_services(self) -> LinearExpr:
+        favourites = {p.id: p.preferences.preferred_services for p in self.scenario.providers}
+        return _total(
+            x
+            for job in self.jobs
+            if job.request is not None
+            for c, x in self._choices(job)
+            if favourites[c.provider_id] and job.service.id not in favourites[c.provider_id]
+        )
+
+    def _moved_bookings(self) -> LinearExpr:
+        moved_flags = []
+        for job in self.jobs:
+            if job.booking is None or job.locked or job.original_start is None:
+                continue
+            moved = self.model.new_bool_var(f"moved_{job.id}")
+            original = self._slots(job.original_start)
+            start = self.vars[job.id].start
+            self.model.add(start == original).only_enforce_if(moved.negated())
+            self.model.add(start != original).only_enforce_if(moved)
+            moved_flags.append(moved)
+        return _total(moved_flags)
+
+    def _provider_days(self) -> dict[tuple[str, int], list[tuple[Job, cp_model.IntVar]]]:
+        grouped: dict[tuple[str, int], list[tuple[Job, cp_model.IntVar]]] = defaultdict(list)
+        for job in self.jobs:
+            for c, x in self._choices(job):
+                grouped[c.provider_id, c.day].append((job, x))
+        return grouped
+
+    def _over_daily_bookings(self) -> LinearExpr:
+        excesses = []
+        for (provider_id, _), entries in self._provider_days().items():
+            cap = self.scenario.provider(provider_id).preferences.max_bookings_per_day
+            if cap is None or len(entries) <= cap:
+                continue
+            excess = self.model.new_int_var(0, len(entries), "")
+            self.model.add_max_equality(excess, [0, _total(x for _, x in entries) - cap])
+            excesses.append(excess)
+        return _total(excesses)
+
+    def _idle_slots(self) -> LinearExpr:
+        """Slots between a provider's first and last hands-on minute of a day not spent hands-on."""
+        idles = []
+        horizon = self._slots(self.scenario.clinic.horizon.days * MINUTES_PER_DAY) + 1
+        for entries in self._provider_days().values():
+            firsts, lasts, hands_on = [], [], []
+            for job, x in entries:
+                start = self.vars[job.id].start
+                service = job.service
+                last_end = self._slots(service.length if service.finish else service.duration)
+                firsts.append(start + horizon * (1 - x))
+                lasts.append(start + last_end - horizon * (1 - x))
+                hands_on.append(self._slots(service.duration + service.finish) * x)
+            first = self.model.new_int_var(-horizon, 2 * horizon, "")
+            last = self.model.new_int_var(-2 * horizon, 2 * horizon, "")
+            self.model.add_min_equality(first, firsts)
+            self.model.add_max_equality(last, lasts)
+            idle = self.model.new_int_var(0, horizon, "")
+            self.model.add_max_equality(idle, [0, last - first - _total(hands_on)])
+            idles.append(idle)
+        return _total(idles)
+
+    def hint(self, placements: Placements) -> None:
+        """Start the search from known placements (the greedy schedule)."""
+        for job in self.jobs:
+            job_vars = self.vars[job.id]
+            placement = placements.get(job.id)
+            if job.booking is None:
+                self.model.add_hint(job_vars.booked, placement is not None)
+            if placement is None:
+                continue
+            self.model.add_hint(job_vars.start, self._slots(placement.start))
+            for c, x in self._choices(job):
+                same = (
+                    c.provider_id == placement.provider_id
+                    and c.day == placement.start // MINUTES_PER_DAY
+                )
+                self.model.add_hint(x, same)
+            for room_type, flag in job_vars.room_types.items():
+                self.model.add_hint(flag, room_type == placement.room_type)
+
+    def placements(self, solver: cp_model.CpSolver) -> Placements:
+        """The booked jobs of the solver's current solution."""
+        result: Placements = {}
+        for job in self.jobs:
+            job_vars = self.vars[job.id]
+            if not solver.value(job_vars.booked):
+                continue
+            candidate = next(c for c, x in self._choices(job) if solver.value(x))
+            room_type = next(t for t, flag in job_vars.room_types.items() if solver.value(flag))
+            start = solver.value(job_vars.start) * self.grid
+            result[job.id] = Placement(candidate.provider_id, start, room_type)
+        return result

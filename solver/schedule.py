@@ -1,0 +1,72 @@
+"""Turning placements and escalations into the schedule rows and the exception queue."""
+
+from __future__ import annotations
+
+from models.results import Appointment, ExceptionItem, Schedule
+from models.scenario import Scenario
+from solver.eligibility import SUGGESTED_ACTIONS, Escalation, Job
+from solver.placement import Placements
+
+UNSCHEDULED = "no_capacity"
+
+
+def equipment_text(equipment: dict[str, int]) -> str:
+    """Machines as 'id:units' joined by ';' (the schedule.csv equipment column)."""
+    return ";".join(f"{machine}:{units}" for machine, units in sorted(equipment.items()))
+
+
+def build_schedule(
+    scenario: Scenario, jobs: list[Job], placements: Placements, escalations: list[Escalation]
+) -> Schedule:
+    """One row per existing booking and per request, in file order; none dropped."""
+    clock = scenario.clinic.clock()
+    by_id = {job.id: job for job in jobs}
+    escalated = {e.id: e for e in escalations}
+    items = [(b.id, b.patient, b.service, "booking") for b in scenario.bookings]
+    items += [(r.id, r.patient, r.service, "request") for r in scenario.requests]
+    rows = []
+    for item_id, patient_id, service_id, kind in items:
+        row = Appointment(
+            request_id=item_id, patient_id=patient_id, service_id=service_id, kind=kind
+        )
+        placement = placements.get(item_id)
+        if placement is not None:
+            job = by_id[item_id]
+            row.provider_id, row.room_id = placement.provider_id, placement.room_id
+            row.equipment = equipment_text(job.service.equipment)
+            row.start, row.end = clock.local(placement.start), clock.local(placement.end(job))
+            row.status = "booked"
+            row.moved = job.original_start is not None and placement.start != job.original_start
+        elif item_id in escalated:
+            row.status, row.reason = "escalated", escalated[item_id].reason_code
+        else:
+            row.reason = UNSCHEDULED
+        rows.append(row)
+    return Schedule(appointments=rows)
+
+
+def build_exceptions(
+    scenario: Scenario, schedule: Schedule, escalations: list[Escalation]
+) -> list[ExceptionItem]:
+    """Everything a person must handle: escalations and requests left without a slot."""
+    policies = scenario.policies
+    fallback = "clinic manager (set policies.escalation_owner)"
+    details = {e.id: e.detail for e in escalations}
+    items = []
+    for row in schedule.appointments:
+        if row.status == "booked":
+            continue
+        same_day = row.kind == "booking"
+        owner = (policies.same_day_owner if same_day else None) or policies.escalation_owner
+        detail = details.get(row.request_id, "every fitting time went to higher-priority requests")
+        items.append(
+            ExceptionItem(
+                request_id=row.request_id,
+                patient_id=row.patient_id,
+                reason_code=row.reason,
+                owner=owner or fallback,
+                suggested_action=SUGGESTED_ACTIONS[row.reason],
+                detail=detail,
+            )
+        )
+    return items

@@ -1,0 +1,174 @@
+"""`solve()`: scenario in, schedule + exception queue + report out.
+
+Eligibility escalates what no rule allows, the greedy front desk gives a floor and a hint,
+CP-SAT searches, and the better of the two schedules is returned. CP-SAT statuses are
+translated here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from ortools.sat.python import cp_model
+
+from models.results import ExceptionItem, ProgressPoint, Schedule, SolveReport, SolveStatus
+from models.scenario import Scenario
+from solver.eligibility import Escalation, Job, eligibility
+from solver.greedy import greedy_schedule
+from solver.model import ScheduleModel
+from solver.placement import Placements, assign_rooms
+from solver.schedule import build_exceptions, build_schedule
+from solver.scoring import objective_terms, total
+
+ProgressCallback = Callable[[ProgressPoint], None]
+
+_STATUS: dict[Any, SolveStatus] = {
+    cp_model.OPTIMAL: "optimal",
+    cp_model.FEASIBLE: "feasible",
+    cp_model.INFEASIBLE: "infeasible",
+    cp_model.MODEL_INVALID: "infeasible",
+    cp_model.UNKNOWN: "time_limit",
+}
+
+
+@dataclass
+class SolveResult:
+    """The schedule, the exception queue and the report of one solve."""
+
+    scenario: Scenario
+    schedule: Schedule
+    exceptions: list[ExceptionItem]
+    report: SolveReport
+    jobs: list[Job] = field(repr=False, default_factory=list)
+    placements: Placements = field(repr=False, default_factory=dict)
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The schedule as a DataFrame with the schedule.csv columns."""
+        return self.schedule.to_frame()
+
+
+class _Recorder(cp_model.CpSolverSolutionCallback):
+    """Records each improving solution and passes it on to a progress callback."""
+
+    def __init__(self, on_progress: ProgressCallback | None) -> None:
+        super().__init__()
+        self.points: list[ProgressPoint] = []
+        self.on_progress = on_progress
+
+    def on_solution_callback(self) -> None:
+        point = ProgressPoint(
+            seconds=round(self.wall_time, 3),
+            objective=round(self.objective_value),
+            bound=round(self.best_objective_bound),
+        )
+        self.points.append(point)
+        if self.on_progress is not None:
+            self.on_progress(point)
+
+
+def _floor(scenario: Scenario, jobs: list[Job]) -> tuple[list[Job], Placements, list[Escalation]]:
+    """The greedy schedule; bookings it cannot keep (machine clashes) are escalated."""
+    greedy = greedy_schedule(scenario, jobs)
+    lost = [job for job in jobs if job.booking is not None and job.id not in greedy]
+    escalations = [
+        Escalation(
+            j.id,
+            j.patient_id,
+            j.service.id,
+            "booking",
+            "booking_conflict",
+            "clashes with other bookings for a room or machine",
+        )
+        for j in lost
+    ]
+    kept = [job for job in jobs if job not in lost]
+    return kept, greedy, escalations
+
+
+def solve(
+    scenario: Scenario,
+    time_limit: float = 10.0,
+    num_workers: int = 2,
+    seed: int = 0,
+    on_progress: ProgressCallback | None = None,
+) -> SolveResult:
+    """Book as much priority-weighted time as possible without breaking a hard rule.
+
+    Parameters
+    ----------
+    scenario
+        The clinic's rulebook and requests.
+    time_limit
+        Seconds of search; the best schedule found by then is returned.
+    num_workers, seed
+        CP-SAT workers and random seed; one worker and a fixed seed repeat exactly.
+    on_progress
+        Called with each improving schedule found during the search.
+    """
+    started = time.perf_counter()
+    eligible = eligibility(scenario)
+    jobs, greedy, lost = _floor(scenario, eligible.jobs)
+    escalations = eligible.escalations + lost
+    build_started = time.perf_counter()
+    built = ScheduleModel(scenario, jobs)
+    built.hint(greedy)
+    build_time = time.perf_counter() - build_started
+
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = time_limit
+    solver.parameters.num_workers = num_workers
+    solver.parameters.random_seed = seed
+    recorder = _Recorder(on_progress)
+    code = solver.solve(built.model, recorder)
+    status = _STATUS.get(code, "time_limit")
+
+    greedy_terms = objective_terms(scenario, jobs, greedy)
+    placements, terms = greedy, greedy_terms
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        found = built.placements(solver)
+        found_terms = objective_terms(scenario, jobs, found)
+        if total(found_terms) >= total(greedy_terms):
+            assign_rooms(scenario, jobs, found)
+            placements, terms = found, found_terms
+        else:
+            status = "greedy"
+    elif status != "infeasible":
+        status = "greedy"
+    objective = total(terms)
+    bound = (
+        round(solver.best_objective_bound)
+        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        else objective
+    )
+    bound = max(bound, objective)
+    proto = built.model.proto
+    report = SolveReport(
+        status=status,
+        objective=objective,
+        best_bound=bound,
+        gap=(bound - objective) / abs(bound) if bound else 0.0,
+        greedy_objective=total(greedy_terms),
+        terms=terms,
+        wall_time=time.perf_counter() - started,
+        build_time=build_time,
+        time_limit=time_limit,
+        num_workers=num_workers,
+        seed=seed,
+        num_variables=len(proto.variables),
+        num_constraints=len(proto.constraints),
+        progress=recorder.points,
+    )
+    schedule = build_schedule(scenario, jobs, placements, escalations)
+    return SolveResult(
+        scenario=scenario,
+        schedule=schedule,
+        exceptions=build_exceptions(scenario, schedule, escalations),
+        report=report,
+        jobs=jobs,
+        placements=placements,
+    )
