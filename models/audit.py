@@ -1,0 +1,383 @@
+"""The rulebook audit: hidden or unclear rules that make scheduling fail.
+
+A scenario can be valid (every id known, every time on the grid) and still leave holes a
+manager would otherwise fill from memory: a service nobody may perform, a machine out of
+service, a provider who never works while the clinic is open, nobody owning the exception
+queue. Each check below looks for one kind of hole and reports it as a `Finding` with a
+stable code, the path inside the scenario file and the fix, in words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from models.times import MINUTES_PER_DAY, format_clock, weekday_of
+
+if TYPE_CHECKING:
+    from models.scenario import Clinic, Provider, Scenario
+    from models.times import TimeRange
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One hole in the rulebook: a stable code, where it is (path in the file) and the fix."""
+
+    code: str
+    """Stable snake_case code, e.g. service_without_provider."""
+    path: str
+    """Path inside the scenario file, e.g. services[3] or policies.escalation_owner."""
+    message: str
+    """What is wrong and how to fix it, naming the item."""
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.path}: {self.message}"
+
+    def to_dict(self) -> dict[str, str]:
+        """The finding as plain text fields: code, path, message."""
+        return asdict(self)
+
+
+def audit(scenario: Scenario) -> list[Finding]:
+    """Every hidden or unclear rule that makes scheduling fail, in a stable order.
+
+    Findings come check by check (in the order of `CHECKS`), each check in file order.
+    """
+    return [finding for check in CHECKS for finding in check(scenario)]
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _last_day(clinic: Clinic) -> date:
+    return clinic.horizon.start + timedelta(days=clinic.horizon.days - 1)
+
+
+def _opening(clinic: Clinic, day: date) -> TimeRange | None:
+    """The clinic's opening hours on `day`, or None when it is closed."""
+    if day in clinic.closed_dates:
+        return None
+    return clinic.hours.get(weekday_of(day))
+
+
+def _licensed(provider: Provider, day: date) -> bool:
+    """Whether the provider's licence is still valid on `day`."""
+    return provider.license_expires is None or day < provider.license_expires
+
+
+def _performers(scenario: Scenario, service_id: str) -> list[Provider]:
+    """Providers who list the service and hold a licence valid on the first horizon day."""
+    first = scenario.clinic.horizon.start
+    return [p for p in scenario.providers if service_id in p.services and _licensed(p, first)]
+
+
+def _duty_minutes(clinic: Clinic, provider: Provider, day: date) -> set[int]:
+    """Minutes of `day` the provider's weekly hours fall in opening hours, licence valid."""
+    opening = _opening(clinic, day)
+    if opening is None or not _licensed(provider, day):
+        return set()
+    ranges = provider.weekly.get(weekday_of(day), [])
+    return {
+        minute
+        for hours in ranges
+        for minute in range(max(hours.start, opening.start), min(hours.end, opening.end))
+    }
+
+
+def _absent_minutes(provider: Provider, day: date) -> set[int]:
+    """Minutes of `day` the provider has time off."""
+    absent: set[int] = set()
+    for absence in provider.time_off:
+        if absence.covers(day):
+            hours = absence.hours
+            absent.update(range(hours.start, hours.end) if hours else range(MINUTES_PER_DAY))
+    return absent
+
+
+def _local(day: date, minute: int, zone: ZoneInfo, fold: int) -> datetime:
+    naive = datetime.combine(day, time()) + timedelta(minutes=minute)
+    return naive.replace(tzinfo=zone, fold=fold)
+
+
+def _is_change_day(zone: ZoneInfo, day: date) -> bool:
+    """Whether the UTC offset at the start of `day` differs from the next day's."""
+    return _local(day, 0, zone, 0).utcoffset() != _local(day, MINUTES_PER_DAY, zone, 0).utcoffset()
+
+
+def _clocks_change(zone: ZoneInfo, day: date, minute: int) -> bool:
+    """Whether the wall-clock time does not exist or happens twice (daylight saving)."""
+    first, second = (_local(day, minute, zone, fold) for fold in (0, 1))
+    return first.utcoffset() != second.utcoffset()
+
+
+def _exists(zone: ZoneInfo, day: date, minute: int) -> bool:
+    """Whether the wall-clock time happens at all (not skipped when clocks go forward)."""
+    moment = _local(day, minute, zone, 0)
+    return moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == (
+        moment.replace(tzinfo=None)
+    )
+
+
+# --- the checks, one per finding code -----------------------------------------------------
+
+
+def _service_without_provider(scenario: Scenario) -> Iterator[Finding]:
+    first = scenario.clinic.horizon.start
+    for i, service in enumerate(scenario.services):
+        if _performers(scenario, service.id):
+            continue
+        listed = [f"'{p.id}'" for p in scenario.providers if service.id in p.services]
+        reason = (
+            f"the licence of every provider who lists it ({', '.join(listed)}) "
+            f"expired before {first}"
+            if listed
+            else "no provider lists it in their services"
+        )
+        yield Finding(
+            "service_without_provider",
+            f"services[{i}]",
+            f"no provider may perform service '{service.id}': {reason}; add it to the "
+            "services of a provider with a valid licence (or renew the licence)",
+        )
+
+
+def _room_type_missing(scenario: Scenario) -> Iterator[Finding]:
+    types = {room.type for room in scenario.rooms}
+    have = ", ".join(sorted(types)) or "no rooms at all"
+    for i, service in enumerate(scenario.services):
+        if types.isdisjoint(service.room_types):
+            needed = " or ".join(service.room_types)
+            yield Finding(
+                "room_type_missing",
+                f"services[{i}].room_types",
+                f"service '{service.id}' needs a room of type {needed} but no room has that "
+                f"type (rooms: {have}); add such a room or change the service's room_types",
+            )
+
+
+def _equipment_unavailable(scenario: Scenario) -> Iterator[Finding]:
+    counts = {machine.id: machine.count for machine in scenario.equipment}
+    for i, service in enumerate(scenario.services):
+        for machine, units in service.equipment.items():
+            have = counts.get(machine, 0)
+            if have < units:
+                yield Finding(
+                    "equipment_unavailable",
+                    f"services[{i}].equipment.{machine}",
+                    f"service '{service.id}' needs {units} unit(s) of equipment '{machine}' "
+                    f"but the clinic has {have}; raise the count of '{machine}' (back in "
+                    "service, or more units) or lower the units the service needs",
+                )
+
+
+def _provider_without_hours(scenario: Scenario) -> Iterator[Finding]:
+    clinic = scenario.clinic
+    span = f"{clinic.horizon.start}..{_last_day(clinic)}"
+    for i, provider in enumerate(scenario.providers):
+        duty = {day: _duty_minutes(clinic, provider, day) for day in clinic.clock().days()}
+        duty = {day: minutes for day, minutes in duty.items() if minutes}
+        if any(minutes - _absent_minutes(provider, day) for day, minutes in duty.items()):
+            continue
+        yield Finding(
+            "provider_without_hours",
+            f"providers[{i}]",
+            f"provider '{provider.id}' has no working minutes in the horizon {span}: "
+            + _why_no_hours(scenario, provider, bool(duty)),
+        )
+
+
+def _why_no_hours(scenario: Scenario, provider: Provider, has_duty: bool) -> str:
+    if not _licensed(provider, scenario.clinic.horizon.start):
+        expired = provider.license_expires
+        return f"the licence expired on {expired}; renew it and update license_expires"
+    if has_duty:
+        return "time off covers every working day; shorten the time off or add working hours"
+    return (
+        "the weekly hours fall on no day the clinic is open (or only outside opening hours, "
+        "or after the licence expires); add weekly hours on open days"
+    )
+
+
+def _consult_unavailable(scenario: Scenario) -> Iterator[Finding]:
+    consults = [s.id for s in scenario.services if s.category == "consult"]
+    names = ", ".join(f"'{consult}'" for consult in consults)
+    if not consults:
+        reason = "the menu has no service of category consult; add a consultation service"
+    elif not any(_performers(scenario, consult) for consult in consults):
+        reason = (
+            f"no provider with a valid licence may perform a consult ({names}); "
+            "add a consult to a provider's services"
+        )
+    else:
+        return
+    for i, service in enumerate(scenario.services):
+        if service.requires_consult:
+            yield Finding(
+                "consult_unavailable",
+                f"services[{i}].requires_consult",
+                f"service '{service.id}' requires a consultation first, but {reason}",
+            )
+
+
+def _window_on_closed_days(scenario: Scenario) -> Iterator[Finding]:
+    clinic = scenario.clinic
+    for i, request in enumerate(scenario.requests):
+        start = max(request.earliest, clinic.horizon.start)
+        end = min(request.latest, _last_day(clinic))
+        days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+        if days and all(_opening(clinic, day) is None for day in days):
+            yield Finding(
+                "window_on_closed_days",
+                f"requests[{i}]",
+                f"request '{request.id}' (patient '{request.patient}', service "
+                f"'{request.service}') may only be booked {start}..{end}, but the clinic is "
+                "closed on all of those days; widen the request's window or open the clinic "
+                "on one of them",
+            )
+
+
+def _missing_owner(scenario: Scenario, field: str, code: str, duty: str) -> Iterator[Finding]:
+    owner = getattr(scenario.policies, field)
+    if not (owner or "").strip():
+        yield Finding(
+            code,
+            f"policies.{field}",
+            f"policies.{field} is not set, so nobody owns {duty}; name the role or person "
+            "responsible (e.g. 'clinic_manager')",
+        )
+
+
+def _no_escalation_owner(scenario: Scenario) -> Iterator[Finding]:
+    duty = "the requests the optimizer cannot book (the exception queue)"
+    return _missing_owner(scenario, "escalation_owner", "no_escalation_owner", duty)
+
+
+def _no_same_day_owner(scenario: Scenario) -> Iterator[Finding]:
+    duty = "same-day changes (cancellations, no-shows, a provider out)"
+    return _missing_owner(scenario, "same_day_owner", "no_same_day_owner", duty)
+
+
+def _no_waitlist_order(scenario: Scenario) -> Iterator[Finding]:
+    if not scenario.policies.waitlist_order:
+        yield Finding(
+            "no_waitlist_order",
+            "policies.waitlist_order",
+            "policies.waitlist_order is empty, so nobody knows who gets freed time first; "
+            "write the priority rule, e.g. [displaced, priority, requested_at]",
+        )
+
+
+def _reminder_without_template(scenario: Scenario) -> Iterator[Finding]:
+    for i, reminder in enumerate(scenario.policies.reminders):
+        if not (reminder.template or "").strip():
+            yield Finding(
+                "reminder_without_template",
+                f"policies.reminders[{i}].template",
+                f"reminder '{reminder.name}' has no template, so it cannot be sent; "
+                "write the message text in its template",
+            )
+
+
+def _licence_expires_in_horizon(scenario: Scenario) -> Iterator[Finding]:
+    first, last = scenario.clinic.horizon.start, _last_day(scenario.clinic)
+    for i, provider in enumerate(scenario.providers):
+        expires = provider.license_expires
+        if expires is not None and first < expires <= last:
+            yield Finding(
+                "licence_expires_in_horizon",
+                f"providers[{i}].license_expires",
+                f"the licence of provider '{provider.id}' expires on {expires}: bookable "
+                f"until {expires - timedelta(days=1)}, not from {expires} on; renew it and "
+                "update license_expires, or plan cover for those days",
+            )
+
+
+def _preference_not_permitted(scenario: Scenario) -> Iterator[Finding]:
+    for i, provider in enumerate(scenario.providers):
+        for j, service_id in enumerate(provider.preferences.preferred_services):
+            if service_id not in provider.services:
+                yield Finding(
+                    "preference_not_permitted",
+                    f"providers[{i}].preferences.preferred_services[{j}]",
+                    f"provider '{provider.id}' prefers service '{service_id}' but may not "
+                    "perform it; add it to their services or remove the preference",
+                )
+
+
+def _provider_hours_outside_clinic(scenario: Scenario) -> Iterator[Finding]:
+    hours = scenario.clinic.hours
+    for i, provider in enumerate(scenario.providers):
+        for day, ranges in provider.weekly.items():
+            opening = hours.get(day)
+            for j, worked in enumerate(ranges):
+                if opening is None:
+                    reason = f"the clinic is closed on {day}"
+                elif not opening.contains(worked.start, worked.end):
+                    reason = f"the clinic is open only {opening} on {day}"
+                else:
+                    continue
+                yield Finding(
+                    "provider_hours_outside_clinic",
+                    f"providers[{i}].weekly.{day}[{j}]",
+                    f"provider '{provider.id}' works {worked} on {day} but {reason}, so "
+                    "those minutes can never be booked; fit the provider's hours into "
+                    "clinic.hours or extend clinic.hours",
+                )
+
+
+def _service_longer_than_day(scenario: Scenario) -> Iterator[Finding]:
+    longest = max((opening.minutes for opening in scenario.clinic.hours.values()), default=0)
+    for i, service in enumerate(scenario.services):
+        if service.length > longest:
+            yield Finding(
+                "service_longer_than_day",
+                f"services[{i}]",
+                f"service '{service.id}' takes {service.length} minutes (hands-on, "
+                f"processing and finish) but the longest clinic day is open {longest} "
+                "minutes; shorten the service or extend clinic.hours",
+            )
+
+
+def _hours_cross_dst_change(scenario: Scenario) -> Iterator[Finding]:
+    clinic = scenario.clinic
+    zone = ZoneInfo(clinic.timezone)
+    for day in clinic.clock().days():
+        opening = _opening(clinic, day)
+        if opening is None or not _is_change_day(zone, day):
+            continue
+        changed = [m for m in range(opening.start, opening.end) if _clocks_change(zone, day, m)]
+        if not changed:
+            continue
+        what = "happen twice" if _exists(zone, day, changed[0]) else "do not exist"
+        after = format_clock(changed[-1] + 1)
+        yield Finding(
+            "hours_cross_dst_change",
+            f"clinic.hours.{weekday_of(day)}",
+            f"on {day} the clocks change for daylight saving during opening hours "
+            f"{opening}: local times {format_clock(changed[0])}-{after} {what}, so "
+            "bookings then get the wrong length; "
+            f"open from {after} that day or add {day} to clinic.closed_dates",
+        )
+
+
+CHECKS: tuple[Callable[[Scenario], Iterator[Finding]], ...] = (
+    _service_without_provider,
+    _room_type_missing,
+    _equipment_unavailable,
+    _provider_without_hours,
+    _consult_unavailable,
+    _window_on_closed_days,
+    _no_escalation_owner,
+    _no_same_day_owner,
+    _no_waitlist_order,
+    _reminder_without_template,
+    _licence_expires_in_horizon,
+    _preference_not_permitted,
+    _provider_hours_outside_clinic,
+    _service_longer_than_day,
+    _hours_cross_dst_change,
+)
+"""The audit's checks, in reporting order."""

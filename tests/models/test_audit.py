@@ -1,0 +1,406 @@
+"""The rulebook audit: each finding code fires on its hole and stays quiet on a clean clinic."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from models.audit import CHECKS, Finding, audit
+from models.loader import scenario_from_data
+
+Data = dict[str, Any]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def base_data() -> Data:
+    """A small clean clinic: one week in March 2026 (the Sunday is the DST change, closed)."""
+    return {
+        "clinic": {
+            "name": "Glow Med Spa",
+            "timezone": "America/New_York",
+            "slot_minutes": 5,
+            "horizon": {"start": "2026-03-02", "days": 7},
+            "hours": {
+                **dict.fromkeys(["mon", "tue", "wed", "thu", "fri"], "09:00-18:00"),
+                "sat": "10:00-16:00",
+            },
+        },
+        "policies": {
+            "escalation_owner": "front_desk_lead",
+            "same_day_owner": "clinic_manager",
+            "waitlist_order": ["displaced", "priority", "requested_at"],
+            "reminders": [{"name": "confirmation", "on_booking": True, "template": "See you!"}],
+        },
+        "services": [
+            {
+                "id": "consult",
+                "name": "Consultation",
+                "category": "consult",
+                "duration": 30,
+                "room_types": ["consult"],
+            },
+            {
+                "id": "botox",
+                "name": "Neuromodulator",
+                "category": "treatment",
+                "duration": 30,
+                "room_types": ["injection"],
+                "requires_consult": True,
+            },
+            {
+                "id": "laser_hair",
+                "name": "Laser hair removal",
+                "category": "treatment",
+                "duration": 45,
+                "room_types": ["laser"],
+                "equipment": {"gentlemax": 1},
+            },
+        ],
+        "providers": [
+            {
+                "id": "np_lee",
+                "name": "Dana Lee",
+                "role": "nurse_practitioner",
+                "services": ["consult", "botox"],
+                "license_expires": "2027-01-31",
+                "weekly": {
+                    day: ["09:00-13:00", "14:00-18:00"]
+                    for day in ("mon", "tue", "wed", "thu", "fri")
+                },
+                "preferences": {"preferred_services": ["botox"]},
+            },
+            {
+                "id": "tech_ana",
+                "name": "Ana Ruiz",
+                "role": "laser_technician",
+                "services": ["laser_hair"],
+                "weekly": {"tue": "09:00-17:00", "sat": "10:00-16:00"},
+            },
+        ],
+        "rooms": [
+            {"id": "room_1", "type": "consult"},
+            {"id": "room_2", "type": "injection"},
+            {"id": "room_3", "type": "laser"},
+        ],
+        "equipment": [{"id": "gentlemax", "name": "GentleMax Pro", "count": 1}],
+        "patients": [{"id": "pat_1", "tier": "member"}],
+        "requests": [
+            {
+                "id": "req_1",
+                "patient": "pat_1",
+                "service": "botox",
+                "earliest": "2026-03-02",
+                "latest": "2026-03-06",
+            }
+        ],
+    }
+
+
+def findings_of(data: Data) -> list[Finding]:
+    return audit(scenario_from_data(copy.deepcopy(data)))
+
+
+DELETE = object()
+Change = dict[str, Any]
+"""Dotted paths into the base clinic and their new values (DELETE removes the field)."""
+
+
+def set_in(data: Data, path: str, value: Any) -> None:
+    """Set a value by a dotted path whose integer parts index lists ("providers.1.weekly")."""
+    *parents, last = path.split(".")
+    node: Any = data
+    for part in parents:
+        node = node[int(part)] if part.isdigit() else node[part]
+    if value is DELETE:
+        del node[int(last) if last.isdigit() else last]
+    else:
+        node[int(last) if last.isdigit() else last] = value
+
+
+def test_clean_clinic_has_no_findings(base_data: Data) -> None:
+    assert findings_of(base_data) == []
+
+
+def test_every_check_is_covered_by_a_trigger() -> None:
+    assert len({code for code, *_ in TRIGGERS}) == len(CHECKS)
+
+
+# (code, change to the base clinic, expected path, item the message must name)
+TRIGGERS: list[tuple[str, Change, str, str]] = [
+    (
+        "service_without_provider",
+        {"providers.1.services": []},
+        "services[2]",
+        "'laser_hair'",
+    ),
+    (
+        "service_without_provider",
+        {"providers.1.license_expires": "2026-03-01"},
+        "services[2]",
+        "'tech_ana'",
+    ),
+    ("room_type_missing", {"rooms.2.type": "facial"}, "services[2].room_types", "'laser_hair'"),
+    (
+        "equipment_unavailable",
+        {"equipment.0.count": 0},
+        "services[2].equipment.gentlemax",
+        "'laser_hair'",
+    ),
+    (
+        "equipment_unavailable",
+        {"services.2.equipment": {"gentlemax": 2}},
+        "services[2].equipment.gentlemax",
+        "'gentlemax'",
+    ),
+    (
+        "provider_without_hours",
+        {"providers.1.weekly": {"sun": "10:00-16:00"}},
+        "providers[1]",
+        "'tech_ana'",
+    ),
+    (
+        "provider_without_hours",
+        {"providers.1.time_off": [{"date": "2026-03-02", "until": "2026-03-08"}]},
+        "providers[1]",
+        "'tech_ana'",
+    ),
+    (
+        "provider_without_hours",
+        {
+            "providers.1.weekly": {"sat": "10:00-16:00"},
+            "providers.1.time_off": [{"date": "2026-03-07", "hours": "10:00-16:00"}],
+        },
+        "providers[1]",
+        "'tech_ana'",
+    ),
+    (
+        "provider_without_hours",
+        {"providers.1.license_expires": "2026-03-02"},
+        "providers[1]",
+        "2026-03-02",
+    ),
+    (
+        "provider_without_hours",
+        {"providers.1.weekly": {"sat": "17:00-19:00"}},
+        "providers[1]",
+        "'tech_ana'",
+    ),
+    (
+        "consult_unavailable",
+        {"services.0.category": "follow_up"},
+        "services[1].requires_consult",
+        "'botox'",
+    ),
+    (
+        "consult_unavailable",
+        {"providers.0.services": ["botox"]},
+        "services[1].requires_consult",
+        "'consult'",
+    ),
+    (
+        "window_on_closed_days",
+        {"requests.0.earliest": "2026-03-08", "requests.0.latest": "2026-03-08"},
+        "requests[0]",
+        "'req_1'",
+    ),
+    (
+        "window_on_closed_days",
+        {"clinic.closed_dates": [f"2026-03-0{day}" for day in range(2, 7)]},
+        "requests[0]",
+        "'req_1'",
+    ),
+    (
+        "no_escalation_owner",
+        {"policies.escalation_owner": DELETE},
+        "policies.escalation_owner",
+        "escalation_owner",
+    ),
+    (
+        "no_escalation_owner",
+        {"policies.escalation_owner": "  "},
+        "policies.escalation_owner",
+        "escalation_owner",
+    ),
+    (
+        "no_same_day_owner",
+        {"policies.same_day_owner": DELETE},
+        "policies.same_day_owner",
+        "same_day_owner",
+    ),
+    (
+        "no_same_day_owner",
+        {"policies.same_day_owner": ""},
+        "policies.same_day_owner",
+        "same_day_owner",
+    ),
+    (
+        "no_waitlist_order",
+        {"policies.waitlist_order": []},
+        "policies.waitlist_order",
+        "waitlist_order",
+    ),
+    (
+        "reminder_without_template",
+        {"policies.reminders.0.template": DELETE},
+        "policies.reminders[0].template",
+        "'confirmation'",
+    ),
+    (
+        "reminder_without_template",
+        {"policies.reminders.0.template": " "},
+        "policies.reminders[0].template",
+        "'confirmation'",
+    ),
+    (
+        "licence_expires_in_horizon",
+        {"providers.0.license_expires": "2026-03-05"},
+        "providers[0].license_expires",
+        "'np_lee'",
+    ),
+    (
+        "preference_not_permitted",
+        {"providers.0.preferences.preferred_services": ["botox", "laser_hair"]},
+        "providers[0].preferences.preferred_services[1]",
+        "'laser_hair'",
+    ),
+    (
+        "provider_hours_outside_clinic",
+        {"providers.1.weekly.sun": "10:00-12:00"},
+        "providers[1].weekly.sun[0]",
+        "'tech_ana'",
+    ),
+    (
+        "provider_hours_outside_clinic",
+        {"providers.0.weekly.mon": ["08:00-13:00", "14:00-18:00"]},
+        "providers[0].weekly.mon[0]",
+        "08:00-13:00",
+    ),
+    (
+        "service_longer_than_day",
+        {"services.2.duration": 300, "services.2.processing": 200, "services.2.finish": 45},
+        "services[2]",
+        "'laser_hair'",
+    ),
+    (
+        "hours_cross_dst_change",
+        {"clinic.hours.sun": "01:00-05:00"},
+        "clinic.hours.sun",
+        "2026-03-08",
+    ),
+]
+
+
+def apply(data: Data, change: Change) -> Data:
+    changed = copy.deepcopy(data)
+    for path, value in change.items():
+        set_in(changed, path, value)
+    return changed
+
+
+@pytest.mark.parametrize(("code", "change", "path", "named"), TRIGGERS)
+def test_hole_is_found(base_data: Data, code: str, change: Change, path: str, named: str) -> None:
+    found = [f for f in findings_of(apply(base_data, change)) if f.code == code]
+    assert [f.path for f in found] == [path]
+    assert named in found[0].message
+
+
+# Changes just short of a hole: the clinic stays clean.
+NEAR_MISSES: list[Change] = [
+    {"providers.0.license_expires": "2026-03-09"},
+    {"services.2.equipment": {"gentlemax": 2}, "equipment.0.count": 2},
+    {"providers.1.time_off": [{"date": "2026-03-02", "until": "2026-03-06"}]},
+    {"providers.1.time_off": [{"date": "2026-03-07", "hours": "10:00-15:00"}]},
+    {"requests.0.earliest": "2026-03-07", "requests.0.latest": "2026-03-08"},
+    {"requests.0.earliest": "2026-02-20", "requests.0.latest": "2026-03-02"},
+    {"clinic.closed_dates": ["2026-03-02", "2026-03-03"]},
+    {"providers.0.weekly.mon": ["09:00-18:00"]},
+    {"services.2.duration": 300, "services.2.processing": 200, "services.2.finish": 40},
+    {"providers.0.services": ["botox"], "providers.1.services": ["laser_hair", "consult"]},
+    {"clinic.hours.sun": "09:00-17:00"},
+    {"clinic.hours.sun": "03:00-17:00"},
+    {"rooms.2.type": "injection", "services.2.room_types": ["laser", "injection"]},
+]
+
+
+@pytest.mark.parametrize("change", NEAR_MISSES)
+def test_near_miss_is_clean(base_data: Data, change: Change) -> None:
+    assert findings_of(apply(base_data, change)) == []
+
+
+def test_licence_expiry_message_says_until_when(base_data: Data) -> None:
+    data = apply(base_data, {"providers.0.license_expires": "2026-03-05"})
+    [finding] = findings_of(data)
+    assert "until 2026-03-04" in finding.message
+    assert "from 2026-03-05" in finding.message
+
+
+def test_licence_expired_before_horizon_is_not_reported_as_expiring(base_data: Data) -> None:
+    data = apply(base_data, {"providers.1.license_expires": "2026-03-02"})
+    codes = {f.code for f in findings_of(data)}
+    assert codes == {"provider_without_hours", "service_without_provider"}
+
+
+def test_clocks_going_back_are_reported_as_repeated_times(base_data: Data) -> None:
+    data = apply(
+        base_data,
+        {
+            "clinic.horizon.start": "2026-10-26",
+            "clinic.hours.sun": "00:30-03:00",
+            "requests.0.earliest": "2026-10-26",
+            "requests.0.latest": "2026-10-30",
+        },
+    )
+    [finding] = findings_of(data)
+    assert finding.path == "clinic.hours.sun"
+    assert "2026-11-01" in finding.message
+    assert "01:00-02:00 happen twice" in finding.message
+
+
+def test_clocks_going_forward_are_reported_as_missing_times(base_data: Data) -> None:
+    [finding] = findings_of(apply(base_data, {"clinic.hours.sun": "01:00-05:00"}))
+    assert "02:00-03:00 do not exist" in finding.message
+
+
+def test_closed_date_on_the_change_day_is_clean(base_data: Data) -> None:
+    change = {"clinic.hours.sun": "01:00-05:00", "clinic.closed_dates": ["2026-03-08"]}
+    assert findings_of(apply(base_data, change)) == []
+
+
+def test_findings_follow_check_order_then_file_order(base_data: Data) -> None:
+    change = {
+        "policies.waitlist_order": [],
+        "equipment.0.count": 0,
+        "rooms": [{"id": "room_1", "type": "consult"}],
+    }
+    found = findings_of(apply(base_data, change))
+    assert [(f.code, f.path) for f in found] == [
+        ("room_type_missing", "services[1].room_types"),
+        ("room_type_missing", "services[2].room_types"),
+        ("equipment_unavailable", "services[2].equipment.gentlemax"),
+        ("no_waitlist_order", "policies.waitlist_order"),
+    ]
+    assert findings_of(apply(base_data, change)) == found
+
+
+def test_finding_as_text_and_dict() -> None:
+    finding = Finding("no_waitlist_order", "policies.waitlist_order", "write it down")
+    assert str(finding) == "no_waitlist_order policies.waitlist_order: write it down"
+    assert finding.to_dict() == {
+        "code": "no_waitlist_order",
+        "path": "policies.waitlist_order",
+        "message": "write it down",
+    }
+
+
+def test_audit_module_does_not_import_ortools() -> None:
+    script = "import sys, models.audit; print('ortools' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
