@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 from pydantic import ValidationError
@@ -48,6 +50,26 @@ _FIXES = {
     "model_type": "write a mapping of fields to values",
     "string_type": "write text",
     "string_pattern_mismatch": "use letters, digits and _ . : - only",
+    "greater_than": "use a larger number",
+    "greater_than_equal": "use a larger number",
+    "less_than_equal": "use a smaller number",
+    "too_short": "add at least one",
+}
+
+_SHAPES = {type(None): "nothing", list: "a list", str: "only text"}
+
+
+class _TextDateLoader(yaml.SafeLoader):
+    """Safe YAML loader that leaves dates and times as text.
+
+    The models parse them, so a bad date gets a clear message with its place in the file
+    (PyYAML would crash on 2026-13-01), and YAML and JSON files load the same way.
+    """
+
+
+_TextDateLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
 
@@ -64,7 +86,7 @@ def read_data(path: Path) -> Any:
     try:
         if path.suffix.lower() == ".json":
             return json.loads(text)
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_TextDateLoader)
     except json.JSONDecodeError as error:
         where = f"line {error.lineno}, column {error.colno}"
         raise ScenarioError(source, [Problem(where, f"invalid JSON: {error.msg}")]) from None
@@ -86,7 +108,8 @@ def load_scenario(path: str | Path) -> Scenario:
 def scenario_from_data(data: Any, source: str = "<scenario>") -> Scenario:
     """Validate parsed data as a scenario; raise ScenarioError listing every problem."""
     if not isinstance(data, dict):
-        message = "the file must hold a mapping with at least a 'clinic' section"
+        shape = _SHAPES.get(type(data), "a single value")
+        message = f"the file holds {shape}; it must hold a mapping with at least a 'clinic' section"
         raise ScenarioError(source, [Problem("", message)])
     try:
         scenario = Scenario.model_validate(data, context={DEFER_CROSS_CHECKS: True})
@@ -109,9 +132,8 @@ def _problem(detail: Any, data: Any) -> Problem:
         message = f"{message} (got {detail['input']!r})"
     elif kind in _FIXES:
         message = f"{message}; {_FIXES[kind]}"
-    if kind not in {"missing", "extra_forbidden", "value_error", "literal_error"} and not isinstance(
-        detail["input"], dict | list
-    ):
+    shows_input = kind not in {"missing", "extra_forbidden", "value_error", "literal_error"}
+    if shows_input and not isinstance(detail["input"], dict | list):
         message = f"{message} (got {detail['input']!r})"
     return Problem(_path(location, data), message)
 
@@ -127,7 +149,7 @@ def _path(location: tuple[Any, ...], data: Any) -> str:
             if isinstance(node, dict) and isinstance(node.get("id"), str):
                 text += f" (id '{node['id']}')"
         else:
-            if str(part).startswith("function-") or part in {"str", "date", "[key]"}:
+            if str(part).startswith("function-") or part == "[key]":
                 continue
             text += f".{part}" if text else str(part)
             node = node.get(part) if isinstance(node, dict) else None
@@ -150,14 +172,23 @@ def save_scenario(scenario: Scenario, path: str | Path) -> None:
     write_atomically(path, text)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write text to path through a temporary file, so readers never see half a file."""
+@contextmanager
+def atomic_file(path: Path, binary: bool = False) -> Iterator[IO[Any]]:
+    """A new file that replaces `path` only once the block finishes, so no half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
+        with temporary.open(
+            "xb" if binary else "x", encoding=None if binary else "utf-8"
+        ) as stream:
+            yield stream
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write text to path through a temporary file, so readers never see half a file."""
+    with atomic_file(path) as stream:
+        stream.write(text)

@@ -96,10 +96,10 @@ class Schedule(BaseModel):
     def to_frame(self) -> pd.DataFrame:
         """The schedule as a DataFrame with the CSV columns (start/end as ISO 8601 text)."""
         rows = [a.model_dump() for a in self.appointments]
-        frame = pd.DataFrame(rows, columns=SCHEDULE_COLUMNS)
-        for column in ("start", "end"):
-            frame[column] = [value.isoformat() if value else "" for value in frame[column]]
-        return frame.fillna("")
+        for row in rows:
+            for column in ("start", "end"):
+                row[column] = row[column].isoformat() if row[column] else ""
+        return pd.DataFrame(rows, columns=SCHEDULE_COLUMNS).fillna("")
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> Schedule:
