@@ -17,7 +17,7 @@ from ortools.sat.python import cp_model
 
 from models.scenario import Scenario
 from models.times import MINUTES_PER_DAY
-from solver.eligibility import Candidate, Job
+from solver.eligibility import Calendar, Candidate, Job
 from solver.placement import Placement, Placements
 from solver.scoring import BOOKED_TERM
 
@@ -66,6 +66,7 @@ class ScheduleModel:
         self._visits_back_to_back()
         self._series_spacing()
         self._consult_first()
+        self._provider_day_capacity()
         self._objective()
 
     def _slots(self, minutes: int) -> int:
@@ -160,7 +161,7 @@ class ScheduleModel:
     def _capacity(
         self, intervals: list[cp_model.IntervalVar], demands: list[int], capacity: int
     ) -> None:
-        if _total(demands) <= capacity:
+        if sum(demands) <= capacity:
             return
         if capacity == 1:
             self.model.add_no_overlap(intervals)
@@ -236,6 +237,18 @@ class ScheduleModel:
                 self.model.add_bool_or(earlier).only_enforce_if(
                     need
                 ) if earlier else self.model.add(need == 0)
+
+    def _provider_day_capacity(self) -> None:
+        """Redundant: a provider-day's hands-on minutes fit in the working minutes (tightens the bound)."""
+        calendar = Calendar(self.scenario)
+        for (provider_id, day), entries in self._provider_days().items():
+            working = sum(
+                high - low
+                for low, high in calendar.working(self.scenario.provider(provider_id), day)
+            )
+            hands_on = [(j.service.duration + j.service.finish, x) for j, x in entries]
+            if sum(minutes for minutes, _ in hands_on) > working:
+                self.model.add(_total(minutes * x for minutes, x in hands_on) <= working)
 
     def _objective(self) -> None:
         """Maximize priority-weighted booked minutes minus the soft-rule penalties."""

@@ -1,0 +1,153 @@
+"""The medspa command line as a user runs it: exit codes, files written, messages."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from models.loader import load_scenario, save_scenario
+from models.results import SCHEDULE_COLUMNS
+from scenarios.generator import generate_scenario
+from solver.cli import app
+
+runner = CliRunner()
+BAD = Path("tests/data/bad")
+MANIFEST = yaml.safe_load((BAD / "expected.yaml").read_text())
+
+
+@pytest.fixture(scope="module")
+def small_clinic(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated 40-request clinic saved as YAML."""
+    path = tmp_path_factory.mktemp("clinic") / "clinic.yaml"
+    save_scenario(generate_scenario(requests=40, providers=3, days=2, seed=4), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def solved(small_clinic: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The output folder of `medspa solve` on the small clinic."""
+    out = tmp_path_factory.mktemp("out")
+    args = ["solve", str(small_clinic), "--out", str(out), "--time-limit", "2", "--workers", "1"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_solve_writes_the_four_outputs_with_one_row_per_request_and_booking(
+    small_clinic: Path, solved: Path
+) -> None:
+    assert sorted(p.name for p in solved.iterdir()) == [
+        "exceptions.csv",
+        "gantt.png",
+        "kpis.json",
+        "schedule.csv",
+    ]
+    schedule = pd.read_csv(solved / "schedule.csv", dtype=str, keep_default_na=False)
+    scenario = load_scenario(small_clinic)
+    assert list(schedule.columns) == SCHEDULE_COLUMNS
+    expected = [b.id for b in scenario.bookings] + [r.id for r in scenario.requests]
+    assert list(schedule["request_id"]) == expected
+    booked = schedule[schedule["status"] == "booked"]
+    assert not booked.empty
+    assert booked["start"].str.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$").all()
+    assert set(schedule["status"]) <= {"booked", "unscheduled", "escalated"}
+    assert (schedule.loc[schedule["status"] != "booked", "reason"] != "").all()
+    kpis = json.loads((solved / "kpis.json").read_text())
+    assert set(kpis["utilization"]) == {"providers", "rooms", "equipment"}
+    assert kpis["objective"]["total"] >= kpis["objective"]["greedy"]
+    assert set(kpis["objective"]["terms"]) >= {"booked_priority_minutes", "idle_slot"}
+    exceptions = pd.read_csv(solved / "exceptions.csv", dtype=str, keep_default_na=False)
+    assert list(exceptions.columns)[:5] == [
+        "request_id",
+        "patient_id",
+        "reason_code",
+        "owner",
+        "suggested_action",
+    ]
+    assert len(exceptions) == int((schedule["status"] != "booked").sum())
+    assert (solved / "gantt.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_check_accepts_a_solved_schedule_and_catches_a_tampered_one(
+    small_clinic: Path, solved: Path, tmp_path: Path
+) -> None:
+    ok = runner.invoke(app, ["check", str(small_clinic), str(solved / "schedule.csv")])
+    assert ok.exit_code == 0, ok.output
+    assert "every hard rule holds" in ok.output
+    schedule = pd.read_csv(solved / "schedule.csv", dtype=str, keep_default_na=False)
+    booked = schedule.index[schedule["status"] == "booked"]
+    schedule.loc[booked[1], ["provider_id", "start", "end"]] = schedule.loc[
+        booked[0], ["provider_id", "start", "end"]
+    ].to_numpy()
+    tampered = tmp_path / "tampered.csv"
+    schedule.to_csv(tampered, index=False)
+    caught = runner.invoke(app, ["check", str(small_clinic), str(tampered), "--json"])
+    assert caught.exit_code == 1
+    assert json.loads(caught.output)
+
+
+def test_check_rejects_a_malformed_schedule_file_with_exit_2(
+    small_clinic: Path, tmp_path: Path
+) -> None:
+    broken = tmp_path / "schedule.csv"
+    broken.write_text("request_id,start\nq1,yesterday\n")
+    result = runner.invoke(app, ["check", str(small_clinic), str(broken)])
+    assert result.exit_code == 2
+    assert str(broken) in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("name", sorted(MANIFEST))
+def test_every_bad_scenario_file_exits_2_with_its_specific_message(
+    name: str, tmp_path: Path
+) -> None:
+    for command in (["audit"], ["solve", "--out", str(tmp_path / "out")]):
+        result = runner.invoke(app, [command[0], str(BAD / name), *command[1:]])
+        assert result.exit_code == 2, result.output
+        assert MANIFEST[name]["message"] in result.output
+        assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_audit_exit_codes_and_json(small_clinic: Path, tmp_path: Path) -> None:
+    data = yaml.safe_load(small_clinic.read_text())
+    data["policies"].pop("escalation_owner", None)
+    holed = tmp_path / "holed.yaml"
+    holed.write_text(yaml.safe_dump(data))
+    result = runner.invoke(app, ["audit", str(holed), "--json"])
+    assert result.exit_code == 1
+    assert "no_escalation_owner" in {f["code"] for f in json.loads(result.output)}
+
+
+def test_schema_describes_every_scenario_section() -> None:
+    result = runner.invoke(app, ["schema"])
+    assert result.exit_code == 0
+    schema = json.loads(result.output)
+    assert set(schema["properties"]) >= {"clinic", "services", "providers", "requests", "bookings"}
+    assert "description" in schema["$defs"]["Service"]["properties"]["processing"]
+
+
+def test_generate_writes_a_loadable_deterministic_clinic(tmp_path: Path) -> None:
+    paths = [tmp_path / "a.yaml", tmp_path / "b.yaml"]
+    for path in paths:
+        args = ["generate", "--requests", "30", "--providers", "3", "--days", "2", "--seed", "9"]
+        result = runner.invoke(app, [*args, "--out", str(path)])
+        assert result.exit_code == 0, result.output
+    assert paths[0].read_text() == paths[1].read_text()
+    assert len(load_scenario(paths[0]).requests) == 30
+
+
+def test_the_console_script_runs_demo_end_to_end(small_clinic: Path, tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "solver", "demo", str(small_clinic), "--out", str(tmp_path)]
+    command += ["--time-limit", "1", "--workers", "1"]
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert finished.returncode == 0, finished.stderr
+    assert "independent checker" in finished.stdout
+    assert (tmp_path / "schedule.csv").exists()

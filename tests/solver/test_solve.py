@@ -1,0 +1,244 @@
+"""solve(): every schedule passes the independent checker, the reported objective equals the
+one recomputed from the schedule, the greedy is a floor, and tiny clinics match brute force."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from models.loader import scenario_from_data
+from models.results import Appointment, Schedule
+from models.scenario import Scenario
+from scenarios.generator import generate_scenario
+from solver.checker import check_schedule, recompute_objective
+from solver.solve import solve
+
+
+def assert_sound(scenario: Scenario, time_limit: float = 2.0, seed: int = 0) -> Any:
+    """Solve and assert the result passes the checker with an honest objective."""
+    result = solve(scenario, time_limit=time_limit, num_workers=1, seed=seed)
+    violations = check_schedule(scenario, result.schedule)
+    assert violations == [], [str(v) for v in violations]
+    recomputed = recompute_objective(scenario, result.schedule)
+    assert result.report.objective == recomputed.total
+    assert result.report.terms["booked_priority_minutes"] == recomputed.booked_priority_minutes
+    assert result.report.objective >= result.report.greedy_objective
+    assert result.report.best_bound >= result.report.objective
+    ids = [row.request_id for row in result.schedule.appointments]
+    assert sorted(ids) == sorted(
+        [r.id for r in scenario.requests] + [b.id for b in scenario.bookings]
+    )
+    return result
+
+
+def _switch_rules(scenario: Scenario, flags: dict[str, bool]) -> Scenario:
+    """The scenario with some rule families switched off, to vary what the model must handle."""
+    data = scenario.model_dump(mode="json")
+    for service in data["services"]:
+        if not flags["processing"]:
+            service["processing"] = service["finish"] = 0
+        if not flags["consults"]:
+            service["requires_consult"] = False
+        if not flags["series"]:
+            service["min_days_between"] = None
+        if not flags["machines"]:
+            service["equipment"] = {}
+    if not flags["visits"]:
+        for request in data["requests"]:
+            request["visit"] = None
+    if not flags["preferences"]:
+        for provider in data["providers"]:
+            provider["preferences"] = {}
+    if not flags["bookings"]:
+        data["bookings"] = []
+    return scenario_from_data(data)
+
+
+rule_flags = st.fixed_dictionaries(
+    {
+        name: st.booleans()
+        for name in (
+            "processing",
+            "consults",
+            "series",
+            "machines",
+            "visits",
+            "preferences",
+            "bookings",
+        )
+    }
+)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    requests=st.integers(5, 45),
+    providers=st.integers(1, 5),
+    days=st.integers(1, 4),
+    seed=st.integers(0, 10_000),
+    flags=rule_flags,
+)
+def test_generated_clinics_always_pass_the_checker(
+    requests: int, providers: int, days: int, seed: int, flags: dict[str, bool]
+) -> None:
+    scenario = generate_scenario(requests=requests, providers=providers, days=days, seed=seed)
+    assert_sound(_switch_rules(scenario, flags), time_limit=1.0, seed=seed % 7)
+
+
+def test_the_same_seed_with_one_worker_gives_the_same_schedule() -> None:
+    scenario = generate_scenario(requests=60, providers=4, days=3, seed=11)
+    first = solve(scenario, time_limit=2, num_workers=1, seed=5)
+    second = solve(scenario, time_limit=2, num_workers=1, seed=5)
+    assert first.frame.equals(second.frame)
+
+
+def test_a_tiny_time_limit_still_returns_a_checked_schedule_no_worse_than_greedy() -> None:
+    scenario = generate_scenario(requests=200, providers=6, days=5, seed=3)
+    result = assert_sound(scenario, time_limit=0.1)
+    assert result.report.status in {"optimal", "feasible", "time_limit", "greedy"}
+    assert result.schedule.booked()
+
+
+def test_the_sample_clinic_solves_to_a_valid_schedule_better_than_the_front_desk() -> None:
+    from models.loader import load_scenario
+
+    scenario = load_scenario("scenarios/sample_clinic.yaml")
+    result = assert_sound(scenario, time_limit=5.0)
+    assert result.report.objective > result.report.greedy_objective
+    assert {row.status for row in result.schedule.appointments} >= {"booked", "escalated"}
+    assert len(result.exceptions) == sum(
+        1 for r in result.schedule.appointments if r.status != "booked"
+    )
+
+
+# --- brute force on tiny clinics -------------------------------------------------------------
+
+
+def _tiny(requests: list[dict[str, Any]], **service_extra: Any) -> Scenario:
+    return scenario_from_data(
+        {
+            "clinic": {
+                "name": "Tiny",
+                "timezone": "America/Chicago",
+                "slot_minutes": 30,
+                "horizon": {"start": "2026-12-07", "days": 1},
+                "hours": {"mon": "09:00-12:00"},
+            },
+            "services": [
+                {
+                    "id": "peel",
+                    "name": "Peel",
+                    "category": "treatment",
+                    "duration": 60,
+                    "room_types": ["facial"],
+                    **service_extra,
+                },
+                {
+                    "id": "botox",
+                    "name": "Botox",
+                    "category": "treatment",
+                    "duration": 30,
+                    "room_types": ["injection", "facial"],
+                },
+            ],
+            "providers": [
+                {
+                    "id": "ann",
+                    "name": "Ann",
+                    "role": "rn",
+                    "services": ["peel", "botox"],
+                    "weekly": {"mon": ["09:00-10:30", "11:00-12:00"]},
+                },
+                {
+                    "id": "bo",
+                    "name": "Bo",
+                    "role": "aesthetician",
+                    "services": ["peel"],
+                    "weekly": {"mon": "10:00-12:00"},
+                    "preferences": {"max_bookings_per_day": 1},
+                },
+            ],
+            "rooms": [{"id": "f1", "type": "facial"}, {"id": "i1", "type": "injection"}],
+            "equipment": [{"id": "lamp", "name": "LED lamp", "count": 1}],
+            "patients": [
+                {"id": f"p{i}", "tier": t} for i, t in enumerate(["vip", "member", "new", "new"])
+            ],
+            "requests": requests,
+        }
+    )
+
+
+def _brute_force(scenario: Scenario) -> int:
+    """Best objective over every combination of (unbooked | provider, start) per request."""
+    clock = scenario.clinic.clock()
+    options: list[list[Appointment | None]] = []
+    for request in scenario.requests:
+        service = scenario.service(request.service)
+        choices: list[Appointment | None] = [None]
+        for provider, room in itertools.product(scenario.providers, scenario.rooms):
+            if service.id not in provider.services or room.type not in service.room_types:
+                continue  # only to keep the enumeration small; the checker judges the rest
+            for start in range(9 * 60, 12 * 60, 30):
+                choices.append(
+                    Appointment(
+                        request_id=request.id,
+                        patient_id=request.patient,
+                        service_id=service.id,
+                        provider_id=provider.id,
+                        room_id=room.id,
+                        equipment=";".join(f"{k}:{v}" for k, v in service.equipment.items()),
+                        start=clock.local(start),
+                        end=clock.local(start + service.length),
+                        status="booked",
+                    )
+                )
+        options.append(choices)
+    best = 0
+    for combination in itertools.product(*options):
+        rows = [
+            row
+            or Appointment(request_id=r.id, patient_id=r.patient, service_id=r.service, reason="x")
+            for row, r in zip(combination, scenario.requests, strict=True)
+        ]
+        schedule = Schedule(appointments=rows)
+        if not check_schedule(scenario, schedule):
+            best = max(best, recompute_objective(scenario, schedule).total)
+    return best
+
+
+def _request(rid: str, patient: str, service: str, **extra: Any) -> dict[str, Any]:
+    window = {"earliest": "2026-12-07", "latest": "2026-12-07"}
+    return {"id": rid, "patient": patient, "service": service, **window, **extra}
+
+
+TINY_CASES = {
+    "competing for one facial room": (
+        [_request("a", "p0", "peel"), _request("b", "p1", "peel"), _request("c", "p2", "peel")],
+        {},
+    ),
+    "processing frees the provider": (
+        [_request("a", "p0", "peel"), _request("b", "p1", "botox"), _request("c", "p2", "botox")],
+        {"duration": 30, "processing": 30, "finish": 30, "buffer_after": 0},
+    ),
+    "soft rules decide between equal bookings": (
+        [
+            _request("a", "p0", "peel", preferred_provider="bo", preferred_times=["11:00-12:00"]),
+            _request("b", "p3", "botox", preferred_times=["09:00-10:00"]),
+            _request("c", "p1", "peel", priority=9),
+        ],
+        {"equipment": {"lamp": 1}, "buffer_after": 30, "duration": 30},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", TINY_CASES)
+def test_tiny_clinics_match_the_brute_force_optimum(case: str) -> None:
+    requests, service_extra = TINY_CASES[case]
+    scenario = _tiny(requests, **service_extra)
+    result = assert_sound(scenario, time_limit=10.0)
+    assert result.report.status == "optimal"
+    assert result.report.objective == _brute_force(scenario)
