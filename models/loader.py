@@ -64,13 +64,36 @@ class _TextDateLoader(yaml.SafeLoader):
 
     The models parse them, so a bad date gets a clear message with its place in the file
     (PyYAML would crash on 2026-13-01), and YAML and JSON files load the same way.
+    A key written twice in one mapping is an error, not a silent overwrite.
     """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"key '{key}' appears twice in one mapping; keep one",
+                    key_node.start_mark,
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 _TextDateLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise ValueError(f"key '{repeated[0]}' appears twice in one object; keep one")
+    return dict(pairs)
 
 
 def read_data(path: Path) -> Any:
@@ -85,16 +108,23 @@ def read_data(path: Path) -> Any:
         raise ScenarioError(source, [Problem("", message)]) from None
     try:
         if path.suffix.lower() == ".json":
-            return json.loads(text)
+            return json.loads(text, object_pairs_hook=_unique_keys)
         return yaml.load(text, Loader=_TextDateLoader)
     except json.JSONDecodeError as error:
         where = f"line {error.lineno}, column {error.colno}"
         raise ScenarioError(source, [Problem(where, f"invalid JSON: {error.msg}")]) from None
+    except ValueError as error:
+        raise ScenarioError(source, [Problem("", f"invalid JSON: {error}")]) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         what = getattr(error, "problem", None) or str(error)
-        message = f"invalid YAML: {what}; check indentation and quoting"
+        hint = (
+            ""
+            if isinstance(error, yaml.constructor.ConstructorError)
+            else "; check indentation and quoting"
+        )
+        message = f"invalid YAML: {what}{hint}"
         raise ScenarioError(source, [Problem(where, message)]) from None
 
 
@@ -161,6 +191,22 @@ def scenario_to_data(scenario: Scenario) -> dict[str, Any]:
     return scenario.model_dump(mode="json", exclude_defaults=True)
 
 
+class _TextDumper(yaml.SafeDumper):
+    """Safe YAML dumper that writes text holding Unicode line breaks in double quotes.
+
+    PyYAML folds NEL, U+2028 and U+2029 inside plain or single-quoted text, so a saved
+    scenario would load back with different names; double quotes escape them exactly.
+    """
+
+
+def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    style = '"' if any(mark in text for mark in "\x85\u2028\u2029") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_TextDumper.add_representer(str, _represent_text)
+
+
 def save_scenario(scenario: Scenario, path: str | Path) -> None:
     """Write a scenario as YAML or JSON (by suffix), atomically."""
     path = Path(path)
@@ -168,7 +214,7 @@ def save_scenario(scenario: Scenario, path: str | Path) -> None:
     if path.suffix.lower() == ".json":
         text = json.dumps(data, indent=2)
     else:
-        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+        text = yaml.dump(data, Dumper=_TextDumper, sort_keys=False, allow_unicode=True)
     write_atomically(path, text)
 
 

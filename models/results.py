@@ -16,7 +16,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 Status = Literal["booked", "unscheduled", "escalated"]
-SolveStatus = Literal["optimal", "feasible", "time_limit", "infeasible", "greedy"]
+SolveStatus = Literal["optimal", "time_limit", "greedy"]
 SCHEDULE_COLUMNS = [
     "request_id",
     "patient_id",
@@ -144,8 +144,9 @@ class SolveReport(BaseModel):
     model_config = ConfigDict(use_attribute_docstrings=True)
 
     status: SolveStatus
-    """optimal (proven best), feasible, time_limit (stopped with the best found), infeasible,
-    or greedy (the front-desk schedule was kept because the search found nothing better)."""
+    """optimal (proven best), time_limit (stopped at the limit with the best schedule found),
+    or greedy (the front-desk schedule was kept: the search found nothing better). A clinic is
+    never infeasible: every request may stay unbooked and bookings that clash are escalated."""
     objective: int
     """Objective of the returned schedule, recomputed from it."""
     best_bound: int

@@ -9,8 +9,6 @@ ids, overlapping hours, times off the slot grid) live in `models.validation` and
 from __future__ import annotations
 
 from datetime import date, datetime
-
-Date = date  # field names `date` below would shadow the type
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -24,6 +22,8 @@ from pydantic import (
 )
 
 from models.times import ClinicClock, Hours, Weekday
+
+Date = date  # field names `date` below would shadow the type
 
 Category = Literal["consult", "treatment", "follow_up", "touch_up"]
 Tier = Literal["vip", "member", "returning", "new"]
@@ -146,7 +146,7 @@ class Policies(Strict):
     waitlist_order: list[WaitlistKey] = Field(default_factory=list)
     """Who gets freed time first, e.g. [displaced, priority, requested_at]."""
     tier_weights: dict[Tier, int] = Field(default_factory=lambda: dict(DEFAULT_TIER_WEIGHTS))
-    """Weight of one booked minute per patient tier."""
+    """Weight of one booked minute per patient tier; tiers left out keep their default."""
     max_moves_same_day: int = Field(default=3, ge=0)
     """At most this many confirmed patients moved by one same-day change."""
     reminders: list[Reminder] = Field(default_factory=list)
@@ -158,11 +158,11 @@ class Policies(Strict):
 
     @field_validator("tier_weights")
     @classmethod
-    def _positive_weights(cls, value: dict[str, int]) -> dict[str, int]:
+    def _positive_weights(cls, value: dict[Tier, int]) -> dict[Tier, int]:
         for tier, weight in value.items():
             if weight < 1:
                 raise ValueError(f"tier weight of '{tier}' is {weight}; use a whole number >= 1")
-        return value
+        return {**DEFAULT_TIER_WEIGHTS, **value}
 
 
 class Service(Strict):

@@ -57,10 +57,13 @@ class TimeRange(BaseModel):
             if not sep:
                 raise ValueError(f"'{value}' is not a time range; write it as 'HH:MM-HH:MM'")
             value = {"start": parse_clock(first), "end": parse_clock(second)}
-        if isinstance(value, dict) and value.get("end", 0) <= value.get("start", 0):
-            start, end = format_clock(value["start"]), format_clock(value["end"])
-            raise ValueError(f"'{start}-{end}' ends before it starts; write the earlier time first")
         return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TimeRange:
+        if self.end <= self.start:
+            raise ValueError(f"'{self}' ends before it starts; write the earlier time first")
+        return self
 
     @model_serializer
     def _as_text(self) -> str:
@@ -127,5 +130,5 @@ class ClinicClock:
         return naive.replace(tzinfo=self.zone)
 
     def iso(self, minute: int) -> str:
-        """ISO 8601 text with the UTC offset in force at that moment, e.g. 2026-03-09T10:00:00-04:00."""
+        """ISO 8601 text with the UTC offset in force then, e.g. 2026-03-09T10:00:00-04:00."""
         return self.local(minute).isoformat()

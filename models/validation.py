@@ -10,12 +10,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from models.times import TimeRange, format_clock
 
 if TYPE_CHECKING:
     from models.scenario import Scenario
+
+
+class HasId(Protocol):
+    """Any scenario item with an id."""
+
+    @property
+    def id(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -42,27 +49,32 @@ def cross_reference_problems(scenario: Scenario) -> list[Problem]:
     return [problem for check in checks for problem in check(scenario)]
 
 
+def _items(scenario: Scenario, field: str) -> Iterator[tuple[str, Any]]:
+    """(path, item) of every item of a top-level list, the path naming the id.
+
+    For example `providers[1] (id 'rn_kim')`, so a clinic manager finds the item.
+    """
+    for index, item in enumerate(getattr(scenario, field)):
+        yield f"{field}[{index}] (id '{item.id}')", item
+
+
 def _duplicate_ids(scenario: Scenario) -> Iterator[Problem]:
     for field in ("services", "providers", "rooms", "equipment", "patients"):
-        yield from _repeats(
-            [(f"{field}[{i}]", item.id) for i, item in enumerate(getattr(scenario, field))]
-        )
-    appointments = [(f"requests[{i}]", r.id) for i, r in enumerate(scenario.requests)]
-    appointments += [(f"bookings[{i}]", b.id) for i, b in enumerate(scenario.bookings)]
-    yield from _repeats(appointments)
+        yield from _repeats(list(_items(scenario, field)))
+    yield from _repeats([*_items(scenario, "requests"), *_items(scenario, "bookings")])
 
 
-def _repeats(items: list[tuple[str, str]]) -> Iterator[Problem]:
+def _repeats(items: list[tuple[str, HasId]]) -> Iterator[Problem]:
     first: dict[str, str] = {}
-    for path, item_id in items:
-        if item_id in first:
+    for path, item in items:
+        if item.id in first:
             yield Problem(
                 f"{path}.id",
-                f"id '{item_id}' is already used by {first[item_id]}; give it a unique id "
+                f"id '{item.id}' is already used by {first[item.id]}; give it a unique id "
                 "(requests and bookings share one set of ids)",
             )
         else:
-            first[item_id] = path
+            first[item.id] = path
 
 
 def _unknown(path: str, kind: str, value: str | None, known: Iterable[str]) -> Iterator[Problem]:
@@ -78,43 +90,46 @@ def _unknown_references(scenario: Scenario) -> Iterator[Problem]:
     patients = {p.id for p in scenario.patients}
     rooms = {r.id for r in scenario.rooms}
     machines = {e.id for e in scenario.equipment}
-    for i, service in enumerate(scenario.services):
+    for where, service in _items(scenario, "services"):
         for machine in service.equipment:
-            yield from _unknown(f"services[{i}].equipment", "equipment", machine, machines)
-    for i, provider in enumerate(scenario.providers):
+            yield from _unknown(f"{where}.equipment", "equipment", machine, machines)
+    for where, provider in _items(scenario, "providers"):
         for j, service_id in enumerate(provider.services):
-            yield from _unknown(f"providers[{i}].services[{j}]", "service", service_id, services)
+            yield from _unknown(f"{where}.services[{j}]", "service", service_id, services)
         for j, service_id in enumerate(provider.preferences.preferred_services):
-            path = f"providers[{i}].preferences.preferred_services[{j}]"
+            path = f"{where}.preferences.preferred_services[{j}]"
             yield from _unknown(path, "service", service_id, services)
-    for i, patient in enumerate(scenario.patients):
+    for where, patient in _items(scenario, "patients"):
         for j, item in enumerate(patient.history):
-            path = f"patients[{i}].history[{j}].service"
+            path = f"{where}.history[{j}].service"
             yield from _unknown(path, "service", item.service, services)
-    for i, request in enumerate(scenario.requests):
-        yield from _unknown(f"requests[{i}].patient", "patient", request.patient, patients)
-        yield from _unknown(f"requests[{i}].service", "service", request.service, services)
+    for where, request in _items(scenario, "requests"):
+        yield from _unknown(f"{where}.patient", "patient", request.patient, patients)
+        yield from _unknown(f"{where}.service", "service", request.service, services)
         for field in ("required_provider", "preferred_provider"):
             value = getattr(request, field)
-            yield from _unknown(f"requests[{i}].{field}", "provider", value, providers)
-    for i, booking in enumerate(scenario.bookings):
-        yield from _unknown(f"bookings[{i}].patient", "patient", booking.patient, patients)
-        yield from _unknown(f"bookings[{i}].service", "service", booking.service, services)
-        yield from _unknown(f"bookings[{i}].provider", "provider", booking.provider, providers)
-        yield from _unknown(f"bookings[{i}].room", "room", booking.room, rooms)
+            yield from _unknown(f"{where}.{field}", "provider", value, providers)
+    for where, booking in _items(scenario, "bookings"):
+        yield from _unknown(f"{where}.patient", "patient", booking.patient, patients)
+        yield from _unknown(f"{where}.service", "service", booking.service, services)
+        yield from _unknown(f"{where}.provider", "provider", booking.provider, providers)
+        yield from _unknown(f"{where}.room", "room", booking.room, rooms)
 
 
 def _overlapping_hours(scenario: Scenario) -> Iterator[Problem]:
-    for i, provider in enumerate(scenario.providers):
+    for where, provider in _items(scenario, "providers"):
         for day, ranges in provider.weekly.items():
             ordered = sorted(enumerate(ranges), key=lambda pair: pair[1].start)
-            for (_, before), (j, after) in zip(ordered, ordered[1:], strict=False):
-                if before.overlaps(after):
+            latest = ordered[0][1] if ordered else None
+            for j, hours in ordered[1:]:
+                if latest is not None and latest.overlaps(hours):
                     yield Problem(
-                        f"providers[{i}].weekly.{day}[{j}]",
-                        f"'{after}' overlaps '{before}'; working ranges of one day must not "
+                        f"{where}.weekly.{day}[{j}]",
+                        f"'{hours}' overlaps '{latest}'; working ranges of one day must not "
                         "overlap (leave a gap for a break or merge them)",
                     )
+                if latest is None or hours.end > latest.end:
+                    latest = hours
 
 
 def _off_grid(path: str, grid: int, minutes: int, what: str) -> Iterator[Problem]:
@@ -135,54 +150,53 @@ def _off_grid_times(scenario: Scenario) -> Iterator[Problem]:
     grid = scenario.clinic.slot_minutes
     for day, hours in scenario.clinic.hours.items():
         yield from _off_grid_range(f"clinic.hours.{day}", grid, hours)
-    for i, service in enumerate(scenario.services):
+    for where, service in _items(scenario, "services"):
         for field in ("duration", "processing", "finish", "buffer_after"):
             minutes = getattr(service, field)
-            yield from _off_grid(f"services[{i}].{field}", grid, minutes, f"{minutes} minutes")
-    for i, provider in enumerate(scenario.providers):
+            yield from _off_grid(f"{where}.{field}", grid, minutes, f"{minutes} minutes")
+    for where, provider in _items(scenario, "providers"):
         for day, ranges in provider.weekly.items():
             for j, hours in enumerate(ranges):
-                yield from _off_grid_range(f"providers[{i}].weekly.{day}[{j}]", grid, hours)
+                yield from _off_grid_range(f"{where}.weekly.{day}[{j}]", grid, hours)
         for j, absence in enumerate(provider.time_off):
             if absence.hours is not None:
-                path = f"providers[{i}].time_off[{j}].hours"
-                yield from _off_grid_range(path, grid, absence.hours)
+                yield from _off_grid_range(f"{where}.time_off[{j}].hours", grid, absence.hours)
     clock = scenario.clinic.clock()
-    for i, booking in enumerate(scenario.bookings):
+    for where, booking in _items(scenario, "bookings"):
         minute = clock.minute(booking.start) % 1440
-        yield from _off_grid(f"bookings[{i}].start", grid, minute, f"start {format_clock(minute)}")
+        yield from _off_grid(f"{where}.start", grid, minute, f"start {format_clock(minute)}")
 
 
 def _dates_outside_horizon(scenario: Scenario) -> Iterator[Problem]:
     first = scenario.clinic.horizon.start
     last = first + timedelta(days=scenario.clinic.horizon.days - 1)
     span = f"the horizon {first}..{last}"
-    for i, request in enumerate(scenario.requests):
+    for where, request in _items(scenario, "requests"):
         if request.latest < first or request.earliest > last:
             yield Problem(
-                f"requests[{i}]",
+                where,
                 f"window {request.earliest}..{request.latest} lies outside {span}; "
                 "move the window or extend clinic.horizon",
             )
     clock = scenario.clinic.clock()
-    for i, booking in enumerate(scenario.bookings):
+    for where, booking in _items(scenario, "bookings"):
         day = clock.local(clock.minute(booking.start)).date()
         if not first <= day <= last:
             yield Problem(
-                f"bookings[{i}].start",
+                f"{where}.start",
                 f"{booking.start} lies outside {span}; remove the booking or extend clinic.horizon",
             )
 
 
 def _visits_of_one_patient(scenario: Scenario) -> Iterator[Problem]:
     owner: dict[str, str] = {}
-    for i, request in enumerate(scenario.requests):
+    for where, request in _items(scenario, "requests"):
         if request.visit is None:
             continue
         patient = owner.setdefault(request.visit, request.patient)
         if patient != request.patient:
             yield Problem(
-                f"requests[{i}].visit",
+                f"{where}.visit",
                 f"visit '{request.visit}' already belongs to patient '{patient}'; "
                 "requests of one visit must be for the same patient (use another visit id)",
             )

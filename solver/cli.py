@@ -44,7 +44,7 @@ def _input_errors() -> Iterator[None]:
         yield
     except ScenarioError as error:
         for line in error.report().splitlines():
-            err.print(line, markup=False, highlight=False)
+            err.print(line, markup=False, highlight=False, soft_wrap=True)
         err.print(f"{len(error.problems)} problem(s); nothing was written.", style="bold red")
         raise typer.Exit(2) from None
 

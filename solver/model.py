@@ -239,7 +239,7 @@ class ScheduleModel:
                 ) if earlier else self.model.add(need == 0)
 
     def _provider_day_capacity(self) -> None:
-        """Redundant: a provider-day's hands-on minutes fit in the working minutes (tightens the bound)."""
+        """Redundant: a provider-day's hands-on minutes fit its working minutes (tighter bound)."""
         calendar = Calendar(self.scenario)
         for (provider_id, day), entries in self._provider_days().items():
             working = sum(
@@ -376,34 +376,46 @@ class ScheduleModel:
             idles.append(idle)
         return _total(idles)
 
-    def hint(self, placements: Placements) -> None:
-        """Start the search from known placements (the greedy schedule)."""
+    def decisions(self, placements: Placements) -> dict[int, int]:
+        """Values of the decision variables (by proto index) that describe these placements.
+
+        The start of an unbooked job is left out: any value in its domain will do.
+        """
+        values: dict[int, int] = {}
         for job in self.jobs:
             job_vars = self.vars[job.id]
             placement = placements.get(job.id)
-            if job.booking is None:
-                self.model.add_hint(job_vars.booked, placement is not None)
-            if placement is None:
-                continue
-            self.model.add_hint(job_vars.start, self._slots(placement.start))
-            for c, x in self._choices(job):
-                same = (
-                    c.provider_id == placement.provider_id
-                    and c.day == placement.start // MINUTES_PER_DAY
-                )
-                self.model.add_hint(x, same)
+            values[job_vars.booked.index] = int(placement is not None)
+            day = placement.start // MINUTES_PER_DAY if placement else -1
+            for candidate, choice in self._choices(job):
+                chosen = placement is not None and candidate.provider_id == placement.provider_id
+                values[choice.index] = int(chosen and candidate.day == day)
             for room_type, flag in job_vars.room_types.items():
-                self.model.add_hint(flag, room_type == placement.room_type)
+                values[flag.index] = int(placement is not None and room_type == placement.room_type)
+            if placement is not None:
+                values[job_vars.start.index] = self._slots(placement.start)
+        return values
 
-    def placements(self, solver: cp_model.CpSolver) -> Placements:
-        """The booked jobs of the solver's current solution."""
+    def decision_indices(self, job: Job) -> list[int]:
+        """Proto indices of a job's decisions: booked, start, candidate choices, room types."""
+        job_vars = self.vars[job.id]
+        decisions = [
+            job_vars.booked,
+            job_vars.start,
+            *job_vars.chosen,
+            *job_vars.room_types.values(),
+        ]
+        return [var.index for var in decisions]
+
+    def placements(self, values: Sequence[int]) -> Placements:
+        """The booked jobs of a solution, given as the value of every model variable."""
         result: Placements = {}
         for job in self.jobs:
             job_vars = self.vars[job.id]
-            if not solver.value(job_vars.booked):
+            if not values[job_vars.booked.index]:
                 continue
-            candidate = next(c for c, x in self._choices(job) if solver.value(x))
-            room_type = next(t for t, flag in job_vars.room_types.items() if solver.value(flag))
-            start = solver.value(job_vars.start) * self.grid
+            candidate = next(c for c, x in self._choices(job) if values[x.index])
+            room_type = next(t for t, flag in job_vars.room_types.items() if values[flag.index])
+            start = values[job_vars.start.index] * self.grid
             result[job.id] = Placement(candidate.provider_id, start, room_type)
         return result

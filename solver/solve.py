@@ -10,12 +10,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import pandas as pd
-from ortools.sat.python import cp_model
 
-from models.results import ExceptionItem, ProgressPoint, Schedule, SolveReport, SolveStatus
+from models.results import ExceptionItem, ProgressPoint, Schedule, SolveReport
 from models.scenario import Scenario
 from solver.eligibility import Escalation, Job, eligibility
 from solver.greedy import greedy_schedule
@@ -23,16 +21,9 @@ from solver.model import ScheduleModel
 from solver.placement import Placements, assign_rooms
 from solver.schedule import build_exceptions, build_schedule
 from solver.scoring import objective_terms, total
+from solver.search import complete, search
 
 ProgressCallback = Callable[[ProgressPoint], None]
-
-_STATUS: dict[Any, SolveStatus] = {
-    cp_model.OPTIMAL: "optimal",
-    cp_model.FEASIBLE: "feasible",
-    cp_model.INFEASIBLE: "infeasible",
-    cp_model.MODEL_INVALID: "infeasible",
-    cp_model.UNKNOWN: "time_limit",
-}
 
 
 @dataclass
@@ -50,25 +41,6 @@ class SolveResult:
     def frame(self) -> pd.DataFrame:
         """The schedule as a DataFrame with the schedule.csv columns."""
         return self.schedule.to_frame()
-
-
-class _Recorder(cp_model.CpSolverSolutionCallback):
-    """Records each improving solution and passes it on to a progress callback."""
-
-    def __init__(self, on_progress: ProgressCallback | None) -> None:
-        super().__init__()
-        self.points: list[ProgressPoint] = []
-        self.on_progress = on_progress
-
-    def on_solution_callback(self) -> None:
-        point = ProgressPoint(
-            seconds=round(self.wall_time, 3),
-            objective=round(self.objective_value),
-            bound=round(self.best_objective_bound),
-        )
-        self.points.append(point)
-        if self.on_progress is not None:
-            self.on_progress(point)
 
 
 def _floor(scenario: Scenario, jobs: list[Job]) -> tuple[list[Job], Placements, list[Escalation]]:
@@ -116,36 +88,31 @@ def solve(
     escalations = eligible.escalations + lost
     build_started = time.perf_counter()
     built = ScheduleModel(scenario, jobs)
-    built.hint(greedy)
     build_time = time.perf_counter() - build_started
 
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = time_limit
-    solver.parameters.num_workers = num_workers
-    solver.parameters.random_seed = seed
-    recorder = _Recorder(on_progress)
-    code = solver.solve(built.model, recorder)
-    status = _STATUS.get(code, "time_limit")
+    points: list[ProgressPoint] = []
+
+    def improved(objective: int, bound: int, seconds: float) -> None:
+        point = ProgressPoint(seconds=round(seconds, 3), objective=objective, bound=bound)
+        points.append(point)
+        if on_progress is not None:
+            on_progress(point)
+
+    start = complete(built, built.decisions(greedy))
+    everything = sum(job.weight * job.service.length for job in jobs if job.request is not None)
+    improved(start.objective, everything, 0.0)
+    outcome = search(built, start, everything, time_limit, num_workers, seed, improved)
 
     greedy_terms = objective_terms(scenario, jobs, greedy)
-    placements, terms = greedy, greedy_terms
-    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        found = built.placements(solver)
-        found_terms = objective_terms(scenario, jobs, found)
-        if total(found_terms) >= total(greedy_terms):
-            assign_rooms(scenario, jobs, found)
-            placements, terms = found, found_terms
-        else:
-            status = "greedy"
-    elif status != "infeasible":
-        status = "greedy"
+    placements, terms, status = greedy, greedy_terms, "greedy"
+    found = built.placements(outcome.best.values)
+    found_terms = objective_terms(scenario, jobs, found)
+    if total(found_terms) > total(greedy_terms) or outcome.proven:
+        assign_rooms(scenario, jobs, found)
+        placements, terms = found, found_terms
+        status = "optimal" if outcome.proven else "time_limit"
     objective = total(terms)
-    bound = (
-        round(solver.best_objective_bound)
-        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-        else objective
-    )
-    bound = max(bound, objective)
+    bound = max(outcome.bound, objective)
     proto = built.model.proto
     report = SolveReport(
         status=status,
@@ -161,7 +128,7 @@ def solve(
         seed=seed,
         num_variables=len(proto.variables),
         num_constraints=len(proto.constraints),
-        progress=recorder.points,
+        progress=points,
     )
     schedule = build_schedule(scenario, jobs, placements, escalations)
     return SolveResult(

@@ -702,11 +702,14 @@ def test_penalty_keys_are_the_penalty_fields(scenario: Scenario, schedule: Sched
     assert result.total == result.booked_priority_minutes - sum(result.penalties.values())
 
 
-def test_weight_falls_back_to_tier_then_one(data: dict[str, Any], schedule: Schedule) -> None:
+def test_weight_falls_back_to_tier_and_unlisted_tiers_keep_their_default(
+    data: dict[str, Any], schedule: Schedule
+) -> None:
     del data["requests"][4]["priority"]  # r5: member 3 * 45 instead of 5 * 45
-    data["policies"]["tier_weights"] = {"vip": 4, "member": 3}  # r1, r2, r4 weigh 1
+    data["policies"]["tier_weights"] = {"vip": 4, "member": 3}
+    # r1, r2 (new) keep the default weight 1, r4 (returning) the default weight 2
     result = recompute_objective(build(data), schedule)
-    assert result.booked_priority_minutes == 30 + 20 + 240 + 30 + 135
+    assert result.booked_priority_minutes == 30 + 20 + 240 + 2 * 30 + 135
 
 
 def test_bookings_do_not_count_as_booked_minutes(scenario: Scenario, schedule: Schedule) -> None:

@@ -74,7 +74,7 @@ rule_flags = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     requests=st.integers(5, 45),
     providers=st.integers(1, 5),

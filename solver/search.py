@@ -1,0 +1,276 @@
+"""The search: the front-desk schedule as a start, a large-neighbourhood search shaped like a
+clinic's week, and a run of CP-SAT on the whole model for the proven bound.
+
+Each neighbourhood frees the appointments of a few provider-days, plus the requests that
+could go there, fixes everything else, and lets CP-SAT re-plan that piece starting from the
+current schedule. An improvement is kept; the neighbourhood grows while pieces are solved to
+optimality and shrinks when they are not.
+
+With two or more workers the whole-model run (for the bound, and any schedule it finds) goes
+on in a background thread while the neighbourhood search uses one core; budgets are
+wall-clock seconds. With one worker both run one after the other and every budget counts
+CP-SAT's deterministic time, so the same seed repeats the same schedule exactly.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from models.times import MINUTES_PER_DAY
+from solver.model import ScheduleModel
+
+BOUND_SHARE = 0.1
+"""With one worker, the share of the time limit given to the whole-model run."""
+WALL_SAFETY = 3.0
+"""With one worker, stop anyway after this multiple of the time limit in wall-clock seconds."""
+SECONDS_PER_DETERMINISTIC_UNIT = 4.0
+"""Wall-clock seconds one unit of CP-SAT deterministic time took on this model, measured on the
+2-core reference machine (benchmarks/): converts a one-worker time limit into deterministic time."""
+
+
+@dataclass
+class Incumbent:
+    """A complete solution: every model variable's value, and its objective."""
+
+    values: list[int]
+    objective: int
+
+
+@dataclass
+class SearchOutcome:
+    """The best solution found, the proven bound, and whether the best is proven optimal."""
+
+    best: Incumbent
+    bound: int
+    proven: bool
+
+
+ImprovementCallback = Callable[[int, int, float], None]
+"""Called with (objective, bound, seconds since the search started) on each improvement."""
+
+
+class Budget:
+    """Time left to search, in deterministic time (one worker) or wall-clock seconds."""
+
+    def __init__(self, seconds: float, deterministic: bool) -> None:
+        self.deterministic = deterministic
+        self.seconds = seconds
+        self.spent = 0.0
+        self.started = time.perf_counter()
+        self.wall_limit = seconds * (WALL_SAFETY if deterministic else 1.0)
+
+    def elapsed(self) -> float:
+        """Wall-clock seconds since the search started."""
+        return time.perf_counter() - self.started
+
+    def left(self) -> float:
+        """Budget still available."""
+        wall_left = self.wall_limit - self.elapsed()
+        return min(self.seconds - self.spent, wall_left) if self.deterministic else wall_left
+
+    def configure(self, solver: cp_model.CpSolver, seconds: float) -> None:
+        """Give a CP-SAT call at most `seconds` of this budget."""
+        seconds = max(0.01, min(seconds, self.left()))
+        if self.deterministic:
+            solver.parameters.max_deterministic_time = seconds / SECONDS_PER_DETERMINISTIC_UNIT
+            solver.parameters.max_time_in_seconds = max(0.01, self.wall_limit - self.elapsed())
+        else:
+            solver.parameters.max_time_in_seconds = seconds
+
+    def spend(self, solver: cp_model.CpSolver) -> None:
+        """Account for a finished CP-SAT call (at least a little, so loops always end)."""
+        self.spent += max(solver.deterministic_time * SECONDS_PER_DETERMINISTIC_UNIT, 0.001)
+
+
+def _solver(num_workers: int, seed: int) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = num_workers
+    solver.parameters.random_seed = seed
+    return solver
+
+
+def _fixed_copy(
+    built: ScheduleModel, fixed: dict[int, int], hint: list[int] | None
+) -> cp_model.CpModel:
+    """A copy of the model with some variables fixed, optionally hinted with a full solution."""
+    piece = built.model.clone()
+    piece.clear_hints()
+    variables = piece.proto.variables
+    for index, value in fixed.items():
+        domain = variables[index].domain
+        domain.clear()
+        domain.extend([value, value])
+    if hint is not None:
+        piece.proto.solution_hint.vars.extend(range(len(hint)))
+        piece.proto.solution_hint.values.extend(hint)
+    return piece
+
+
+def complete(built: ScheduleModel, decisions: dict[int, int]) -> Incumbent:
+    """The full solution of fixed decisions (e.g. the greedy schedule's)."""
+    solver = _solver(1, 0)
+    status = solver.solve(_fixed_copy(built, decisions, None))
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        raise RuntimeError(f"the starting schedule breaks the model: {solver.status_name(status)}")
+    return Incumbent(list(solver.response_proto.solution), round(solver.objective_value))
+
+
+class _WholeModelRun:
+    """CP-SAT on the whole model: the proven bound, and any schedule it finds."""
+
+    def __init__(self, built: ScheduleModel, start: Incumbent, num_workers: int, seed: int) -> None:
+        self.built = built
+        self.solver = _solver(num_workers, seed)
+        self.start = start
+        self.best: Incumbent | None = None
+        self.bound: int | None = None
+        self.proven = False
+        self.finished = threading.Event()
+
+    def run(self, budget: Budget, seconds: float) -> None:
+        """Search until the budget allows no more (or the model is solved)."""
+        model = _fixed_copy(self.built, {}, self.start.values)
+        budget.configure(self.solver, seconds)
+        status = self.solver.solve(model)
+        budget.spend(self.solver)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            values = list(self.solver.response_proto.solution)
+            self.best = Incumbent(values, round(self.solver.objective_value))
+            self.proven = status == cp_model.OPTIMAL
+        if status != cp_model.MODEL_INVALID:
+            self.bound = round(self.solver.best_objective_bound)
+        self.finished.set()
+
+    def stop(self) -> None:
+        """Ask the search to stop as soon as it can."""
+        self.solver.stop_search()
+
+
+class NeighbourhoodSearch:
+    """Re-plans a few provider-days at a time around the incumbent."""
+
+    def __init__(self, built: ScheduleModel, seed: int) -> None:
+        self.built = built
+        self.rng = random.Random(seed)
+        self.size = 24
+        self.piece_seconds = 0.5
+        self.decisions = {job.id: built.decision_indices(job) for job in built.jobs}
+        self.options: dict[tuple[str, int], set[str]] = defaultdict(set)
+        for job in built.jobs:
+            for candidate in job.candidates:
+                self.options[candidate.provider_id, candidate.day].add(job.id)
+        self.provider_days = sorted(self.options)
+
+    def run(
+        self,
+        incumbent: Incumbent,
+        budget: Budget,
+        bound: int,
+        stop: Callable[[], bool],
+        on_improve: ImprovementCallback | None = None,
+    ) -> Incumbent:
+        """Improve the incumbent until the budget is spent, it reaches the bound, or stop()."""
+        while (
+            budget.left() > 0.05
+            and incumbent.objective < bound
+            and self.provider_days
+            and not stop()
+        ):
+            freed = self._neighbourhood(incumbent)
+            found, proven = self._replan(incumbent, freed, budget)
+            self._adapt(proven, len(freed))
+            if found is not None and found.objective > incumbent.objective:
+                incumbent = found
+                if on_improve is not None:
+                    on_improve(incumbent.objective, bound, budget.elapsed())
+        return incumbent
+
+    def _neighbourhood(self, incumbent: Incumbent) -> set[str]:
+        """Jobs of random provider-days: booked there, or unbooked and able to go there."""
+        placements = self.built.placements(incumbent.values)
+        placed: dict[tuple[str, int], set[str]] = defaultdict(set)
+        for job_id, placement in placements.items():
+            placed[placement.provider_id, placement.start // MINUTES_PER_DAY].add(job_id)
+        if self.rng.random() < 0.5:
+            day = self.rng.choice(self.provider_days)[1]
+            pool = [key for key in self.provider_days if key[1] == day]
+        else:
+            pool = list(self.provider_days)
+        self.rng.shuffle(pool)
+        freed: set[str] = set()
+        for key in pool:
+            freed |= placed[key] | (self.options[key] - placements.keys())
+            if len(freed) >= self.size:
+                break
+        return freed
+
+    def _replan(
+        self, incumbent: Incumbent, freed: set[str], budget: Budget
+    ) -> tuple[Incumbent | None, bool]:
+        fixed = {
+            index: incumbent.values[index]
+            for job_id, indices in self.decisions.items()
+            if job_id not in freed
+            for index in indices
+        }
+        piece = _fixed_copy(self.built, fixed, incumbent.values)
+        solver = _solver(1, self.rng.randrange(1 << 30))
+        budget.configure(solver, self.piece_seconds)
+        status = solver.solve(piece)
+        budget.spend(solver)
+        if status == cp_model.MODEL_INVALID:
+            raise RuntimeError(f"neighbourhood model is invalid: {piece.validate()}")
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None, False
+        values = list(solver.response_proto.solution)
+        return Incumbent(values, round(solver.objective_value)), status == cp_model.OPTIMAL
+
+    def _adapt(self, proven: bool, freed: int) -> None:
+        """Grow the neighbourhood after a proven piece, shrink it after an unfinished one."""
+        if proven:
+            self.size = min(len(self.decisions), max(self.size, freed) + 4)
+        else:
+            self.size = max(8, int(self.size * 0.8))
+
+
+def search(
+    built: ScheduleModel,
+    start: Incumbent,
+    upper_bound: int,
+    time_limit: float,
+    num_workers: int,
+    seed: int,
+    on_improve: ImprovementCallback | None = None,
+) -> SearchOutcome:
+    """Improve `start` within the time limit; `upper_bound` is a bound known beforehand."""
+    deterministic = num_workers == 1
+    budget = Budget(time_limit, deterministic)
+    whole = _WholeModelRun(built, start, max(1, num_workers - 1), seed)
+    neighbourhoods = NeighbourhoodSearch(built, seed)
+    if deterministic:
+        whole.run(budget, time_limit * BOUND_SHARE)
+        bound = min(upper_bound, whole.bound if whole.bound is not None else upper_bound)
+        best = _better(start, whole.best)
+        if not whole.proven:
+            best = neighbourhoods.run(best, budget, bound, lambda: False, on_improve)
+    else:
+        background = threading.Thread(target=whole.run, args=(budget, time_limit), daemon=True)
+        background.start()
+        best = neighbourhoods.run(start, budget, upper_bound, whole.finished.is_set, on_improve)
+        whole.stop()
+        background.join()
+        bound = min(upper_bound, whole.bound if whole.bound is not None else upper_bound)
+        best = _better(best, whole.best)
+    bound = max(bound, best.objective)
+    return SearchOutcome(best, bound, whole.proven or best.objective >= bound)
+
+
+def _better(first: Incumbent, second: Incumbent | None) -> Incumbent:
+    return second if second is not None and second.objective > first.objective else first

@@ -1,0 +1,183 @@
+"""Wall-clock times, time ranges and the clinic clock, including daylight-saving changes."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from models.loader import load_scenario
+from models.times import (
+    MINUTES_PER_DAY,
+    ClinicClock,
+    TimeRange,
+    format_clock,
+    parse_clock,
+    weekday_of,
+)
+
+GOOD = Path(__file__).parents[1] / "data" / "good"
+TEN_AM = 10 * 60
+
+
+@pytest.mark.parametrize(
+    ("text", "minutes"),
+    [
+        ("00:00", 0),
+        ("09:30", 570),
+        ("9:05", 545),
+        (" 07:15 ", 435),
+        ("23:59", 1439),
+        ("24:00", 1440),
+    ],
+)
+def test_parse_clock_reads_wall_clock_times(text: str, minutes: int) -> None:
+    assert parse_clock(text) == minutes
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("9am", "is not a time; write it as HH:MM"),
+        ("", "is not a time"),
+        ("12:5", "is not a time"),
+        ("-1:00", "is not a time"),
+        ("25:00", "is not a time of day; use 00:00 to 24:00"),
+        ("24:01", "is not a time of day"),
+        ("12:60", "is not a time of day"),
+    ],
+)
+def test_parse_clock_rejects_bad_text(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_clock(text)
+
+
+def test_format_clock_pads_hours_and_minutes() -> None:
+    assert [format_clock(m) for m in (0, 545, 1050, 1440)] == ["00:00", "09:05", "17:30", "24:00"]
+
+
+def test_clock_text_round_trips_for_every_minute_of_the_day() -> None:
+    assert all(parse_clock(format_clock(m)) == m for m in range(MINUTES_PER_DAY + 1))
+
+
+def test_time_range_text_round_trip() -> None:
+    hours = TimeRange.model_validate("09:00-17:30")
+    assert (hours.start, hours.end, hours.minutes) == (540, 1050, 510)
+    assert str(hours) == "09:00-17:30"
+    assert hours.model_dump() == "09:00-17:30"
+    assert TimeRange.model_validate(hours.model_dump()) == hours
+
+
+def test_time_range_accepts_spaces_and_the_end_of_the_day() -> None:
+    assert str(TimeRange.model_validate(" 21:00 - 24:00 ")) == "21:00-24:00"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("17:00-09:00", "'17:00-09:00' ends before it starts"),
+        ("10:00-10:00", "'10:00-10:00' ends before it starts"),
+        ({"start": 600, "end": 540}, "'10:00-09:00' ends before it starts"),
+        ("09:00", "is not a time range; write it as 'HH:MM-HH:MM'"),
+        ("9am-5pm", "'9am' is not a time"),
+        ("09:00-25:00", "'25:00' is not a time of day"),
+        ({"start": 600}, "Field required"),
+    ],
+)
+def test_time_range_rejects_bad_ranges(value: object, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        TimeRange.model_validate(value)
+
+
+def test_time_range_overlap_and_containment() -> None:
+    morning = TimeRange.model_validate("09:00-12:00")
+    assert morning.overlaps(TimeRange.model_validate("11:55-13:00"))
+    assert not morning.overlaps(TimeRange.model_validate("12:00-13:00"))
+    assert morning.contains(540, 720)
+    assert not morning.contains(535, 600)
+    assert not morning.contains(700, 725)
+
+
+def test_weekday_of_names_the_day() -> None:
+    assert [weekday_of(date(2026, 3, 9) + timedelta(days=i)) for i in range(7)] == [
+        "mon",
+        "tue",
+        "wed",
+        "thu",
+        "fri",
+        "sat",
+        "sun",
+    ]
+
+
+DST_CHANGES = {
+    # timezone, first day of the horizon, day index of the change, offsets before and after
+    "new_york_spring": ("America/New_York", date(2027, 3, 12), 2, "-05:00", "-04:00"),
+    "berlin_autumn": ("Europe/Berlin", date(2026, 10, 23), 2, "+02:00", "+01:00"),
+}
+
+
+@pytest.fixture(params=sorted(DST_CHANGES))
+def dst(request: pytest.FixtureRequest) -> tuple[ClinicClock, int, str, str]:
+    """A clock over a five-day horizon with a daylight-saving change on its third day."""
+    timezone, first_day, change, before, after = DST_CHANGES[request.param]
+    return ClinicClock(timezone, first_day, 5), change, before, after
+
+
+def test_iso_gives_the_offset_in_force_on_each_side_of_the_change(
+    dst: tuple[ClinicClock, int, str, str],
+) -> None:
+    clock, change, before, after = dst
+    for index in range(clock.num_days):
+        expected = f"{clock.day(index)}T10:00:00{before if index < change else after}"
+        assert clock.iso(index * MINUTES_PER_DAY + TEN_AM) == expected
+
+
+def test_wall_clock_stays_at_ten_on_every_day(dst: tuple[ClinicClock, int, str, str]) -> None:
+    clock = dst[0]
+    for index, day in enumerate(clock.days()):
+        local = clock.local(index * MINUTES_PER_DAY + TEN_AM)
+        assert (local.date(), local.hour, local.minute) == (day, 10, 0)
+
+
+def test_an_hour_at_ten_on_the_change_day_lasts_sixty_real_minutes(
+    dst: tuple[ClinicClock, int, str, str],
+) -> None:
+    clock, change, _, _ = dst
+    start = change * MINUTES_PER_DAY + TEN_AM
+    real = clock.local(start + 60).astimezone(UTC) - clock.local(start).astimezone(UTC)
+    assert real == timedelta(minutes=60)
+
+
+def test_ten_to_ten_across_the_change_is_not_twenty_four_real_hours(
+    dst: tuple[ClinicClock, int, str, str],
+) -> None:
+    clock, change, _, _ = dst
+    saturday = (change - 1) * MINUTES_PER_DAY + TEN_AM
+    sunday = saturday + MINUTES_PER_DAY
+    real = clock.local(sunday).astimezone(UTC) - clock.local(saturday).astimezone(UTC)
+    assert real != timedelta(hours=24)
+    assert abs(real - timedelta(hours=24)) == timedelta(hours=1)
+
+
+def test_clinic_minutes_round_trip_on_every_day(dst: tuple[ClinicClock, int, str, str]) -> None:
+    clock = dst[0]
+    minutes = range(0, clock.num_days * MINUTES_PER_DAY, 5)
+    assert [clock.minute(clock.local(m)) for m in minutes] == list(minutes)
+
+
+def test_minute_converts_other_timezones_to_clinic_time() -> None:
+    clock = ClinicClock("America/New_York", date(2027, 3, 12), 5)
+    assert clock.minute(datetime(2027, 3, 13, 15, 0, tzinfo=UTC)) == MINUTES_PER_DAY + TEN_AM
+    assert clock.minute(datetime(2027, 3, 14, 14, 0, tzinfo=UTC)) == 2 * MINUTES_PER_DAY + TEN_AM
+    assert clock.minute(datetime(2027, 3, 14, 10, 0)) == 2 * MINUTES_PER_DAY + TEN_AM
+
+
+def test_scenario_across_the_spring_change_loads() -> None:
+    scenario = load_scenario(GOOD / "dst_spring.yaml")
+    clock = scenario.clinic.clock()
+    assert clock.days()[2] == date(2027, 3, 14)
+    starts = [clock.iso(clock.minute(booking.start)) for booking in scenario.bookings]
+    assert starts == ["2027-03-13T10:00:00-05:00", "2027-03-14T10:00:00-04:00"]
