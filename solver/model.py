@@ -66,7 +66,9 @@ class ScheduleModel:
         self._visits_back_to_back()
         self._series_spacing()
         self._consult_first()
-        self._provider_day_capacity()
+        calendar = Calendar(scenario)
+        self._provider_day_capacity(calendar)
+        self._pool_day_capacity(calendar)
         self._objective()
 
     def _slots(self, minutes: int) -> int:
@@ -238,17 +240,44 @@ class ScheduleModel:
                     need
                 ) if earlier else self.model.add(need == 0)
 
-    def _provider_day_capacity(self) -> None:
+    def _provider_day_capacity(self, calendar: Calendar) -> None:
         """Redundant: a provider-day's hands-on minutes fit its working minutes (tighter bound)."""
-        calendar = Calendar(self.scenario)
         for (provider_id, day), entries in self._provider_days().items():
-            working = sum(
-                high - low
-                for low, high in calendar.working(self.scenario.provider(provider_id), day)
-            )
+            provider = self.scenario.provider(provider_id)
+            working = sum(high - low for low, high in calendar.working(provider, day))
             hands_on = [(j.service.duration + j.service.finish, x) for j, x in entries]
-            if sum(minutes for minutes, _ in hands_on) > working:
-                self.model.add(_total(minutes * x for minutes, x in hands_on) <= working)
+            self._at_most(hands_on, working)
+
+    def _pool_day_capacity(self, calendar: Calendar) -> None:
+        """Redundant: a day's room and machine minutes fit the pools' open minutes."""
+        machines = {machine.id: machine.count for machine in self.scenario.equipment}
+        by_day: dict[int, list[tuple[Job, cp_model.IntVar]]] = defaultdict(list)
+        for job in self.jobs:
+            for candidate, choice in self._choices(job):
+                by_day[candidate.day].append((job, choice))
+        for day, entries in by_day.items():
+            opening = calendar.clinic_open(day)
+            open_minutes = opening[1] - opening[0] if opening else 0
+            for room_type, count in self.room_counts.items():
+                only_here = [
+                    (j.service.length + j.service.buffer_after, x)
+                    for j, x in entries
+                    if set(j.service.room_types) & set(self.room_counts) == {room_type}
+                ]
+                self._at_most(only_here, count * open_minutes)
+            held = [(j.service.length + j.service.buffer_after, x) for j, x in entries]
+            self._at_most(held, len(self.scenario.rooms) * open_minutes)
+            for machine, count in machines.items():
+                used = [
+                    (j.service.equipment[machine] * j.service.length, x)
+                    for j, x in entries
+                    if machine in j.service.equipment
+                ]
+                self._at_most(used, count * open_minutes)
+
+    def _at_most(self, weighted: list[tuple[int, cp_model.IntVar]], capacity: int) -> None:
+        if sum(weight for weight, _ in weighted) > capacity:
+            self.model.add(_total(weight * x for weight, x in weighted) <= capacity)
 
     def _objective(self) -> None:
         """Maximize priority-weighted booked minutes minus the soft-rule penalties."""

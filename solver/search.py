@@ -128,6 +128,8 @@ class _WholeModelRun:
     def __init__(self, built: ScheduleModel, start: Incumbent, num_workers: int, seed: int) -> None:
         self.built = built
         self.solver = _solver(num_workers, seed)
+        # Presolve probing of the whole model can take longer than the whole time limit.
+        self.solver.parameters.cp_model_probing_level = 0
         self.start = start
         self.best: Incumbent | None = None
         self.bound: int | None = None
@@ -144,7 +146,6 @@ class _WholeModelRun:
             values = list(self.solver.response_proto.solution)
             self.best = Incumbent(values, round(self.solver.objective_value))
             self.proven = status == cp_model.OPTIMAL
-        if status != cp_model.MODEL_INVALID:
             self.bound = round(self.solver.best_objective_bound)
         self.finished.set()
 
