@@ -121,6 +121,47 @@ class Schedule(BaseModel):
         return cls.from_frame(pd.read_csv(path, dtype=str, keep_default_na=False))
 
 
+class Change(BaseModel):
+    """One line of a re-plan's change list: who moves from where to where, and who calls."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    change: str
+    """moved, rebooked (displaced), booked_from_waitlist, booked_new_request, room_changed,
+    cancelled, cancelled_late, no_show or escalated."""
+    request_id: str
+    """Appointment id."""
+    patient_id: str
+    """Patient id."""
+    service_id: str
+    """Service id."""
+    from_start: str = ""
+    """Start before the change (ISO 8601), if it was booked."""
+    from_provider: str = ""
+    """Provider before the change."""
+    from_room: str = ""
+    """Room before the change."""
+    to_start: str = ""
+    """Start after the change (ISO 8601), if it is booked."""
+    to_provider: str = ""
+    """Provider after the change."""
+    to_room: str = ""
+    """Room after the change."""
+    call_patient: bool = False
+    """Someone must call the patient."""
+    fee_policy: bool = False
+    """Late cancellation or no-show: the fee policy applies."""
+    owner: str = ""
+    """Who owns the change (the policy's same-day owner)."""
+    note: str = ""
+    """Reason code or remark."""
+
+
+def changes_frame(changes: list[Change]) -> pd.DataFrame:
+    """The change list as a DataFrame with the changes.csv columns."""
+    return pd.DataFrame([c.model_dump() for c in changes], columns=list(Change.model_fields))
+
+
 def exceptions_frame(items: list[ExceptionItem]) -> pd.DataFrame:
     """The exception queue as a DataFrame with the exceptions.csv columns."""
     columns = list(ExceptionItem.model_fields)

@@ -28,6 +28,7 @@ Date = date  # field names `date` below would shadow the type
 Category = Literal["consult", "treatment", "follow_up", "touch_up"]
 Tier = Literal["vip", "member", "returning", "new"]
 Source = Literal["new", "waitlist", "reschedule"]
+BookingStatus = Literal["confirmed", "cancelled", "cancelled_late", "no_show"]
 WaitlistKey = Literal["displaced", "priority", "tier", "requested_at", "value"]
 Minutes = Annotated[int, Field(ge=0)]
 Identifier = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.:\-]+$")]
@@ -383,6 +384,8 @@ class Booking(Strict):
     """Start, local wall-clock time of the clinic (an offset, if given, is converted)."""
     locked: bool = True
     """True = stays exactly where it is; false = may move within its day, at a cost."""
+    status: BookingStatus = "confirmed"
+    """confirmed, or cancelled / cancelled_late / no_show: then it no longer holds any time."""
 
 
 class Scenario(Strict):

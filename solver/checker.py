@@ -8,7 +8,8 @@ objective, term by term, from the schedule rows.
 Rule codes, by family:
 
 - rows: ``missing_row``, ``unknown_row``, ``duplicate_row``, ``wrong_kind``,
-  ``wrong_patient``, ``wrong_service``, ``booking_unscheduled``, ``missing_reason``
+  ``wrong_patient``, ``wrong_service``, ``booking_unscheduled``, ``released_booking_kept``,
+  ``missing_reason``
 - times: ``missing_placement``, ``wrong_length``, ``off_grid``, ``wrong_utc_offset``
 - provider: ``unknown_provider``, ``not_permitted``, ``licence_expired``,
   ``outside_provider_hours``, ``provider_time_off``, ``wrong_provider``
@@ -276,7 +277,16 @@ def _row_matches(row: Appointment, item: Item) -> Iterator[Violation]:
 def _row_status(ctx: _Context) -> Iterator[Violation]:
     """Bookings stay booked or escalated; every row not booked says why."""
     for row_id, row in ctx.rows.items():
-        if isinstance(ctx.items[row_id], Booking) and row.status == "unscheduled":
+        item = ctx.items[row_id]
+        released = item.status if isinstance(item, Booking) else "confirmed"
+        if released != "confirmed" and (row.status != "unscheduled" or row.reason != released):
+            yield Violation(
+                "released_booking_kept",
+                row_id,
+                f"booking '{row_id}' is {released}; its row must be unscheduled with "
+                f"reason '{released}', not {row.status}",
+            )
+        elif released == "confirmed" and isinstance(item, Booking) and row.status == "unscheduled":
             yield Violation(
                 "booking_unscheduled",
                 row_id,

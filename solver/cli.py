@@ -10,6 +10,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -252,6 +253,91 @@ def check(
         verdict = f"{len(violations)} violation(s)" if violations else "every hard rule holds"
         out.print(f"{schedule_file}: {verdict}")
     raise typer.Exit(1 if violations else 0)
+
+
+def _events(texts: list[str], events_file: Path | None) -> list[Any]:
+    from models.events import EVENT_ADAPTER, parse_event
+    from models.loader import read_data
+
+    problems = []
+    events = []
+    for text in texts:
+        try:
+            events.append(parse_event(text))
+        except ValueError as error:
+            problems.append(Problem("--event", str(error)))
+    if events_file is not None:
+        try:
+            events += EVENT_ADAPTER.validate_python(read_data(events_file) or [])
+        except ValueError as error:
+            problems.append(Problem(str(events_file), str(error).splitlines()[0]))
+    if problems:
+        raise ScenarioError("events", problems)
+    return events
+
+
+def _moment(text: str | None, scenario: Scenario) -> datetime:
+    zone = scenario.clinic.clock().zone
+    if text is None:
+        return datetime.now(zone)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        message = f"'{text}' is not a time; write it as YYYY-MM-DDTHH:MM, e.g. 2026-12-08T10:00"
+        raise ScenarioError("--now", [Problem("", message)]) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
+@app.command()
+def reshuffle(
+    scenario_file: ScenarioArg,
+    schedule_file: Annotated[Path, typer.Option("--schedule", help="The current schedule.csv.")],
+    out_dir: OutOption,
+    event: Annotated[
+        list[str] | None,
+        typer.Option("--event", help="kind:target,key=value,... e.g. cancel:q17 (repeatable)."),
+    ] = None,
+    events_file: Annotated[
+        Path | None, typer.Option("--events", help="YAML/JSON list of events.")
+    ] = None,
+    now: Annotated[
+        str | None, typer.Option("--now", help="Local time of the change (default: now).")
+    ] = None,
+    time_limit: TimeLimit = 1.0,
+    workers: Workers = 2,
+    seed: Seed = 0,
+) -> None:
+    """Re-plan after same-day events; writes the new schedule, changes.csv and the day's Gantt."""
+    from solver.outputs import write_reshuffle_outputs
+    from solver.reshuffle import EventError
+    from solver.reshuffle import reshuffle as replan
+
+    scenario = _load(scenario_file)
+    with _input_errors():
+        schedule = _read_schedule(schedule_file)
+        if out_dir.resolve() == schedule_file.resolve().parent:
+            message = (
+                "--out is the folder of the input schedule; choose another, it is never overwritten"
+            )
+            raise ScenarioError(str(out_dir), [Problem("", message)])
+        events = _events(event or [], events_file)
+        moment = _moment(now, scenario)
+        try:
+            result = replan(scenario, schedule, events, moment, time_limit, workers, seed)
+        except EventError as error:
+            raise ScenarioError("events", [Problem("", str(error))]) from None
+    paths = write_reshuffle_outputs(result, (scenario, schedule), out_dir)
+    table = Table(title=f"Re-plan at {moment:%Y-%m-%d %H:%M}")
+    for column in ("change", "who", "from", "to", "call"):
+        table.add_column(column)
+    for change in result.changes:
+        before = f"{change.from_start[5:16]} {change.from_provider}".replace("T", " ").strip()
+        after = f"{change.to_start[5:16]} {change.to_provider}".replace("T", " ").strip()
+        call = "call" if change.call_patient else ""
+        table.add_row(change.change, change.request_id, before, after, call)
+    out.print(table)
+    out.print(f"value filled from the waitlist: {result.value_filled:,} priority-minutes")
+    out.print("wrote " + ", ".join(str(p) for p in paths))
 
 
 @app.command()

@@ -117,10 +117,11 @@ def _on_grid(ranges: Ranges, grid: int) -> Ranges:
 class Calendar:
     """Open hours of the clinic and working hours of providers, day by day."""
 
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, not_before: int = 0) -> None:
         self.scenario = scenario
         self.clock: ClinicClock = scenario.clinic.clock()
         self.grid = scenario.clinic.slot_minutes
+        self.not_before = not_before
 
     def clinic_open(self, day: int) -> tuple[int, int] | None:
         """The clinic's opening range on day `day` in minutes of that day, if open."""
@@ -143,8 +144,12 @@ class Calendar:
                 ranges = _cut(ranges, absence.hours.start, absence.hours.end)
         return ranges
 
-    def starts(self, service: Service, provider: Provider, day: int) -> Ranges:
-        """Allowed starts (clinic minutes) of `service` by `provider` on day `day`."""
+    def starts(self, service: Service, provider: Provider, day: int, fixed: bool = False) -> Ranges:
+        """Allowed starts (clinic minutes) of `service` by `provider` on day `day`.
+
+        Starts before `not_before` (the present, when re-planning a day) are left out unless
+        `fixed`: an appointment that already happened or is under way stays as it is.
+        """
         opening = self.clinic_open(day)
         if opening is None:
             return []
@@ -157,6 +162,8 @@ class Calendar:
             lead = service.duration + service.processing
             allowed = intersect(allowed, _merge((a - lead, b - length) for a, b in working))
         offset = day * MINUTES_PER_DAY
+        if not fixed:
+            allowed = intersect(allowed, [(self.not_before - offset, MINUTES_PER_DAY)])
         return [(low + offset, high + offset) for low, high in _on_grid(allowed, self.grid)]
 
 
@@ -312,7 +319,7 @@ def _booking_job(scenario: Scenario, calendar: Calendar, booking: Booking) -> Jo
 
     if service.id not in provider.services:
         return conflict(f"{provider.id} may not perform {service.id}")
-    starts = calendar.starts(service, provider, day)
+    starts = calendar.starts(service, provider, day, fixed=booking.locked)
     if booking.locked:
         if not any(low <= start <= high for low, high in starts):
             return conflict(f"{provider.id} or the clinic is not available at the booked time")
@@ -373,11 +380,15 @@ def _collide(first: Job, second: Job) -> bool:
     )
 
 
-def eligibility(scenario: Scenario) -> Eligibility:
-    """Candidates for every request and booking, and the escalations."""
-    calendar = Calendar(scenario)
+def eligibility(scenario: Scenario, not_before: int = 0) -> Eligibility:
+    """Candidates for every request and booking, and the escalations.
+
+    `not_before` (a clinic minute) keeps every movable start at or after it.
+    """
+    calendar = Calendar(scenario, not_before)
     rules = _RequestRules(scenario, calendar)
-    outcomes = [_booking_job(scenario, calendar, b) for b in scenario.bookings]
+    active = [b for b in scenario.bookings if b.status == "confirmed"]
+    outcomes = [_booking_job(scenario, calendar, b) for b in active]
     outcomes += [rules.evaluate(r) for r in scenario.requests]
     jobs = [o for o in outcomes if isinstance(o, Job)]
     escalations = [o for o in outcomes if isinstance(o, Escalation)]

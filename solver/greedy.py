@@ -8,12 +8,13 @@ anything worse) and the yardstick of the benchmarks.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 
 from models.scenario import Scenario
 from models.times import MINUTES_PER_DAY
 from solver.eligibility import Job
-from solver.placement import Placement, Placements
+from solver.placement import Outage, Placement, Placements
 
 Busy = list[tuple[int, int]]
 _LAST = datetime.max
@@ -110,6 +111,16 @@ class _Calendar:
             entries.append((self.machines[machine, day], (start, end, units)))
         return entries
 
+    def block(self, outage: Outage) -> None:
+        """Mark a room, or one unit of a machine, as out of service, day by day."""
+        for day in range(outage.start // MINUTES_PER_DAY, (outage.end - 1) // MINUTES_PER_DAY + 1):
+            start = max(outage.start, day * MINUTES_PER_DAY)
+            end = min(outage.end, (day + 1) * MINUTES_PER_DAY)
+            if outage.kind == "room":
+                self.rooms[outage.id, day].append((start, end))
+            else:
+                self.machines[outage.id, day].append((start, end, 1))
+
     def room_type(self, room_id: str) -> str:
         """The type of a room."""
         return next(t for t, ids in self.rooms_by_type.items() if room_id in ids)
@@ -118,10 +129,12 @@ class _Calendar:
 class _FrontDesk:
     """Places jobs one at a time, respecting visits, series spacing and consults."""
 
-    def __init__(self, scenario: Scenario, jobs: list[Job]) -> None:
+    def __init__(self, scenario: Scenario, jobs: list[Job], outages: Sequence[Outage]) -> None:
         self.scenario = scenario
         self.jobs = jobs
         self.calendar = _Calendar(scenario)
+        for outage in outages:
+            self.calendar.block(outage)
         self.placements: Placements = {}
         self.series_days: dict[tuple[str, str], list[int]] = defaultdict(list)
         self.consult_ends: dict[str, list[int]] = defaultdict(list)
@@ -157,6 +170,9 @@ class _FrontDesk:
         options = sorted(
             (low, high, c.provider_id) for c in first.candidates for low, high in c.starts
         )
+        if first.original_start is not None:  # an existing booking stays put when it can
+            provider_id = first.candidates[0].provider_id
+            options.insert(0, (first.original_start, first.original_start, provider_id))
         for low, high, provider_id in options:
             start = low
             while start <= high:
@@ -234,7 +250,56 @@ class _FrontDesk:
         if job.service.category == "consult":
             self.consult_ends[job.patient_id].append(placement.start + job.service.length)
 
+    def _release(self, job: Job) -> Placement:
+        placement = self.placements.pop(job.id)
+        self.calendar.release(job, placement)
+        self.series_days[job.patient_id, job.service.id].remove(placement.start // MINUTES_PER_DAY)
+        return placement
 
-def greedy_schedule(scenario: Scenario, jobs: list[Job]) -> Placements:
+    def _place_at(self, job: Job, start: int) -> bool:
+        placement, _ = self._fit(job, self._providers_at(job, start), start)
+        if placement is not None:
+            self._commit(job, placement)
+        return placement is not None
+
+    def fill_in_order(self, order: list[Job]) -> None:
+        """Book each unbooked job in order at any free fitting time, else in the slot of a
+        lower-ranked job it fits (which then gets the next free fitting time, if any)."""
+        for rank, job in enumerate(order):
+            if job.id in self.placements:
+                continue
+            self._place_chain([job])
+            for lower in reversed(order[rank + 1 :]):
+                if job.id in self.placements:
+                    break
+                if lower.id not in self.placements or lower.service.category == "consult":
+                    continue
+                taken = self._release(lower)
+                if self._place_at(job, taken.start):
+                    self._place_chain([lower])
+                else:
+                    self._commit(lower, taken)
+
+
+def in_waitlist_order(
+    scenario: Scenario,
+    jobs: list[Job],
+    placements: Placements,
+    order: list[Job],
+    outages: Sequence[Outage] = (),
+) -> Placements:
+    """The placements with the waitlist order made to hold: no job in `order` stays unbooked
+    while it fits free time or the slot of a lower-ranked job. Visits are left as they are."""
+    desk = _FrontDesk(scenario, jobs, outages)
+    by_id = {job.id: job for job in jobs}
+    for job_id, placement in placements.items():
+        desk._commit(by_id[job_id], placement)
+    desk.fill_in_order([job for job in order if job.request is None or not job.request.visit])
+    return desk.placements
+
+
+def greedy_schedule(
+    scenario: Scenario, jobs: list[Job], outages: Sequence[Outage] = ()
+) -> Placements:
     """Placements of the front-desk baseline (rooms already assigned)."""
-    return _FrontDesk(scenario, jobs).run()
+    return _FrontDesk(scenario, jobs, outages).run()

@@ -18,7 +18,7 @@ from ortools.sat.python import cp_model
 from models.scenario import Scenario
 from models.times import MINUTES_PER_DAY
 from solver.eligibility import Calendar, Candidate, Job
-from solver.placement import Placement, Placements
+from solver.placement import Outage, Placement, Placements
 from solver.scoring import BOOKED_TERM
 
 LinearExpr = cp_model.LinearExpr
@@ -47,9 +47,17 @@ def _domain(ranges: Sequence[tuple[int, int]]) -> cp_model.Domain:
 class ScheduleModel:
     """Builds the CP-SAT model of a scenario's eligible jobs."""
 
-    def __init__(self, scenario: Scenario, jobs: list[Job]) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        jobs: list[Job],
+        outages: Sequence[Outage] = (),
+        max_moves: int | None = None,
+    ) -> None:
         self.scenario = scenario
         self.jobs = jobs
+        self.outages = outages
+        self.max_moves = max_moves
         self.grid = scenario.clinic.slot_minutes
         self.model = cp_model.CpModel()
         self.vars: dict[str, JobVars] = {}
@@ -144,8 +152,16 @@ class ScheduleModel:
                     job_vars.start, held, flag, ""
                 )
                 by_type[room_type].append(interval)
+        room_types = {room.id: room.type for room in self.scenario.rooms}
+        for outage in self.outages:
+            if outage.kind == "room":
+                by_type[room_types[outage.id]].append(self._outage_interval(outage))
         for room_type, intervals in by_type.items():
             self._capacity(intervals, [1] * len(intervals), self.room_counts[room_type])
+
+    def _outage_interval(self, outage: Outage) -> cp_model.IntervalVar:
+        start, end = self._slots(outage.start), -(-outage.end // self.grid)
+        return self.model.new_fixed_size_interval_var(start, end - start, f"outage_{outage.id}")
 
     def _equipment_capacity(self) -> None:
         """Machines in use never exceed the working count."""
@@ -157,6 +173,10 @@ class ScheduleModel:
             for machine, units in job.service.equipment.items():
                 usage[machine][0].append(self.vars[job.id].stay)
                 usage[machine][1].append(units)
+        for outage in self.outages:
+            if outage.kind == "machine":
+                usage[outage.id][0].append(self._outage_interval(outage))
+                usage[outage.id][1].append(1)
         for machine, (intervals, demands) in usage.items():
             self._capacity(intervals, demands, counts[machine])
 
@@ -363,6 +383,8 @@ class ScheduleModel:
             self.model.add(start == original).only_enforce_if(moved.negated())
             self.model.add(start != original).only_enforce_if(moved)
             moved_flags.append(moved)
+        if self.max_moves is not None and len(moved_flags) > self.max_moves:
+            self.model.add(_total(moved_flags) <= self.max_moves)
         return _total(moved_flags)
 
     def _provider_days(self) -> dict[tuple[str, int], list[tuple[Job, cp_model.IntVar]]]:

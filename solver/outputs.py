@@ -1,4 +1,5 @@
-"""Writing a solve's files: schedule.csv, kpis.json, exceptions.csv and gantt.png.
+"""Writing the files of a solve (schedule.csv, kpis.json, exceptions.csv, gantt.png) and of a
+re-plan (schedule.csv, changes.csv, exceptions.csv, scenario.yaml, gantt_day.png).
 
 All files are first written into a temporary folder next to the destination and moved into
 place only when every one of them is complete, so a failed run never leaves half an output.
@@ -10,29 +11,62 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from models.results import exceptions_frame
-from solver.plots import plot_gantt, save_figure
+from models.loader import save_scenario
+from models.results import Schedule, changes_frame, exceptions_frame
+from models.scenario import Scenario
+from solver.plots import plot_before_after, plot_gantt, save_figure
+from solver.reshuffle import ReshuffleResult
 from solver.solve import SolveResult
 
-OUTPUT_FILES = ("schedule.csv", "kpis.json", "exceptions.csv", "gantt.png")
+Writer = Callable[[Path], object]
 
 
-def write_outputs(result: SolveResult, kpis: dict[str, Any], out_dir: Path) -> list[Path]:
-    """Write the four output files into out_dir atomically; return their paths."""
+def write_files(out_dir: Path, writers: dict[str, Writer]) -> list[Path]:
+    """Run each writer into a staging folder, then move every file into out_dir at once."""
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out_dir, prefix=".writing-"))
     try:
-        result.frame.to_csv(staging / "schedule.csv", index=False)
-        (staging / "kpis.json").write_text(
-            json.dumps(kpis, indent=2, default=str), encoding="utf-8"
-        )
-        exceptions_frame(result.exceptions).to_csv(staging / "exceptions.csv", index=False)
-        save_figure(plot_gantt(result.scenario, result.schedule), staging / "gantt.png")
-        for name in OUTPUT_FILES:
+        for name, write in writers.items():
+            write(staging / name)
+        for name in writers:
             os.replace(staging / name, out_dir / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return [out_dir / name for name in OUTPUT_FILES]
+    return [out_dir / name for name in writers]
+
+
+def write_outputs(result: SolveResult, kpis: dict[str, Any], out_dir: Path) -> list[Path]:
+    """Write the four solve outputs into out_dir atomically; return their paths."""
+    text = json.dumps(kpis, indent=2, default=str)
+    writers: dict[str, Writer] = {
+        "schedule.csv": lambda path: result.frame.to_csv(path, index=False),
+        "kpis.json": lambda path: path.write_text(text, encoding="utf-8"),
+        "exceptions.csv": lambda path: exceptions_frame(result.exceptions).to_csv(
+            path, index=False
+        ),
+        "gantt.png": lambda path: save_figure(plot_gantt(result.scenario, result.schedule), path),
+    }
+    return write_files(out_dir, writers)
+
+
+def write_reshuffle_outputs(
+    result: ReshuffleResult, before: tuple[Scenario, Schedule], out_dir: Path
+) -> list[Path]:
+    """Write the re-plan: new schedule, changes, exceptions, the state scenario, the day's Gantt."""
+    day = result.first_day
+    writers: dict[str, Writer] = {
+        "schedule.csv": lambda path: result.schedule.to_frame().to_csv(path, index=False),
+        "changes.csv": lambda path: changes_frame(result.changes).to_csv(path, index=False),
+        "exceptions.csv": lambda path: exceptions_frame(result.solved.exceptions).to_csv(
+            path, index=False
+        ),
+        "scenario.yaml": lambda path: save_scenario(result.state, path),
+        "gantt_day.png": lambda path: save_figure(
+            plot_before_after(before, (result.state, result.schedule), day), path
+        ),
+    }
+    return write_files(out_dir, writers)

@@ -14,6 +14,7 @@ from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
 import matplotlib
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
@@ -174,6 +175,29 @@ def plot_booked_by_tier(kpis: dict[str, Any], ax: Axes | None = None) -> Figure:
     return fig
 
 
+def plot_before_after(
+    before: tuple[Scenario, Schedule], after: tuple[Scenario, Schedule], day: date
+) -> Figure:
+    """The Gantt chart of one day before and after a re-plan, one above the other."""
+    images = []
+    for (scenario, schedule), label in ((before, "before"), (after, "after")):
+        chart = plot_gantt(scenario, schedule, days=[day], title=f"{label}: {day:%a %d %b %Y}")
+        chart.canvas.draw()
+        images.append(np.asarray(chart.canvas.buffer_rgba()))  # type: ignore[attr-defined]
+        plt.close(chart)
+    width = max(image.shape[1] for image in images)
+    height = sum(image.shape[0] for image in images)
+    fig = plt.figure(figsize=(width / 100, height / 100), dpi=100)
+    top = 1.0
+    for image in images:
+        share = image.shape[0] / height
+        ax = fig.add_axes((0.0, top - share, image.shape[1] / width, share))
+        ax.imshow(image)
+        ax.set_axis_off()
+        top -= share
+    return fig
+
+
 def save_figure(fig: Figure, path: Path) -> None:
     """Write the figure as a PNG at `path` in one step (no half-written file), then close it.
 
@@ -270,7 +294,7 @@ def _room_parts(service: Service, start: int, end: int) -> list[tuple[int, int, 
 
 
 def _gantt_size(num_days: int, num_rows: int) -> tuple[float, float]:
-    width = min(MAX_WIDTH_INCHES, 3.0 + 3.0 * num_days)
+    width = min(MAX_WIDTH_INCHES, max(9.0, 3.0 + 3.0 * num_days))
     height = min(MAX_HEIGHT_INCHES, max(4.0, 2.0 + 0.3 * num_rows))
     return width, height
 

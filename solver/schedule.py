@@ -8,6 +8,8 @@ from solver.eligibility import SUGGESTED_ACTIONS, Escalation, Job
 from solver.placement import Placements
 
 UNSCHEDULED = "no_capacity"
+RELEASED = {"cancelled", "cancelled_late", "no_show"}
+"""Reasons of bookings the patient gave up: handled by the change list, not the exception queue."""
 
 
 def equipment_text(equipment: dict[str, int]) -> str:
@@ -23,6 +25,7 @@ def build_schedule(
     by_id = {job.id: job for job in jobs}
     escalated = {e.id: e for e in escalations}
     items = [(b.id, b.patient, b.service, "booking") for b in scenario.bookings]
+    released = {b.id: b.status for b in scenario.bookings if b.status != "confirmed"}
     items += [(r.id, r.patient, r.service, "request") for r in scenario.requests]
     rows = []
     for item_id, patient_id, service_id, kind in items:
@@ -39,6 +42,8 @@ def build_schedule(
             row.moved = job.original_start is not None and placement.start != job.original_start
         elif item_id in escalated:
             row.status, row.reason = "escalated", escalated[item_id].reason_code
+        elif item_id in released:
+            row.reason = released[item_id]
         else:
             row.reason = UNSCHEDULED
         rows.append(row)
@@ -54,7 +59,7 @@ def build_exceptions(
     details = {e.id: e.detail for e in escalations}
     items = []
     for row in schedule.appointments:
-        if row.status == "booked":
+        if row.status == "booked" or row.reason in RELEASED:
             continue
         same_day = row.kind == "booking"
         owner = (policies.same_day_owner if same_day else None) or policies.escalation_owner

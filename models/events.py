@@ -1,0 +1,146 @@
+"""Same-day events as data: what happened to the calendar, to be re-planned around.
+
+Times are the clinic's local wall-clock times (an offset, if given, is converted). On the
+command line an event is written `kind:target,key=value,...`, for example
+`cancel:q17`, `provider_out:rn_kim,from=2026-12-08T12:00,to=2026-12-08T19:00`,
+`running_late:md_lee,minutes=20`, `room_down:laser_1,from=...,to=...`,
+`new_request:patient=p4,service=botox,earliest=2026-12-08,latest=2026-12-09`,
+`reschedule:q21,earliest=2026-12-09,latest=2026-12-10`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+
+from models.scenario import Request
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+
+class Cancel(_Event):
+    """A patient cancels a booked appointment (late if inside the cancellation notice)."""
+
+    kind: Literal["cancel"] = "cancel"
+    booking: str
+    """Id of the booked row (request or booking id in schedule.csv)."""
+    at: datetime | None = None
+    """When the patient called; defaults to the re-plan's "now"."""
+
+
+class NoShow(_Event):
+    """A patient did not come; the rest of their slot is free."""
+
+    kind: Literal["no_show"] = "no_show"
+    booking: str
+    """Id of the booked row."""
+
+
+class ProviderOut(_Event):
+    """A provider is unavailable (sick, called away) for a span of time."""
+
+    kind: Literal["provider_out"] = "provider_out"
+    provider: str
+    """Provider id."""
+    start: datetime | None = Field(default=None, alias="from")
+    """From when; defaults to "now"."""
+    end: datetime | None = Field(default=None, alias="to")
+    """Until when; defaults to the end of that day."""
+
+
+class RunningLate(_Event):
+    """A provider runs late: nothing new can start with them for some minutes from now."""
+
+    kind: Literal["running_late"] = "running_late"
+    provider: str
+    """Provider id."""
+    minutes: int = Field(gt=0)
+    """How late, in minutes."""
+
+
+class RoomOrMachineDown(_Event):
+    """A room, or one unit of a machine, is out of service for a span of time."""
+
+    kind: Literal["room_down", "machine_down", "room_or_machine_down"] = "room_or_machine_down"
+    id: str
+    """Room id or equipment id."""
+    start: datetime | None = Field(default=None, alias="from")
+    """From when; defaults to "now"."""
+    end: datetime | None = Field(default=None, alias="to")
+    """Until when; defaults to the end of that day."""
+
+
+class NewRequest(_Event):
+    """A new request to fit in (a walk-in, a phone call)."""
+
+    kind: Literal["new_request"] = "new_request"
+    request: Request
+    """The request, as in a scenario file."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_fields(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "request" not in value:
+            fields = {k: v for k, v in value.items() if k != "kind"}
+            fields.setdefault(
+                "id", f"new_{fields.get('patient', 'patient')}_{fields.get('service', '')}"
+            )
+            return {"kind": "new_request", "request": fields}
+        return value
+
+
+class Reschedule(_Event):
+    """A patient asks to move a booked appointment into a new window of days."""
+
+    kind: Literal["reschedule"] = "reschedule"
+    booking: str
+    """Id of the booked row."""
+    earliest: date
+    """First acceptable day."""
+    latest: date
+    """Last acceptable day."""
+
+
+Event = Annotated[
+    Cancel | NoShow | ProviderOut | RunningLate | RoomOrMachineDown | NewRequest | Reschedule,
+    Field(discriminator="kind"),
+]
+EVENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(list[Event])
+_TARGET = {
+    "cancel": "booking",
+    "no_show": "booking",
+    "reschedule": "booking",
+    "provider_out": "provider",
+    "running_late": "provider",
+    "room_down": "id",
+    "machine_down": "id",
+    "room_or_machine_down": "id",
+}
+
+
+def parse_event(text: str) -> Any:
+    """An event from its command-line form `kind:target,key=value,...`; ValueError if malformed."""
+    kind, _, rest = text.partition(":")
+    kind = kind.strip()
+    if kind not in _TARGET and kind != "new_request":
+        kinds = ", ".join([*sorted(_TARGET), "new_request"])
+        raise ValueError(f"event '{text}': unknown kind '{kind}'; use one of {kinds}")
+    fields: dict[str, Any] = {"kind": kind}
+    for position, part in enumerate(p for p in rest.split(",") if p.strip()):
+        key, sep, value = part.partition("=")
+        if sep:
+            fields[key.strip()] = value.strip()
+        elif position == 0 and kind in _TARGET:
+            fields[_TARGET[kind]] = key.strip()
+        else:
+            raise ValueError(f"'{part}' in '{text}' is not key=value")
+    try:
+        return EVENT_ADAPTER.validate_python([fields])[0]
+    except ValidationError as error:
+        detail = error.errors()[0]
+        where = ".".join(str(p) for p in detail["loc"][2:]) or kind
+        raise ValueError(f"event '{text}': {where}: {detail['msg']}") from None
