@@ -1,0 +1,80 @@
+"""Micro-benchmarks of the hot path on a generated 500-request clinic: eligibility, model build,
+greedy front desk and checker. Each asserts its result, so under `make test`
+(--benchmark-disable: one call each) they are smoke tests; `pytest tests/benchmarks
+--benchmark-enable` measures them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from models.results import Schedule
+from models.scenario import Scenario
+from scenarios.generator import generate_scenario
+from solver.checker import check_schedule
+from solver.eligibility import Eligibility, eligibility
+from solver.greedy import greedy_schedule
+from solver.model import ScheduleModel
+from solver.schedule import build_schedule
+
+
+@pytest.fixture(scope="module")
+def clinic() -> Scenario:
+    """500 requests, 10 providers, 5 days (the protocol's 500-request clinic, seed 0)."""
+    return generate_scenario(500, 10, 5, seed=0)
+
+
+@pytest.fixture(scope="module")
+def eligible(clinic: Scenario) -> Eligibility:
+    return eligibility(clinic)
+
+
+@pytest.fixture(scope="module")
+def greedy_rows(clinic: Scenario, eligible: Eligibility) -> Schedule:
+    placements = greedy_schedule(clinic, eligible.jobs)
+    return build_schedule(clinic, eligible.jobs, placements, eligible.escalations)
+
+
+def test_eligibility_gives_every_request_a_job_or_an_escalation(
+    benchmark: Any, clinic: Scenario
+) -> None:
+    result = benchmark(eligibility, clinic)
+    job_ids = [job.id for job in result.jobs]
+    escalated = [e.id for e in result.escalations]
+    every_item = [r.id for r in clinic.requests] + [b.id for b in clinic.bookings]
+    assert sorted(job_ids + escalated) == sorted(every_item)
+    assert all(job.candidates for job in result.jobs)
+    assert len(result.jobs) > len(result.escalations)
+
+
+def test_model_build_has_the_variables_of_every_job(
+    benchmark: Any, clinic: Scenario, eligible: Eligibility
+) -> None:
+    built = benchmark(ScheduleModel, clinic, eligible.jobs)
+    assert list(built.vars) == [job.id for job in eligible.jobs]
+    for job in eligible.jobs:
+        assert len(built.vars[job.id].chosen) == len(job.candidates)
+    assert built.model.validate() == ""
+
+
+def test_greedy_placements_pass_the_checker(
+    benchmark: Any, clinic: Scenario, eligible: Eligibility
+) -> None:
+    placements = benchmark(greedy_schedule, clinic, eligible.jobs)
+    booking_jobs = {job.id for job in eligible.jobs if job.booking is not None}
+    assert booking_jobs <= placements.keys(), "the front desk keeps every existing booking"
+    assert len(placements) > len(booking_jobs)
+    schedule = build_schedule(clinic, eligible.jobs, placements, eligible.escalations)
+    assert [str(v) for v in check_schedule(clinic, schedule)] == []
+
+
+def test_checker_passes_the_greedy_schedule_and_flags_a_moved_row(
+    benchmark: Any, clinic: Scenario, greedy_rows: Schedule
+) -> None:
+    assert benchmark(check_schedule, clinic, greedy_rows) == []
+    tampered = greedy_rows.model_copy(deep=True)
+    row = next(a for a in tampered.booked() if a.kind == "request")
+    assert row.start is not None and row.end is not None
+    row.start, row.end = row.start.replace(hour=3), row.end.replace(hour=4)
+    assert {v.row for v in check_schedule(clinic, tampered)} == {row.request_id}

@@ -1,0 +1,154 @@
+"""The benchmark runner end to end on a tiny protocol, its command line, and the targets
+section, which must say by how much a target is missed."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from rich.console import Console
+
+from benchmarks.__main__ import _parser, main, protocol_from
+from benchmarks.report import PLOTS, markdown, results_frame, targets
+from benchmarks.runner import (
+    CLINIC_SIZES,
+    COLUMNS,
+    QUICK_LIMITS,
+    QUICK_SEEDS,
+    QUICK_SIZES,
+    SAMPLE_NAME,
+    TRAJECTORY_COLUMNS,
+    Protocol,
+    clinic_size,
+)
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def test_tiny_protocol_writes_every_output(tmp_path: Path) -> None:
+    terminal = io.StringIO()
+    argv = ["--sizes", "20", "--limits", "0.5", "--seeds", "0", "--no-sample", "--out"]
+    assert main([*argv, str(tmp_path)], Console(file=terminal, width=300)) == 0
+
+    results = pd.read_csv(tmp_path / "results.csv")
+    assert list(results.columns) == list(COLUMNS)
+    assert len(results) == 1
+    run = results.iloc[0]
+    assert (run["instance"], run["requests"], run["seed"], run["time_limit"]) == (
+        "generated_20",
+        20,
+        0,
+        0.5,
+    )
+    assert (run["providers"], run["days"], run["workers"]) == (*clinic_size(20), 2)
+    assert run["objective"] >= run["greedy_objective"] > 0
+    assert run["best_bound"] >= run["objective"]
+    assert bool(run["checker_passes"]) and run["violations"] == 0
+    assert 0 < run["requests_booked"] <= 20
+    assert run["peak_memory_mb"] > 0 and run["build_seconds"] > 0
+
+    points = pd.read_csv(tmp_path / "trajectories.csv")
+    assert list(points.columns) == list(TRAJECTORY_COLUMNS)
+    first, last = points.iloc[0], points.iloc[-1]
+    assert (first["point"], first["seconds"]) == ("start", 0.0)
+    assert first["objective"] == run["greedy_objective"]
+    assert (last["point"], last["objective"], last["bound"]) == (
+        "final",
+        run["objective"],
+        run["best_bound"],
+    )
+    assert points["seconds"].is_monotonic_increasing
+
+    report = (tmp_path / "results.md").read_text()
+    assert "## Targets" in report and "generated_20" in report
+    for target in targets(results):
+        assert target.target in report
+    assert "Python" in (tmp_path / "machine.txt").read_text()
+    for name in PLOTS:
+        assert (tmp_path / name).read_bytes().startswith(PNG_SIGNATURE)
+    assert "generated_20 seed 0 limit 0.5 s" in terminal.getvalue()
+
+
+def test_clinic_sizes_follow_the_protocol_table() -> None:
+    assert clinic_size(500) == (10, 5) and clinic_size(3000) == (30, 14)
+    assert clinic_size(20) == CLINIC_SIZES[50]
+    assert clinic_size(700) == CLINIC_SIZES[1000]
+    assert clinic_size(5000) == CLINIC_SIZES[3000]
+
+
+def test_protocol_runs_every_clinic_limit_and_seed() -> None:
+    runs = Protocol(sizes=(50, 150), limits=(1.0, 10.0), seeds=(0, 1)).runs()
+    assert len(runs) == 3 * 2 * 2
+    assert [(r.instance, r.requests) for r in runs[-4:]] == [(SAMPLE_NAME, None)] * 4
+    assert {(r.time_limit, r.seed, r.workers) for r in runs[:4]} == {
+        (1.0, 0, 2),
+        (1.0, 1, 2),
+        (10.0, 0, 2),
+        (10.0, 1, 2),
+    }
+
+
+def test_full_protocol_is_the_default_and_quick_can_be_overridden() -> None:
+    full = protocol_from(_parser().parse_args([]))
+    assert full.sizes == (50, 150, 500, 1000, 2000, 3000)
+    assert (full.limits, full.seeds) == ((1.0, 10.0, 30.0, 120.0), (0, 1))
+    assert full.include_sample and full.workers == 2
+    quick = protocol_from(_parser().parse_args(["--quick", "--limits", "2", "--no-sample"]))
+    assert (quick.sizes, quick.limits, quick.seeds) == (QUICK_SIZES, (2.0,), QUICK_SEEDS)
+    assert QUICK_LIMITS == (1.0, 10.0) and not quick.include_sample
+
+
+@pytest.mark.parametrize(
+    "argv", [["--sizes", "50,lots"], ["--limits", "0"], ["--seeds", ""], ["--workers", "0"]]
+)
+def test_bad_options_name_the_option_and_the_fix(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err
+    assert argv[0] in error and ("for example" in error or "at least 1" in error)
+
+
+def _run(instance: str, **numbers: Any) -> dict[str, Any]:
+    """A made-up results row: every column, the given numbers over healthy defaults."""
+    requests = int(instance.rsplit("_", 1)[1])
+    row: dict[str, Any] = dict.fromkeys(COLUMNS, 0)
+    row.update(instance=instance, requests=requests, seed=0, time_limit=30.0, status="time_limit")
+    row.update(greedy_objective=1000, objective=1100, best_bound=1100, gap=0.0)
+    row.update(ratio_to_greedy=1.1, improvement_pct=10.0, checker_passes=True)
+    row.update(build_seconds=1.0, peak_memory_mb=500.0, trajectory=[])
+    row.update(numbers)
+    return row
+
+
+def test_targets_say_by_how_much_they_are_missed() -> None:
+    frame = results_frame(
+        [
+            _run("generated_500", gap=0.012),
+            _run("generated_500", seed=1, gap=0.025),
+            _run("generated_2000", time_limit=120.0, gap=0.02),
+            _run("generated_3000", build_seconds=3.4, peak_memory_mb=900.0),
+            _run("generated_3000", objective=990, seed=1),
+        ]
+    )
+    floor, gap_500, gap_2000, build, memory = targets(frame)
+    assert floor.verdict == "missed"
+    assert "1 of 5 runs below the greedy" in floor.margin
+    assert "by 10 priority-minutes" in floor.margin
+    assert (gap_500.verdict, gap_500.measured) == ("missed", "2.50 % (worst of 2 runs)")
+    assert gap_500.margin == "1.50 % over"
+    assert (gap_2000.verdict, gap_2000.margin) == ("met", "1.00 % to spare")
+    assert (build.verdict, build.margin) == ("missed", "0.40 s over")
+    assert (memory.verdict, memory.margin) == ("met", "1148 MB to spare")
+    assert "2 met, 3 missed, 0 not measured" in markdown(frame, "test machine")
+
+
+def test_targets_without_the_runs_are_not_measured() -> None:
+    frame = results_frame([_run("generated_150", time_limit=1.0)])
+    verdicts = [t.verdict for t in targets(frame)]
+    assert verdicts == ["met", "not measured", "not measured", "not measured", "not measured"]
