@@ -58,6 +58,9 @@ class ScheduleModel:
         self.jobs = jobs
         self.outages = outages
         self.max_moves = max_moves
+        self._by_provider_day: dict[tuple[str, int], list[tuple[Job, cp_model.IntVar]]] = (
+            defaultdict(list)
+        )
         self.grid = scenario.clinic.slot_minutes
         self.model = cp_model.CpModel()
         self.vars: dict[str, JobVars] = {}
@@ -88,19 +91,21 @@ class ScheduleModel:
     def _job_variables(self, job: Job) -> JobVars:
         """Booked flag, start, one choice per candidate, room type, and the stay interval."""
         model, service = self.model, job.service
-        all_ranges = sorted(r for c in job.candidates for r in self._slot_ranges(c))
-        start = model.new_int_var_from_domain(_domain(all_ranges), f"start_{job.id}")
+        ranges = [self._slot_ranges(c) for c in job.candidates]
+        start = model.new_int_var_from_domain(
+            _domain(sorted(r for rs in ranges for r in rs)), f"start_{job.id}"
+        )
         booked = (
             model.new_constant(1)
             if job.booking is not None
             else model.new_bool_var(f"booked_{job.id}")
         )
         chosen = []
-        for index, candidate in enumerate(job.candidates):
+        for index, candidate_ranges in enumerate(ranges):
             choice = model.new_bool_var(f"choose_{job.id}_{index}")
-            model.add_linear_expression_in_domain(
-                start, _domain(self._slot_ranges(candidate))
-            ).only_enforce_if(choice)
+            model.add_linear_expression_in_domain(start, _domain(candidate_ranges)).only_enforce_if(
+                choice
+            )
             chosen.append(choice)
         model.add_exactly_one(
             [*chosen, booked.negated()]
@@ -296,8 +301,10 @@ class ScheduleModel:
                 self._at_most(used, count * open_minutes)
 
     def _at_most(self, weighted: list[tuple[int, cp_model.IntVar]], capacity: int) -> None:
-        if sum(weight for weight, _ in weighted) > capacity:
-            self.model.add(_total(weight * x for weight, x in weighted) <= capacity)
+        weights = [weight for weight, _ in weighted]
+        if sum(weights) > capacity:
+            chosen = [x for _, x in weighted]
+            self.model.add(cp_model.LinearExpr.weighted_sum(chosen, weights) <= capacity)
 
     def _objective(self) -> None:
         """Maximize priority-weighted booked minutes minus the soft-rule penalties."""
@@ -388,11 +395,12 @@ class ScheduleModel:
         return _total(moved_flags)
 
     def _provider_days(self) -> dict[tuple[str, int], list[tuple[Job, cp_model.IntVar]]]:
-        grouped: dict[tuple[str, int], list[tuple[Job, cp_model.IntVar]]] = defaultdict(list)
-        for job in self.jobs:
-            for c, x in self._choices(job):
-                grouped[c.provider_id, c.day].append((job, x))
-        return grouped
+        """Each provider-day's candidate jobs and their choice variables (built once)."""
+        if not self._by_provider_day:
+            for job in self.jobs:
+                for c, x in self._choices(job):
+                    self._by_provider_day[c.provider_id, c.day].append((job, x))
+        return self._by_provider_day
 
     def _over_daily_bookings(self) -> LinearExpr:
         excesses = []
@@ -410,20 +418,25 @@ class ScheduleModel:
         idles = []
         horizon = self._slots(self.scenario.clinic.horizon.days * MINUTES_PER_DAY) + 1
         for entries in self._provider_days().values():
-            firsts, lasts, hands_on = [], [], []
+            firsts, lasts, chosen, hands_on = [], [], [], []
             for job, x in entries:
                 start = self.vars[job.id].start
                 service = job.service
                 last_end = self._slots(service.length if service.finish else service.duration)
-                firsts.append(start + horizon * (1 - x))
-                lasts.append(start + last_end - horizon * (1 - x))
-                hands_on.append(self._slots(service.duration + service.finish) * x)
+                # start if chosen, else past the horizon (first) / before it (last)
+                firsts.append(cp_model.LinearExpr.weighted_sum([start, x], [1, -horizon]) + horizon)
+                lasts.append(
+                    cp_model.LinearExpr.weighted_sum([start, x], [1, horizon]) + last_end - horizon
+                )
+                chosen.append(x)
+                hands_on.append(self._slots(service.duration + service.finish))
             first = self.model.new_int_var(-horizon, 2 * horizon, "")
             last = self.model.new_int_var(-2 * horizon, 2 * horizon, "")
             self.model.add_min_equality(first, firsts)
             self.model.add_max_equality(last, lasts)
             idle = self.model.new_int_var(0, horizon, "")
-            self.model.add_max_equality(idle, [0, last - first - _total(hands_on)])
+            busy = cp_model.LinearExpr.weighted_sum(chosen, hands_on)
+            self.model.add_max_equality(idle, [0, last - first - busy])
             idles.append(idle)
         return _total(idles)
 

@@ -1,0 +1,26 @@
+"""The re-solver benchmark runs end to end on a tiny day and reports what it promises."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from benchmarks.reshuffle import run, summary, write
+
+
+def test_reshuffle_benchmark_writes_latency_and_value_against_a_full_re_solve(
+    tmp_path: Path,
+) -> None:
+    trials = run(trials=3, requests=40, providers=3, night_limit=1.0, fast=0.2, seed=1)
+    figures = summary(trials)
+    assert figures["trials"] == 3
+    assert figures["checker_ok"]
+    assert 0 < figures["p50_latency_s"] <= figures["p95_latency_s"]
+    write(trials, tmp_path)
+    frame = pd.read_csv(tmp_path / "reshuffle.csv")
+    assert len(frame) == 3
+    assert {"latency", "value_fast", "value_full", "moves"} <= set(frame.columns)
+    report = (tmp_path / "reshuffle.md").read_text()
+    assert "p95 latency" in report and "value filled vs full re-solve" in report
+    assert (tmp_path / "reshuffle_latency.png").read_bytes()[:4] == b"\x89PNG"
