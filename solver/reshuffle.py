@@ -11,6 +11,7 @@ checker together, and they are the input of the next event.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -45,7 +46,11 @@ class EventError(ValueError):
 
 @dataclass
 class ReshuffleResult:
-    """The state after the events, the new schedule, the change list and the solve report."""
+    """The state after the events, the new schedule, the change list and the solve report.
+
+    `outages` are the rooms and machines still out of service: pass them to the next
+    `reshuffle` (as `replay` does), since the state scenario cannot hold them.
+    """
 
     state: Scenario
     schedule: Schedule
@@ -54,6 +59,7 @@ class ReshuffleResult:
     value_filled: int
     first_day: date
     solved: SolveResult = field(repr=False)
+    outages: list[Outage] = field(default_factory=list)
 
 
 @dataclass
@@ -181,6 +187,9 @@ def _apply_outage(day: _Day, event: RoomOrMachineDown) -> None:
     end = day.minute(event.end, day.end_of_day(start))
     if end <= start:
         raise EventError(f"{event.kind}: '{event.id}' ends before it starts; check from/to")
+    start = _free_from(day, kind, event.id, start)
+    if end <= start:
+        return
     day.outages.append(Outage(kind, event.id, start, end))
     for row in day.rows.values():
         if row.status != "booked" or row.request_id in day.released:
@@ -194,6 +203,30 @@ def _apply_outage(day: _Day, event: RoomOrMachineDown) -> None:
     day.active_days.add(start // MINUTES_PER_DAY)
 
 
+def _free_from(day: _Day, kind: str, item: str, start: int) -> int:
+    """First moment from `start` at which the appointments under way leave the room, or a unit
+    of the machine, free: an outage does not stop what has already begun."""
+    capacity = 1
+    if kind == "machine":
+        capacity = next(m.count for m in day.scenario.equipment if m.id == item)
+    holds = []
+    for row in day.rows.values():
+        if row.status != "booked" or row.request_id in day.released:
+            continue
+        begin = day.start_of(row)
+        if begin >= day.now:
+            continue
+        service = day.scenario.service(row.service_id)
+        if kind == "room" and row.room_id == item:
+            holds.append((begin + service.length + service.buffer_after, 1))
+        elif kind == "machine":
+            holds.append((begin + service.length, service.equipment.get(item, 0)))
+    moments = sorted({start, *(end for end, _ in holds if end > start)})
+    return next(
+        (m for m in moments if sum(units for end, units in holds if end > m) < capacity), start
+    )
+
+
 def _apply(day: _Day, event: Any) -> None:
     if isinstance(event, Cancel):
         _apply_cancel(day, event)
@@ -201,7 +234,12 @@ def _apply(day: _Day, event: Any) -> None:
         _apply_no_show(day, event)
     elif isinstance(event, ProviderOut):
         start = day.minute(event.start, day.now)
-        _apply_away(day, event.provider, start, day.minute(event.end, day.end_of_day(start)))
+        end = day.minute(event.end, day.end_of_day(start))
+        if end <= start:
+            raise EventError(
+                f"provider_out: '{event.provider}' ends before it starts; check from/to"
+            )
+        _apply_away(day, event.provider, start, end)
     elif isinstance(event, RunningLate):
         _apply_away(day, event.provider, day.now, day.now + event.minutes)
     elif isinstance(event, RoomOrMachineDown):
@@ -320,11 +358,17 @@ def reshuffle(
     time_limit: float = 1.0,
     num_workers: int = 2,
     seed: int = 0,
+    outages: Sequence[Outage] = (),
 ) -> ReshuffleResult:
-    """Apply events at `now` and re-plan the rest of the horizon with as few moves as possible."""
+    """Apply events at `now` and re-plan the rest of the horizon with as few moves as possible.
+
+    `outages` are rooms and machines already out of service by earlier events
+    (`ReshuffleResult.outages`).
+    """
     clock = scenario.clinic.clock()
     rows = {row.request_id: row for row in schedule.appointments}
     day = _Day(scenario, rows, clock.minute(now), clock)
+    day.outages = [outage for outage in outages if outage.end > day.now]
     for event in events:
         _apply(day, event)
     state = _state(day)
@@ -349,18 +393,21 @@ def reshuffle(
         for job in solved.jobs
         if job.request is not None and job.id in placements and job.id not in previously_booked
     )
-    solved.exceptions = build_exceptions(state, new_schedule, solved.escalations)
+    owner = _same_day_owner(scenario)
+    solved.exceptions = [
+        item.model_copy(update={"owner": owner}) if item.request_id in day.displaced else item
+        for item in build_exceptions(state, new_schedule, solved.escalations)
+    ]
     changes = change_list(day, schedule, new_schedule)
     first_day = clock.day(min(day.active_days, default=day.now // MINUTES_PER_DAY))
-    return ReshuffleResult(state, new_schedule, changes, report, filled, first_day, solved)
+    return ReshuffleResult(
+        state, new_schedule, changes, report, filled, first_day, solved, day.outages
+    )
 
 
 def change_list(day: _Day, before: Schedule, after: Schedule) -> list[Change]:
     """Who moves from when/who/where to when/who/where, who is new, who must be called."""
-    policies = day.scenario.policies
-    owner = (
-        policies.same_day_owner or policies.escalation_owner or "front desk (set same_day_owner)"
-    )
+    owner = _same_day_owner(day.scenario)
     old = {row.request_id: row for row in before.appointments}
     changes = []
     for row in after.appointments:
@@ -389,6 +436,12 @@ def change_list(day: _Day, before: Schedule, after: Schedule) -> list[Change]:
     return changes
 
 
+def _same_day_owner(scenario: Scenario) -> str:
+    """Who handles same-day changes and the patients they displace."""
+    policies = scenario.policies
+    return policies.same_day_owner or policies.escalation_owner or "front desk (set same_day_owner)"
+
+
 def _change_kind(day: _Day, previous: Appointment | None, row: Appointment) -> str | None:
     was_booked = previous is not None and previous.status == "booked"
     if row.reason in {"cancelled", "cancelled_late", "no_show"} and was_booked:
@@ -413,10 +466,12 @@ def replay(
     timeline: list[tuple[datetime, list[Any]]],
     **options: Any,
 ) -> list[ReshuffleResult]:
-    """Apply a day of events in order, each step starting from the previous step's state."""
-    results = []
+    """Apply a day of events in order, each step starting from the previous step's state (and
+    the rooms and machines still out of service)."""
+    results: list[ReshuffleResult] = []
     for now, events in timeline:
-        result = reshuffle(scenario, schedule, events, now, **options)
+        outages = results[-1].outages if results else ()
+        result = reshuffle(scenario, schedule, events, now, outages=outages, **options)
         results.append(result)
         scenario, schedule = result.state, result.schedule
     return results
