@@ -122,12 +122,16 @@ _TARGET = {
 }
 
 
+EVENT_KINDS = frozenset([*_TARGET, "new_request"])
+"""Every event kind."""
+
+
 def parse_event(text: str) -> Any:
     """An event from its command-line form `kind:target,key=value,...`; ValueError if malformed."""
     kind, _, rest = text.partition(":")
     kind = kind.strip()
-    if kind not in _TARGET and kind != "new_request":
-        kinds = ", ".join([*sorted(_TARGET), "new_request"])
+    if kind not in EVENT_KINDS:
+        kinds = ", ".join(sorted(EVENT_KINDS))
         raise ValueError(f"event '{text}': unknown kind '{kind}'; use one of {kinds}")
     fields: dict[str, Any] = {"kind": kind}
     for position, part in enumerate(p for p in rest.split(",") if p.strip()):

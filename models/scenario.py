@@ -280,6 +280,21 @@ class Provider(Strict):
         return _as_range_list(value)
 
 
+class OutOfService(Strict):
+    """A span of local time in which a room, or one unit of a machine, cannot be used."""
+
+    start: datetime
+    """From (local wall-clock time of the clinic)."""
+    end: datetime
+    """Until (exclusive)."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> OutOfService:
+        if self.end <= self.start:
+            raise ValueError(f"ends at {self.end}, not after its start {self.start}; swap them")
+        return self
+
+
 class Room(Strict):
     """A treatment room."""
 
@@ -289,6 +304,8 @@ class Room(Strict):
     """Room type that services ask for, e.g. injection, laser, facial, body."""
     name: str | None = None
     """Name shown on the schedule."""
+    out_of_service: list[OutOfService] = Field(default_factory=list)
+    """Spans in which the room cannot be used (repairs, deep cleaning)."""
 
 
 class Equipment(Strict):
@@ -300,6 +317,8 @@ class Equipment(Strict):
     """Name of the machine."""
     count: int = Field(ge=0)
     """Units available (0 = out of service)."""
+    out_of_service: list[OutOfService] = Field(default_factory=list)
+    """Spans in which one unit is out of service (each span takes one unit)."""
 
 
 class HistoryItem(Strict):

@@ -14,8 +14,8 @@ Rule codes, by family:
 - provider: ``unknown_provider``, ``not_permitted``, ``licence_expired``,
   ``outside_provider_hours``, ``provider_time_off``, ``wrong_provider``
 - clinic: ``outside_horizon``, ``clinic_closed``, ``outside_clinic_hours``
-- rooms and machines: ``unknown_room``, ``wrong_room_type``, ``equipment_mismatch``,
-  ``equipment_over_capacity``
+- rooms and machines: ``unknown_room``, ``wrong_room_type``, ``room_out_of_service``,
+  ``equipment_mismatch``, ``equipment_over_capacity`` (units out of service count as in use)
 - one place at a time: ``provider_overlap``, ``room_overlap``, ``patient_overlap``
 - requests: ``outside_request_window``, ``visit_partly_booked``, ``visit_not_back_to_back``,
   ``series_spacing``, ``consult_missing``, ``deposit_missing``
@@ -37,7 +37,15 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from models.results import Appointment, Schedule
-from models.scenario import Booking, Patient, Provider, Request, Scenario, Service
+from models.scenario import (
+    Booking,
+    OutOfService,
+    Patient,
+    Provider,
+    Request,
+    Scenario,
+    Service,
+)
 from models.times import MINUTES_PER_DAY, format_clock, weekday_of
 
 Item = Request | Booking
@@ -468,6 +476,25 @@ def _rooms(ctx: _Context) -> Iterator[Violation]:
             )
 
 
+def _spans_out(ctx: _Context, spans: list[OutOfService]) -> list[Span]:
+    return [(_minute(_local(s.start, ctx.zone)), _minute(_local(s.end, ctx.zone))) for s in spans]
+
+
+def _rooms_in_service(ctx: _Context) -> Iterator[Violation]:
+    """No stay (with turnover) uses a room while it is out of service."""
+    closed = {room.id: _spans_out(ctx, room.out_of_service) for room in ctx.scenario.rooms}
+    for p in ctx.placements:
+        held_from, held_to = p.room_held
+        for start, end in closed.get(p.row.room_id or "", []):
+            if held_from < end and start < held_to:
+                yield Violation(
+                    "room_out_of_service",
+                    p.id,
+                    f"'{p.id}' holds room '{p.row.room_id}' at {p.when()}, while it is out of "
+                    f"service {_when(start)} to {_when(end)}; use another room or time",
+                )
+
+
 def _equipment_text(units: dict[str, int]) -> str:
     return ";".join(f"{machine}:{count}" for machine, count in sorted(units.items()))
 
@@ -496,22 +523,25 @@ def _equipment_listed(ctx: _Context) -> Iterator[Violation]:
 
 
 def _equipment_load(ctx: _Context) -> Iterator[Violation]:
-    """At no moment do booked rows hold more units of a machine than exist."""
+    """At no moment do booked rows hold more units of a machine than are in service."""
     for machine in ctx.scenario.equipment:
         users = sorted(
             (p for p in ctx.placements if machine.id in p.service.equipment),
             key=lambda p: p.start,
         )
-        active: list[_Placement] = []
-        for p in users:
-            active = [*(q for q in active if q.end > p.start), p]
+        down = _spans_out(ctx, machine.out_of_service)
+        for moment in sorted({*(p.start for p in users), *(start for start, _ in down)}):
+            active = [q for q in users if q.start <= moment < q.end]
             units = sum(q.service.equipment[machine.id] for q in active)
-            if units > machine.count:
+            out = sum(1 for start, end in down if start <= moment < end)
+            if active and units + out > machine.count:
+                late = active[-1]
                 yield Violation(
                     "equipment_over_capacity",
-                    p.id,
-                    f"machine '{machine.id}' has {machine.count} unit(s) but "
-                    f"{_quoted(q.id for q in active)} need {units} at {p.when()}; move '{p.id}'",
+                    late.id,
+                    f"machine '{machine.id}' has {machine.count} unit(s), {out} out of service, "
+                    f"but {_quoted(q.id for q in active)} need {units} at {_when(moment)}; "
+                    f"move '{late.id}'",
                 )
 
 
@@ -708,6 +738,7 @@ _CHECKS: tuple[Check, ...] = (
     _provider_hours,
     _clinic_calendar,
     _rooms,
+    _rooms_in_service,
     _equipment_listed,
     _equipment_load,
     _overlaps,

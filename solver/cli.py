@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -256,7 +257,7 @@ def check(
 
 
 def _events(texts: list[str], events_file: Path | None) -> list[Any]:
-    from models.events import EVENT_ADAPTER, parse_event
+    from models.events import EVENT_ADAPTER, EVENT_KINDS, parse_event
     from models.loader import read_data
 
     problems = []
@@ -269,8 +270,14 @@ def _events(texts: list[str], events_file: Path | None) -> list[Any]:
     if events_file is not None:
         try:
             events += EVENT_ADAPTER.validate_python(read_data(events_file) or [])
-        except ValueError as error:
-            problems.append(Problem(str(events_file), str(error).splitlines()[0]))
+        except ValidationError as error:
+            for detail in error.errors():
+                path = "events" + "".join(
+                    f"[{part}]" if isinstance(part, int) else f".{part}"
+                    for part in detail["loc"]
+                    if part not in EVENT_KINDS
+                )
+                problems.append(Problem(f"{events_file}: {path}", detail["msg"]))
     if problems:
         raise ScenarioError("events", problems)
     return events

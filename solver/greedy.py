@@ -8,13 +8,12 @@ anything worse) and the yardstick of the benchmarks.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from datetime import datetime
 
 from models.scenario import Scenario
 from models.times import MINUTES_PER_DAY
 from solver.eligibility import Job
-from solver.placement import Outage, Placement, Placements
+from solver.placement import Outage, Placement, Placements, outages_of
 
 Busy = list[tuple[int, int]]
 _LAST = datetime.max
@@ -129,11 +128,11 @@ class _Calendar:
 class _FrontDesk:
     """Places jobs one at a time, respecting visits, series spacing and consults."""
 
-    def __init__(self, scenario: Scenario, jobs: list[Job], outages: Sequence[Outage]) -> None:
+    def __init__(self, scenario: Scenario, jobs: list[Job]) -> None:
         self.scenario = scenario
         self.jobs = jobs
         self.calendar = _Calendar(scenario)
-        for outage in outages:
+        for outage in outages_of(scenario):
             self.calendar.block(outage)
         self.placements: Placements = {}
         self.series_days: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -254,6 +253,8 @@ class _FrontDesk:
         placement = self.placements.pop(job.id)
         self.calendar.release(job, placement)
         self.series_days[job.patient_id, job.service.id].remove(placement.start // MINUTES_PER_DAY)
+        if job.service.category == "consult":
+            self.consult_ends[job.patient_id].remove(placement.start + job.service.length)
         return placement
 
     def _place_at(self, job: Job, start: int) -> bool:
@@ -261,6 +262,15 @@ class _FrontDesk:
         if placement is not None:
             self._commit(job, placement)
         return placement is not None
+
+    def _needed_consult(self, job: Job) -> bool:
+        """A booked consult that a booked treatment of the same patient relies on."""
+        return job.service.category == "consult" and any(
+            other.patient_id == job.patient_id
+            and other.id in self.placements
+            and self.placements[other.id].start // MINUTES_PER_DAY in other.needs_consult_days
+            for other in self.jobs
+        )
 
     def fill_in_order(self, order: list[Job]) -> None:
         """Book each unbooked job in order at any free fitting time, else in the slot of a
@@ -272,7 +282,7 @@ class _FrontDesk:
             for lower in reversed(order[rank + 1 :]):
                 if job.id in self.placements:
                     break
-                if lower.id not in self.placements or lower.service.category == "consult":
+                if lower.id not in self.placements or self._needed_consult(lower):
                     continue
                 taken = self._release(lower)
                 if self._place_at(job, taken.start):
@@ -286,11 +296,10 @@ def in_waitlist_order(
     jobs: list[Job],
     placements: Placements,
     order: list[Job],
-    outages: Sequence[Outage] = (),
 ) -> Placements:
     """The placements with the waitlist order made to hold: no job in `order` stays unbooked
     while it fits free time or the slot of a lower-ranked job. Visits are left as they are."""
-    desk = _FrontDesk(scenario, jobs, outages)
+    desk = _FrontDesk(scenario, jobs)
     by_id = {job.id: job for job in jobs}
     for job_id, placement in placements.items():
         desk._commit(by_id[job_id], placement)
@@ -298,8 +307,6 @@ def in_waitlist_order(
     return desk.placements
 
 
-def greedy_schedule(
-    scenario: Scenario, jobs: list[Job], outages: Sequence[Outage] = ()
-) -> Placements:
+def greedy_schedule(scenario: Scenario, jobs: list[Job]) -> Placements:
     """Placements of the front-desk baseline (rooms already assigned)."""
-    return _FrontDesk(scenario, jobs, outages).run()
+    return _FrontDesk(scenario, jobs).run()

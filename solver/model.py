@@ -18,7 +18,7 @@ from ortools.sat.python import cp_model
 from models.scenario import Scenario
 from models.times import MINUTES_PER_DAY
 from solver.eligibility import Calendar, Candidate, Job
-from solver.placement import Outage, Placement, Placements
+from solver.placement import Outage, Placement, Placements, outages_of
 from solver.scoring import BOOKED_TERM
 
 LinearExpr = cp_model.LinearExpr
@@ -33,7 +33,7 @@ class JobVars:
     chosen: list[cp_model.IntVar]
     room_types: dict[str, cp_model.IntVar]
     stay: cp_model.IntervalVar
-    extra: dict[str, cp_model.IntVar] = field(default_factory=dict)
+    rooms: dict[str, cp_model.IntVar] = field(default_factory=dict)
 
 
 def _total(terms: Iterable[cp_model.LinearExprT]) -> LinearExpr:
@@ -47,17 +47,17 @@ def _domain(ranges: Sequence[tuple[int, int]]) -> cp_model.Domain:
 class ScheduleModel:
     """Builds the CP-SAT model of a scenario's eligible jobs."""
 
-    def __init__(
-        self,
-        scenario: Scenario,
-        jobs: list[Job],
-        outages: Sequence[Outage] = (),
-        max_moves: int | None = None,
-    ) -> None:
+    def __init__(self, scenario: Scenario, jobs: list[Job], max_moves: int | None = None) -> None:
         self.scenario = scenario
         self.jobs = jobs
-        self.outages = outages
+        self.outages = outages_of(scenario)
         self.max_moves = max_moves
+        self.room_type_of = {room.id: room.type for room in scenario.rooms}
+        self.rooms_of_type: dict[str, list[str]] = defaultdict(list)
+        for room in scenario.rooms:
+            self.rooms_of_type[room.type].append(room.id)
+        # Room types with a room out of service are decided room by room (a pool is not exact).
+        self.exact_types = {self.room_type_of[o.id] for o in self.outages if o.kind == "room"}
         self._by_provider_day: dict[tuple[str, int], list[tuple[Job, cp_model.IntVar]]] = (
             defaultdict(list)
         )
@@ -113,12 +113,19 @@ class ScheduleModel:
         length = self._slots(service.length)
         stay = model.new_optional_fixed_size_interval_var(start, length, booked, f"stay_{job.id}")
         types = [t for t in service.room_types if self.room_counts[t] > 0]
+        kept = self.room_type_of.get(job.booking.room) if job.booking is not None else None
+        if kept in types:  # an existing booking keeps its type of room
+            types = [kept]
         room_types = {t: model.new_bool_var(f"room_{job.id}_{t}") for t in types}
-        if len(types) == 1:
-            model.add(room_types[types[0]] == booked)
-        else:
-            model.add(_total(room_types.values()) == booked)
-        return JobVars(booked, start, chosen, room_types, stay)
+        model.add(_total(room_types.values()) == booked)
+        rooms: dict[str, cp_model.IntVar] = {}
+        for room_type in self.exact_types.intersection(types):
+            flags = {
+                r: model.new_bool_var(f"in_{job.id}_{r}") for r in self.rooms_of_type[room_type]
+            }
+            model.add(_total(flags.values()) == room_types[room_type])
+            rooms |= flags
+        return JobVars(booked, start, chosen, room_types, stay, rooms)
 
     def _hands_on(self, job: Job, presence: cp_model.IntVar) -> list[cp_model.IntervalVar]:
         service, start = job.service, self.vars[job.id].start
@@ -147,22 +154,30 @@ class ScheduleModel:
                 self.model.add_no_overlap(intervals)
 
     def _room_capacity(self) -> None:
-        """Rooms of one type hold at most as many stays (with turnover) as there are rooms."""
+        """Rooms of one type hold at most as many stays (with turnover) as there are rooms;
+        a room out of service holds nothing then."""
         by_type: dict[str, list[cp_model.IntervalVar]] = defaultdict(list)
+        by_room: dict[str, list[cp_model.IntervalVar]] = defaultdict(list)
         for job in self.jobs:
             job_vars = self.vars[job.id]
             held = self._slots(job.service.length + job.service.buffer_after)
             for room_type, flag in job_vars.room_types.items():
-                interval = self.model.new_optional_fixed_size_interval_var(
-                    job_vars.start, held, flag, ""
-                )
-                by_type[room_type].append(interval)
-        room_types = {room.id: room.type for room in self.scenario.rooms}
+                if room_type not in self.exact_types:
+                    by_type[room_type].append(self._held(job_vars.start, held, flag))
+            for room_id, flag in job_vars.rooms.items():
+                by_room[room_id].append(self._held(job_vars.start, held, flag))
         for outage in self.outages:
             if outage.kind == "room":
-                by_type[room_types[outage.id]].append(self._outage_interval(outage))
+                by_room[outage.id].append(self._outage_interval(outage))
         for room_type, intervals in by_type.items():
             self._capacity(intervals, [1] * len(intervals), self.room_counts[room_type])
+        for intervals in by_room.values():
+            self._capacity(intervals, [1] * len(intervals), 1)
+
+    def _held(
+        self, start: cp_model.IntVar, slots: int, presence: cp_model.IntVar
+    ) -> cp_model.IntervalVar:
+        return self.model.new_optional_fixed_size_interval_var(start, slots, presence, "")
 
     def _outage_interval(self, outage: Outage) -> cp_model.IntervalVar:
         start, end = self._slots(outage.start), -(-outage.end // self.grid)
@@ -456,19 +471,17 @@ class ScheduleModel:
                 values[choice.index] = int(chosen and candidate.day == day)
             for room_type, flag in job_vars.room_types.items():
                 values[flag.index] = int(placement is not None and room_type == placement.room_type)
+            for room_id, flag in job_vars.rooms.items():
+                values[flag.index] = int(placement is not None and room_id == placement.room_id)
             if placement is not None:
                 values[job_vars.start.index] = self._slots(placement.start)
         return values
 
     def decision_indices(self, job: Job) -> list[int]:
-        """Proto indices of a job's decisions: booked, start, candidate choices, room types."""
+        """Proto indices of a job's decisions: booked, start, candidates, room types, rooms."""
         job_vars = self.vars[job.id]
-        decisions = [
-            job_vars.booked,
-            job_vars.start,
-            *job_vars.chosen,
-            *job_vars.room_types.values(),
-        ]
+        decisions = [job_vars.booked, job_vars.start, *job_vars.chosen]
+        decisions += [*job_vars.room_types.values(), *job_vars.rooms.values()]
         return [var.index for var in decisions]
 
     def placements(self, values: Sequence[int]) -> Placements:
@@ -481,5 +494,6 @@ class ScheduleModel:
             candidate = next(c for c, x in self._choices(job) if values[x.index])
             room_type = next(t for t, flag in job_vars.room_types.items() if values[flag.index])
             start = values[job_vars.start.index] * self.grid
-            result[job.id] = Placement(candidate.provider_id, start, room_type)
+            room_id = next((r for r, flag in job_vars.rooms.items() if values[flag.index]), None)
+            result[job.id] = Placement(candidate.provider_id, start, room_type, room_id)
         return result

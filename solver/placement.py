@@ -7,7 +7,6 @@ capacity at a start, some room of the type is free then.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from models.scenario import Scenario
@@ -41,39 +40,35 @@ class Outage:
     end: int
 
 
-def assign_rooms(
-    scenario: Scenario, jobs: list[Job], placements: Placements, outages: Sequence[Outage] = ()
-) -> None:
-    """Give every placement a concrete room of its type; bookings keep theirs when free.
+def outages_of(scenario: Scenario) -> list[Outage]:
+    """The rooms and machine units out of service, in clinic minutes."""
+    clock = scenario.clinic.clock()
+    items = [("room", room.id, room.out_of_service) for room in scenario.rooms]
+    items += [("machine", machine.id, machine.out_of_service) for machine in scenario.equipment]
+    return [
+        Outage(kind, item_id, clock.minute(span.start), clock.minute(span.end))
+        for kind, item_id, spans in items
+        for span in spans
+    ]
 
-    Among free rooms the one going out of service soonest is used first, keeping the others
-    for the stays that cross an outage.
-    """
+
+def assign_rooms(scenario: Scenario, jobs: list[Job], placements: Placements) -> None:
+    """Give every placement without a room a concrete room of its type, in start order;
+    bookings keep theirs when it is free. (Types with rooms out of service get their rooms
+    from the model itself, so their placements arrive with a room.)"""
     rooms_by_type: dict[str, list[str]] = {}
     for room in scenario.rooms:
         rooms_by_type.setdefault(room.type, []).append(room.id)
-    down = [o for o in outages if o.kind == "room"]
     by_id = {job.id: job for job in jobs}
-    order = sorted(placements, key=lambda job_id: (placements[job_id].start, job_id))
+    unassigned = [job_id for job_id, p in placements.items() if p.room_id is None]
+    order = sorted(unassigned, key=lambda job_id: (placements[job_id].start, job_id))
     free_at: dict[str, int] = {room.id: -1 for room in scenario.rooms}
     for job_id in order:
         placement, job = placements[job_id], by_id[job_id]
-        start, until = placement.start, placement.end(job) + job.service.buffer_after
-
-        def next_outage(room_id: str, after: int = until) -> int:
-            return min(
-                (o.start for o in down if o.id == room_id and o.start >= after), default=1 << 40
-            )
-
-        free = [
-            r
-            for r in rooms_by_type[placement.room_type]
-            if free_at[r] <= start
-            and not any(o.id == r and o.start < until and start < o.end for o in down)
-        ]
+        free = [r for r in rooms_by_type[placement.room_type] if free_at[r] <= placement.start]
         if not free:
             raise RuntimeError(f"no free {placement.room_type} room for {job_id}: pool overfull")
         wanted = job.booking.room if job.booking is not None else None
-        room_id = wanted if wanted in free else min(free, key=lambda r: (next_outage(r), r))
+        room_id = wanted if wanted in free else free[0]
         placement.room_id = room_id
-        free_at[room_id] = until
+        free_at[room_id] = placement.end(job) + job.service.buffer_after

@@ -11,7 +11,6 @@ checker together, and they are the input of the next event.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -46,11 +45,7 @@ class EventError(ValueError):
 
 @dataclass
 class ReshuffleResult:
-    """The state after the events, the new schedule, the change list and the solve report.
-
-    `outages` are the rooms and machines still out of service: pass them to the next
-    `reshuffle` (as `replay` does), since the state scenario cannot hold them.
-    """
+    """The state after the events, the new schedule, the change list and the solve report."""
 
     state: Scenario
     schedule: Schedule
@@ -59,7 +54,6 @@ class ReshuffleResult:
     value_filled: int
     first_day: date
     solved: SolveResult = field(repr=False)
-    outages: list[Outage] = field(default_factory=list)
 
 
 @dataclass
@@ -326,10 +320,19 @@ def _state(day: _Day) -> Scenario:
     for provider in data["providers"]:
         extra = day.time_off.get(provider["id"], [])
         provider["time_off"] += [absence.model_dump(mode="json") for absence in extra]
+    for outage in day.outages:
+        items = data["rooms"] if outage.kind == "room" else data["equipment"]
+        item = next(i for i in items if i["id"] == outage.id)
+        span = {"start": _local_text(day, outage.start), "end": _local_text(day, outage.end)}
+        item["out_of_service"].append(span)
     try:
         return scenario_from_data(data, "the day after the events")
     except ScenarioError as error:
         raise EventError(error.report()) from None
+
+
+def _local_text(day: _Day, minute: int) -> str:
+    return day.clock.local(minute).replace(tzinfo=None).isoformat()
 
 
 def waitlist_order(state: Scenario, displaced: set[str]) -> list[str]:
@@ -358,17 +361,11 @@ def reshuffle(
     time_limit: float = 1.0,
     num_workers: int = 2,
     seed: int = 0,
-    outages: Sequence[Outage] = (),
 ) -> ReshuffleResult:
-    """Apply events at `now` and re-plan the rest of the horizon with as few moves as possible.
-
-    `outages` are rooms and machines already out of service by earlier events
-    (`ReshuffleResult.outages`).
-    """
+    """Apply events at `now` and re-plan the rest of the horizon with as few moves as possible."""
     clock = scenario.clinic.clock()
     rows = {row.request_id: row for row in schedule.appointments}
     day = _Day(scenario, rows, clock.minute(now), clock)
-    day.outages = [outage for outage in outages if outage.end > day.now]
     for event in events:
         _apply(day, event)
     state = _state(day)
@@ -378,12 +375,11 @@ def reshuffle(
         num_workers=num_workers,
         seed=seed,
         not_before=day.now,
-        outages=day.outages,
         max_moves=scenario.policies.max_moves_same_day,
     )
     by_id = {job.id: job for job in solved.jobs}
     order = [by_id[i] for i in waitlist_order(state, day.displaced) if i in by_id]
-    placements = in_waitlist_order(state, solved.jobs, solved.placements, order, day.outages)
+    placements = in_waitlist_order(state, solved.jobs, solved.placements, order)
     new_schedule = build_schedule(state, solved.jobs, placements, solved.escalations)
     terms = objective_terms(state, solved.jobs, placements)
     report = solved.report.model_copy(update={"objective": total(terms), "terms": terms})
@@ -400,9 +396,7 @@ def reshuffle(
     ]
     changes = change_list(day, schedule, new_schedule)
     first_day = clock.day(min(day.active_days, default=day.now // MINUTES_PER_DAY))
-    return ReshuffleResult(
-        state, new_schedule, changes, report, filled, first_day, solved, day.outages
-    )
+    return ReshuffleResult(state, new_schedule, changes, report, filled, first_day, solved)
 
 
 def change_list(day: _Day, before: Schedule, after: Schedule) -> list[Change]:
@@ -466,12 +460,10 @@ def replay(
     timeline: list[tuple[datetime, list[Any]]],
     **options: Any,
 ) -> list[ReshuffleResult]:
-    """Apply a day of events in order, each step starting from the previous step's state (and
-    the rooms and machines still out of service)."""
+    """Apply a day of events in order, each step starting from the previous step's state."""
     results: list[ReshuffleResult] = []
     for now, events in timeline:
-        outages = results[-1].outages if results else ()
-        result = reshuffle(scenario, schedule, events, now, outages=outages, **options)
+        result = reshuffle(scenario, schedule, events, now, **options)
         results.append(result)
         scenario, schedule = result.state, result.schedule
     return results

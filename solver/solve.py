@@ -8,7 +8,7 @@ translated here and nowhere else.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -18,7 +18,7 @@ from models.scenario import Scenario
 from solver.eligibility import Escalation, Job, eligibility
 from solver.greedy import greedy_schedule
 from solver.model import ScheduleModel
-from solver.placement import Outage, Placements, assign_rooms
+from solver.placement import Placements, assign_rooms
 from solver.schedule import build_exceptions, build_schedule
 from solver.scoring import objective_terms, total
 from solver.search import complete, search
@@ -44,11 +44,9 @@ class SolveResult:
         return self.schedule.to_frame()
 
 
-def _floor(
-    scenario: Scenario, jobs: list[Job], outages: Sequence[Outage] = ()
-) -> tuple[list[Job], Placements, list[Escalation]]:
+def _floor(scenario: Scenario, jobs: list[Job]) -> tuple[list[Job], Placements, list[Escalation]]:
     """The greedy schedule; bookings it cannot keep (machine clashes) are escalated."""
-    greedy = greedy_schedule(scenario, jobs, outages)
+    greedy = greedy_schedule(scenario, jobs)
     lost = [job for job in jobs if job.booking is not None and job.id not in greedy]
     escalations = [
         Escalation(
@@ -73,7 +71,6 @@ def solve(
     on_progress: ProgressCallback | None = None,
     *,
     not_before: int = 0,
-    outages: Sequence[Outage] = (),
     max_moves: int | None = None,
 ) -> SolveResult:
     """Book as much priority-weighted time as possible without breaking a hard rule.
@@ -88,16 +85,16 @@ def solve(
         CP-SAT workers and random seed; one worker and a fixed seed repeat exactly.
     on_progress
         Called with each improving schedule found during the search.
-    not_before, outages, max_moves
-        For re-planning a day: no movable start before this clinic minute, rooms and machines
-        out of service, and at most this many existing bookings moved.
+    not_before, max_moves
+        For re-planning a day: no movable start before this clinic minute, and at most this
+        many existing bookings moved.
     """
     started = time.perf_counter()
     eligible = eligibility(scenario, not_before)
-    jobs, greedy, lost = _floor(scenario, eligible.jobs, outages)
+    jobs, greedy, lost = _floor(scenario, eligible.jobs)
     escalations = eligible.escalations + lost
     build_started = time.perf_counter()
-    built = ScheduleModel(scenario, jobs, outages, max_moves)
+    built = ScheduleModel(scenario, jobs, max_moves)
     build_time = time.perf_counter() - build_started
 
     points: list[ProgressPoint] = []
@@ -118,7 +115,7 @@ def solve(
     found = built.placements(outcome.best.values)
     found_terms = objective_terms(scenario, jobs, found)
     if total(found_terms) > total(greedy_terms) or outcome.proven:
-        assign_rooms(scenario, jobs, found, outages)
+        assign_rooms(scenario, jobs, found)
         placements, terms = found, found_terms
         status = "optimal" if outcome.proven else "time_limit"
     objective = total(terms)

@@ -89,7 +89,10 @@ def test_a_new_request_is_written_flat_and_gets_an_id_from_patient_and_service()
 @pytest.mark.parametrize(
     ("text", "named"),
     [
-        ("explode:q1", "unknown kind 'explode'; use one of cancel, machine_down, no_show"),
+        (
+            "explode:q1",
+            "unknown kind 'explode'; use one of cancel, machine_down, new_request, no_show",
+        ),
         ("cancel", "booking: Field required"),
         ("cancel:", "booking: Field required"),
         ("room_down:,from=2026-12-08T12:00", "id: Field required"),

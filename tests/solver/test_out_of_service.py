@@ -1,0 +1,112 @@
+"""Rooms and machine units out of service: the optimizer keeps off them and the checker
+catches a schedule that does not."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models.loader import scenario_from_data
+from models.results import Schedule
+from solver.checker import check_schedule
+from solver.solve import solve
+
+
+def _clinic(**room_extra: Any) -> dict[str, Any]:
+    return {
+        "clinic": {
+            "name": "Two Rooms",
+            "timezone": "Europe/Berlin",
+            "slot_minutes": 15,
+            "horizon": {"start": "2026-12-07", "days": 1},
+            "hours": {"mon": "09:00-13:00"},
+        },
+        "services": [
+            {
+                "id": "peel",
+                "name": "Peel",
+                "category": "treatment",
+                "duration": 60,
+                "room_types": ["facial"],
+                "equipment": {"lamp": 1},
+            },
+        ],
+        "providers": [
+            {
+                "id": f"p{i}",
+                "name": f"P{i}",
+                "role": "aesthetician",
+                "services": ["peel"],
+                "weekly": {"mon": "09:00-13:00"},
+            }
+            for i in range(3)
+        ],
+        "rooms": [{"id": "f1", "type": "facial", **room_extra}, {"id": "f2", "type": "facial"}],
+        "equipment": [{"id": "lamp", "name": "LED lamp", "count": 2}],
+        "patients": [{"id": f"c{i}"} for i in range(10)],
+        "requests": [
+            {
+                "id": f"r{i}",
+                "patient": f"c{i}",
+                "service": "peel",
+                "earliest": "2026-12-07",
+                "latest": "2026-12-07",
+            }
+            for i in range(10)
+        ],
+    }
+
+
+DOWN = [{"start": "2026-12-07T10:30", "end": "2026-12-07T12:00"}]
+
+
+def _in_window(schedule: Schedule, room: str | None = None) -> list[str]:
+    return [
+        row.request_id
+        for row in schedule.booked()
+        if (room is None or row.room_id == room)
+        and row.start is not None
+        and row.end is not None
+        and row.start.hour * 60 + row.start.minute < 12 * 60
+        and row.end.hour * 60 + row.end.minute > 10 * 60 + 30
+    ]
+
+
+def test_a_room_out_of_service_is_not_used_and_its_twin_still_is() -> None:
+    scenario = scenario_from_data(_clinic(out_of_service=DOWN))
+    result = solve(scenario, time_limit=2, num_workers=1, seed=0)
+    assert check_schedule(scenario, result.schedule) == []
+    assert _in_window(result.schedule, "f1") == []
+    assert _in_window(result.schedule, "f2")
+    full = solve(scenario_from_data(_clinic()), time_limit=2, num_workers=1, seed=0)
+    assert len(result.schedule.booked()) < len(full.schedule.booked())
+
+
+def test_a_machine_unit_out_of_service_leaves_one_lamp() -> None:
+    data = _clinic()
+    data["equipment"][0]["out_of_service"] = DOWN
+    scenario = scenario_from_data(data)
+    result = solve(scenario, time_limit=2, num_workers=1, seed=0)
+    assert check_schedule(scenario, result.schedule) == []
+    for minute in range(10 * 60 + 30, 12 * 60, 15):
+        running = [
+            row
+            for row in result.schedule.booked()
+            if row.start is not None
+            and row.end is not None
+            and row.start.hour * 60 + row.start.minute
+            <= minute
+            < row.end.hour * 60 + row.end.minute
+        ]
+        assert len(running) <= 1
+
+
+def test_the_checker_flags_a_down_room_and_a_down_lamp() -> None:
+    free = scenario_from_data(_clinic())
+    schedule = solve(free, time_limit=2, num_workers=1, seed=0).schedule
+    assert _in_window(schedule, "f1") and len(_in_window(schedule)) >= 2
+    room_down = scenario_from_data(_clinic(out_of_service=DOWN))
+    assert "room_out_of_service" in {v.rule for v in check_schedule(room_down, schedule)}
+    data = _clinic()
+    data["equipment"][0]["out_of_service"] = DOWN
+    lamp_down = scenario_from_data(data)
+    assert "equipment_over_capacity" in {v.rule for v in check_schedule(lamp_down, schedule)}
