@@ -91,6 +91,15 @@ Hours = Annotated[TimeRange, WithJsonSchema(_RANGE_SCHEMA)]
 """A "HH:MM-HH:MM" range as it appears in scenario files."""
 
 
+def day_pieces(start: int, end: int) -> list[tuple[int, int, int]]:
+    """(day index, start, end) of each day that the clinic minutes [start, end) touch."""
+    first, last = start // MINUTES_PER_DAY, (end - 1) // MINUTES_PER_DAY
+    return [
+        (day, max(start, day * MINUTES_PER_DAY), min(end, (day + 1) * MINUTES_PER_DAY))
+        for day in range(first, last + 1)
+    ]
+
+
 def weekday_of(day: date) -> Weekday:
     """The three-letter weekday name of a date."""
     return WEEKDAYS[day.weekday()]

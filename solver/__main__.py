@@ -1,5 +1,5 @@
 """`python -m solver` runs the medspa command line."""
 
-from solver.cli import app
+from solver.cli import main
 
-app()
+main()

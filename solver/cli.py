@@ -256,6 +256,20 @@ def check(
     raise typer.Exit(1 if violations else 0)
 
 
+def main() -> None:
+    """Entry point of the console script: the last line of defence against a traceback."""
+    try:
+        app()
+    except Exception as error:
+        err.print(
+            f"internal error ({type(error).__name__}: {error}); nothing was written. "
+            "Please report it with the scenario file.",
+            markup=False,
+            soft_wrap=True,
+        )
+        sys.exit(3)
+
+
 def _events(texts: list[str], events_file: Path | None) -> list[Any]:
     from models.events import EVENT_ADAPTER, EVENT_KINDS, parse_event
     from models.loader import read_data
@@ -295,6 +309,18 @@ def _moment(text: str | None, scenario: Scenario) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 
+def _fits(scenario: Scenario, schedule: Schedule, source: Path) -> None:
+    """The schedule to re-plan belongs to the scenario and keeps every rule, or exit 2."""
+    from solver.checker import check_schedule
+
+    violations = check_schedule(scenario, schedule)
+    if violations:
+        problems = [Problem(v.row, f"{v.rule}: {v.message}") for v in violations[:20]]
+        fix = "re-plan a schedule written for this scenario (medspa solve or reshuffle)"
+        problems.append(Problem("", f"{len(violations)} rule(s) broken; {fix}"))
+        raise ScenarioError(str(source), problems)
+
+
 @app.command()
 def reshuffle(
     scenario_file: ScenarioArg,
@@ -322,6 +348,7 @@ def reshuffle(
     scenario = _load(scenario_file)
     with _input_errors():
         schedule = _read_schedule(schedule_file)
+        _fits(scenario, schedule, schedule_file)
         if out_dir.resolve() == schedule_file.resolve().parent:
             message = (
                 "--out is the folder of the input schedule; choose another, it is never overwritten"

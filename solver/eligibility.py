@@ -196,7 +196,11 @@ class _RequestRules:
         self.consult_ids = {s.id for s in scenario.services if s.category == "consult"}
         self.consult_patients = {
             r.patient for r in scenario.requests if r.service in self.consult_ids
-        } | {b.patient for b in scenario.bookings if b.service in self.consult_ids}
+        } | {
+            b.patient
+            for b in scenario.bookings
+            if b.service in self.consult_ids and b.status == "confirmed"
+        }
 
     def evaluate(self, request: Request) -> Job | Escalation:
         """The request's job with candidates, or its escalation."""
@@ -317,8 +321,9 @@ def _booking_job(scenario: Scenario, calendar: Calendar, booking: Booking) -> Jo
             booking.id, booking.patient, service.id, "booking", "booking_conflict", detail
         )
 
-    if service.id not in provider.services:
-        return conflict(f"{provider.id} may not perform {service.id}")
+    problem = _booking_problem(scenario, booking, calendar.clock.day(day))
+    if problem:
+        return conflict(problem)
     starts = calendar.starts(service, provider, day, fixed=booking.locked)
     if booking.locked:
         if not any(low <= start <= high for low, high in starts):
@@ -336,6 +341,24 @@ def _booking_job(scenario: Scenario, calendar: Calendar, booking: Booking) -> Jo
         booking=booking,
         original_start=start,
     )
+
+
+def _booking_problem(scenario: Scenario, booking: Booking, when: date) -> str | None:
+    """Why an existing booking cannot stand whatever its time, if it cannot."""
+    service = scenario.service(booking.service)
+    if service.id not in scenario.provider(booking.provider).services:
+        return f"{booking.provider} may not perform {service.id}"
+    if not {room.type for room in scenario.rooms} & set(service.room_types):
+        return f"no room of type {', '.join(service.room_types)}"
+    counts = {machine.id: machine.count for machine in scenario.equipment}
+    short = [m for m, units in service.equipment.items() if counts.get(m, 0) < units]
+    if short:
+        return f"not enough working {', '.join(short)}"
+    spacing = service.min_days_between or 0
+    history = scenario.patient(booking.patient).history
+    if any(h.service == service.id and abs((when - h.date).days) < spacing for h in history):
+        return f"too soon after the last {service.id} (series spacing {spacing} days)"
+    return None
 
 
 def _hands_on(service: Service, start: int) -> list[tuple[int, int]]:
@@ -377,7 +400,17 @@ def _collide(first: Job, second: Job) -> bool:
         )
         or (first.patient_id == second.patient_id and _overlap(stay_a, stay_b))
         or (first.booking.room == second.booking.room and _overlap(turnover_a, turnover_b))
+        or _too_close(first, second)
     )
+
+
+def _too_close(first: Job, second: Job) -> bool:
+    """Two bookings of one series for one patient closer than the series spacing."""
+    if first.patient_id != second.patient_id or first.service.id != second.service.id:
+        return False
+    day_a = (first.original_start or 0) // MINUTES_PER_DAY
+    day_b = (second.original_start or 0) // MINUTES_PER_DAY
+    return abs(day_a - day_b) < (first.service.min_days_between or 0)
 
 
 def eligibility(scenario: Scenario, not_before: int = 0) -> Eligibility:
@@ -401,7 +434,28 @@ def eligibility(scenario: Scenario, not_before: int = 0) -> Eligibility:
                 job.id, job.patient_id, job.service.id, "booking", "booking_conflict", detail
             )
         )
-    return _whole_visits(scenario, Eligibility(jobs, escalations))
+    return _whole_visits(scenario, _consults_to_book(Eligibility(jobs, escalations)))
+
+
+def _consults_to_book(result: Eligibility) -> Eligibility:
+    """Treatments that need a consult in the schedule keep only the days they can have one;
+    a treatment left with no day is escalated as consult_required."""
+    with_consult = {job.patient_id for job in result.jobs if job.service.category == "consult"}
+    jobs = []
+    for job in result.jobs:
+        if job.needs_consult_days and job.patient_id not in with_consult:
+            job.candidates = [c for c in job.candidates if c.day not in job.needs_consult_days]
+            job.needs_consult_days = set()
+        if job.candidates:
+            jobs.append(job)
+        else:
+            detail = "the consultation it needs cannot be booked"
+            result.escalations.append(
+                Escalation(
+                    job.id, job.patient_id, job.service.id, job.kind, "consult_required", detail
+                )
+            )
+    return Eligibility(jobs, result.escalations)
 
 
 def _whole_visits(scenario: Scenario, result: Eligibility) -> Eligibility:

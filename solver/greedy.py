@@ -11,12 +11,13 @@ from collections import defaultdict
 from datetime import datetime
 
 from models.scenario import Scenario
-from models.times import MINUTES_PER_DAY
+from models.times import MINUTES_PER_DAY, day_pieces
 from solver.eligibility import Job
 from solver.placement import Outage, Placement, Placements, outages_of
 
 Busy = list[tuple[int, int]]
 _LAST = datetime.max
+_NEVER = 1 << 40
 
 
 def _clash(busy: Busy, start: int, end: int) -> int | None:
@@ -68,13 +69,17 @@ class _Calendar:
         for moment in moments:
             in_use = sum(u for s, e, u in uses if s <= moment < e)
             if in_use + units > self.machine_counts[machine]:
-                return min(e for s, e, _ in uses if s <= moment < e)
+                return min((e for s, e, _ in uses if s <= moment < e), default=_NEVER)
         return None
 
     def _room(self, job: Job, start: int) -> tuple[int | None, str | None]:
         held_until = start + job.service.length + job.service.buffer_after
         preferred = job.booking.room if job.booking is not None else None
-        rooms = [r for t in job.service.room_types for r in self.rooms_by_type[t]]
+        types = job.service.room_types
+        kept = next((t for t, ids in self.rooms_by_type.items() if preferred in ids), None)
+        if kept in types:  # an existing booking keeps its type of room, as in the model
+            types = [kept]
+        rooms = [r for t in types for r in self.rooms_by_type[t]]
         rooms.sort(key=lambda room_id: room_id != preferred)
         frees = []
         for room_id in rooms:
@@ -112,13 +117,11 @@ class _Calendar:
 
     def block(self, outage: Outage) -> None:
         """Mark a room, or one unit of a machine, as out of service, day by day."""
-        for day in range(outage.start // MINUTES_PER_DAY, (outage.end - 1) // MINUTES_PER_DAY + 1):
-            start = max(outage.start, day * MINUTES_PER_DAY)
-            end = min(outage.end, (day + 1) * MINUTES_PER_DAY)
+        for day, start, end in day_pieces(outage.start, outage.end):
             if outage.kind == "room":
                 self.rooms[outage.id, day].append((start, end))
             else:
-                self.machines[outage.id, day].append((start, end, 1))
+                self.machines[outage.id, day].append((start, end, outage.units))
 
     def room_type(self, room_id: str) -> str:
         """The type of a room."""
@@ -180,7 +183,8 @@ class _FrontDesk:
                     for job, placement in zip(chain, placed, strict=True):
                         self._commit(job, placement)
                     return
-                start = max(start + self.calendar.grid, retry or 0)
+                grid = self.calendar.grid
+                start = max(start + grid, -(-(retry or 0) // grid) * grid)
 
     def _try_chain(
         self, chain: list[Job], provider_id: str, start: int
@@ -198,10 +202,14 @@ class _FrontDesk:
                 taken.append((job, placement))
                 placed.append(placement)
                 moment += job.service.length
+                if job.service.category == "consult":  # a visit's consult serves its treatment
+                    self.consult_ends[job.patient_id].append(moment)
             return placed, None
         finally:
             for job, placement in taken:
                 self.calendar.release(job, placement)
+                if job.service.category == "consult":
+                    self.consult_ends[job.patient_id].remove(placement.end(job))
 
     def _providers_at(self, job: Job, start: int) -> list[str]:
         return [

@@ -107,9 +107,10 @@ class ScheduleModel:
                 choice
             )
             chosen.append(choice)
-        model.add_exactly_one(
-            [*chosen, booked.negated()]
-        ) if job.booking is None else model.add_exactly_one(chosen)
+        if job.booking is None:
+            model.add_exactly_one([*chosen, booked.negated()])
+        else:
+            model.add_exactly_one(chosen)
         length = self._slots(service.length)
         stay = model.new_optional_fixed_size_interval_var(start, length, booked, f"stay_{job.id}")
         types = [t for t in service.room_types if self.room_counts[t] > 0]
@@ -196,7 +197,7 @@ class ScheduleModel:
         for outage in self.outages:
             if outage.kind == "machine":
                 usage[outage.id][0].append(self._outage_interval(outage))
-                usage[outage.id][1].append(1)
+                usage[outage.id][1].append(outage.units)
         for machine, (intervals, demands) in usage.items():
             self._capacity(intervals, demands, counts[machine])
 
@@ -276,9 +277,10 @@ class ScheduleModel:
                 self.model.add(consult_end <= job_vars.start).only_enforce_if(before)
                 earlier.append(before)
             for need in needs:
-                self.model.add_bool_or(earlier).only_enforce_if(
-                    need
-                ) if earlier else self.model.add(need == 0)
+                if earlier:
+                    self.model.add_bool_or(earlier).only_enforce_if(need)
+                else:
+                    self.model.add(need == 0)
 
     def _provider_day_capacity(self, calendar: Calendar) -> None:
         """Redundant: a provider-day's hands-on minutes fit its working minutes (tighter bound)."""
@@ -289,24 +291,27 @@ class ScheduleModel:
             self._at_most(hands_on, working)
 
     def _pool_day_capacity(self, calendar: Calendar) -> None:
-        """Redundant: a day's room and machine minutes fit the pools' open minutes."""
+        """Redundant: a day's room and machine minutes fit the pools' open minutes (a room's last
+        turnover may run past closing, so each room gets the longest turnover on top)."""
         machines = {machine.id: machine.count for machine in self.scenario.equipment}
         by_day: dict[int, list[tuple[Job, cp_model.IntVar]]] = defaultdict(list)
         for job in self.jobs:
             for candidate, choice in self._choices(job):
                 by_day[candidate.day].append((job, choice))
+        turnover = max((job.service.buffer_after for job in self.jobs), default=0)
         for day, entries in by_day.items():
             opening = calendar.clinic_open(day)
-            open_minutes = opening[1] - opening[0] if opening else 0
+            room_minutes = (opening[1] - opening[0] if opening else 0) + turnover
+            open_minutes = room_minutes - turnover
             for room_type, count in self.room_counts.items():
                 only_here = [
                     (j.service.length + j.service.buffer_after, x)
                     for j, x in entries
                     if set(j.service.room_types) & set(self.room_counts) == {room_type}
                 ]
-                self._at_most(only_here, count * open_minutes)
+                self._at_most(only_here, count * room_minutes)
             held = [(j.service.length + j.service.buffer_after, x) for j, x in entries]
-            self._at_most(held, len(self.scenario.rooms) * open_minutes)
+            self._at_most(held, len(self.scenario.rooms) * room_minutes)
             for machine, count in machines.items():
                 used = [
                     (j.service.equipment[machine] * j.service.length, x)
@@ -371,7 +376,7 @@ class ScheduleModel:
                 for day in days
                 for r in job.request.preferred_times
             ]
-            liked_domain = _domain(sorted(liked))
+            liked_domain = _domain(sorted((low, high) for low, high in liked if low <= high))
             job_vars = self.vars[job.id]
             hit = self.model.new_bool_var(f"liked_time_{job.id}")
             self.model.add_implication(hit, job_vars.booked)

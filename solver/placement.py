@@ -7,6 +7,7 @@ capacity at a start, some room of the type is free then.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from models.scenario import Scenario
@@ -38,18 +39,27 @@ class Outage:
     id: str
     start: int
     end: int
+    units: int = 1
 
 
 def outages_of(scenario: Scenario) -> list[Outage]:
-    """The rooms and machine units out of service, in clinic minutes."""
-    clock = scenario.clinic.clock()
-    items = [("room", room.id, room.out_of_service) for room in scenario.rooms]
-    items += [("machine", machine.id, machine.out_of_service) for machine in scenario.equipment]
-    return [
-        Outage(kind, item_id, clock.minute(span.start), clock.minute(span.end))
-        for kind, item_id, spans in items
-        for span in spans
-    ]
+    """The rooms and machine units out of service, in clinic minutes, widened to the slot grid;
+    overlapping spans are merged, and never more units are out than a machine has."""
+    clock, grid = scenario.clinic.clock(), scenario.clinic.slot_minutes
+    items = [("room", room.id, room.out_of_service, 1) for room in scenario.rooms]
+    items += [("machine", m.id, m.out_of_service, m.count) for m in scenario.equipment]
+    outages = []
+    for kind, item_id, spans, count in items:
+        edges = [
+            (clock.minute(span.start) // grid * grid, -(-clock.minute(span.end) // grid) * grid)
+            for span in spans
+        ]
+        moments = sorted({moment for edge in edges for moment in edge})
+        for start, end in itertools.pairwise(moments):
+            units = min(count, sum(1 for low, high in edges if low <= start and end <= high))
+            if units:
+                outages.append(Outage(kind, item_id, start, end, units))
+    return outages
 
 
 def assign_rooms(scenario: Scenario, jobs: list[Job], placements: Placements) -> None:

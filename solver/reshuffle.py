@@ -27,7 +27,7 @@ from models.events import (
 from models.loader import ScenarioError, scenario_from_data
 from models.results import Appointment, Change, Schedule, SolveReport
 from models.scenario import Request, Scenario, TimeOff
-from models.times import MINUTES_PER_DAY, ClinicClock, format_clock
+from models.times import MINUTES_PER_DAY, ClinicClock, day_pieces, format_clock
 from solver.eligibility import weight_of
 from solver.greedy import in_waitlist_order
 from solver.placement import Outage
@@ -79,6 +79,11 @@ class _Day:
     def minute(self, moment: datetime | None, default: int) -> int:
         return default if moment is None else self.clock.minute(moment)
 
+    def forget(self, row_id: str) -> None:
+        """The patient gave the slot up: an earlier displacement or reschedule no longer holds."""
+        self.displaced.discard(row_id)
+        self.rescheduled.pop(row_id, None)
+
     def booked_row(self, row_id: str, event: str) -> Appointment:
         row = self.rows.get(row_id)
         if row is None:
@@ -104,6 +109,7 @@ def _apply_cancel(day: _Day, event: Cancel) -> None:
     notice = day.scenario.policies.cancellation_notice_hours * 60
     late = day.clock.local(start) - day.clock.local(called) < timedelta(minutes=notice)
     day.released[row.request_id] = "cancelled_late" if late else "cancelled"
+    day.forget(row.request_id)
     day.active_days.add(start // MINUTES_PER_DAY)
 
 
@@ -113,6 +119,7 @@ def _apply_no_show(day: _Day, event: NoShow) -> None:
     if start > day.now:
         raise EventError(f"no_show: '{row.request_id}' starts at {row.start}, after now; wait")
     day.released[row.request_id] = "no_show"
+    day.forget(row.request_id)
     day.active_days.add(start // MINUTES_PER_DAY)
 
 
@@ -137,11 +144,9 @@ def _apply_away(day: _Day, provider_id: str, start: int, end: int) -> None:
             begin = day.start_of(row)
             if begin >= day.now and _hands_on_overlaps(day, row, begin, start, end):
                 day.displaced.add(row.request_id)
-    for first in range(start, end, MINUTES_PER_DAY):
-        day_index = first // MINUTES_PER_DAY
-        low = first - day_index * MINUTES_PER_DAY if first == start else 0
-        high = min(end - day_index * MINUTES_PER_DAY, MINUTES_PER_DAY)
-        hours = f"{format_clock(low)}-{format_clock(high)}"
+    for day_index, low, high in day_pieces(start, end):
+        midnight = day_index * MINUTES_PER_DAY
+        hours = f"{format_clock(low - midnight)}-{format_clock(high - midnight)}"
         absence = TimeOff.model_validate({"date": day.clock.day(day_index), "hours": hours})
         day.time_off.setdefault(provider_id, []).append(absence)
         day.active_days.add(day_index)
@@ -337,7 +342,9 @@ def _local_text(day: _Day, minute: int) -> str:
 
 def waitlist_order(state: Scenario, displaced: set[str]) -> list[str]:
     """Request ids of the state in the clinic's waitlist order (policies.waitlist_order)."""
-    keys = state.policies.waitlist_order or ["displaced", "priority", "requested_at"]
+    keys = state.policies.waitlist_order or ["priority", "requested_at"]
+    if "displaced" not in keys:  # displaced patients are always rebooked first
+        keys = ["displaced", *keys]
 
     def key(indexed: tuple[int, Request]) -> tuple[Any, ...]:
         index, request = indexed
@@ -382,7 +389,15 @@ def reshuffle(
     placements = in_waitlist_order(state, solved.jobs, solved.placements, order)
     new_schedule = build_schedule(state, solved.jobs, placements, solved.escalations)
     terms = objective_terms(state, solved.jobs, placements)
-    report = solved.report.model_copy(update={"objective": total(terms), "terms": terms})
+    objective, bound = total(terms), solved.report.best_bound
+    report = solved.report.model_copy(
+        update={
+            "objective": objective,
+            "terms": terms,
+            "gap": (bound - objective) / abs(bound) if bound else 0.0,
+            "status": "optimal" if objective >= bound else "time_limit",
+        }
+    )
     previously_booked = {row.request_id for row in schedule.appointments if row.status == "booked"}
     filled = sum(
         job.weight * job.service.length

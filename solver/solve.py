@@ -45,21 +45,16 @@ class SolveResult:
 
 
 def _floor(scenario: Scenario, jobs: list[Job]) -> tuple[list[Job], Placements, list[Escalation]]:
-    """The greedy schedule; bookings it cannot keep (machine clashes) are escalated."""
+    """The greedy schedule; bookings it cannot keep where they are are escalated."""
     greedy = greedy_schedule(scenario, jobs)
     lost = [job for job in jobs if job.booking is not None and job.id not in greedy]
+    detail = "cannot keep its place next to the other bookings (room, machine or series)"
     escalations = [
-        Escalation(
-            j.id,
-            j.patient_id,
-            j.service.id,
-            "booking",
-            "booking_conflict",
-            "clashes with other bookings for a room or machine",
-        )
+        Escalation(j.id, j.patient_id, j.service.id, "booking", "booking_conflict", detail)
         for j in lost
     ]
-    kept = [job for job in jobs if job not in lost]
+    lost_ids = {job.id for job in lost}
+    kept = [job for job in jobs if job.id not in lost_ids]
     return kept, greedy, escalations
 
 
@@ -105,21 +100,26 @@ def solve(
         if on_progress is not None:
             on_progress(point)
 
-    start = complete(built, built.decisions(greedy))
     everything = sum(job.weight * job.service.length for job in jobs if job.request is not None)
-    improved(start.objective, everything, 0.0)
-    outcome = search(built, start, everything, time_limit, num_workers, seed, improved)
-
     greedy_terms = objective_terms(scenario, jobs, greedy)
     placements, terms, status = greedy, greedy_terms, "greedy"
-    found = built.placements(outcome.best.values)
-    found_terms = objective_terms(scenario, jobs, found)
-    if total(found_terms) > total(greedy_terms) or outcome.proven:
-        assign_rooms(scenario, jobs, found)
-        placements, terms = found, found_terms
-        status = "optimal" if outcome.proven else "time_limit"
+    bound = everything
+    try:
+        start = complete(built, built.decisions(greedy))
+    except RuntimeError:  # the front desk's schedule does not fit the model: keep it as it is
+        start = None
+    if start is not None:
+        improved(start.objective, everything, 0.0)
+        outcome = search(built, start, everything, time_limit, num_workers, seed, improved)
+        found = built.placements(outcome.best.values)
+        found_terms = objective_terms(scenario, jobs, found)
+        if total(found_terms) > total(greedy_terms) or outcome.proven:
+            assign_rooms(scenario, jobs, found)
+            placements, terms = found, found_terms
+            status = "optimal" if outcome.proven else "time_limit"
+        bound = outcome.bound
     objective = total(terms)
-    bound = max(outcome.bound, objective)
+    bound = max(bound, objective)
     proto = built.model.proto
     report = SolveReport(
         status=status,

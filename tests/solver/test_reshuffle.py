@@ -577,7 +577,8 @@ def test_cancellations_on_a_full_day_are_filled_in_waitlist_order(seed: int) -> 
     [
         (["displaced", "priority", "requested_at"], {"b"}, ["b", "d", "c", "a"]),
         ([], {"b"}, ["b", "d", "c", "a"]),
-        (["priority", "requested_at"], {"b"}, ["d", "c", "a", "b"]),
+        # displaced patients come first even when the policy leaves them out
+        (["priority", "requested_at"], {"b"}, ["b", "d", "c", "a"]),
         (["requested_at"], set(), ["b", "c", "a", "d"]),
         (["tier", "requested_at"], set(), ["d", "b", "c", "a"]),
         (["value", "requested_at"], set(), ["c", "b", "d", "a"]),
