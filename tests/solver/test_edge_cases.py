@@ -214,7 +214,7 @@ def test_re_planning_a_schedule_of_another_clinic_exits_2(tmp_path: Path) -> Non
     from models.loader import save_scenario
     from solver.cli import app
 
-    scenario, schedule = _night(_clinic(requests=_laser_requests(3)))
+    _, schedule = _night(_clinic(requests=_laser_requests(3)))
     other, _ = _night(_clinic(requests=_laser_requests(2)))
     save_scenario(other, tmp_path / "other.yaml")
     schedule.to_frame().to_csv(tmp_path / "schedule.csv", index=False)
