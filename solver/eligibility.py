@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from models.scenario import Booking, Provider, Request, Scenario, Service
 from models.times import MINUTES_PER_DAY, ClinicClock, weekday_of
@@ -25,6 +25,7 @@ SUGGESTED_ACTIONS = {
     "consult_required": "book a consultation first",
     "deposit_unpaid": "collect the deposit, then book",
     "window_closed": "offer the patient a day the clinic is open",
+    "window_passed": "offer the patient a new date",
     "series_too_soon": "offer a date after the series spacing",
     "no_provider_hours": "offer another week or add provider hours",
     "visit_incomplete": "book the other parts of the visit or split it",
@@ -177,6 +178,16 @@ def _cut(ranges: list[tuple[int, int]], start: int, end: int) -> list[tuple[int,
     return pieces
 
 
+def asked_at(scenario: Scenario, request: Request) -> datetime:
+    """When the patient asked, as clinic wall-clock time (no time given: after everyone)."""
+    asked = request.requested_at
+    if asked is None:
+        return datetime.max
+    if asked.tzinfo is not None:
+        asked = asked.astimezone(scenario.clinic.clock().zone).replace(tzinfo=None)
+    return asked
+
+
 def weight_of(scenario: Scenario, request: Request) -> int:
     """Weight of one booked minute of this request: its priority, else its patient's tier."""
     if request.priority is not None:
@@ -211,6 +222,9 @@ class _RequestRules:
         days = self._window_days(request)
         if not days:
             return self._escalate(request, "window_closed", "the clinic is closed on every day")
+        today = self.calendar.not_before // MINUTES_PER_DAY
+        if all(day < today for day in days):
+            return self._escalate(request, "window_passed", "every day of the window is past")
         days = self._spaced_days(request, service, days)
         if not days:
             detail = f"too soon after the last {service.id} (series spacing)"

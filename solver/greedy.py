@@ -12,11 +12,10 @@ from datetime import datetime
 
 from models.scenario import Scenario
 from models.times import MINUTES_PER_DAY, day_pieces
-from solver.eligibility import Job
+from solver.eligibility import Job, asked_at
 from solver.placement import Outage, Placement, Placements, outages_of
 
 Busy = list[tuple[int, int]]
-_LAST = datetime.max
 _NEVER = 1 << 40
 
 
@@ -160,11 +159,10 @@ class _FrontDesk:
             self._place_chain(chain)
         return self.placements
 
-    @staticmethod
-    def _priority(job: Job) -> tuple[int, bool, datetime, str]:
+    def _priority(self, job: Job) -> tuple[int, bool, datetime, str]:
         assert job.request is not None
-        asked = job.request.requested_at or _LAST
-        return (-job.weight, job.service.category != "consult", asked.replace(tzinfo=None), job.id)
+        asked = asked_at(self.scenario, job.request)
+        return (-job.weight, job.service.category != "consult", asked, job.id)
 
     def _place_chain(self, chain: list[Job]) -> None:
         """Book the chain's jobs back to back at the earliest start that fits all of them."""

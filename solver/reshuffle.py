@@ -28,7 +28,7 @@ from models.loader import ScenarioError, scenario_from_data
 from models.results import Appointment, Change, Schedule, SolveReport
 from models.scenario import Request, Scenario, TimeOff
 from models.times import MINUTES_PER_DAY, ClinicClock, day_pieces, format_clock
-from solver.eligibility import weight_of
+from solver.eligibility import asked_at, weight_of
 from solver.greedy import in_waitlist_order
 from solver.placement import Outage
 from solver.schedule import build_exceptions, build_schedule
@@ -226,6 +226,29 @@ def _free_from(day: _Day, kind: str, item: str, start: int) -> int:
     )
 
 
+def _displace_treatments_without_consult(day: _Day) -> None:
+    """A consult given up, moved or displaced takes with it the patient's later treatments
+    that rely on it: they are re-planned (after a new consult) or escalated."""
+    policies = day.scenario.policies
+    moving = day.displaced | set(day.rescheduled) | set(day.released)
+    for consult_id in moving:
+        consult = day.rows[consult_id]
+        if day.scenario.service(consult.service_id).category != "consult":
+            continue
+        patient = day.scenario.patient(consult.patient_id)
+        for row in day.rows.values():
+            if row.patient_id != patient.id or row.status != "booked" or row.request_id in moving:
+                continue
+            begin = day.start_of(row)
+            when = day.clock.day(begin // MINUTES_PER_DAY)
+            valid = patient.last_consult is not None and (
+                0 <= (when - patient.last_consult).days <= policies.consult_valid_days
+            )
+            needs = day.scenario.service(row.service_id).requires_consult and not valid
+            if needs and begin >= day.now:
+                day.displaced.add(row.request_id)
+
+
 def _apply(day: _Day, event: Any) -> None:
     if isinstance(event, Cancel):
         _apply_cancel(day, event)
@@ -283,6 +306,7 @@ def _displaced_request(day: _Day, row: Appointment, heaviest: int) -> dict[str, 
         "earliest": when,
         "latest": when,
         "preferred_provider": row.provider_id,
+        "required_provider": getattr(day.requests.get(row.request_id), "required_provider", None),
         "preferred_times": [f"{format_clock(minute)}-{format_clock(minute + slot)}"],
         "priority": heaviest * DISPLACED_PRIORITY_FACTOR,
         "deposit_paid": True,
@@ -352,7 +376,7 @@ def waitlist_order(state: Scenario, displaced: set[str]) -> list[str]:
             "displaced": request.id not in displaced,
             "priority": -weight_of(state, request),
             "tier": -state.policies.tier_weights.get(state.patient(request.patient).tier, 1),
-            "requested_at": (request.requested_at or datetime.max).replace(tzinfo=None),
+            "requested_at": asked_at(state, request),
             "value": -state.service(request.service).value,
         }
         return (*[parts[k] for k in keys], index)
@@ -375,6 +399,7 @@ def reshuffle(
     day = _Day(scenario, rows, clock.minute(now), clock)
     for event in events:
         _apply(day, event)
+    _displace_treatments_without_consult(day)
     state = _state(day)
     solved = solve(
         state,

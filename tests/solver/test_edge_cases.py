@@ -223,3 +223,36 @@ def test_re_planning_a_schedule_of_another_clinic_exits_2(tmp_path: Path) -> Non
     assert result.exit_code == 2
     assert "unknown_row" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_cancelling_a_consult_takes_the_treatment_that_needs_it_off_the_calendar() -> None:
+    window = {"earliest": "2026-12-07", "latest": "2026-12-07"}
+    data = _clinic(
+        requests=[
+            {"id": "c", "patient": "p1", "service": "consult", "visit": "v", **window},
+            {"id": "t", "patient": "p1", "service": "filler", "visit": "v", **window},
+        ]
+    )
+    scenario, schedule = _night(data)
+    assert {row.request_id for row in schedule.booked()} == {"c", "t"}
+    now = datetime(2026, 12, 7, 8, tzinfo=ZONE)
+    result = reshuffle(scenario, schedule, [Cancel(booking="c")], now)
+    assert check_schedule(result.state, result.schedule) == []
+    treatment = next(r for r in result.schedule.appointments if r.request_id == "t")
+    assert (treatment.status, treatment.reason) == ("escalated", "consult_required")
+    assert any(c.request_id == "t" and c.call_patient for c in result.changes)
+
+
+def test_a_waitlist_request_whose_window_has_passed_says_so() -> None:
+    window = {"earliest": "2026-12-07", "latest": "2026-12-07"}
+    data = _clinic(requests=_laser_requests(10))
+    data["requests"] += [
+        {"id": f"x{i}", "patient": "p9", "service": "consult", **window} for i in range(9)
+    ]
+    scenario, schedule = _night(data)
+    unbooked = [r.request_id for r in schedule.appointments if r.status == "unscheduled"]
+    assert unbooked
+    now = datetime(2026, 12, 8, 9, tzinfo=ZONE)
+    result = reshuffle(scenario, schedule, [], now)
+    reasons = {r.request_id: r.reason for r in result.schedule.appointments}
+    assert {reasons[request_id] for request_id in unbooked} == {"window_passed"}
