@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 Status = Literal["booked", "unscheduled", "escalated"]
 SolveStatus = Literal["optimal", "time_limit", "greedy"]
@@ -83,6 +83,14 @@ class ExceptionItem(BaseModel):
     """The specifics in words."""
 
 
+class ScheduleFileError(ValueError):
+    """A schedule file that cannot be read, with every problem found, by line and column."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
 class Schedule(BaseModel):
     """All rows of a schedule."""
 
@@ -109,11 +117,25 @@ class Schedule(BaseModel):
             {k: (None if v == "" else v) for k, v in row.items() if k in SCHEDULE_COLUMNS}
             for row in records
         ]
-        for row in cleaned:
+        missing = [c for c in SCHEDULE_COLUMNS[:10] if c not in frame.columns]
+        if missing:
+            raise ScheduleFileError([f"missing column(s) {', '.join(missing)}"])
+        appointments, problems = [], []
+        for line, row in enumerate(cleaned, start=2):  # line 1 is the header
             row["equipment"] = row.get("equipment") or ""
             row["reason"] = row.get("reason") or ""
             row["moved"] = str(row.get("moved")).lower() == "true"
-        return cls(appointments=[Appointment.model_validate(row) for row in cleaned])
+            try:
+                appointments.append(Appointment.model_validate(row))
+            except ValidationError as error:
+                where = f"line {line} ({row.get('request_id') or 'no id'})"
+                problems += [
+                    f"{where}.{'.'.join(map(str, d['loc']))}: {d['msg']} (got {d['input']!r})"
+                    for d in error.errors()
+                ]
+        if problems:
+            raise ScheduleFileError(problems)
+        return cls(appointments=appointments)
 
     @classmethod
     def read_csv(cls, path: str | Path) -> Schedule:

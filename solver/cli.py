@@ -22,7 +22,7 @@ from rich.table import Table
 
 from models.audit import Finding, audit
 from models.loader import ScenarioError, load_scenario, save_scenario, write_atomically
-from models.results import ProgressPoint, Schedule
+from models.results import ProgressPoint, Schedule, ScheduleFileError
 from models.scenario import Scenario
 from models.validation import Problem
 
@@ -217,6 +217,9 @@ def solve_command(
 def _read_schedule(path: Path) -> Schedule:
     try:
         return Schedule.read_csv(path)
+    except ScheduleFileError as error:
+        fix = "; write it with `medspa solve` or keep the columns and values it writes"
+        raise ScenarioError(str(path), [Problem("", p + fix) for p in error.problems]) from None
     except FileNotFoundError:
         problem = Problem("", "file not found; check the path")
     except Exception as error:  # pandas and pydantic raise many kinds for a broken CSV

@@ -151,3 +151,14 @@ def test_the_console_script_runs_demo_end_to_end(small_clinic: Path, tmp_path: P
     assert finished.returncode == 0, finished.stderr
     assert "independent checker" in finished.stdout
     assert (tmp_path / "schedule.csv").exists()
+
+
+def test_a_hand_edited_schedule_names_each_bad_line_and_column(
+    small_clinic: Path, tmp_path: Path
+) -> None:
+    edited = tmp_path / "schedule.csv"
+    header = ",".join(SCHEDULE_COLUMNS[:10])
+    edited.write_text(f"{header}\nq1,p1,botox,,,,12/8/2026 10:00,,Booked,\n")
+    result = runner.invoke(app, ["check", str(small_clinic), str(edited)])
+    assert result.exit_code == 2
+    assert "line 2 (q1).start" in result.output and "line 2 (q1).status" in result.output
