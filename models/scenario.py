@@ -212,6 +212,13 @@ class Service(Strict):
         """Minutes the patient is in the room: hands-on, processing and finish."""
         return self.duration + self.processing + self.finish
 
+    def hands_on(self, start: int) -> list[tuple[int, int]]:
+        """The [start, end) minutes the provider is busy for an appointment starting at `start`."""
+        parts = [(start, start + self.duration)]
+        if self.finish:
+            parts.append((start + self.length - self.finish, start + self.length))
+        return parts
+
 
 class TimeOff(Strict):
     """An absence: a whole day, several days, or part of a day."""

@@ -375,13 +375,6 @@ def _booking_problem(scenario: Scenario, booking: Booking, when: date) -> str | 
     return None
 
 
-def _hands_on(service: Service, start: int) -> list[tuple[int, int]]:
-    parts = [(start, start + service.duration)]
-    if service.finish:
-        parts.append((start + service.duration + service.processing, start + service.length))
-    return parts
-
-
 def _overlap(first: list[tuple[int, int]], second: list[tuple[int, int]]) -> bool:
     return any(a < d and c < b for a, b in first for c, d in second)
 
@@ -410,7 +403,7 @@ def _collide(first: Job, second: Job) -> bool:
     return (
         (
             first.booking.provider == second.booking.provider
-            and _overlap(_hands_on(first.service, start_a), _hands_on(second.service, start_b))
+            and _overlap(first.service.hands_on(start_a), second.service.hands_on(start_b))
         )
         or (first.patient_id == second.patient_id and _overlap(stay_a, stay_b))
         or (first.booking.room == second.booking.room and _overlap(turnover_a, turnover_b))

@@ -45,10 +45,7 @@ class _Calendar:
         """(None, room) when the job fits at start; else (next start worth trying, None)."""
         service, day = job.service, start // MINUTES_PER_DAY
         end = start + service.length
-        hands_on = [(start, start + service.duration)]
-        if service.finish:
-            hands_on.append((end - service.finish, end))
-        for low, high in hands_on:
+        for low, high in service.hands_on(start):
             blocked = _clash(self.providers[provider_id, day], low, high)
             if blocked is not None:
                 return blocked - (low - start), None
@@ -103,13 +100,11 @@ class _Calendar:
         end, day = start + service.length, start // MINUTES_PER_DAY
         provider = self.providers[placement.provider_id, day]
         assert placement.room_id is not None
-        entries: list[tuple[list, tuple]] = [
-            (provider, (start, start + service.duration)),
+        entries: list[tuple[list, tuple]] = [(provider, part) for part in service.hands_on(start)]
+        entries += [
             (self.rooms[placement.room_id, day], (start, end + service.buffer_after)),
             (self.patients[job.patient_id, day], (start, end)),
         ]
-        if service.finish:
-            entries.append((provider, (end - service.finish, end)))
         for machine, units in service.equipment.items():
             entries.append((self.machines[machine, day], (start, end, units)))
         return entries

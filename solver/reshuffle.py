@@ -167,10 +167,7 @@ def _busy_until(day: _Day, provider_id: str) -> int:
 
 
 def _hands_on_overlaps(day: _Day, row: Appointment, begin: int, start: int, end: int) -> bool:
-    service = day.scenario.service(row.service_id)
-    parts = [(begin, begin + service.duration)]
-    if service.finish:
-        parts.append((begin + service.length - service.finish, begin + service.length))
+    parts = day.scenario.service(row.service_id).hands_on(begin)
     return any(a < end and start < b for a, b in parts)
 
 

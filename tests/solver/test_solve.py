@@ -55,6 +55,12 @@ def _switch_rules(scenario: Scenario, flags: dict[str, bool]) -> Scenario:
             provider["preferences"] = {}
     if not flags["bookings"]:
         data["bookings"] = []
+    if flags["outages"]:
+        day = data["clinic"]["horizon"]["start"]
+        span = {"start": f"{day}T10:00", "end": f"{day}T12:30"}
+        data["rooms"][0]["out_of_service"] = [span]
+        if data["equipment"]:
+            data["equipment"][0]["out_of_service"] = [span]
     return scenario_from_data(data)
 
 
@@ -69,6 +75,7 @@ rule_flags = st.fixed_dictionaries(
             "visits",
             "preferences",
             "bookings",
+            "outages",
         )
     }
 )
