@@ -56,6 +56,15 @@ def _load(path: Path) -> Scenario:
         return load_scenario(path)
 
 
+def _output_folder(path: Path) -> Path:
+    """The --out folder, checked before any work: it must be a folder or not exist yet."""
+    if path.exists() and not path.is_dir():
+        problem = Problem("", "is a file, not a folder; give --out a folder to write into")
+        with _input_errors():
+            raise ScenarioError(str(path), [problem])
+    return path
+
+
 @app.command()
 def schema(
     output: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
@@ -211,7 +220,8 @@ def solve_command(
     quiet: Quiet = False,
 ) -> None:
     """Book the horizon: writes schedule.csv, kpis.json, exceptions.csv and gantt.png."""
-    _run_solve(_load(scenario_file), out_dir, time_limit, workers, seed, quiet)
+    scenario = _load(scenario_file)
+    _run_solve(scenario, _output_folder(out_dir), time_limit, workers, seed, quiet)
 
 
 def _read_schedule(path: Path) -> Schedule:
@@ -349,6 +359,7 @@ def reshuffle(
     from solver.reshuffle import reshuffle as replan
 
     scenario = _load(scenario_file)
+    _output_folder(out_dir)
     with _input_errors():
         schedule = _read_schedule(schedule_file)
         _fits(scenario, schedule, schedule_file)
@@ -389,6 +400,7 @@ def demo(
     from solver.checker import check_schedule
 
     scenario = _load(scenario_file)
+    _output_folder(out_dir)
     findings = audit(scenario)
     counts = ", ".join(
         f"{len(getattr(scenario, part))} {part}"

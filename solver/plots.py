@@ -366,7 +366,7 @@ def _tick_step(span: int, num_days: int) -> int:
 
 def _format_rows(ax: Axes, labels: list[str]) -> None:
     ax.set_yticks(range(len(labels)), labels, fontsize="small" if len(labels) > 20 else "medium")
-    ax.set_ylim(len(labels) - 0.5, -0.5)
+    ax.set_ylim(max(len(labels), 1) - 0.5, -0.5)
 
 
 def _gantt_legend(fig: Figure, bars: list[_Bar]) -> None:

@@ -162,3 +162,20 @@ def test_a_hand_edited_schedule_names_each_bad_line_and_column(
     result = runner.invoke(app, ["check", str(small_clinic), str(edited)])
     assert result.exit_code == 2
     assert "line 2 (q1).start" in result.output and "line 2 (q1).status" in result.output
+
+
+def test_an_empty_clinic_solves_and_out_must_be_a_folder(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.yaml"
+    empty.write_text(
+        "clinic:\n  name: Empty\n  timezone: Europe/London\n"
+        "  horizon: {start: 2026-12-07, days: 2}\n"
+    )
+    solved = runner.invoke(app, ["solve", str(empty), "--out", str(tmp_path / "out")])
+    assert solved.exit_code == 0, solved.output
+    assert (tmp_path / "out" / "schedule.csv").exists()
+    a_file = tmp_path / "a_file"
+    a_file.write_text("keep me")
+    refused = runner.invoke(app, ["solve", str(empty), "--out", str(a_file)])
+    assert refused.exit_code == 2
+    assert "is a file, not a folder" in refused.output
+    assert a_file.read_text() == "keep me"
