@@ -72,6 +72,21 @@ def _clinic(**extra: Any) -> dict[str, Any]:
     return data
 
 
+MONDAY = {"earliest": "2026-12-07", "latest": "2026-12-07"}
+LASER_BOOKING = {
+    "id": "b1",
+    "patient": "p1",
+    "service": "laser",
+    "provider": "ann",
+    "room": "l1",
+    "start": "2026-12-07T10:00",
+}
+CONSULT_AND_FILLER_VISIT = [
+    {"id": "c", "patient": "p1", "service": "consult", "visit": "v", **MONDAY},
+    {"id": "t", "patient": "p1", "service": "filler", "visit": "v", **MONDAY},
+]
+
+
 def _laser_requests(count: int) -> list[dict[str, Any]]:
     window = {"earliest": "2026-12-07", "latest": "2026-12-07"}
     return [{"id": f"r{i}", "patient": f"p{i}", "service": "laser", **window} for i in range(count)]
@@ -109,16 +124,7 @@ def test_overlapping_out_of_service_spans_do_not_break_the_solve() -> None:
 def test_a_booking_on_a_machine_with_no_working_unit_is_escalated_not_a_crash() -> None:
     data = _clinic()
     data["equipment"][0]["count"] = 0
-    data["bookings"] = [
-        {
-            "id": "b1",
-            "patient": "p1",
-            "service": "laser",
-            "provider": "ann",
-            "room": "l1",
-            "start": "2026-12-07T10:00",
-        }
-    ]
+    data["bookings"] = [LASER_BOOKING]
     result = _sound(data)
     assert result.schedule.appointments[0].status == "escalated"
 
@@ -127,28 +133,13 @@ def test_a_locked_booking_too_soon_in_its_series_is_escalated() -> None:
     data = _clinic()
     data["services"][0]["min_days_between"] = 28
     data["patients"][1]["history"] = [{"service": "laser", "date": "2026-12-01"}]
-    data["bookings"] = [
-        {
-            "id": "b1",
-            "patient": "p1",
-            "service": "laser",
-            "provider": "ann",
-            "room": "l1",
-            "start": "2026-12-07T10:00",
-        }
-    ]
+    data["bookings"] = [LASER_BOOKING]
     result = _sound(data)
     assert result.schedule.appointments[0].reason == "booking_conflict"
 
 
 def test_the_front_desk_books_a_new_patients_consult_and_treatment_visit() -> None:
-    window = {"earliest": "2026-12-07", "latest": "2026-12-07"}
-    data = _clinic(
-        requests=[
-            {"id": "c", "patient": "p1", "service": "consult", "visit": "v", **window},
-            {"id": "t", "patient": "p1", "service": "filler", "visit": "v", **window},
-        ]
-    )
+    data = _clinic(requests=CONSULT_AND_FILLER_VISIT)
     result = _sound(data)
     assert result.report.greedy_objective > 0
     assert {row.request_id for row in result.schedule.booked()} == {"c", "t"}
@@ -226,13 +217,7 @@ def test_re_planning_a_schedule_of_another_clinic_exits_2(tmp_path: Path) -> Non
 
 
 def test_cancelling_a_consult_takes_the_treatment_that_needs_it_off_the_calendar() -> None:
-    window = {"earliest": "2026-12-07", "latest": "2026-12-07"}
-    data = _clinic(
-        requests=[
-            {"id": "c", "patient": "p1", "service": "consult", "visit": "v", **window},
-            {"id": "t", "patient": "p1", "service": "filler", "visit": "v", **window},
-        ]
-    )
+    data = _clinic(requests=CONSULT_AND_FILLER_VISIT)
     scenario, schedule = _night(data)
     assert {row.request_id for row in schedule.booked()} == {"c", "t"}
     now = datetime(2026, 12, 7, 8, tzinfo=ZONE)
