@@ -223,6 +223,10 @@ class NeighbourhoodSearch:
         }
         piece = _fixed_copy(self.built, fixed, incumbent.values)
         solver = _solver(1, self.rng.randrange(1 << 30))
+        # A piece is small: probing, symmetry and the LP cost more than they find there.
+        solver.parameters.cp_model_probing_level = 0
+        solver.parameters.symmetry_level = 0
+        solver.parameters.linearization_level = 0
         budget.configure(solver, self.piece_seconds)
         status = solver.solve(piece)
         budget.spend(solver)
