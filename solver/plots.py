@@ -44,6 +44,8 @@ EXISTING_HATCH = "//"
 LIGHT = 0.35
 BAR_HEIGHT = {"hands_on": 0.7, "processing": 0.25, "room": 0.7, "turnover": 0.7}
 MAX_WIDTH_INCHES = 30.0
+MAX_GANTT_DAYS = 14
+"""Days drawn at most in one Gantt chart (the first ones)."""
 MAX_HEIGHT_INCHES = 18.0
 DEFAULT_HOURS = (8 * 60, 20 * 60)
 TICK_STEPS = (60, 120, 180, 240, 360)
@@ -70,6 +72,7 @@ def plot_gantt(
     *,
     days: list[date] | None = None,
     title: str | None = None,
+    max_days: int = MAX_GANTT_DAYS,
 ) -> Figure:
     """Providers and rooms over the days, one column per day, bars coloured by category.
 
@@ -81,6 +84,8 @@ def plot_gantt(
         Its rows; only booked rows are drawn.
     days
         Days to draw; by default every open day of the horizon and every day with a booking.
+    max_days
+        At most this many of them (the first), so a long horizon stays readable.
     title
         Figure title; by default the clinic name and the dates.
 
@@ -91,6 +96,7 @@ def plot_gantt(
     """
     zone = ZoneInfo(scenario.clinic.timezone)
     shown = _default_days(scenario, schedule, zone) if days is None else list(days)
+    shown = shown[:max_days]  # a readable chart; longer horizons: pass the days wanted
     if not shown:
         raise ValueError("no days to draw; pass at least one date, or days=None for all")
     labels = _row_labels(scenario)

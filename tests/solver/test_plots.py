@@ -315,3 +315,21 @@ def test_kpi_plots_draw_on_a_given_axes_and_note_missing_figures() -> None:
     assert [t.get_text() for t in right.texts] == ["no requests"]
     assert not left.patches
     assert not right.patches
+
+
+def test_a_long_horizon_draws_its_first_two_weeks() -> None:
+    from models.loader import scenario_from_data
+    from models.results import Schedule as Rows
+    from solver.plots import MAX_GANTT_DAYS
+
+    data = {
+        "clinic": {
+            "name": "Year",
+            "timezone": "UTC",
+            "horizon": {"start": "2026-01-05", "days": 120},
+            "hours": {day: "09:00-17:00" for day in ("mon", "tue", "wed", "thu", "fri")},
+        },
+        "rooms": [{"id": "r1", "type": "facial"}],
+    }
+    figure = plot_gantt(scenario_from_data(data), Rows())
+    assert len(figure.axes) == MAX_GANTT_DAYS
