@@ -31,7 +31,7 @@ from models.times import MINUTES_PER_DAY, ClinicClock, day_pieces, format_clock
 from solver.eligibility import asked_at, weight_of
 from solver.greedy import in_waitlist_order
 from solver.placement import Outage
-from solver.schedule import build_exceptions, build_schedule
+from solver.schedule import build_exceptions, build_schedule, owner_of
 from solver.scoring import objective_terms, total
 from solver.solve import SolveResult, solve
 
@@ -284,7 +284,7 @@ def _as_booking(day: _Day, row: Appointment) -> dict[str, Any]:
         "service": row.service_id,
         "provider": row.provider_id,
         "room": row.room_id,
-        "start": day.clock.local(start).replace(tzinfo=None).isoformat(),
+        "start": _local_text(day, start),
         "locked": not movable or (original is not None and original.locked),
         "status": day.released.get(row.request_id, "confirmed"),
     }
@@ -426,11 +426,7 @@ def reshuffle(
         for job in solved.jobs
         if job.request is not None and job.id in placements and job.id not in previously_booked
     )
-    owner = _same_day_owner(scenario)
-    solved.exceptions = [
-        item.model_copy(update={"owner": owner}) if item.request_id in day.displaced else item
-        for item in build_exceptions(state, new_schedule, solved.escalations)
-    ]
+    solved.exceptions = build_exceptions(state, new_schedule, solved.escalations, day.displaced)
     changes = change_list(day, schedule, new_schedule)
     first_day = clock.day(min(day.active_days, default=day.now // MINUTES_PER_DAY))
     return ReshuffleResult(state, new_schedule, changes, report, filled, first_day, solved)
@@ -438,7 +434,7 @@ def reshuffle(
 
 def change_list(day: _Day, before: Schedule, after: Schedule) -> list[Change]:
     """Who moves from when/who/where to when/who/where, who is new, who must be called."""
-    owner = _same_day_owner(day.scenario)
+    owner = owner_of(day.scenario.policies, same_day=True)
     old = {row.request_id: row for row in before.appointments}
     changes = []
     for row in after.appointments:
@@ -465,12 +461,6 @@ def change_list(day: _Day, before: Schedule, after: Schedule) -> list[Change]:
             )
         )
     return changes
-
-
-def _same_day_owner(scenario: Scenario) -> str:
-    """Who handles same-day changes and the patients they displace."""
-    policies = scenario.policies
-    return policies.same_day_owner or policies.escalation_owner or "front desk (set same_day_owner)"
 
 
 def _change_kind(day: _Day, previous: Appointment | None, row: Appointment) -> str | None:

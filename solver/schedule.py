@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from models.results import Appointment, ExceptionItem, Schedule
-from models.scenario import Scenario
+from models.scenario import Policies, Scenario
 from solver.eligibility import SUGGESTED_ACTIONS, Escalation, Job
 from solver.placement import Placements
 
@@ -50,26 +52,36 @@ def build_schedule(
     return Schedule(appointments=rows)
 
 
+def owner_of(policies: Policies, same_day: bool) -> str:
+    """Who handles an item: the same-day owner for same-day changes, else the escalation owner."""
+    owner = (policies.same_day_owner if same_day else None) or policies.escalation_owner
+    return owner or "clinic manager (set policies.escalation_owner)"
+
+
 def build_exceptions(
-    scenario: Scenario, schedule: Schedule, escalations: list[Escalation]
+    scenario: Scenario,
+    schedule: Schedule,
+    escalations: list[Escalation],
+    same_day: Collection[str] = (),
 ) -> list[ExceptionItem]:
-    """Everything a person must handle: escalations and requests left without a slot."""
-    policies = scenario.policies
-    fallback = "clinic manager (set policies.escalation_owner)"
+    """Everything a person must handle: escalations and requests left without a slot.
+
+    Existing bookings and the ids in `same_day` (patients displaced today) go to the
+    same-day owner, the rest to the escalation owner.
+    """
     details = {e.id: e.detail for e in escalations}
     items = []
     for row in schedule.appointments:
         if row.status == "booked" or row.reason in RELEASED:
             continue
-        same_day = row.kind == "booking"
-        owner = (policies.same_day_owner if same_day else None) or policies.escalation_owner
+        today = row.kind == "booking" or row.request_id in same_day
         detail = details.get(row.request_id, "every fitting time went to higher-priority requests")
         items.append(
             ExceptionItem(
                 request_id=row.request_id,
                 patient_id=row.patient_id,
                 reason_code=row.reason,
-                owner=owner or fallback,
+                owner=owner_of(scenario.policies, today),
                 suggested_action=SUGGESTED_ACTIONS[row.reason],
                 detail=detail,
             )
