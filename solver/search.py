@@ -3,8 +3,9 @@ clinic's week, and a run of CP-SAT on the whole model for the proven bound.
 
 Each neighbourhood frees the appointments of a few provider-days, plus the requests that
 could go there, fixes everything else, and lets CP-SAT re-plan that piece starting from the
-current schedule. An improvement is kept; the neighbourhood grows while pieces are solved to
-optimality and shrinks when they are not.
+current schedule: the freed appointments may move among the freed provider-days or come off
+the calendar, nothing else moves. An improvement is kept; the neighbourhood grows while pieces
+are solved to optimality and shrinks when they are not.
 
 With two or more workers the whole-model run (for the bound, and any schedule it finds) goes
 on in a background thread while the neighbourhood search uses one core; budgets are
@@ -51,6 +52,9 @@ class SearchOutcome:
     bound: int
     proven: bool
 
+
+ProviderDay = tuple[str, int]
+"""A provider's id and a day index of the horizon."""
 
 ImprovementCallback = Callable[[int, int, float], None]
 """Called with (objective, bound, seconds since the search started) on each improvement."""
@@ -161,12 +165,15 @@ class NeighbourhoodSearch:
         self.built = built
         self.rng = random.Random(seed)
         self.size = 24
-        self.piece_seconds = 0.5
+        self.piece_seconds = 0.25
         self.decisions = {job.id: built.decision_indices(job) for job in built.jobs}
         self.options: dict[tuple[str, int], set[str]] = defaultdict(set)
+        self.choices: dict[str, list[tuple[ProviderDay, int]]] = defaultdict(list)
         for job in built.jobs:
-            for candidate in job.candidates:
-                self.options[candidate.provider_id, candidate.day].add(job.id)
+            for candidate, choice in zip(job.candidates, built.vars[job.id].chosen, strict=True):
+                key = (candidate.provider_id, candidate.day)
+                self.options[key].add(job.id)
+                self.choices[job.id].append((key, choice.index))
         self.provider_days = sorted(self.options)
 
     def run(
@@ -184,8 +191,8 @@ class NeighbourhoodSearch:
             and self.provider_days
             and not stop()
         ):
-            freed = self._neighbourhood(incumbent)
-            found, proven = self._replan(incumbent, freed, budget)
+            freed, days = self._neighbourhood(incumbent)
+            found, proven = self._replan(incumbent, freed, days, budget)
             self._adapt(proven, len(freed))
             if found is not None and found.objective > incumbent.objective:
                 incumbent = found
@@ -193,8 +200,8 @@ class NeighbourhoodSearch:
                     on_improve(incumbent.objective, bound, budget.elapsed())
         return incumbent
 
-    def _neighbourhood(self, incumbent: Incumbent) -> set[str]:
-        """Jobs of random provider-days: booked there, or unbooked and able to go there."""
+    def _neighbourhood(self, incumbent: Incumbent) -> tuple[set[str], set[ProviderDay]]:
+        """Random provider-days, and their jobs: booked there, or unbooked and able to go there."""
         placements = self.built.placements(incumbent.values)
         placed: dict[tuple[str, int], set[str]] = defaultdict(set)
         for job_id, placement in placements.items():
@@ -206,14 +213,16 @@ class NeighbourhoodSearch:
             pool = list(self.provider_days)
         self.rng.shuffle(pool)
         freed: set[str] = set()
+        days: set[ProviderDay] = set()
         for key in pool:
             freed |= placed[key] | (self.options[key] - placements.keys())
+            days.add(key)
             if len(freed) >= self.size:
                 break
-        return freed
+        return freed, days
 
     def _replan(
-        self, incumbent: Incumbent, freed: set[str], budget: Budget
+        self, incumbent: Incumbent, freed: set[str], days: set[ProviderDay], budget: Budget
     ) -> tuple[Incumbent | None, bool]:
         fixed = {
             index: incumbent.values[index]
@@ -221,12 +230,13 @@ class NeighbourhoodSearch:
             if job_id not in freed
             for index in indices
         }
+        for job_id in freed:  # a freed job stays within the freed provider-days
+            fixed |= {index: 0 for key, index in self.choices[job_id] if key not in days}
         piece = _fixed_copy(self.built, fixed, incumbent.values)
         solver = _solver(1, self.rng.randrange(1 << 30))
-        # A piece is small: probing, symmetry and the LP cost more than they find there.
+        # A piece is small: probing and symmetry cost more than they find there.
         solver.parameters.cp_model_probing_level = 0
         solver.parameters.symmetry_level = 0
-        solver.parameters.linearization_level = 0
         budget.configure(solver, self.piece_seconds)
         status = solver.solve(piece)
         budget.spend(solver)
