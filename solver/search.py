@@ -191,8 +191,8 @@ class NeighbourhoodSearch:
             and self.provider_days
             and not stop()
         ):
-            freed, days = self._neighbourhood(incumbent)
-            found, proven = self._replan(incumbent, freed, days, budget)
+            freed, days = self.neighbourhood(incumbent)
+            found, proven = self.replan(incumbent, freed, days, budget)
             self._adapt(proven, len(freed))
             if found is not None and found.objective > incumbent.objective:
                 incumbent = found
@@ -200,7 +200,7 @@ class NeighbourhoodSearch:
                     on_improve(incumbent.objective, bound, budget.elapsed())
         return incumbent
 
-    def _neighbourhood(self, incumbent: Incumbent) -> tuple[set[str], set[ProviderDay]]:
+    def neighbourhood(self, incumbent: Incumbent) -> tuple[set[str], set[ProviderDay]]:
         """Random provider-days, and their jobs: booked there, or unbooked and able to go there."""
         placements = self.built.placements(incumbent.values)
         placed: dict[tuple[str, int], set[str]] = defaultdict(set)
@@ -221,9 +221,11 @@ class NeighbourhoodSearch:
                 break
         return freed, days
 
-    def _replan(
+    def replan(
         self, incumbent: Incumbent, freed: set[str], days: set[ProviderDay], budget: Budget
     ) -> tuple[Incumbent | None, bool]:
+        """Re-plan the freed jobs on the freed provider-days, everything else as it is; the
+        piece's best solution (None if it found none) and whether it is proven optimal."""
         fixed = {
             index: incumbent.values[index]
             for job_id, indices in self.decisions.items()
