@@ -19,6 +19,7 @@ from models.scenario import Scenario
 from models.times import MINUTES_PER_DAY
 from solver.eligibility import Calendar, Candidate, Job
 from solver.placement import Outage, Placement, Placements, outages_of
+from solver.relaxation import capacity_rows
 from solver.scoring import BOOKED_TERM
 
 LinearExpr = cp_model.LinearExpr
@@ -77,9 +78,8 @@ class ScheduleModel:
         self._visits_back_to_back()
         self._series_spacing()
         self._consult_first()
-        calendar = Calendar(scenario)
-        self._provider_day_capacity(calendar)
-        self._pool_day_capacity(calendar)
+        self.capacity_rows = capacity_rows(scenario, jobs, Calendar(scenario))
+        self._redundant_capacity()
         self._objective()
 
     def _slots(self, minutes: int) -> int:
@@ -282,49 +282,13 @@ class ScheduleModel:
                 else:
                     self.model.add(need == 0)
 
-    def _provider_day_capacity(self, calendar: Calendar) -> None:
-        """Redundant: a provider-day's hands-on minutes fit its working minutes (tighter bound)."""
-        for (provider_id, day), entries in self._provider_days().items():
-            provider = self.scenario.provider(provider_id)
-            working = sum(high - low for low, high in calendar.working(provider, day))
-            hands_on = [(j.service.duration + j.service.finish, x) for j, x in entries]
-            self._at_most(hands_on, working)
-
-    def _pool_day_capacity(self, calendar: Calendar) -> None:
-        """Redundant: a day's room and machine minutes fit the pools' open minutes (a room's last
-        turnover may run past closing, so each room gets the longest turnover on top)."""
-        machines = {machine.id: machine.count for machine in self.scenario.equipment}
-        by_day: dict[int, list[tuple[Job, cp_model.IntVar]]] = defaultdict(list)
-        for job in self.jobs:
-            for candidate, choice in self._choices(job):
-                by_day[candidate.day].append((job, choice))
-        turnover = max((job.service.buffer_after for job in self.jobs), default=0)
-        for day, entries in by_day.items():
-            opening = calendar.clinic_open(day)
-            room_minutes = (opening[1] - opening[0] if opening else 0) + turnover
-            open_minutes = room_minutes - turnover
-            for room_type, count in self.room_counts.items():
-                only_here = [
-                    (j.service.length + j.service.buffer_after, x)
-                    for j, x in entries
-                    if set(j.service.room_types) & set(self.room_counts) == {room_type}
-                ]
-                self._at_most(only_here, count * room_minutes)
-            held = [(j.service.length + j.service.buffer_after, x) for j, x in entries]
-            self._at_most(held, len(self.scenario.rooms) * room_minutes)
-            for machine, count in machines.items():
-                used = [
-                    (j.service.equipment[machine] * j.service.length, x)
-                    for j, x in entries
-                    if machine in j.service.equipment
-                ]
-                self._at_most(used, count * open_minutes)
-
-    def _at_most(self, weighted: list[tuple[int, cp_model.IntVar]], capacity: int) -> None:
-        weights = [weight for weight, _ in weighted]
-        if sum(weights) > capacity:
-            chosen = [x for _, x in weighted]
-            self.model.add(cp_model.LinearExpr.weighted_sum(chosen, weights) <= capacity)
+    def _redundant_capacity(self) -> None:
+        """Redundant: provider-day, room and machine minutes fit (solver.relaxation); a tighter
+        bound."""
+        for row in self.capacity_rows:
+            chosen = [self.vars[job_id].chosen[index] for _, job_id, index in row.terms]
+            minutes = [minutes for minutes, _, _ in row.terms]
+            self.model.add(LinearExpr.weighted_sum(chosen, minutes) <= row.capacity)
 
     def _objective(self) -> None:
         """Maximize priority-weighted booked minutes minus the soft-rule penalties."""

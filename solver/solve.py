@@ -19,6 +19,7 @@ from solver.eligibility import Escalation, Job, eligibility
 from solver.greedy import greedy_schedule
 from solver.model import ScheduleModel
 from solver.placement import Placements, assign_rooms
+from solver.relaxation import booked_minutes_bound
 from solver.schedule import build_exceptions, build_schedule
 from solver.scoring import objective_terms, total
 from solver.search import complete, search
@@ -101,16 +102,17 @@ def solve(
             on_progress(point)
 
     everything = sum(job.weight * job.service.length for job in jobs if job.request is not None)
+    relaxed = booked_minutes_bound(jobs, built.capacity_rows)
+    bound = everything if relaxed is None else min(everything, relaxed)
     greedy_terms = objective_terms(scenario, jobs, greedy)
     placements, terms, status = greedy, greedy_terms, "greedy"
-    bound = everything
     try:
         start = complete(built, built.decisions(greedy))
     except RuntimeError:  # the front desk's schedule does not fit the model: keep it as it is
         start = None
     if start is not None:
-        improved(start.objective, everything, 0.0)
-        outcome = search(built, start, everything, time_limit, num_workers, seed, improved)
+        improved(start.objective, bound, 0.0)
+        outcome = search(built, start, bound, time_limit, num_workers, seed, improved)
         found = built.placements(outcome.best.values)
         found_terms = objective_terms(scenario, jobs, found)
         if total(found_terms) > total(greedy_terms) or outcome.proven:

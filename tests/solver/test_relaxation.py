@@ -1,0 +1,72 @@
+"""The capacity rows' linear relaxation: a valid upper bound, and tighter than booking everyone."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from models.scenario import Scenario
+from scenarios.generator import generate_scenario
+from solver.eligibility import Calendar, Job
+from solver.relaxation import _Relaxation, booked_minutes_bound, capacity_rows
+from solver.solve import solve
+from tests.solver.test_solve import TINY_CASES, _brute_force, _switch_rules, _tiny, rule_flags
+
+
+def _relaxed(scenario: Scenario, jobs: list[Job]) -> int | None:
+    return booked_minutes_bound(jobs, capacity_rows(scenario, jobs, Calendar(scenario)))
+
+
+def test_the_bound_of_a_fractional_knapsack_is_its_lp_optimum() -> None:
+    lp = _Relaxation()
+    a, b = lp.column(("a", 0), 3), lp.column(("b", 0), 2)
+    lp.row([(a, 1)], 0, 1)
+    lp.row([(b, 1)], 0, 1)
+    lp.row([(a, 2), (b, 1)], float("-inf"), 2)  # b whole (ratio 2), then half of a
+    assert lp.bound() == 3  # 3.5 rounded down: the objective is whole
+
+
+def test_a_row_that_must_be_kept_counts_in_the_bound() -> None:
+    lp = _Relaxation()
+    a, b = lp.column(("a", 0), 0), lp.column(("b", 0), 5)
+    lp.row([(a, 1)], 1, 1)  # a booking: a stays on the calendar and earns nothing
+    lp.row([(b, 1)], 0, 1)
+    lp.row([(a, 3), (b, 2)], float("-inf"), 4)  # a leaves room for half of b
+    assert lp.bound() == 2
+
+
+@pytest.mark.parametrize("case", TINY_CASES)
+def test_the_bound_is_at_least_the_brute_force_optimum(case: str) -> None:
+    requests, service_extra = TINY_CASES[case]
+    scenario = _tiny(requests, **service_extra)
+    result = solve(scenario, time_limit=2.0, num_workers=1, seed=0)
+    relaxed = _relaxed(scenario, result.jobs)
+    assert relaxed is not None and relaxed >= _brute_force(scenario)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    requests=st.integers(5, 40),
+    providers=st.integers(1, 4),
+    days=st.integers(1, 3),
+    seed=st.integers(0, 10_000),
+    flags=rule_flags,
+)
+def test_no_schedule_found_beats_the_bound(
+    requests: int, providers: int, days: int, seed: int, flags: dict[str, bool]
+) -> None:
+    scenario = _switch_rules(generate_scenario(requests, providers, days, seed), flags)
+    result = solve(scenario, time_limit=0.5, num_workers=1, seed=seed)
+    relaxed = _relaxed(scenario, result.jobs)
+    assert relaxed is not None and relaxed >= result.report.objective
+    assert result.report.best_bound <= relaxed
+
+
+def test_on_a_full_week_the_bound_is_well_below_booking_everyone() -> None:
+    scenario = generate_scenario(requests=300, providers=8, days=5, seed=2)
+    result = solve(scenario, time_limit=1.0, num_workers=1, seed=0)
+    everything = sum(j.weight * j.service.length for j in result.jobs if j.request is not None)
+    relaxed = _relaxed(scenario, result.jobs)
+    assert relaxed is not None and relaxed < 0.9 * everything
+    assert result.report.objective <= result.report.best_bound <= relaxed
