@@ -167,7 +167,7 @@ class NeighbourhoodSearch:
         self.size = 24
         self.piece_seconds = 0.25
         self.decisions = {job.id: built.decision_indices(job) for job in built.jobs}
-        self.options: dict[tuple[str, int], set[str]] = defaultdict(set)
+        self.options: dict[ProviderDay, set[str]] = defaultdict(set)
         self.choices: dict[str, list[tuple[ProviderDay, int]]] = defaultdict(list)
         for job in built.jobs:
             for candidate, choice in zip(job.candidates, built.vars[job.id].chosen, strict=True):
@@ -203,7 +203,7 @@ class NeighbourhoodSearch:
     def neighbourhood(self, incumbent: Incumbent) -> tuple[set[str], set[ProviderDay]]:
         """Random provider-days, and their jobs: booked there, or unbooked and able to go there."""
         placements = self.built.placements(incumbent.values)
-        placed: dict[tuple[str, int], set[str]] = defaultdict(set)
+        placed: dict[ProviderDay, set[str]] = defaultdict(set)
         for job_id, placement in placements.items():
             placed[placement.provider_id, placement.start // MINUTES_PER_DAY].add(job_id)
         if self.rng.random() < 0.5:
@@ -233,7 +233,7 @@ class NeighbourhoodSearch:
             for index in indices
         }
         for job_id in freed:  # a freed job stays within the freed provider-days
-            fixed |= {index: 0 for key, index in self.choices[job_id] if key not in days}
+            fixed.update((index, 0) for key, index in self.choices[job_id] if key not in days)
         piece = _fixed_copy(self.built, fixed, incumbent.values)
         solver = _solver(1, self.rng.randrange(1 << 30))
         # A piece is small: probing and symmetry cost more than they find there.
