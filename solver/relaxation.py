@@ -19,6 +19,10 @@ from ortools.linear_solver import pywraplp
 from models.scenario import Scenario
 from solver.eligibility import Calendar, Job
 
+LP_SECONDS = 10.0
+"""GLOP stops after this long (a safety net: 3,000 requests take about a second); the bound
+then falls back to the whole-model run's."""
+
 Term = tuple[int, str, int]
 """Minutes, job id, index of the job's candidate that uses them."""
 
@@ -137,6 +141,7 @@ class _Relaxation:
     def bound(self) -> int | None:
         """The whole-number bound, or None if GLOP does not reach an optimum."""
         self.solver.Objective().SetMaximization()
+        self.solver.SetTimeLimit(max(1, round(LP_SECONDS * 1000)))  # 0 would mean none
         if self.solver.Solve() != pywraplp.Solver.OPTIMAL:
             return None
         value = self._dual_bound()

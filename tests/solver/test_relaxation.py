@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ortools.linear_solver import pywraplp
 
 from models.scenario import Scenario
 from scenarios.generator import generate_scenario
@@ -70,3 +71,12 @@ def test_on_a_full_week_the_bound_is_well_below_booking_everyone() -> None:
     relaxed = _relaxed(scenario, result.jobs)
     assert relaxed is not None and relaxed < 0.9 * everything
     assert result.report.objective <= result.report.best_bound <= relaxed
+
+
+def test_an_lp_cut_short_gives_no_bound_rather_than_a_wrong_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scenario = generate_scenario(requests=300, providers=8, days=5, seed=2)
+    result = solve(scenario, time_limit=0.5, num_workers=1, seed=0)
+    monkeypatch.setattr(pywraplp.Solver, "Solve", lambda _: pywraplp.Solver.NOT_SOLVED)
+    assert _relaxed(scenario, result.jobs) is None
