@@ -8,13 +8,16 @@ the calendar, nothing else moves. An improvement is kept; the neighbourhood grow
 are solved to optimality and shrinks when they are not.
 
 With two or more workers the whole-model run (for the bound, and any schedule it finds) goes
-on in a background thread while the neighbourhood search uses one core; budgets are
-wall-clock seconds. With one worker both run one after the other and every budget counts
-CP-SAT's deterministic time, so the same seed repeats the same schedule exactly.
+on in a background thread while the neighbourhood search uses one core. Once the bound has
+stopped moving, that run ends and every worker searches neighbourhoods, all improving one
+shared schedule. Budgets are wall-clock seconds. With one worker both run one after the other
+and every budget counts CP-SAT's deterministic time, so the same seed repeats the same
+schedule exactly.
 """
 
 from __future__ import annotations
 
+import copy
 import random
 import threading
 import time
@@ -29,6 +32,12 @@ from solver.model import ScheduleModel
 
 BOUND_SHARE = 0.1
 """With one worker, the share of the time limit given to the whole-model run."""
+STALL_SHARE = 0.25
+"""With two or more workers, the whole-model run ends once its bound has not moved by more than
+STALL_STEP for this share of the time limit (and at least STALL_SECONDS)."""
+STALL_SECONDS = 5.0
+STALL_STEP = 0.001
+"""A bound move smaller than this share of the bound does not count as moving."""
 WALL_SAFETY = 3.0
 """With one worker, stop anyway after this multiple of the time limit in wall-clock seconds."""
 SECONDS_PER_DETERMINISTIC_UNIT = 4.0
@@ -139,6 +148,17 @@ class _WholeModelRun:
         self.bound: int | None = None
         self.proven = False
         self.finished = threading.Event()
+        self.moved: tuple[float, float] | None = None
+        """The last bound that moved by more than STALL_STEP, and when."""
+        self.solver.best_bound_callback = self._bound_found
+
+    def _bound_found(self, bound: float) -> None:
+        if self.moved is None or bound < self.moved[0] - STALL_STEP * abs(self.moved[0]):
+            self.moved = (bound, time.perf_counter())
+
+    def stalled(self, seconds: float) -> bool:
+        """The run has a bound, and it has not moved for `seconds`."""
+        return self.moved is not None and time.perf_counter() - self.moved[1] > seconds
 
     def run(self, budget: Budget, seconds: float) -> None:
         """Search until the budget allows no more (or the model is solved)."""
@@ -156,6 +176,27 @@ class _WholeModelRun:
     def stop(self) -> None:
         """Ask the search to stop as soon as it can."""
         self.solver.stop_search()
+
+
+class SharedIncumbent:
+    """The best schedule so far, improved by one or more neighbourhood searches at once."""
+
+    def __init__(
+        self, start: Incumbent, budget: Budget, on_improve: ImprovementCallback | None
+    ) -> None:
+        self.best = start
+        self.budget = budget
+        self.on_improve = on_improve
+        self.lock = threading.Lock()
+
+    def offer(self, found: Incumbent | None, bound: int) -> None:
+        """Keep `found` if it is better than the best so far."""
+        with self.lock:
+            if found is None or found.objective <= self.best.objective:
+                return
+            self.best = found
+            if self.on_improve is not None:
+                self.on_improve(found.objective, bound, self.budget.elapsed())
 
 
 class NeighbourhoodSearch:
@@ -176,29 +217,28 @@ class NeighbourhoodSearch:
                 self.choices[job.id].append((key, choice.index))
         self.provider_days = sorted(self.options)
 
+    def fork(self, seed: int) -> NeighbourhoodSearch:
+        """Another search over the same model with its own random choices."""
+        other = copy.copy(self)
+        other.rng = random.Random(seed)
+        return other
+
     def run(
-        self,
-        incumbent: Incumbent,
-        budget: Budget,
-        bound: int,
-        stop: Callable[[], bool],
-        on_improve: ImprovementCallback | None = None,
-    ) -> Incumbent:
-        """Improve the incumbent until the budget is spent, it reaches the bound, or stop()."""
+        self, shared: SharedIncumbent, budget: Budget, bound: int, stop: Callable[[], bool]
+    ) -> None:
+        """Improve the shared schedule until the budget is spent, it reaches the bound, or
+        stop()."""
         while (
             budget.left() > 0.05
-            and incumbent.objective < bound
+            and shared.best.objective < bound
             and self.provider_days
             and not stop()
         ):
+            incumbent = shared.best
             freed, days = self.neighbourhood(incumbent)
             found, proven = self.replan(incumbent, freed, days, budget)
             self._adapt(proven, len(freed))
-            if found is not None and found.objective > incumbent.objective:
-                incumbent = found
-                if on_improve is not None:
-                    on_improve(incumbent.objective, bound, budget.elapsed())
-        return incumbent
+            shared.offer(found, bound)
 
     def neighbourhood(self, incumbent: Incumbent) -> tuple[set[str], set[ProviderDay]]:
         """Random provider-days, and their jobs: booked there, or unbooked and able to go there."""
@@ -271,23 +311,45 @@ def search(
     budget = Budget(time_limit, deterministic)
     whole = _WholeModelRun(built, start, max(1, num_workers - 1), seed)
     neighbourhoods = NeighbourhoodSearch(built, seed)
+    shared = SharedIncumbent(start, budget, on_improve)
     if deterministic:
         whole.run(budget, time_limit * BOUND_SHARE)
         bound = min(upper_bound, whole.bound if whole.bound is not None else upper_bound)
-        best = _better(start, whole.best)
+        shared.offer(whole.best, bound)
         if not whole.proven:
-            best = neighbourhoods.run(best, budget, bound, lambda: False, on_improve)
+            neighbourhoods.run(shared, budget, bound, _never)
     else:
         background = threading.Thread(target=whole.run, args=(budget, time_limit), daemon=True)
         background.start()
-        best = neighbourhoods.run(start, budget, upper_bound, whole.finished.is_set, on_improve)
+        stall = max(STALL_SECONDS, STALL_SHARE * time_limit)
+        neighbourhoods.run(
+            shared, budget, upper_bound, lambda: whole.finished.is_set() or whole.stalled(stall)
+        )
         whole.stop()
         background.join()
         bound = min(upper_bound, whole.bound if whole.bound is not None else upper_bound)
-        best = _better(best, whole.best)
-    bound = max(bound, best.objective)
-    return SearchOutcome(best, bound, whole.proven or best.objective >= bound)
+        shared.offer(whole.best, bound)
+        if not whole.proven:  # the bound has stopped moving: every worker searches pieces
+            searches = [neighbourhoods.fork(seed + k) for k in range(num_workers)]
+            _in_parallel(searches, shared, budget, bound)
+    bound = max(bound, shared.best.objective)
+    return SearchOutcome(shared.best, bound, whole.proven or shared.best.objective >= bound)
 
 
-def _better(first: Incumbent, second: Incumbent | None) -> Incumbent:
-    return second if second is not None and second.objective > first.objective else first
+def _in_parallel(
+    searches: list[NeighbourhoodSearch], shared: SharedIncumbent, budget: Budget, bound: int
+) -> None:
+    """Run the searches in threads (CP-SAT releases the GIL while it solves) until the budget
+    is spent."""
+    threads = [
+        threading.Thread(target=search.run, args=(shared, budget, bound, _never), daemon=True)
+        for search in searches
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def _never() -> bool:
+    return False
