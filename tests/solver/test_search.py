@@ -6,7 +6,16 @@ from models.times import MINUTES_PER_DAY
 from scenarios.generator import generate_scenario
 from solver.eligibility import eligibility
 from solver.model import ScheduleModel
-from solver.search import Budget, Incumbent, NeighbourhoodSearch, complete
+from solver.search import (
+    STALL_STEP,
+    Budget,
+    Incumbent,
+    NeighbourhoodSearch,
+    SharedIncumbent,
+    _in_parallel,
+    _WholeModelRun,
+    complete,
+)
 from solver.solve import _floor
 
 
@@ -48,3 +57,43 @@ def test_a_neighbourhood_frees_what_is_booked_on_its_provider_days() -> None:
     for job_id, placement in placements.items():
         if (placement.provider_id, placement.start // MINUTES_PER_DAY) in days:
             assert job_id in freed
+
+
+def test_the_shared_schedule_keeps_only_improvements_and_reports_them() -> None:
+    reported: list[tuple[int, int]] = []
+    shared = SharedIncumbent(
+        Incumbent([0], 10),
+        Budget(10.0, deterministic=False),
+        lambda o, b, _: reported.append((o, b)),
+    )
+    shared.offer(None, 50)
+    shared.offer(Incumbent([1], 9), 50)
+    shared.offer(Incumbent([2], 10), 50)
+    shared.offer(Incumbent([3], 12), 40)
+    assert shared.best.values == [3]
+    assert reported == [(12, 40)]
+
+
+def test_a_bound_counts_as_moving_only_when_it_moves_by_more_than_the_step() -> None:
+    built, incumbent = _start()
+    run = _WholeModelRun(built, incumbent, num_workers=1, seed=0)
+    assert not run.stalled(0.0)  # no bound yet: never stalled
+    run._bound_found(10_000.0)
+    run._bound_found(10_000.0 * (1 - STALL_STEP / 2))
+    assert run.moved is not None and run.moved[0] == 10_000.0
+    assert run.stalled(0.0) and not run.stalled(60.0)
+    run._bound_found(9_000.0)
+    assert run.moved[0] == 9_000.0
+
+
+def test_searches_in_parallel_improve_one_schedule_that_stays_feasible() -> None:
+    built, start = _start()
+    shared = SharedIncumbent(start, Budget(3.0, deterministic=False), None)
+    search = NeighbourhoodSearch(built, seed=0)
+    _in_parallel([search.fork(1), search.fork(2)], shared, shared.budget, bound=10**9)
+    best = shared.best
+    assert best.objective > start.objective
+    # the decisions of the shared schedule complete into a solution of the same objective
+    assert complete(built, built.decisions(built.placements(best.values))).objective == (
+        best.objective
+    )
