@@ -216,6 +216,7 @@ class NeighbourhoodSearch:
                 self.options[key].add(job.id)
                 self.choices[job.id].append((key, choice.index))
         self.provider_days = sorted(self.options)
+        self._placed: tuple[Incumbent, dict[ProviderDay, set[str]], set[str]] | None = None
 
     def fork(self, seed: int) -> NeighbourhoodSearch:
         """Another search over the same model with its own random choices."""
@@ -242,10 +243,7 @@ class NeighbourhoodSearch:
 
     def neighbourhood(self, incumbent: Incumbent) -> tuple[set[str], set[ProviderDay]]:
         """Random provider-days, and their jobs: booked there, or unbooked and able to go there."""
-        placements = self.built.placements(incumbent.values)
-        placed: dict[ProviderDay, set[str]] = defaultdict(set)
-        for job_id, placement in placements.items():
-            placed[placement.provider_id, placement.start // MINUTES_PER_DAY].add(job_id)
+        placed, booked = self._placed_by_day(incumbent)
         if self.rng.random() < 0.5:
             day = self.rng.choice(self.provider_days)[1]
             pool = [key for key in self.provider_days if key[1] == day]
@@ -255,11 +253,22 @@ class NeighbourhoodSearch:
         freed: set[str] = set()
         days: set[ProviderDay] = set()
         for key in pool:
-            freed |= placed[key] | (self.options[key] - placements.keys())
+            freed |= placed.get(key, set()) | (self.options[key] - booked)
             days.add(key)
             if len(freed) >= self.size:
                 break
         return freed, days
+
+    def _placed_by_day(self, incumbent: Incumbent) -> tuple[dict[ProviderDay, set[str]], set[str]]:
+        """The incumbent's booked jobs by provider-day, and all of them; read once per
+        incumbent, since most pieces find no improvement."""
+        if self._placed is None or self._placed[0] is not incumbent:
+            placements = self.built.placements(incumbent.values)
+            placed: dict[ProviderDay, set[str]] = defaultdict(set)
+            for job_id, placement in placements.items():
+                placed[placement.provider_id, placement.start // MINUTES_PER_DAY].add(job_id)
+            self._placed = (incumbent, dict(placed), set(placements))
+        return self._placed[1], self._placed[2]
 
     def replan(
         self, incumbent: Incumbent, freed: set[str], days: set[ProviderDay], budget: Budget
