@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from ortools.linear_solver import pywraplp
 
 from models.scenario import Scenario
@@ -12,7 +11,7 @@ from scenarios.generator import generate_scenario
 from solver.eligibility import Calendar, Job
 from solver.relaxation import _Relaxation, booked_minutes_bound, capacity_rows
 from solver.solve import solve
-from tests.solver.test_solve import TINY_CASES, _brute_force, _switch_rules, _tiny, rule_flags
+from tests.solver.test_solve import TINY_CASES, _brute_force, _tiny, switched_clinics
 
 
 def _relaxed(scenario: Scenario, jobs: list[Job]) -> int | None:
@@ -47,17 +46,9 @@ def test_the_bound_is_at_least_the_brute_force_optimum(case: str) -> None:
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    requests=st.integers(5, 40),
-    providers=st.integers(1, 4),
-    days=st.integers(1, 3),
-    seed=st.integers(0, 10_000),
-    flags=rule_flags,
-)
-def test_no_schedule_found_beats_the_bound(
-    requests: int, providers: int, days: int, seed: int, flags: dict[str, bool]
-) -> None:
-    scenario = _switch_rules(generate_scenario(requests, providers, days, seed), flags)
+@given(clinic=switched_clinics())
+def test_no_schedule_found_beats_the_bound(clinic: tuple[Scenario, int]) -> None:
+    scenario, seed = clinic
     result = solve(scenario, time_limit=0.5, num_workers=1, seed=seed)
     relaxed = _relaxed(scenario, result.jobs)
     assert relaxed is not None and relaxed >= result.report.objective
