@@ -26,7 +26,7 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from benchmarks.runner import COLUMNS, SAMPLE_NAME, TRAJECTORY_COLUMNS, Record
 from models.loader import write_atomically
-from solver.plots import save_figure
+from solver.outputs.plots import save_figure
 
 GAP_TARGETS: tuple[tuple[int, float, float], ...] = ((500, 30.0, 1.0), (2000, 120.0, 3.0))
 """(requests, time limit in s, largest gap to the proven bound in %)."""

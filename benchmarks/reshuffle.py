@@ -19,13 +19,13 @@ from pathlib import Path
 import pandas as pd
 
 from benchmarks.report import machine_description
+from checker import check_schedule
 from models.events import Cancel
 from models.loader import write_atomically
 from models.times import weekday_of
 from scenarios.generator import generate_scenario
-from solver.checker import check_schedule
-from solver.plots import save_figure
-from solver.reshuffle import reshuffle
+from solver.outputs.plots import save_figure
+from solver.replan import reshuffle
 from solver.solve import solve
 
 LATENCY_TARGET = 1.0

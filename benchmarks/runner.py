@@ -21,12 +21,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import scenarios
+from checker import check_schedule
 from models.loader import load_scenario
 from models.results import ProgressPoint, SolveReport
 from models.scenario import Scenario
 from scenarios.generator import generate_scenario
-from solver.checker import check_schedule
-from solver.eligibility import eligibility
+from solver.eligibility import Eligibility, eligibility
+from solver.facts import ClinicFacts
 from solver.greedy import greedy_schedule
 from solver.solve import solve
 
@@ -177,6 +178,12 @@ def _trajectory(report: SolveReport, search_seconds: float) -> list[dict[str, An
     return [*points, {"point": "final", "seconds": round(max(search_seconds, last), 3), **final}]
 
 
+def _eligible(scenario: Scenario) -> tuple[ClinicFacts, Eligibility]:
+    """The scenario's derived facts and its eligibility, as solve() computes them."""
+    facts = ClinicFacts(scenario)
+    return facts, eligibility(facts)
+
+
 def measure(run: Run) -> Record:
     """Solve one run and measure it; meant for a fresh process (see `run_protocol`).
 
@@ -185,9 +192,9 @@ def measure(run: Run) -> Record:
     improvement found during the search and the final result at the end of the search.
     """
     scenario = run.scenario()
-    eligibility_seconds, eligible = _timed(eligibility, scenario)
-    greedy_seconds, _ = _timed(greedy_schedule, scenario, eligible.jobs)
-    del eligible
+    eligibility_seconds, (facts, eligible) = _timed(_eligible, scenario)
+    greedy_seconds, _ = _timed(greedy_schedule, facts, eligible.jobs)
+    del facts, eligible
     search_started: list[float] = []
 
     def note_start(point: ProgressPoint) -> None:

@@ -10,35 +10,16 @@ stable code, the path inside the scenario file and the fix, in words.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from models.findings import Finding
 from models.times import MINUTES_PER_DAY, format_clock, weekday_of
 
 if TYPE_CHECKING:
     from models.scenario import Clinic, Provider, Scenario
     from models.times import TimeRange
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One hole in the rulebook: a stable code, where it is (path in the file) and the fix."""
-
-    code: str
-    """Stable snake_case code, e.g. service_without_provider."""
-    path: str
-    """Path inside the scenario file, e.g. services[3] or policies.escalation_owner."""
-    message: str
-    """What is wrong and how to fix it, naming the item."""
-
-    def __str__(self) -> str:
-        return f"{self.code} {self.path}: {self.message}"
-
-    def to_dict(self) -> dict[str, str]:
-        """The finding as plain text fields: code, path, message."""
-        return asdict(self)
 
 
 def audit(scenario: Scenario) -> list[Finding]:

@@ -17,21 +17,27 @@ from typing import IO, Any
 import yaml
 from pydantic import ValidationError
 
+from models.findings import Finding
 from models.scenario import DEFER_CROSS_CHECKS, Scenario
-from models.validation import Problem, cross_reference_problems
+from models.validation import cross_reference_problems
 
 
 class ScenarioError(Exception):
     """A scenario file that cannot be used, with every problem found in it."""
 
-    def __init__(self, source: str, problems: list[Problem]) -> None:
+    def __init__(self, source: str, problems: list[Finding]) -> None:
         self.source = source
         self.problems = problems
         super().__init__(self.report())
 
     def report(self) -> str:
         """One line per problem, each starting with the file name."""
-        return "\n".join(f"{self.source}: {problem}" for problem in self.problems)
+        return "\n".join(f"{self.source}: {_located(problem)}" for problem in self.problems)
+
+
+def _located(problem: Finding) -> str:
+    """A problem as 'where: what', the way the file's author looks for it."""
+    return f"{problem.where}: {problem.message}" if problem.where else problem.message
 
 
 _FIXES = {
@@ -106,19 +112,25 @@ def read_data(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ScenarioError(source, [Problem("", "file not found; check the path")]) from None
+        raise ScenarioError(
+            source, [Finding("file_not_found", "", "file not found; check the path")]
+        ) from None
     except (OSError, UnicodeDecodeError) as error:
         message = f"cannot be read ({error}); save it as UTF-8 text"
-        raise ScenarioError(source, [Problem("", message)]) from None
+        raise ScenarioError(source, [Finding("unreadable_file", "", message)]) from None
     try:
         if path.suffix.lower() == ".json":
             return json.loads(text, object_pairs_hook=_unique_keys)
         return yaml.load(text, Loader=_TextDateLoader)
     except json.JSONDecodeError as error:
         where = f"line {error.lineno}, column {error.colno}"
-        raise ScenarioError(source, [Problem(where, f"invalid JSON: {error.msg}")]) from None
+        raise ScenarioError(
+            source, [Finding("invalid_json", where, f"invalid JSON: {error.msg}")]
+        ) from None
     except ValueError as error:
-        raise ScenarioError(source, [Problem("", f"invalid JSON: {error}")]) from None
+        raise ScenarioError(
+            source, [Finding("invalid_json", "", f"invalid JSON: {error}")]
+        ) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -129,7 +141,7 @@ def read_data(path: Path) -> Any:
             else "; check indentation and quoting"
         )
         message = f"invalid YAML: {what}{hint}"
-        raise ScenarioError(source, [Problem(where, message)]) from None
+        raise ScenarioError(source, [Finding("invalid_yaml", where, message)]) from None
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -144,7 +156,7 @@ def scenario_from_data(data: Any, source: str = "<scenario>") -> Scenario:
     if not isinstance(data, dict):
         shape = _SHAPES.get(type(data), "a single value")
         message = f"the file holds {shape}; it must hold a mapping with at least a 'clinic' section"
-        raise ScenarioError(source, [Problem("", message)])
+        raise ScenarioError(source, [Finding("not_a_mapping", "", message)])
     try:
         scenario = Scenario.model_validate(data, context={DEFER_CROSS_CHECKS: True})
     except ValidationError as error:
@@ -156,7 +168,7 @@ def scenario_from_data(data: Any, source: str = "<scenario>") -> Scenario:
     return scenario
 
 
-def _problem(detail: Any, data: Any) -> Problem:
+def _problem(detail: Any, data: Any) -> Finding:
     location = tuple(detail["loc"])
     message = detail["msg"].removeprefix("Value error, ")
     kind = detail["type"]
@@ -169,7 +181,7 @@ def _problem(detail: Any, data: Any) -> Problem:
     shows_input = kind not in {"missing", "extra_forbidden", "value_error", "literal_error"}
     if shows_input and not isinstance(detail["input"], dict | list):
         message = f"{message} (got {detail['input']!r})"
-    return Problem(_path(location, data), message)
+    return Finding(kind, _path(location, data), message)
 
 
 def _path(location: tuple[Any, ...], data: Any) -> str:

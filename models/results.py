@@ -200,6 +200,16 @@ class ProgressPoint(BaseModel):
     bound: int
     """Best proven bound at that time."""
 
+    @property
+    def gap(self) -> float:
+        """How far the schedule may still be from the best possible one (see `gap`)."""
+        return gap(self.objective, self.bound)
+
+
+def gap(objective: int, bound: int) -> float:
+    """(bound - objective) / bound: 0 means proven optimal."""
+    return (bound - objective) / abs(bound) if bound else 0.0
+
 
 class SolveReport(BaseModel):
     """How the solve went: status, objective, bound, gap, times and every objective term."""
@@ -236,3 +246,6 @@ class SolveReport(BaseModel):
     """Constraints in the model."""
     progress: list[ProgressPoint] = Field(default_factory=list)
     """Each improving schedule found during the search."""
+    notes: list[str] = Field(default_factory=list)
+    """Anything unusual about this solve, in words (e.g. a starting schedule the model
+    rejected, and which of its rules disagreed)."""

@@ -29,6 +29,8 @@ Category = Literal["consult", "treatment", "follow_up", "touch_up"]
 Tier = Literal["vip", "member", "returning", "new"]
 Source = Literal["new", "waitlist", "reschedule"]
 BookingStatus = Literal["confirmed", "cancelled", "cancelled_late", "no_show"]
+RELEASED_STATUSES = frozenset({"cancelled", "cancelled_late", "no_show"})
+"""Statuses of a booking the patient gave up: it no longer holds any time."""
 WaitlistKey = Literal["displaced", "priority", "tier", "requested_at", "value"]
 Minutes = Annotated[int, Field(ge=0)]
 Identifier = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.:\-]+$")]
@@ -131,6 +133,10 @@ class Penalties(Strict):
     """Each idle slot between a provider's first and last appointment of a day."""
 
 
+PENALTY_NAMES: tuple[str, ...] = tuple(Penalties.model_fields)
+"""The soft rules, by the names used in policies.penalties, kpis.json and the objective terms."""
+
+
 class Policies(Strict):
     """The clinic's booking policy: owners of exceptions, deposits, waitlist order, weights."""
 
@@ -211,6 +217,11 @@ class Service(Strict):
     def length(self) -> int:
         """Minutes the patient is in the room: hands-on, processing and finish."""
         return self.duration + self.processing + self.finish
+
+    @property
+    def hands_on_minutes(self) -> int:
+        """Minutes the provider works on the patient: before and after processing."""
+        return self.duration + self.finish
 
     def hands_on(self, start: int) -> list[tuple[int, int]]:
         """The [start, end) minutes the provider is busy for an appointment starting at `start`."""

@@ -1,17 +1,17 @@
 """Rules that tie scenario items together: ids that must exist or be unique, hours that must
 not overlap, times on the slot grid, dates inside the horizon.
 
-Each check yields `Problem`s naming the path inside the file, what is wrong and the fix;
+Each check yields `Finding`s naming the path inside the file, what is wrong and the fix;
 `cross_reference_problems` returns all of them at once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+from models.findings import Finding
 from models.times import TimeRange, format_clock
 
 if TYPE_CHECKING:
@@ -25,18 +25,7 @@ class HasId(Protocol):
     def id(self) -> str: ...
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong in a scenario: where (path inside the file) and what, with the fix."""
-
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
-
-
-def cross_reference_problems(scenario: Scenario) -> list[Problem]:
+def cross_reference_problems(scenario: Scenario) -> list[Finding]:
     """Every cross-reference problem of the scenario, in file order."""
     checks = (
         _duplicate_ids,
@@ -58,17 +47,18 @@ def _items(scenario: Scenario, field: str) -> Iterator[tuple[str, Any]]:
         yield f"{field}[{index}] (id '{item.id}')", item
 
 
-def _duplicate_ids(scenario: Scenario) -> Iterator[Problem]:
+def _duplicate_ids(scenario: Scenario) -> Iterator[Finding]:
     for field in ("services", "providers", "rooms", "equipment", "patients"):
         yield from _repeats(list(_items(scenario, field)))
     yield from _repeats([*_items(scenario, "requests"), *_items(scenario, "bookings")])
 
 
-def _repeats(items: list[tuple[str, HasId]]) -> Iterator[Problem]:
+def _repeats(items: list[tuple[str, HasId]]) -> Iterator[Finding]:
     first: dict[str, str] = {}
     for path, item in items:
         if item.id in first:
-            yield Problem(
+            yield Finding(
+                "duplicate_id",
                 f"{path}.id",
                 f"id '{item.id}' is already used by {first[item.id]}; give it a unique id "
                 "(requests and bookings share one set of ids)",
@@ -77,14 +67,18 @@ def _repeats(items: list[tuple[str, HasId]]) -> Iterator[Problem]:
             first[item.id] = path
 
 
-def _unknown(path: str, kind: str, value: str | None, known: Iterable[str]) -> Iterator[Problem]:
+def _unknown(path: str, kind: str, value: str | None, known: Iterable[str]) -> Iterator[Finding]:
     known = set(known)
     if value is not None and value not in known:
         hint = ", ".join(sorted(known)[:8]) or "none defined"
-        yield Problem(path, f"unknown {kind} '{value}'; use one of the {kind} ids ({hint})")
+        yield Finding(
+            "unknown_reference",
+            path,
+            f"unknown {kind} '{value}'; use one of the {kind} ids ({hint})",
+        )
 
 
-def _unknown_references(scenario: Scenario) -> Iterator[Problem]:
+def _unknown_references(scenario: Scenario) -> Iterator[Finding]:
     services = {s.id for s in scenario.services}
     providers = {p.id for p in scenario.providers}
     patients = {p.id for p in scenario.patients}
@@ -116,14 +110,15 @@ def _unknown_references(scenario: Scenario) -> Iterator[Problem]:
         yield from _unknown(f"{where}.room", "room", booking.room, rooms)
 
 
-def _overlapping_hours(scenario: Scenario) -> Iterator[Problem]:
+def _overlapping_hours(scenario: Scenario) -> Iterator[Finding]:
     for where, provider in _items(scenario, "providers"):
         for day, ranges in provider.weekly.items():
             ordered = sorted(enumerate(ranges), key=lambda pair: pair[1].start)
             latest = ordered[0][1] if ordered else None
             for j, hours in ordered[1:]:
                 if latest is not None and latest.overlaps(hours):
-                    yield Problem(
+                    yield Finding(
+                        "overlapping_hours",
                         f"{where}.weekly.{day}[{j}]",
                         f"'{hours}' overlaps '{latest}'; working ranges of one day must not "
                         "overlap (leave a gap for a break or merge them)",
@@ -132,21 +127,22 @@ def _overlapping_hours(scenario: Scenario) -> Iterator[Problem]:
                     latest = hours
 
 
-def _off_grid(path: str, grid: int, minutes: int, what: str) -> Iterator[Problem]:
+def _off_grid(path: str, grid: int, minutes: int, what: str) -> Iterator[Finding]:
     if minutes % grid:
-        yield Problem(
+        yield Finding(
+            "off_grid",
             path,
             f"{what} is off the {grid}-minute booking grid; "
             f"use a multiple of {grid} minutes (clinic.slot_minutes)",
         )
 
 
-def _off_grid_range(path: str, grid: int, hours: TimeRange) -> Iterator[Problem]:
+def _off_grid_range(path: str, grid: int, hours: TimeRange) -> Iterator[Finding]:
     if hours.start % grid or hours.end % grid:
         yield from _off_grid(path, grid, 1, f"'{hours}'")
 
 
-def _off_grid_times(scenario: Scenario) -> Iterator[Problem]:
+def _off_grid_times(scenario: Scenario) -> Iterator[Finding]:
     grid = scenario.clinic.slot_minutes
     for day, hours in scenario.clinic.hours.items():
         yield from _off_grid_range(f"clinic.hours.{day}", grid, hours)
@@ -167,13 +163,14 @@ def _off_grid_times(scenario: Scenario) -> Iterator[Problem]:
         yield from _off_grid(f"{where}.start", grid, minute, f"start {format_clock(minute)}")
 
 
-def _dates_outside_horizon(scenario: Scenario) -> Iterator[Problem]:
+def _dates_outside_horizon(scenario: Scenario) -> Iterator[Finding]:
     first = scenario.clinic.horizon.start
     last = first + timedelta(days=scenario.clinic.horizon.days - 1)
     span = f"the horizon {first}..{last}"
     for where, request in _items(scenario, "requests"):
         if request.latest < first or request.earliest > last:
-            yield Problem(
+            yield Finding(
+                "outside_horizon",
                 where,
                 f"window {request.earliest}..{request.latest} lies outside {span}; "
                 "move the window or extend clinic.horizon",
@@ -182,20 +179,22 @@ def _dates_outside_horizon(scenario: Scenario) -> Iterator[Problem]:
     for where, booking in _items(scenario, "bookings"):
         day = clock.local(clock.minute(booking.start)).date()
         if not first <= day <= last:
-            yield Problem(
+            yield Finding(
+                "outside_horizon",
                 f"{where}.start",
                 f"{booking.start} lies outside {span}; remove the booking or extend clinic.horizon",
             )
 
 
-def _visits_of_one_patient(scenario: Scenario) -> Iterator[Problem]:
+def _visits_of_one_patient(scenario: Scenario) -> Iterator[Finding]:
     owner: dict[str, str] = {}
     for where, request in _items(scenario, "requests"):
         if request.visit is None:
             continue
         patient = owner.setdefault(request.visit, request.patient)
         if patient != request.patient:
-            yield Problem(
+            yield Finding(
+                "visit_of_two_patients",
                 f"{where}.visit",
                 f"visit '{request.visit}' already belongs to patient '{patient}'; "
                 "requests of one visit must be for the same patient (use another visit id)",

@@ -20,11 +20,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from models.audit import Finding, audit
+from models.audit import audit
+from models.findings import Finding
 from models.loader import ScenarioError, load_scenario, save_scenario, write_atomically
 from models.results import ProgressPoint, Schedule, ScheduleFileError
 from models.scenario import Scenario
-from models.validation import Problem
 
 app = typer.Typer(
     help="Schedule optimizer for med spas: check the rulebook, book the week, re-plan the day.",
@@ -59,7 +59,9 @@ def _load(path: Path) -> Scenario:
 def _output_folder(path: Path) -> Path:
     """The --out folder, checked before any work: it must be a folder or not exist yet."""
     if path.exists() and not path.is_dir():
-        problem = Problem("", "is a file, not a folder; give --out a folder to write into")
+        problem = Finding(
+            "not_a_folder", "", "is a file, not a folder; give --out a folder to write into"
+        )
         with _input_errors():
             raise ScenarioError(str(path), [problem])
     return path
@@ -82,7 +84,7 @@ def _findings_table(findings: list[Finding]) -> Table:
     for column in ("code", "where", "what to do"):
         table.add_column(column, overflow="fold")
     for finding in findings:
-        table.add_row(finding.code, finding.path, finding.message)
+        table.add_row(finding.code, finding.where, finding.message)
     return table
 
 
@@ -131,9 +133,9 @@ def generate(
 
 def _progress_printer(progress: Progress, task: Any) -> Callable[[ProgressPoint], None]:
     def update(point: ProgressPoint) -> None:
-        gap = (point.bound - point.objective) / abs(point.bound) if point.bound else 0.0
         progress.update(
-            task, description=f"objective {point.objective:,}  bound {point.bound:,}  gap {gap:.2%}"
+            task,
+            description=f"objective {point.objective:,}  bound {point.bound:,}  gap {point.gap:.2%}",
         )
 
     return update
@@ -192,11 +194,11 @@ def _kpi_table(figures: dict[str, Any]) -> Table:
 def _run_solve(
     scenario: Scenario, out_dir: Path, time_limit: float, workers: int, seed: int, quiet: bool
 ) -> dict[str, Any]:
-    from solver.kpis import kpis
-    from solver.outputs import write_outputs
+    from solver.outputs.files import write_outputs
+    from solver.outputs.kpis import kpis
 
     result = _solve_with_progress(scenario, time_limit, workers, seed, quiet)
-    figures = kpis(scenario, result.schedule, result.report)
+    figures = kpis(result)
     paths = write_outputs(result, figures, out_dir)
     out.print(_kpi_table(figures))
     out.print("wrote " + ", ".join(str(p) for p in paths))
@@ -229,13 +231,17 @@ def _read_schedule(path: Path) -> Schedule:
         return Schedule.read_csv(path)
     except ScheduleFileError as error:
         fix = "; write it with `medspa solve` or keep the columns and values it writes"
-        raise ScenarioError(str(path), [Problem("", p + fix) for p in error.problems]) from None
+        raise ScenarioError(
+            str(path), [Finding("unreadable_schedule", "", p + fix) for p in error.problems]
+        ) from None
     except FileNotFoundError:
-        problem = Problem("", "file not found; check the path")
+        problem = Finding("file_not_found", "", "file not found; check the path")
     except Exception as error:  # pandas and pydantic raise many kinds for a broken CSV
         first_line = str(error).splitlines()[0]
-        problem = Problem(
-            "", f"not a readable schedule.csv ({first_line}); write it with `medspa solve`"
+        problem = Finding(
+            "unreadable_schedule",
+            "",
+            f"not a readable schedule.csv ({first_line}); write it with `medspa solve`",
         )
     raise ScenarioError(str(path), [problem])
 
@@ -247,22 +253,19 @@ def check(
     as_json: JsonFlag = False,
 ) -> None:
     """Validate a schedule against every hard rule. Exit 0 valid, 1 violations, 2 bad input."""
-    from solver.checker import check_schedule
+    from checker import check_schedule
 
     scenario = _load(scenario_file)
     with _input_errors():
         schedule = _read_schedule(schedule_file)
     violations = check_schedule(scenario, schedule)
     if as_json:
-        print(
-            json.dumps(
-                [{"rule": v.rule, "row": v.row, "message": v.message} for v in violations], indent=2
-            )
-        )
+        print(json.dumps([v.to_dict() for v in violations], indent=2))
     else:
         for violation in violations:
             out.print(
-                f"[red]{violation.rule}[/red] {violation.row}: {violation.message}", highlight=False
+                f"[red]{violation.code}[/red] {violation.where}: {violation.message}",
+                highlight=False,
             )
         verdict = f"{len(violations)} violation(s)" if violations else "every hard rule holds"
         out.print(f"{schedule_file}: {verdict}")
@@ -293,7 +296,7 @@ def _events(texts: list[str], events_file: Path | None) -> list[Any]:
         try:
             events.append(parse_event(text))
         except ValueError as error:
-            problems.append(Problem("--event", str(error)))
+            problems.append(Finding("invalid_event", "--event", str(error)))
     if events_file is not None:
         try:
             events += EVENT_ADAPTER.validate_python(read_data(events_file) or [])
@@ -304,7 +307,7 @@ def _events(texts: list[str], events_file: Path | None) -> list[Any]:
                     for part in detail["loc"]
                     if part not in EVENT_KINDS
                 )
-                problems.append(Problem(f"{events_file}: {path}", detail["msg"]))
+                problems.append(Finding("invalid_event", f"{events_file}: {path}", detail["msg"]))
     if problems:
         raise ScenarioError("events", problems)
     return events
@@ -318,19 +321,21 @@ def _moment(text: str | None, scenario: Scenario) -> datetime:
         moment = datetime.fromisoformat(text)
     except ValueError:
         message = f"'{text}' is not a time; write it as YYYY-MM-DDTHH:MM, e.g. 2026-12-08T10:00"
-        raise ScenarioError("--now", [Problem("", message)]) from None
+        raise ScenarioError("--now", [Finding("invalid_time", "", message)]) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 
 def _fits(scenario: Scenario, schedule: Schedule, source: Path) -> None:
     """The schedule to re-plan belongs to the scenario and keeps every rule, or exit 2."""
-    from solver.checker import check_schedule
+    from checker import check_schedule
 
     violations = check_schedule(scenario, schedule)
     if violations:
-        problems = [Problem(v.row, f"{v.rule}: {v.message}") for v in violations[:20]]
+        problems = [Finding(v.code, v.where, f"{v.code}: {v.message}") for v in violations[:20]]
         fix = "re-plan a schedule written for this scenario (medspa solve or reshuffle)"
-        problems.append(Problem("", f"{len(violations)} rule(s) broken; {fix}"))
+        problems.append(
+            Finding("schedule_breaks_rules", "", f"{len(violations)} rule(s) broken; {fix}")
+        )
         raise ScenarioError(str(source), problems)
 
 
@@ -354,9 +359,9 @@ def reshuffle(
     seed: Seed = 0,
 ) -> None:
     """Re-plan after same-day events; writes the new schedule, changes.csv and the day's Gantt."""
-    from solver.outputs import write_reshuffle_outputs
-    from solver.reshuffle import EventError
-    from solver.reshuffle import reshuffle as replan
+    from solver.outputs.files import write_reshuffle_outputs
+    from solver.replan import EventError
+    from solver.replan import reshuffle as replan
 
     scenario = _load(scenario_file)
     _output_folder(out_dir)
@@ -367,13 +372,13 @@ def reshuffle(
             message = (
                 "--out is the folder of the input schedule; choose another, it is never overwritten"
             )
-            raise ScenarioError(str(out_dir), [Problem("", message)])
+            raise ScenarioError(str(out_dir), [Finding("would_overwrite_input", "", message)])
         events = _events(event or [], events_file)
         moment = _moment(now, scenario)
         try:
             result = replan(scenario, schedule, events, moment, time_limit, workers, seed)
         except EventError as error:
-            raise ScenarioError("events", [Problem("", str(error))]) from None
+            raise ScenarioError("events", [Finding("invalid_event", "", str(error))]) from None
     paths = write_reshuffle_outputs(result, (scenario, schedule), out_dir)
     table = Table(title=f"Re-plan at {moment:%Y-%m-%d %H:%M}")
     for column in ("change", "who", "from", "to", "call"):
@@ -397,7 +402,7 @@ def demo(
     seed: Seed = 0,
 ) -> None:
     """The five-minute tour: audit the rulebook, solve, check the schedule, show the KPIs."""
-    from solver.checker import check_schedule
+    from checker import check_schedule
 
     scenario = _load(scenario_file)
     _output_folder(out_dir)

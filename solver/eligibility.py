@@ -2,19 +2,18 @@
 rule that does not depend on other appointments.
 
 A request with no candidate is escalated with a reason code and never enters the model.
-Times are clinic minutes (see models.times); start ranges are inclusive on both ends.
+Times are clinic minutes (see models.times); start ranges are inclusive on both ends. The
+calendars and indexes come from `solver.facts`, computed once per scenario.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from models.scenario import Booking, Provider, Request, Scenario, Service
-from models.times import MINUTES_PER_DAY, ClinicClock, weekday_of
-
-Ranges = list[tuple[int, int]]
+from models.times import MINUTES_PER_DAY
+from solver.facts import ClinicFacts, Ranges
 
 SUGGESTED_ACTIONS = {
     "no_permitted_provider": "sign off a provider for this service or offer another service",
@@ -57,6 +56,9 @@ class Job:
     booking: Booking | None = None
     original_start: int | None = None
     needs_consult_days: set[int] = field(default_factory=set)
+    room_types: tuple[str, ...] = ()
+    """Room types it may use: the service's types the clinic has, or the type of the room an
+    existing booking already has, when that is one of them."""
 
     @property
     def locked(self) -> bool:
@@ -76,106 +78,20 @@ class Escalation:
     detail: str
 
 
+def escalate(item: Job | Request | Booking, reason_code: str, detail: str) -> Escalation:
+    """The escalation of a job, request or booking."""
+    if isinstance(item, Job):
+        return Escalation(item.id, item.patient_id, item.service.id, item.kind, reason_code, detail)
+    kind = "request" if isinstance(item, Request) else "booking"
+    return Escalation(item.id, item.patient, item.service, kind, reason_code, detail)
+
+
 @dataclass
 class Eligibility:
     """Jobs for the model and escalations for the exception queue."""
 
     jobs: list[Job]
     escalations: list[Escalation]
-
-
-def intersect(first: Ranges, second: Ranges) -> Ranges:
-    """Intersection of two sorted lists of inclusive ranges."""
-    result: Ranges = []
-    i = j = 0
-    while i < len(first) and j < len(second):
-        low = max(first[i][0], second[j][0])
-        high = min(first[i][1], second[j][1])
-        if low <= high:
-            result.append((low, high))
-        if first[i][1] < second[j][1]:
-            i += 1
-        else:
-            j += 1
-    return result
-
-
-def _merge(ranges: Iterable[tuple[int, int]]) -> Ranges:
-    merged: Ranges = []
-    for low, high in sorted(ranges):
-        if merged and low <= merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
-        elif low <= high:
-            merged.append((low, high))
-    return merged
-
-
-def _on_grid(ranges: Ranges, grid: int) -> Ranges:
-    snapped = [(-(-low // grid) * grid, high // grid * grid) for low, high in ranges]
-    return [(low, high) for low, high in snapped if low <= high]
-
-
-class Calendar:
-    """Open hours of the clinic and working hours of providers, day by day."""
-
-    def __init__(self, scenario: Scenario, not_before: int = 0) -> None:
-        self.scenario = scenario
-        self.clock: ClinicClock = scenario.clinic.clock()
-        self.grid = scenario.clinic.slot_minutes
-        self.not_before = not_before
-
-    def clinic_open(self, day: int) -> tuple[int, int] | None:
-        """The clinic's opening range on day `day` in minutes of that day, if open."""
-        when = self.clock.day(day)
-        hours = self.scenario.clinic.hours.get(weekday_of(when))
-        if hours is None or when in self.scenario.clinic.closed_dates:
-            return None
-        return hours.start, hours.end
-
-    def working(self, provider: Provider, day: int) -> Ranges:
-        """A provider's working ranges on day `day` (minutes of the day, end exclusive)."""
-        when = self.clock.day(day)
-        if provider.license_expires is not None and when >= provider.license_expires:
-            return []
-        ranges = [(h.start, h.end) for h in provider.weekly.get(weekday_of(when), [])]
-        for absence in provider.time_off:
-            if absence.covers(when):
-                if absence.hours is None:
-                    return []
-                ranges = _cut(ranges, absence.hours.start, absence.hours.end)
-        return ranges
-
-    def starts(self, service: Service, provider: Provider, day: int, fixed: bool = False) -> Ranges:
-        """Allowed starts (clinic minutes) of `service` by `provider` on day `day`.
-
-        Starts before `not_before` (the present, when re-planning a day) are left out unless
-        `fixed`: an appointment that already happened or is under way stays as it is.
-        """
-        opening = self.clinic_open(day)
-        if opening is None:
-            return []
-        length = service.length
-        allowed = [(opening[0], opening[1] - length)]
-        working = self.working(provider, day)
-        first_part = _merge((a, b - service.duration) for a, b in working)
-        allowed = intersect(allowed, first_part)
-        if service.finish:
-            lead = service.duration + service.processing
-            allowed = intersect(allowed, _merge((a - lead, b - length) for a, b in working))
-        offset = day * MINUTES_PER_DAY
-        if not fixed:
-            allowed = intersect(allowed, [(self.not_before - offset, MINUTES_PER_DAY)])
-        return [(low + offset, high + offset) for low, high in _on_grid(allowed, self.grid)]
-
-
-def _cut(ranges: list[tuple[int, int]], start: int, end: int) -> list[tuple[int, int]]:
-    pieces = []
-    for low, high in ranges:
-        if low < start:
-            pieces.append((low, min(high, start)))
-        if high > end:
-            pieces.append((max(low, end), high))
-    return pieces
 
 
 def asked_at(scenario: Scenario, request: Request) -> datetime:
@@ -199,18 +115,15 @@ def weight_of(scenario: Scenario, request: Request) -> int:
 class _RequestRules:
     """Applies the hard rules to one request, remembering the first rule that empties it."""
 
-    def __init__(self, scenario: Scenario, calendar: Calendar) -> None:
-        self.scenario = scenario
-        self.calendar = calendar
-        self.room_types = {room.type for room in scenario.rooms}
-        self.machines = {machine.id: machine.count for machine in scenario.equipment}
-        self.consult_ids = {s.id for s in scenario.services if s.category == "consult"}
+    def __init__(self, facts: ClinicFacts) -> None:
+        self.facts = facts
+        self.scenario = scenario = facts.scenario
         self.consult_patients = {
-            r.patient for r in scenario.requests if r.service in self.consult_ids
+            r.patient for r in scenario.requests if r.service in facts.consult_ids
         } | {
             b.patient
             for b in scenario.bookings
-            if b.service in self.consult_ids and b.status == "confirmed"
+            if b.service in facts.consult_ids and b.status == "confirmed"
         }
 
     def evaluate(self, request: Request) -> Job | Escalation:
@@ -218,27 +131,27 @@ class _RequestRules:
         service = self.scenario.service(request.service)
         problem = self._static_problem(request, service)
         if problem:
-            return self._escalate(request, *problem)
+            return escalate(request, *problem)
         days = self._window_days(request)
         if not days:
-            return self._escalate(request, "window_closed", "the clinic is closed on every day")
-        today = self.calendar.not_before // MINUTES_PER_DAY
+            return escalate(request, "window_closed", "the clinic is closed on every day")
+        today = self.facts.not_before // MINUTES_PER_DAY
         if all(day < today for day in days):
-            return self._escalate(request, "window_passed", "every day of the window is past")
+            return escalate(request, "window_passed", "every day of the window is past")
         days = self._spaced_days(request, service, days)
         if not days:
             detail = f"too soon after the last {service.id} (series spacing)"
-            return self._escalate(request, "series_too_soon", detail)
+            return escalate(request, "series_too_soon", detail)
         consult_days = self._days_needing_consult(request, service, days)
         if consult_days and request.patient not in self.consult_patients:
             days = [day for day in days if day not in consult_days]
             if not days:
                 detail = "no valid consultation on file and none requested"
-                return self._escalate(request, "consult_required", detail)
+                return escalate(request, "consult_required", detail)
         candidates = self._candidates(request, service, days)
         if not candidates:
             detail = "no permitted provider works long enough on any day of the window"
-            return self._escalate(request, "no_provider_hours", detail)
+            return escalate(request, "no_provider_hours", detail)
         return Job(
             id=request.id,
             kind="request",
@@ -248,6 +161,7 @@ class _RequestRules:
             candidates=candidates,
             request=request,
             needs_consult_days=consult_days & {c.day for c in candidates},
+            room_types=_usable_room_types(self.facts, service, None),
         )
 
     def _static_problem(self, request: Request, service: Service) -> tuple[str, str] | None:
@@ -261,13 +175,14 @@ class _RequestRules:
             permitted = [self.scenario.provider(required)]
         if all(self._expired_before(p, request.earliest) for p in permitted):
             return "licence_expired", "every permitted provider's licence has expired"
-        if not self.room_types & set(service.room_types):
+        if not _usable_room_types(self.facts, service, None):
             return "no_room_of_type", f"no room of type {', '.join(service.room_types)}"
+        counts = self.facts.machine_counts
         for machine, units in service.equipment.items():
-            if self.machines.get(machine, 0) < units:
+            if counts.get(machine, 0) < units:
                 return (
                     "no_equipment",
-                    f"{machine}: {units} needed, {self.machines.get(machine, 0)} working",
+                    f"{machine}: {units} needed, {counts.get(machine, 0)} working",
                 )
         if service.deposit > 0 and not self._deposit_covered(request):
             return "deposit_unpaid", f"deposit of {service.deposit:g} not paid and no card on file"
@@ -281,10 +196,10 @@ class _RequestRules:
         return request.deposit_paid or self.scenario.patient(request.patient).deposit_on_file
 
     def _window_days(self, request: Request) -> list[int]:
-        clock = self.calendar.clock
+        clock = self.facts.clock
         first = max(0, clock.day_index(request.earliest))
         last = min(clock.num_days - 1, clock.day_index(request.latest))
-        return [d for d in range(first, last + 1) if self.calendar.clinic_open(d) is not None]
+        return [d for d in range(first, last + 1) if self.facts.clinic_open(d) is not None]
 
     def _spaced_days(self, request: Request, service: Service, days: list[int]) -> list[int]:
         spacing = service.min_days_between
@@ -295,7 +210,7 @@ class _RequestRules:
             for h in self.scenario.patient(request.patient).history
             if h.service == service.id
         ]
-        clock = self.calendar.clock
+        clock = self.facts.clock
         return [d for d in days if all(abs((clock.day(d) - when).days) >= spacing for when in past)]
 
     def _days_needing_consult(
@@ -305,7 +220,7 @@ class _RequestRules:
             return set()
         last = self.scenario.patient(request.patient).last_consult
         valid = self.scenario.policies.consult_valid_days
-        clock = self.calendar.clock
+        clock = self.facts.clock
         return {d for d in days if last is None or not 0 <= (clock.day(d) - last).days <= valid}
 
     def _candidates(self, request: Request, service: Service, days: list[int]) -> list[Candidate]:
@@ -315,36 +230,41 @@ class _RequestRules:
         candidates = []
         for provider in providers:
             for day in days:
-                starts = self.calendar.starts(service, provider, day)
+                starts = self.facts.starts(service, provider, day)
                 if starts:
                     candidates.append(Candidate(provider.id, day, starts))
         return candidates
 
-    def _escalate(self, request: Request, code: str, detail: str) -> Escalation:
-        return Escalation(request.id, request.patient, request.service, "request", code, detail)
+
+def _usable_room_types(
+    facts: ClinicFacts, service: Service, room_id: str | None
+) -> tuple[str, ...]:
+    """The service's room types the clinic has; only the room's type when an existing booking
+    already has a room of one of them."""
+    types = tuple(t for t in service.room_types if facts.room_count(t))
+    kept = facts.room_type_of.get(room_id) if room_id is not None else None
+    return (kept,) if kept in types else types
 
 
-def _booking_job(scenario: Scenario, calendar: Calendar, booking: Booking) -> Job | Escalation:
+def _booking_job(facts: ClinicFacts, booking: Booking) -> Job | Escalation:
+    scenario = facts.scenario
     service = scenario.service(booking.service)
     provider = scenario.provider(booking.provider)
-    start = calendar.clock.minute(booking.start)
+    start = facts.clock.minute(booking.start)
     day = start // MINUTES_PER_DAY
-
-    def conflict(detail: str) -> Escalation:
-        return Escalation(
-            booking.id, booking.patient, service.id, "booking", "booking_conflict", detail
-        )
-
-    problem = _booking_problem(scenario, booking, calendar.clock.day(day))
+    problem = _booking_problem(facts, booking, facts.clock.day(day))
     if problem:
-        return conflict(problem)
-    starts = calendar.starts(service, provider, day, fixed=booking.locked)
+        return escalate(booking, "booking_conflict", problem)
+    starts = facts.starts(service, provider, day, fixed=booking.locked)
     if booking.locked:
         if not any(low <= start <= high for low, high in starts):
-            return conflict(f"{provider.id} or the clinic is not available at the booked time")
+            detail = f"{provider.id} or the clinic is not available at the booked time"
+            return escalate(booking, "booking_conflict", detail)
         starts = [(start, start)]
     if not starts:
-        return conflict(f"{provider.id} has no time for it that day any more")
+        return escalate(
+            booking, "booking_conflict", f"{provider.id} has no time for it that day any more"
+        )
     return Job(
         id=booking.id,
         kind="booking",
@@ -354,17 +274,19 @@ def _booking_job(scenario: Scenario, calendar: Calendar, booking: Booking) -> Jo
         candidates=[Candidate(provider.id, day, starts)],
         booking=booking,
         original_start=start,
+        room_types=_usable_room_types(facts, service, booking.room),
     )
 
 
-def _booking_problem(scenario: Scenario, booking: Booking, when: date) -> str | None:
+def _booking_problem(facts: ClinicFacts, booking: Booking, when: date) -> str | None:
     """Why an existing booking cannot stand whatever its time, if it cannot."""
+    scenario = facts.scenario
     service = scenario.service(booking.service)
     if service.id not in scenario.provider(booking.provider).services:
         return f"{booking.provider} may not perform {service.id}"
-    if not {room.type for room in scenario.rooms} & set(service.room_types):
+    if not _usable_room_types(facts, service, None):
         return f"no room of type {', '.join(service.room_types)}"
-    counts = {machine.id: machine.count for machine in scenario.equipment}
+    counts = facts.machine_counts
     short = [m for m, units in service.equipment.items() if counts.get(m, 0) < units]
     if short:
         return f"not enough working {', '.join(short)}"
@@ -420,26 +342,21 @@ def _too_close(first: Job, second: Job) -> bool:
     return abs(day_a - day_b) < (first.service.min_days_between or 0)
 
 
-def eligibility(scenario: Scenario, not_before: int = 0) -> Eligibility:
-    """Candidates for every request and booking, and the escalations.
-
-    `not_before` (a clinic minute) keeps every movable start at or after it.
-    """
-    calendar = Calendar(scenario, not_before)
-    rules = _RequestRules(scenario, calendar)
+def eligibility(facts: ClinicFacts) -> Eligibility:
+    """Candidates for every request and booking, and the escalations (every movable start at
+    or after `facts.not_before`)."""
+    scenario = facts.scenario
+    rules = _RequestRules(facts)
     active = [b for b in scenario.bookings if b.status == "confirmed"]
-    outcomes = [_booking_job(scenario, calendar, b) for b in active]
+    outcomes = [_booking_job(facts, b) for b in active]
     outcomes += [rules.evaluate(r) for r in scenario.requests]
     jobs = [o for o in outcomes if isinstance(o, Job)]
     escalations = [o for o in outcomes if isinstance(o, Escalation)]
     clashes = _locked_clashes(scenario, jobs)
     for job in [j for j in jobs if j.id in clashes]:
         jobs.remove(job)
-        detail = f"overlaps locked booking {clashes[job.id]}"
         escalations.append(
-            Escalation(
-                job.id, job.patient_id, job.service.id, "booking", "booking_conflict", detail
-            )
+            escalate(job, "booking_conflict", f"overlaps locked booking {clashes[job.id]}")
         )
     return _whole_visits(scenario, _consults_to_book(Eligibility(jobs, escalations)))
 
@@ -457,11 +374,7 @@ def _consults_to_book(result: Eligibility) -> Eligibility:
             jobs.append(job)
         else:
             detail = "the consultation it needs cannot be booked"
-            result.escalations.append(
-                Escalation(
-                    job.id, job.patient_id, job.service.id, job.kind, "consult_required", detail
-                )
-            )
+            result.escalations.append(escalate(job, "consult_required", detail))
     return Eligibility(jobs, result.escalations)
 
 
@@ -476,11 +389,7 @@ def _whole_visits(scenario: Scenario, result: Eligibility) -> Eligibility:
     for job in result.jobs:
         if job.request is not None and job.request.visit in broken:
             detail = f"another part of visit {job.request.visit} cannot be booked"
-            result.escalations.append(
-                Escalation(
-                    job.id, job.patient_id, job.service.id, "request", "visit_incomplete", detail
-                )
-            )
+            result.escalations.append(escalate(job, "visit_incomplete", detail))
         else:
             keep.append(job)
     return Eligibility(keep, result.escalations)

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from models.scenario import Scenario
 from models.times import MINUTES_PER_DAY, day_pieces
 from solver.eligibility import Job, asked_at
-from solver.placement import Outage, Placement, Placements, outages_of
+from solver.facts import ClinicFacts, Outage
+from solver.placement import Placement, Placements
 
 Busy = list[tuple[int, int]]
 _NEVER = 1 << 40
@@ -28,18 +28,16 @@ def _clash(busy: Busy, start: int, end: int) -> int | None:
 class _Calendar:
     """What is already taken: provider hands-on time, rooms, machines, patients."""
 
-    def __init__(self, scenario: Scenario) -> None:
-        self.scenario = scenario
-        self.grid = scenario.clinic.slot_minutes
+    def __init__(self, facts: ClinicFacts) -> None:
+        self.facts = facts
+        self.grid = facts.grid
         # Busy ranges per (id, day): appointments never cross midnight.
         self.providers: dict[tuple[str, int], Busy] = defaultdict(list)
         self.rooms: dict[tuple[str, int], Busy] = defaultdict(list)
         self.patients: dict[tuple[str, int], Busy] = defaultdict(list)
         self.machines: dict[tuple[str, int], list[tuple[int, int, int]]] = defaultdict(list)
-        self.machine_counts = {m.id: m.count for m in scenario.equipment}
-        self.rooms_by_type: dict[str, list[str]] = defaultdict(list)
-        for room in scenario.rooms:
-            self.rooms_by_type[room.type].append(room.id)
+        for outage in facts.outages:
+            self._block(outage)
 
     def blocker(self, job: Job, provider_id: str, start: int) -> tuple[int | None, str | None]:
         """(None, room) when the job fits at start; else (next start worth trying, None)."""
@@ -64,18 +62,14 @@ class _Calendar:
         moments = [start] + [s for s, _, _ in uses if s > start]
         for moment in moments:
             in_use = sum(u for s, e, u in uses if s <= moment < e)
-            if in_use + units > self.machine_counts[machine]:
+            if in_use + units > self.facts.machine_counts[machine]:
                 return min((e for s, e, _ in uses if s <= moment < e), default=_NEVER)
         return None
 
     def _room(self, job: Job, start: int) -> tuple[int | None, str | None]:
         held_until = start + job.service.length + job.service.buffer_after
         preferred = job.booking.room if job.booking is not None else None
-        types = job.service.room_types
-        kept = next((t for t, ids in self.rooms_by_type.items() if preferred in ids), None)
-        if kept in types:  # an existing booking keeps its type of room, as in the model
-            types = [kept]
-        rooms = [r for t in types for r in self.rooms_by_type[t]]
+        rooms = [r for t in job.room_types for r in self.facts.rooms_of_type[t]]
         rooms.sort(key=lambda room_id: room_id != preferred)
         frees = []
         for room_id in rooms:
@@ -109,7 +103,7 @@ class _Calendar:
             entries.append((self.machines[machine, day], (start, end, units)))
         return entries
 
-    def block(self, outage: Outage) -> None:
+    def _block(self, outage: Outage) -> None:
         """Mark a room, or one unit of a machine, as out of service, day by day."""
         for day, start, end in day_pieces(outage.start, outage.end):
             if outage.kind == "room":
@@ -117,20 +111,14 @@ class _Calendar:
             else:
                 self.machines[outage.id, day].append((start, end, outage.units))
 
-    def room_type(self, room_id: str) -> str:
-        """The type of a room."""
-        return next(t for t, ids in self.rooms_by_type.items() if room_id in ids)
-
 
 class _FrontDesk:
     """Places jobs one at a time, respecting visits, series spacing and consults."""
 
-    def __init__(self, scenario: Scenario, jobs: list[Job]) -> None:
-        self.scenario = scenario
+    def __init__(self, facts: ClinicFacts, jobs: list[Job]) -> None:
+        self.facts = facts
         self.jobs = jobs
-        self.calendar = _Calendar(scenario)
-        for outage in outages_of(scenario):
-            self.calendar.block(outage)
+        self.calendar = _Calendar(facts)
         self.placements: Placements = {}
         self.series_days: dict[tuple[str, str], list[int]] = defaultdict(list)
         self.consult_ends: dict[str, list[int]] = defaultdict(list)
@@ -156,7 +144,7 @@ class _FrontDesk:
 
     def _priority(self, job: Job) -> tuple[int, bool, datetime, str]:
         assert job.request is not None
-        asked = asked_at(self.scenario, job.request)
+        asked = asked_at(self.facts.scenario, job.request)
         return (-job.weight, job.service.category != "consult", asked, job.id)
 
     def _place_chain(self, chain: list[Job]) -> None:
@@ -218,8 +206,8 @@ class _FrontDesk:
                 continue
             retry, room_id = self.calendar.blocker(job, provider_id, start)
             if room_id is not None:
-                placement = Placement(provider_id, start, self.calendar.room_type(room_id), room_id)
-                return placement, None
+                room_type = self.facts.room_type_of[room_id]
+                return Placement(provider_id, start, room_type, room_id), None
             if retry is not None:
                 retries.append(retry)
         return None, min(retries) if retries else None
@@ -293,14 +281,11 @@ class _FrontDesk:
 
 
 def in_waitlist_order(
-    scenario: Scenario,
-    jobs: list[Job],
-    placements: Placements,
-    order: list[Job],
+    facts: ClinicFacts, jobs: list[Job], placements: Placements, order: list[Job]
 ) -> Placements:
     """The placements with the waitlist order made to hold: no job in `order` stays unbooked
     while it fits free time or the slot of a lower-ranked job. Visits are left as they are."""
-    desk = _FrontDesk(scenario, jobs)
+    desk = _FrontDesk(facts, jobs)
     by_id = {job.id: job for job in jobs}
     for job_id, placement in placements.items():
         desk._commit(by_id[job_id], placement)
@@ -308,6 +293,6 @@ def in_waitlist_order(
     return desk.placements
 
 
-def greedy_schedule(scenario: Scenario, jobs: list[Job]) -> Placements:
+def greedy_schedule(facts: ClinicFacts, jobs: list[Job]) -> Placements:
     """Placements of the front-desk baseline (rooms already assigned)."""
-    return _FrontDesk(scenario, jobs).run()
+    return _FrontDesk(facts, jobs).run()

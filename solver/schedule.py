@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from models.results import Appointment, ExceptionItem, Schedule
-from models.scenario import Policies, Scenario
+from models.scenario import RELEASED_STATUSES, Policies, Scenario
 from solver.eligibility import SUGGESTED_ACTIONS, Escalation, Job
 from solver.placement import Placements
 
 UNSCHEDULED = "no_capacity"
-RELEASED = {"cancelled", "cancelled_late", "no_show"}
-"""Reasons of bookings the patient gave up: handled by the change list, not the exception queue."""
 
 
 def equipment_text(equipment: dict[str, int]) -> str:
@@ -72,7 +70,7 @@ def build_exceptions(
     details = {e.id: e.detail for e in escalations}
     items = []
     for row in schedule.appointments:
-        if row.status == "booked" or row.reason in RELEASED:
+        if row.status == "booked" or row.reason in RELEASED_STATUSES:  # gave up: the change list
             continue
         today = row.kind == "booking" or row.request_id in same_day
         detail = details.get(row.request_id, "every fitting time went to higher-priority requests")

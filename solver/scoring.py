@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from models.scenario import Scenario
+from models.scenario import PENALTY_NAMES, Scenario
 from models.times import MINUTES_PER_DAY
 from solver.eligibility import Job
 from solver.placement import Placements
@@ -19,7 +19,7 @@ def hands_on_span(job: Job, start: int) -> tuple[int, int, int]:
     """(first hands-on minute, end of last hands-on part, hands-on minutes) of a job at start."""
     service = job.service
     end = start + (service.length if service.finish else service.duration)
-    return start, end, service.duration + service.finish
+    return start, end, service.hands_on_minutes
 
 
 def objective_terms(scenario: Scenario, jobs: list[Job], placements: Placements) -> dict[str, int]:
@@ -41,14 +41,7 @@ def total(terms: dict[str, int]) -> int:
 def _penalty_counts(
     scenario: Scenario, placed: list[Job], placements: Placements
 ) -> dict[str, int]:
-    counts = {
-        "preferred_provider": 0,
-        "preferred_time": 0,
-        "over_daily_bookings": 0,
-        "non_preferred_service": 0,
-        "moved_booking": 0,
-        "idle_slot": 0,
-    }
+    counts = dict.fromkeys(PENALTY_NAMES, 0)
     for job in placed:
         placement = placements[job.id]
         provider = scenario.provider(placement.provider_id)

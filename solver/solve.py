@@ -1,62 +1,81 @@
 """`solve()`: scenario in, schedule + exception queue + report out.
 
-Eligibility escalates what no rule allows, the greedy front desk gives a floor and a hint,
-CP-SAT searches, and the better of the two schedules is returned. CP-SAT statuses are
-translated here and nowhere else.
+Eligibility escalates what no rule allows, the greedy front desk gives a floor and a start,
+CP-SAT searches, and the better of the two schedules goes to `solver.report`, where statuses
+are decided. A same-day re-plan is the same solve with a `Replan`: a present before which
+nothing moves, a cap on moves, and the waitlist order made to hold afterwards.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import pandas as pd
-
-from models.results import ExceptionItem, ProgressPoint, Schedule, SolveReport
+from models.results import ProgressPoint
 from models.scenario import Scenario
-from solver.eligibility import Escalation, Job, eligibility
-from solver.greedy import greedy_schedule
-from solver.model import ScheduleModel
+from solver.cpsat.model import ScheduleModel
+from solver.cpsat.params import SearchParams
+from solver.cpsat.relaxation import booked_minutes_bound, capacity_rows
+from solver.cpsat.search import Incumbent, complete, search
+from solver.eligibility import Escalation, Job, eligibility, escalate
+from solver.facts import ClinicFacts
+from solver.greedy import greedy_schedule, in_waitlist_order
 from solver.placement import Placements, assign_rooms
-from solver.relaxation import booked_minutes_bound
-from solver.schedule import build_exceptions, build_schedule
+from solver.report import FoundBy, SolveResult, SolveStats, build_result
 from solver.scoring import objective_terms, total
-from solver.search import complete, search
 
 ProgressCallback = Callable[[ProgressPoint], None]
 
 
-@dataclass
-class SolveResult:
-    """The schedule, the exception queue and the report of one solve."""
+@dataclass(frozen=True)
+class Replan:
+    """What a same-day re-plan asks of a solve."""
 
-    scenario: Scenario
-    schedule: Schedule
-    exceptions: list[ExceptionItem]
-    report: SolveReport
-    jobs: list[Job] = field(repr=False, default_factory=list)
-    placements: Placements = field(repr=False, default_factory=dict)
-    escalations: list[Escalation] = field(repr=False, default_factory=list)
-
-    @property
-    def frame(self) -> pd.DataFrame:
-        """The schedule as a DataFrame with the schedule.csv columns."""
-        return self.schedule.to_frame()
+    not_before: int = 0
+    """No movable start before this clinic minute (the present)."""
+    max_moves: int | None = None
+    """At most this many existing bookings moved."""
+    same_day: frozenset[str] = frozenset()
+    """Ids whose exceptions go to the same-day owner (patients displaced today)."""
+    waitlist: Callable[[list[Job]], list[Job]] | None = None
+    """The jobs in the order the freed time goes to, made to hold after the search."""
 
 
-def _floor(scenario: Scenario, jobs: list[Job]) -> tuple[list[Job], Placements, list[Escalation]]:
+class ModelDisagreement(RuntimeError):
+    """The front desk's schedule and the CP-SAT model disagree on a hard rule (a bug)."""
+
+
+def _floor(facts: ClinicFacts, jobs: list[Job]) -> tuple[list[Job], Placements, list[Escalation]]:
     """The greedy schedule; bookings it cannot keep where they are are escalated."""
-    greedy = greedy_schedule(scenario, jobs)
+    greedy = greedy_schedule(facts, jobs)
     lost = [job for job in jobs if job.booking is not None and job.id not in greedy]
     detail = "cannot keep its place next to the other bookings (room, machine or series)"
-    escalations = [
-        Escalation(j.id, j.patient_id, j.service.id, "booking", "booking_conflict", detail)
-        for j in lost
-    ]
+    escalations = [escalate(job, "booking_conflict", detail) for job in lost]
     lost_ids = {job.id for job in lost}
     kept = [job for job in jobs if job.id not in lost_ids]
     return kept, greedy, escalations
+
+
+def _starting_point(
+    built: ScheduleModel, greedy: Placements, notes: list[str]
+) -> tuple[Incumbent, Placements]:
+    """The front desk's schedule as a full model solution. If the model rejects it, the rule
+    that disagrees goes into the notes and the search starts from the existing bookings alone;
+    the front desk's schedule is then never returned."""
+    try:
+        return complete(built, built.decisions(greedy)), greedy
+    except RuntimeError:
+        rule = built.disagreement(built.decisions(greedy))
+    message = f"the front desk's schedule breaks the model's rule '{rule}'"
+    bookings = {job.id for job in built.jobs if job.booking is not None}
+    kept = {job_id: p for job_id, p in greedy.items() if job_id in bookings}
+    try:
+        start = complete(built, built.decisions(kept))
+    except RuntimeError:
+        raise ModelDisagreement(f"{message}, even with the existing bookings alone") from None
+    notes.append(f"{message}; the search started from the existing bookings alone")
+    return start, kept
 
 
 def solve(
@@ -66,8 +85,8 @@ def solve(
     seed: int = 0,
     on_progress: ProgressCallback | None = None,
     *,
-    not_before: int = 0,
-    max_moves: int | None = None,
+    params: SearchParams | None = None,
+    replan: Replan | None = None,
 ) -> SolveResult:
     """Book as much priority-weighted time as possible without breaking a hard rule.
 
@@ -81,71 +100,54 @@ def solve(
         CP-SAT workers and random seed; one worker and a fixed seed repeat exactly.
     on_progress
         Called with each improving schedule found during the search.
-    not_before, max_moves
-        For re-planning a day: no movable start before this clinic minute, and at most this
-        many existing bookings moved.
+    params
+        The search's tuning (default: `SearchParams()`).
+    replan
+        For re-planning a day (see `Replan`).
     """
     started = time.perf_counter()
-    eligible = eligibility(scenario, not_before)
-    jobs, greedy, lost = _floor(scenario, eligible.jobs)
+    params, replan = params or SearchParams(), replan or Replan()
+    stats = SolveStats(time_limit=time_limit, num_workers=num_workers, seed=seed)
+    facts = ClinicFacts(scenario, replan.not_before)
+    eligible = eligibility(facts)
+    jobs, greedy, lost = _floor(facts, eligible.jobs)
     escalations = eligible.escalations + lost
     build_started = time.perf_counter()
-    built = ScheduleModel(scenario, jobs, max_moves)
-    build_time = time.perf_counter() - build_started
-
-    points: list[ProgressPoint] = []
+    rows = capacity_rows(facts, jobs)
+    built = ScheduleModel(facts, jobs, rows, replan.max_moves)
+    stats.build_time = time.perf_counter() - build_started
+    stats.num_variables = len(built.model.proto.variables)
+    stats.num_constraints = len(built.model.proto.constraints)
 
     def improved(objective: int, bound: int, seconds: float) -> None:
         point = ProgressPoint(seconds=round(seconds, 3), objective=objective, bound=bound)
-        points.append(point)
+        stats.progress.append(point)
         if on_progress is not None:
             on_progress(point)
 
     everything = sum(job.weight * job.service.length for job in jobs if job.request is not None)
-    relaxed = booked_minutes_bound(jobs, built.capacity_rows)
+    relaxed = booked_minutes_bound(jobs, rows, params.lp_seconds)
     bound = everything if relaxed is None else min(everything, relaxed)
-    greedy_terms = objective_terms(scenario, jobs, greedy)
-    placements, terms, status = greedy, greedy_terms, "greedy"
-    try:
-        start = complete(built, built.decisions(greedy))
-    except RuntimeError:  # the front desk's schedule does not fit the model: keep it as it is
-        start = None
-    if start is not None:
-        improved(start.objective, bound, 0.0)
-        outcome = search(built, start, bound, time_limit, num_workers, seed, improved)
-        found = built.placements(outcome.best.values)
-        found_terms = objective_terms(scenario, jobs, found)
-        if total(found_terms) > total(greedy_terms) or outcome.proven:
-            assign_rooms(scenario, jobs, found)
-            placements, terms = found, found_terms
-            status = "optimal" if outcome.proven else "time_limit"
-        bound = outcome.bound
-    objective = total(terms)
-    bound = max(bound, objective)
-    proto = built.model.proto
-    report = SolveReport(
-        status=status,
-        objective=objective,
-        best_bound=bound,
-        gap=(bound - objective) / abs(bound) if bound else 0.0,
-        greedy_objective=total(greedy_terms),
-        terms=terms,
-        wall_time=time.perf_counter() - started,
-        build_time=build_time,
-        time_limit=time_limit,
-        num_workers=num_workers,
-        seed=seed,
-        num_variables=len(proto.variables),
-        num_constraints=len(proto.constraints),
-        progress=points,
-    )
-    schedule = build_schedule(scenario, jobs, placements, escalations)
-    return SolveResult(
-        scenario=scenario,
-        schedule=schedule,
-        exceptions=build_exceptions(scenario, schedule, escalations),
-        report=report,
-        jobs=jobs,
-        placements=placements,
-        escalations=escalations,
+    greedy_objective = total(objective_terms(scenario, jobs, greedy))
+    start, placements = _starting_point(built, greedy, stats.notes)
+    found_by: FoundBy = "front_desk"
+    improved(start.objective, bound, 0.0)
+    outcome = search(built, start, bound, time_limit, num_workers, seed, improved, params)
+    found = built.placements(outcome.best.values)
+    if total(objective_terms(scenario, jobs, found)) > start.objective or outcome.proven:
+        assign_rooms(facts, jobs, found)
+        placements, found_by = found, "search"
+    if replan.waitlist is not None:
+        placements = in_waitlist_order(facts, jobs, placements, replan.waitlist(jobs))
+    stats.wall_time = time.perf_counter() - started
+    return build_result(
+        facts,
+        jobs,
+        escalations,
+        placements,
+        found_by=found_by,
+        bound=outcome.bound,
+        greedy_objective=greedy_objective,
+        stats=stats,
+        same_day=replan.same_day,
     )

@@ -9,13 +9,15 @@ from typing import Any
 
 import pytest
 
+from checker import check_schedule
 from models.results import Schedule
 from models.scenario import Scenario
 from scenarios.generator import generate_scenario
-from solver.checker import check_schedule
+from solver.cpsat.model import ScheduleModel
+from solver.cpsat.relaxation import capacity_rows
 from solver.eligibility import Eligibility, eligibility
+from solver.facts import ClinicFacts
 from solver.greedy import greedy_schedule
-from solver.model import ScheduleModel
 from solver.schedule import build_schedule
 
 
@@ -26,20 +28,25 @@ def clinic() -> Scenario:
 
 
 @pytest.fixture(scope="module")
-def eligible(clinic: Scenario) -> Eligibility:
-    return eligibility(clinic)
+def facts(clinic: Scenario) -> ClinicFacts:
+    return ClinicFacts(clinic)
 
 
 @pytest.fixture(scope="module")
-def greedy_rows(clinic: Scenario, eligible: Eligibility) -> Schedule:
-    placements = greedy_schedule(clinic, eligible.jobs)
+def eligible(facts: ClinicFacts) -> Eligibility:
+    return eligibility(facts)
+
+
+@pytest.fixture(scope="module")
+def greedy_rows(clinic: Scenario, facts: ClinicFacts, eligible: Eligibility) -> Schedule:
+    placements = greedy_schedule(facts, eligible.jobs)
     return build_schedule(clinic, eligible.jobs, placements, eligible.escalations)
 
 
 def test_eligibility_gives_every_request_a_job_or_an_escalation(
     benchmark: Any, clinic: Scenario
 ) -> None:
-    result = benchmark(eligibility, clinic)
+    result = benchmark(lambda: eligibility(ClinicFacts(clinic)))
     job_ids = [job.id for job in result.jobs]
     escalated = [e.id for e in result.escalations]
     every_item = [r.id for r in clinic.requests] + [b.id for b in clinic.bookings]
@@ -49,9 +56,10 @@ def test_eligibility_gives_every_request_a_job_or_an_escalation(
 
 
 def test_model_build_has_the_variables_of_every_job(
-    benchmark: Any, clinic: Scenario, eligible: Eligibility
+    benchmark: Any, facts: ClinicFacts, eligible: Eligibility
 ) -> None:
-    built = benchmark(ScheduleModel, clinic, eligible.jobs)
+    jobs = eligible.jobs
+    built = benchmark(lambda: ScheduleModel(facts, jobs, capacity_rows(facts, jobs)))
     assert list(built.vars) == [job.id for job in eligible.jobs]
     for job in eligible.jobs:
         assert len(built.vars[job.id].chosen) == len(job.candidates)
@@ -59,9 +67,9 @@ def test_model_build_has_the_variables_of_every_job(
 
 
 def test_greedy_placements_pass_the_checker(
-    benchmark: Any, clinic: Scenario, eligible: Eligibility
+    benchmark: Any, clinic: Scenario, facts: ClinicFacts, eligible: Eligibility
 ) -> None:
-    placements = benchmark(greedy_schedule, clinic, eligible.jobs)
+    placements = benchmark(greedy_schedule, facts, eligible.jobs)
     booking_jobs = {job.id for job in eligible.jobs if job.booking is not None}
     assert booking_jobs <= placements.keys(), "the front desk keeps every existing booking"
     assert len(placements) > len(booking_jobs)
@@ -77,4 +85,4 @@ def test_checker_passes_the_greedy_schedule_and_flags_a_moved_row(
     row = next(a for a in tampered.booked() if a.kind == "request")
     assert row.start is not None and row.end is not None
     row.start, row.end = row.start.replace(hour=3), row.end.replace(hour=4)
-    assert {v.row for v in check_schedule(clinic, tampered)} == {row.request_id}
+    assert {v.where for v in check_schedule(clinic, tampered)} == {row.request_id}

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from models.audit import CHECKS, Finding, audit
+from models.audit import CHECKS, audit
+from models.findings import Finding
 from models.loader import scenario_from_data
 
 Data = dict[str, Any]
@@ -306,7 +307,7 @@ def apply(data: Data, change: Change) -> Data:
 @pytest.mark.parametrize(("code", "change", "path", "named"), TRIGGERS)
 def test_hole_is_found(base_data: Data, code: str, change: Change, path: str, named: str) -> None:
     found = [f for f in findings_of(apply(base_data, change)) if f.code == code]
-    assert [f.path for f in found] == [path]
+    assert [f.where for f in found] == [path]
     assert named in found[0].message
 
 
@@ -357,7 +358,7 @@ def test_clocks_going_back_are_reported_as_repeated_times(base_data: Data) -> No
         },
     )
     [finding] = findings_of(data)
-    assert finding.path == "clinic.hours.sun"
+    assert finding.where == "clinic.hours.sun"
     assert "2026-11-01" in finding.message
     assert "01:00-02:00 happen twice" in finding.message
 
@@ -379,7 +380,7 @@ def test_findings_follow_check_order_then_file_order(base_data: Data) -> None:
         "rooms": [{"id": "room_1", "type": "consult"}],
     }
     found = findings_of(apply(base_data, change))
-    assert [(f.code, f.path) for f in found] == [
+    assert [(f.code, f.where) for f in found] == [
         ("room_type_missing", "services[1].room_types"),
         ("room_type_missing", "services[2].room_types"),
         ("equipment_unavailable", "services[2].equipment.gentlemax"),
@@ -393,7 +394,7 @@ def test_finding_as_text_and_dict() -> None:
     assert str(finding) == "no_waitlist_order policies.waitlist_order: write it down"
     assert finding.to_dict() == {
         "code": "no_waitlist_order",
-        "path": "policies.waitlist_order",
+        "where": "policies.waitlist_order",
         "message": "write it down",
     }
 

@@ -38,7 +38,7 @@ def test_bad_file_is_rejected_with_its_own_message(name: str) -> None:
     expected = MANIFEST[name]
     assert all(line.startswith(f"{path}: ") for line in report.splitlines()), report
     assert len(error.problems) == 1, report
-    assert expected["path"] in error.problems[0].path, report
+    assert expected["path"] in error.problems[0].where, report
     assert expected["message"] in error.problems[0].message, report
     assert f"{expected['path']}: " in report or not expected["path"]
 
@@ -109,7 +109,7 @@ def test_every_problem_of_a_file_is_reported_at_once(
     path = tmp_path / "several_errors.yaml"
     path.write_text(text, encoding="utf-8")
     error = rejected(path)
-    assert [problem.path for problem in error.problems] == paths
+    assert [problem.where for problem in error.problems] == paths
     assert len(error.report().splitlines()) == len(paths)
 
 

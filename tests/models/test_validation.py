@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from models.findings import Finding
 from models.loader import ScenarioError, scenario_from_data
 from models.scenario import Clinic, Horizon, Request, Scenario, Service
-from models.validation import Problem, cross_reference_problems
+from models.validation import cross_reference_problems
 
 BASE: dict[str, Any] = {
     "clinic": {
@@ -114,7 +115,7 @@ def changed(where: str, value: Any) -> dict[str, Any]:
     return data
 
 
-def problems_of(data: dict[str, Any]) -> list[Problem]:
+def problems_of(data: dict[str, Any]) -> list[Finding]:
     """The problems the loader reports for data (none if it loads)."""
     try:
         scenario_from_data(data)
@@ -417,7 +418,7 @@ def test_rule_fails_on_bad_value_with_one_clear_problem(
     where: str, bad: Any, good: Any, path: str, message: str
 ) -> None:
     problems = problems_of(changed(where, bad))
-    assert [problem.path for problem in problems] == [path]
+    assert [problem.where for problem in problems] == [path]
     assert message in problems[0].message
 
 
@@ -432,7 +433,7 @@ def test_rule_passes_on_good_value(
 def test_every_overlapping_range_is_reported_not_only_neighbours() -> None:
     data = changed("providers.1.weekly.mon", ["09:00-17:00", "10:00-11:00", "12:00-13:00"])
     problems = problems_of(data)
-    assert [problem.path for problem in problems] == [
+    assert [problem.where for problem in problems] == [
         f"{RN_KIM}.weekly.mon[1]",
         f"{RN_KIM}.weekly.mon[2]",
     ]
@@ -448,7 +449,7 @@ def test_all_cross_reference_problems_are_reported_together() -> None:
     data["bookings"][0]["room"] = "inj9"
     data["services"][0]["duration"] = 31
     problems = problems_of(data)
-    assert {problem.path for problem in problems} == {
+    assert {problem.where for problem in problems} == {
         f"{R1}.service",
         f"{B1}.room",
         f"{BOTOX}.duration",
@@ -457,11 +458,11 @@ def test_all_cross_reference_problems_are_reported_together() -> None:
 
 def test_error_paths_name_the_item_id() -> None:
     data = changed("providers.1.weekly.mon", "9am-5pm")
-    assert [str(problem).split(":")[0] for problem in problems_of(data)] == [
+    assert [problem.where for problem in problems_of(data)] == [
         "providers[1] (id 'rn_kim').weekly.mon[0]"
     ]
     duplicate = problems_of(changed("providers.0.id", "rn_kim"))
-    assert duplicate[0].path == "providers[1] (id 'rn_kim').id"
+    assert duplicate[0].where == "providers[1] (id 'rn_kim').id"
     assert "already used by providers[0] (id 'rn_kim')" in duplicate[0].message
 
 
@@ -501,6 +502,8 @@ def test_cross_reference_problems_of_a_valid_scenario_is_empty() -> None:
     assert cross_reference_problems(Scenario.model_validate(BASE)) == []
 
 
-def test_problem_text_joins_path_and_message() -> None:
-    assert str(Problem("clinic.timezone", "unknown")) == "clinic.timezone: unknown"
-    assert str(Problem("", "file not found")) == "file not found"
+def test_finding_text_joins_code_where_and_message() -> None:
+    finding = Finding("unknown_reference", "clinic.timezone", "unknown")
+    assert str(finding) == "unknown_reference clinic.timezone: unknown"
+    assert str(Finding("", "clinic.timezone", "unknown")) == "clinic.timezone: unknown"
+    assert str(Finding("", "", "file not found")) == "file not found"

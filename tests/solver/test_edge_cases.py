@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from checker import check_schedule
 from models.events import Cancel, ProviderOut
 from models.loader import ScenarioError, load_scenario, scenario_from_data
-from solver.checker import check_schedule
-from solver.reshuffle import reshuffle
+from solver.replan import reshuffle
 from solver.solve import solve
 
 ZONE = ZoneInfo("America/Chicago")

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from checker import check_schedule
 from models.loader import scenario_from_data
 from models.results import Schedule
-from solver.checker import check_schedule
 from solver.solve import solve
 
 
@@ -105,8 +105,8 @@ def test_the_checker_flags_a_down_room_and_a_down_lamp() -> None:
     schedule = solve(free, time_limit=2, num_workers=1, seed=0).schedule
     assert _in_window(schedule, "f1") and len(_in_window(schedule)) >= 2
     room_down = scenario_from_data(_clinic(out_of_service=DOWN))
-    assert "room_out_of_service" in {v.rule for v in check_schedule(room_down, schedule)}
+    assert "room_out_of_service" in {v.code for v in check_schedule(room_down, schedule)}
     data = _clinic()
     data["equipment"][0]["out_of_service"] = DOWN
     lamp_down = scenario_from_data(data)
-    assert "equipment_over_capacity" in {v.rule for v in check_schedule(lamp_down, schedule)}
+    assert "equipment_over_capacity" in {v.code for v in check_schedule(lamp_down, schedule)}

@@ -17,7 +17,7 @@ from matplotlib.patches import Rectangle
 from models.loader import scenario_from_data
 from models.results import Appointment, Schedule
 from models.scenario import Scenario
-from solver.plots import (
+from solver.outputs.plots import (
     MAX_HEIGHT_INCHES,
     MAX_WIDTH_INCHES,
     plot_booked_by_tier,
@@ -320,7 +320,7 @@ def test_kpi_plots_draw_on_a_given_axes_and_note_missing_figures() -> None:
 def test_a_long_horizon_draws_its_first_two_weeks() -> None:
     from models.loader import scenario_from_data
     from models.results import Schedule as Rows
-    from solver.plots import MAX_GANTT_DAYS
+    from solver.outputs.plots import MAX_GANTT_DAYS
 
     data = {
         "clinic": {

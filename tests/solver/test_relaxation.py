@@ -8,14 +8,16 @@ from ortools.linear_solver import pywraplp
 
 from models.scenario import Scenario
 from scenarios.generator import generate_scenario
-from solver.eligibility import Calendar, Job
-from solver.relaxation import _Relaxation, booked_minutes_bound, capacity_rows
+from solver.cpsat.relaxation import _Relaxation, booked_minutes_bound, capacity_rows
+from solver.eligibility import Job
+from solver.facts import ClinicFacts
 from solver.solve import solve
 from tests.solver.test_solve import TINY_CASES, _brute_force, _tiny, switched_clinics
 
 
 def _relaxed(scenario: Scenario, jobs: list[Job]) -> int | None:
-    return booked_minutes_bound(jobs, capacity_rows(scenario, jobs, Calendar(scenario)))
+    facts = ClinicFacts(scenario)
+    return booked_minutes_bound(jobs, capacity_rows(facts, jobs), seconds=10.0)
 
 
 def test_the_bound_of_a_fractional_knapsack_is_its_lp_optimum() -> None:
@@ -24,7 +26,7 @@ def test_the_bound_of_a_fractional_knapsack_is_its_lp_optimum() -> None:
     lp.row([(a, 1)], 0, 1)
     lp.row([(b, 1)], 0, 1)
     lp.row([(a, 2), (b, 1)], float("-inf"), 2)  # b whole (ratio 2), then half of a
-    assert lp.bound() == 3  # 3.5 rounded down: the objective is whole
+    assert lp.bound(seconds=10.0) == 3  # 3.5 rounded down: the objective is whole
 
 
 def test_a_row_that_must_be_kept_counts_in_the_bound() -> None:
@@ -33,7 +35,7 @@ def test_a_row_that_must_be_kept_counts_in_the_bound() -> None:
     lp.row([(a, 1)], 1, 1)  # a booking: a stays on the calendar and earns nothing
     lp.row([(b, 1)], 0, 1)
     lp.row([(a, 3), (b, 2)], float("-inf"), 4)  # a leaves room for half of b
-    assert lp.bound() == 2
+    assert lp.bound(seconds=10.0) == 2
 
 
 @pytest.mark.parametrize("case", TINY_CASES)

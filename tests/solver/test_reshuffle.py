@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from checker import check_schedule
 from models.events import (
     Cancel,
     NewRequest,
@@ -28,8 +29,7 @@ from models.loader import scenario_from_data
 from models.results import Appointment, Schedule
 from models.scenario import Scenario
 from scenarios.generator import generate_scenario
-from solver.checker import check_schedule
-from solver.reshuffle import EventError, ReshuffleResult, replay, reshuffle, waitlist_order
+from solver.replan import EventError, ReshuffleResult, replay, reshuffle, waitlist_order
 from solver.solve import solve
 
 OPTIONS: dict[str, Any] = {"time_limit": 0.3, "num_workers": 1, "seed": 0}

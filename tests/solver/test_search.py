@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from models.times import MINUTES_PER_DAY
 from scenarios.generator import generate_scenario
-from solver.eligibility import eligibility
-from solver.model import ScheduleModel
-from solver.search import (
-    STALL_STEP,
+from solver.cpsat.model import ScheduleModel
+from solver.cpsat.params import SearchParams
+from solver.cpsat.relaxation import capacity_rows
+from solver.cpsat.search import (
     Budget,
     Incumbent,
     NeighbourhoodSearch,
@@ -16,20 +16,25 @@ from solver.search import (
     _WholeModelRun,
     complete,
 )
+from solver.eligibility import eligibility
+from solver.facts import ClinicFacts
 from solver.solve import _floor
+
+PARAMS = SearchParams()
 
 
 def _start() -> tuple[ScheduleModel, Incumbent]:
     scenario = generate_scenario(requests=120, providers=5, days=3, seed=4)
-    jobs, greedy, _ = _floor(scenario, eligibility(scenario).jobs)
-    built = ScheduleModel(scenario, jobs)
+    facts = ClinicFacts(scenario)
+    jobs, greedy, _ = _floor(facts, eligibility(facts).jobs)
+    built = ScheduleModel(facts, jobs, capacity_rows(facts, jobs))
     return built, complete(built, built.decisions(greedy))
 
 
 def test_a_piece_moves_only_freed_jobs_and_only_onto_the_freed_provider_days() -> None:
     built, incumbent = _start()
-    search = NeighbourhoodSearch(built, seed=0)
-    budget = Budget(seconds=30.0, deterministic=True)
+    search = NeighbourhoodSearch(built, 0, PARAMS)
+    budget = Budget(30.0, True, PARAMS)
     improvements = 0
     for _ in range(12):
         freed, days = search.neighbourhood(incumbent)
@@ -50,7 +55,7 @@ def test_a_piece_moves_only_freed_jobs_and_only_onto_the_freed_provider_days() -
 
 def test_a_neighbourhood_frees_what_is_booked_on_its_provider_days() -> None:
     built, incumbent = _start()
-    search = NeighbourhoodSearch(built, seed=1)
+    search = NeighbourhoodSearch(built, 1, PARAMS)
     placements = built.placements(incumbent.values)
     freed, days = search.neighbourhood(incumbent)
     assert days
@@ -63,7 +68,7 @@ def test_the_shared_schedule_keeps_only_improvements_and_reports_them() -> None:
     reported: list[tuple[int, int]] = []
     shared = SharedIncumbent(
         Incumbent([0], 10),
-        Budget(10.0, deterministic=False),
+        Budget(10.0, False, PARAMS),
         lambda o, b, _: reported.append((o, b)),
     )
     shared.offer(None, 50)
@@ -76,10 +81,10 @@ def test_the_shared_schedule_keeps_only_improvements_and_reports_them() -> None:
 
 def test_a_bound_counts_as_moving_only_when_it_moves_by_more_than_the_step() -> None:
     built, incumbent = _start()
-    run = _WholeModelRun(built, incumbent, num_workers=1, seed=0)
+    run = _WholeModelRun(built, incumbent, 1, 0, PARAMS.stall_step)
     assert not run.stalled(0.0)  # no bound yet: never stalled
     run._bound_found(10_000.0)
-    run._bound_found(10_000.0 * (1 - STALL_STEP / 2))
+    run._bound_found(10_000.0 * (1 - PARAMS.stall_step / 2))
     assert run.moved is not None and run.moved[0] == 10_000.0
     assert run.stalled(0.0) and not run.stalled(60.0)
     run._bound_found(9_000.0)
@@ -88,8 +93,8 @@ def test_a_bound_counts_as_moving_only_when_it_moves_by_more_than_the_step() -> 
 
 def test_searches_in_parallel_improve_one_schedule_that_stays_feasible() -> None:
     built, start = _start()
-    shared = SharedIncumbent(start, Budget(3.0, deterministic=False), None)
-    search = NeighbourhoodSearch(built, seed=0)
+    shared = SharedIncumbent(start, Budget(3.0, False, PARAMS), None)
+    search = NeighbourhoodSearch(built, 0, PARAMS)
     _in_parallel([search.fork(1), search.fork(2)], shared, shared.budget, bound=10**9)
     best = shared.best
     assert best.objective > start.objective

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from checker import check_schedule, recompute_objective
 from models.loader import scenario_from_data
 from models.results import Appointment, Schedule
 from models.scenario import Scenario
 from scenarios.generator import generate_scenario
-from solver.checker import check_schedule, recompute_objective
 from solver.solve import solve
 
 

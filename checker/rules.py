@@ -1,12 +1,6 @@
-"""The independent schedule checker: every hard rule re-derived from the scenario alone.
-
-It shares no code with the optimizer (it reads only `models`), so a bug in the model
-builder cannot hide itself here. `check_schedule` lists every broken rule as a
-`Violation` with a stable code; `recompute_objective` recomputes the optimizer's
-objective, term by term, from the schedule rows.
+"""The hard rules, one check per family, each re-derived from the scenario alone.
 
 Rule codes, by family:
-
 - rows: ``missing_row``, ``unknown_row``, ``duplicate_row``, ``wrong_kind``,
   ``wrong_patient``, ``wrong_service``, ``booking_unscheduled``, ``released_booking_kept``,
   ``missing_reason``
@@ -21,251 +15,66 @@ Rule codes, by family:
   ``series_spacing``, ``consult_missing``, ``deposit_missing``
 - existing bookings: ``locked_booking_moved``, ``booking_provider_changed``,
   ``booking_moved_to_other_day``
-
-Times are compared as local wall-clock minutes (``date.toordinal() * 1440 + minute of
-day``), the way a clinic writes them; an appointment's end is derived from its start and
-the scenario's service length.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from itertools import pairwise
-from zoneinfo import ZoneInfo
 
-from models.results import Appointment, Schedule
-from models.scenario import (
-    Booking,
-    OutOfService,
-    Patient,
-    Provider,
-    Request,
-    Scenario,
-    Service,
+from checker.context import (
+    Check,
+    Context,
+    Item,
+    Placed,
+    Span,
+    local_time,
+    offset_text,
+    overlap,
+    wall_minute,
+    when_text,
 )
+from models.findings import Finding
+from models.results import Appointment, Schedule
+from models.scenario import Booking, OutOfService, Request, Scenario
 from models.times import MINUTES_PER_DAY, format_clock, weekday_of
-
-Item = Request | Booking
-Span = tuple[int, int]
-"""[start, end) in wall-clock minutes."""
-
-
-@dataclass(frozen=True)
-class Violation:
-    """One broken hard rule: its stable code, the row it concerns and what is wrong."""
-
-    rule: str
-    row: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.rule}: {self.message}"
-
-
-@dataclass(frozen=True)
-class ObjectiveBreakdown:
-    """The optimizer's objective recomputed from a schedule, with each penalty apart."""
-
-    booked_priority_minutes: int
-    penalties: dict[str, int]
-
-    @property
-    def total(self) -> int:
-        """Booked priority-minutes minus every penalty."""
-        return self.booked_priority_minutes - sum(self.penalties.values())
-
-
-# --- wall-clock minutes -----------------------------------------------------------------
-
-
-def _local(moment: datetime, zone: ZoneInfo) -> datetime:
-    """Naive local wall-clock time of a moment (a naive moment already is one)."""
-    if moment.tzinfo is None:
-        return moment
-    return moment.astimezone(zone).replace(tzinfo=None)
-
-
-def _minute(local: datetime) -> int:
-    """Wall-clock minute of a naive local time."""
-    return local.date().toordinal() * MINUTES_PER_DAY + local.hour * 60 + local.minute
-
-
-def _when(minute: int) -> str:
-    """A wall-clock minute in words, e.g. '2026-03-09 10:05'."""
-    day, clock = divmod(minute, MINUTES_PER_DAY)
-    return f"{date.fromordinal(day)} {format_clock(clock)}"
-
-
-def _offset_text(offset: timedelta | None) -> str:
-    """A UTC offset as '-04:00' (or 'no offset')."""
-    if offset is None:
-        return "no offset"
-    minutes = int(offset.total_seconds()) // 60
-    sign = "-" if minutes < 0 else "+"
-    return f"{sign}{format_clock(abs(minutes))}"
-
-
-def _overlap(first: Span, second: Span) -> bool:
-    return first[0] < second[1] and second[0] < first[1]
-
-
-# --- the rows that are on the calendar --------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Placement:
-    """A booked row whose provider is known, with its scenario item and local start."""
-
-    row: Appointment
-    item: Item
-    service: Service
-    patient: Patient
-    provider: Provider
-    start: int
-
-    @property
-    def id(self) -> str:
-        return self.row.request_id
-
-    @property
-    def end(self) -> int:
-        return self.start + self.service.length
-
-    @property
-    def day(self) -> date:
-        return date.fromordinal(self.start // MINUTES_PER_DAY)
-
-    @property
-    def midnight(self) -> int:
-        return self.start - self.start % MINUTES_PER_DAY
-
-    @property
-    def hands_on(self) -> list[Span]:
-        """The parts the provider works: before and (if any) after processing."""
-        service = self.service
-        parts = [(self.start, self.start + service.duration)]
-        if service.finish:
-            parts.append((self.end - service.finish, self.end))
-        return parts
-
-    @property
-    def room_held(self) -> Span:
-        return (self.start, self.end + self.service.buffer_after)
-
-    def when(self) -> str:
-        return _when(self.start)
-
-
-@dataclass
-class _Context:
-    """What every check reads: the scenario, the rows by id and the booked placements."""
-
-    scenario: Scenario
-    schedule: Schedule
-    zone: ZoneInfo
-    items: dict[str, Item]
-    """Requests and existing bookings of the scenario by id, in file order."""
-    rows: dict[str, Appointment]
-    """The first row of each known id."""
-    placements: list[_Placement]
-    unplaced: list[Violation]
-    """Booked rows that cannot be placed (missing fields, unknown provider)."""
-
-    @classmethod
-    def build(cls, scenario: Scenario, schedule: Schedule) -> _Context:
-        items: dict[str, Item] = {r.id: r for r in scenario.requests}
-        items.update({b.id: b for b in scenario.bookings})
-        rows: dict[str, Appointment] = {}
-        for row in schedule.appointments:
-            if row.request_id in items:
-                rows.setdefault(row.request_id, row)
-        context = cls(scenario, schedule, ZoneInfo(scenario.clinic.timezone), items, rows, [], [])
-        providers = {p.id for p in scenario.providers}
-        for row in rows.values():
-            if row.status == "booked":
-                context._place(row, providers)
-        return context
-
-    def _place(self, row: Appointment, providers: set[str]) -> None:
-        fields = {"provider_id": "provider", "room_id": "room", "start": "start", "end": "end"}
-        missing = [word for field, word in fields.items() if not getattr(row, field)]
-        if missing:
-            self.unplaced.append(
-                Violation(
-                    "missing_placement",
-                    row.request_id,
-                    f"'{row.request_id}' is booked but has no {', '.join(missing)}; "
-                    "fill them in or mark the row unscheduled with a reason",
-                )
-            )
-        elif row.provider_id not in providers:
-            self.unplaced.append(
-                Violation(
-                    "unknown_provider",
-                    row.request_id,
-                    f"'{row.request_id}' is booked with unknown provider '{row.provider_id}'; "
-                    "use a provider id of the scenario",
-                )
-            )
-        else:
-            assert row.start is not None and row.provider_id is not None
-            item = self.items[row.request_id]
-            self.placements.append(
-                _Placement(
-                    row=row,
-                    item=item,
-                    service=self.scenario.service(item.service),
-                    patient=self.scenario.patient(item.patient),
-                    provider=self.scenario.provider(row.provider_id),
-                    start=_minute(_local(row.start, self.zone)),
-                )
-            )
-
-    def original_start(self, booking: Booking) -> int:
-        """Wall-clock minute of an existing booking as it stands in the scenario."""
-        return _minute(_local(booking.start, self.zone))
-
-
-Check = Callable[[_Context], Iterator[Violation]]
-
 
 # --- 1, 2: one row per request and booking, statuses and reasons ------------------------
 
 
-def _row_coverage(ctx: _Context) -> Iterator[Violation]:
+def _row_coverage(ctx: Context) -> Iterator[Finding]:
     """Exactly one row per request and per booking, matching the scenario; no strangers."""
     seen: set[str] = set()
     for row in ctx.schedule.appointments:
         row_id = row.request_id
         item = ctx.items.get(row_id)
         if item is None:
-            yield Violation(
+            yield Finding(
                 "unknown_row",
                 row_id,
                 f"row '{row_id}' is neither a request nor a booking of the scenario; remove it",
             )
         elif row_id in seen:
-            yield Violation(
+            yield Finding(
                 "duplicate_row", row_id, f"'{row_id}' has more than one row; keep exactly one"
             )
         else:
             yield from _row_matches(row, item)
         seen.add(row_id)
     for item_id in [item_id for item_id in ctx.items if item_id not in seen]:
-        yield Violation(
+        yield Finding(
             "missing_row",
             item_id,
             f"'{item_id}' has no row in the schedule; every request and booking needs one",
         )
 
 
-def _row_matches(row: Appointment, item: Item) -> Iterator[Violation]:
+def _row_matches(row: Appointment, item: Item) -> Iterator[Finding]:
     kind = "request" if isinstance(item, Request) else "booking"
     if row.kind != kind:
-        yield Violation(
+        yield Finding(
             "wrong_kind",
             row.request_id,
             f"'{row.request_id}' is a {kind} in the scenario but its row says {row.kind}; "
@@ -274,7 +83,7 @@ def _row_matches(row: Appointment, item: Item) -> Iterator[Violation]:
     for field, expected in (("patient", item.patient), ("service", item.service)):
         written = getattr(row, f"{field}_id")
         if written != expected:
-            yield Violation(
+            yield Finding(
                 f"wrong_{field}",
                 row.request_id,
                 f"'{row.request_id}' is for {field} '{expected}' but its row says '{written}'; "
@@ -282,27 +91,27 @@ def _row_matches(row: Appointment, item: Item) -> Iterator[Violation]:
             )
 
 
-def _row_status(ctx: _Context) -> Iterator[Violation]:
+def _row_status(ctx: Context) -> Iterator[Finding]:
     """Bookings stay booked or escalated; every row not booked says why."""
     for row_id, row in ctx.rows.items():
         item = ctx.items[row_id]
         released = item.status if isinstance(item, Booking) else "confirmed"
         if released != "confirmed" and (row.status != "unscheduled" or row.reason != released):
-            yield Violation(
+            yield Finding(
                 "released_booking_kept",
                 row_id,
                 f"booking '{row_id}' is {released}; its row must be unscheduled with "
                 f"reason '{released}', not {row.status}",
             )
         elif released == "confirmed" and isinstance(item, Booking) and row.status == "unscheduled":
-            yield Violation(
+            yield Finding(
                 "booking_unscheduled",
                 row_id,
                 f"existing booking '{row_id}' was dropped as unscheduled; keep it booked "
                 "or escalate it to a person",
             )
         if row.status != "booked" and not row.reason.strip():
-            yield Violation(
+            yield Finding(
                 "missing_reason",
                 row_id,
                 f"'{row_id}' is {row.status} without a reason; say why it is not booked",
@@ -312,24 +121,24 @@ def _row_status(ctx: _Context) -> Iterator[Violation]:
 # --- 3: lengths, slot grid, UTC offsets -------------------------------------------------
 
 
-def _row_times(ctx: _Context) -> Iterator[Violation]:
+def _row_times(ctx: Context) -> Iterator[Finding]:
     """End = start + service length, start on the slot grid, offsets of the clinic."""
     grid = ctx.scenario.clinic.slot_minutes
     for p in ctx.placements:
         start, end = p.row.start, p.row.end
         assert start is not None and end is not None
-        minutes = _minute(_local(end, ctx.zone)) - p.start
+        minutes = wall_minute(local_time(end, ctx.zone)) - p.start
         if minutes != p.service.length:
-            yield Violation(
+            yield Finding(
                 "wrong_length",
                 p.id,
                 f"'{p.id}' lasts {minutes} minutes from {p.when()} but service "
                 f"'{p.service.id}' takes {p.service.length}; set end = start + "
                 f"{p.service.length} minutes",
             )
-        local = _local(start, ctx.zone)
+        local = local_time(start, ctx.zone)
         if local.second or local.microsecond or (p.start - p.midnight) % grid:
-            yield Violation(
+            yield Finding(
                 "off_grid",
                 p.id,
                 f"'{p.id}' starts at {local:%Y-%m-%d %H:%M:%S}, off the {grid}-minute "
@@ -339,15 +148,15 @@ def _row_times(ctx: _Context) -> Iterator[Violation]:
         yield from _utc_offset(ctx, p.id, "end", end)
 
 
-def _utc_offset(ctx: _Context, row_id: str, field: str, moment: datetime) -> Iterator[Violation]:
+def _utc_offset(ctx: Context, row_id: str, field: str, moment: datetime) -> Iterator[Finding]:
     written = moment.replace(tzinfo=None)
     expected = ctx.zone.utcoffset(written)
     if moment.utcoffset() != expected:
-        yield Violation(
+        yield Finding(
             "wrong_utc_offset",
             row_id,
-            f"'{row_id}' {field} {moment.isoformat()} has {_offset_text(moment.utcoffset())}"
-            f" but {ctx.scenario.clinic.timezone} is at {_offset_text(expected)} on "
+            f"'{row_id}' {field} {moment.isoformat()} has {offset_text(moment.utcoffset())}"
+            f" but {ctx.scenario.clinic.timezone} is at {offset_text(expected)} on "
             f"{written:%Y-%m-%d %H:%M}; write the offset in force on that day",
         )
 
@@ -355,12 +164,12 @@ def _utc_offset(ctx: _Context, row_id: str, field: str, moment: datetime) -> Ite
 # --- 4, 5, 13: the provider ------------------------------------------------------------
 
 
-def _permission_and_licence(ctx: _Context) -> Iterator[Violation]:
+def _permission_and_licence(ctx: Context) -> Iterator[Finding]:
     """The provider may perform the service and has a valid licence that day."""
     for p in ctx.placements:
         who = p.provider.id
         if p.service.id not in p.provider.services:
-            yield Violation(
+            yield Finding(
                 "not_permitted",
                 p.id,
                 f"provider '{who}' is not permitted to perform '{p.service.id}' ('{p.id}' "
@@ -368,7 +177,7 @@ def _permission_and_licence(ctx: _Context) -> Iterator[Violation]:
             )
         expires = p.provider.license_expires
         if expires is not None and p.day >= expires:
-            yield Violation(
+            yield Finding(
                 "licence_expired",
                 p.id,
                 f"provider '{who}' has a licence expiring {expires} but has '{p.id}' on "
@@ -376,14 +185,14 @@ def _permission_and_licence(ctx: _Context) -> Iterator[Violation]:
             )
 
 
-def _provider_hours(ctx: _Context) -> Iterator[Violation]:
+def _provider_hours(ctx: Context) -> Iterator[Finding]:
     """Hands-on parts inside the provider's weekly hours and clear of time off."""
     for p in ctx.placements:
         ranges = p.provider.weekly.get(weekday_of(p.day), [])
         parts = [(start - p.midnight, end - p.midnight) for start, end in p.hands_on]
         outside = [part for part in parts if not any(r.contains(*part) for r in ranges)]
         if outside:
-            yield Violation(
+            yield Finding(
                 "outside_provider_hours",
                 p.id,
                 f"provider '{p.provider.id}' works on '{p.id}' {_clock_ranges(outside)} on "
@@ -394,9 +203,9 @@ def _provider_hours(ctx: _Context) -> Iterator[Violation]:
         for off in p.provider.time_off:
             away = off.hours
             if off.covers(p.day) and (
-                away is None or any(_overlap(part, (away.start, away.end)) for part in parts)
+                away is None or any(overlap(part, (away.start, away.end)) for part in parts)
             ):
-                yield Violation(
+                yield Finding(
                     "provider_time_off",
                     p.id,
                     f"provider '{p.provider.id}' is off ({away or 'all day'}) on {p.day} "
@@ -408,12 +217,12 @@ def _clock_ranges(spans: list[Span]) -> str:
     return ", ".join(f"{format_clock(start)}-{format_clock(end)}" for start, end in spans)
 
 
-def _required_providers(ctx: _Context) -> Iterator[Violation]:
+def _required_providers(ctx: Context) -> Iterator[Finding]:
     """A request that names a required provider is booked with them."""
     for p in ctx.placements:
         required = p.item.required_provider if isinstance(p.item, Request) else None
         if required is not None and p.provider.id != required:
-            yield Violation(
+            yield Finding(
                 "wrong_provider",
                 p.id,
                 f"'{p.id}' must be with provider '{required}' but is booked with "
@@ -424,7 +233,7 @@ def _required_providers(ctx: _Context) -> Iterator[Violation]:
 # --- 6: the clinic calendar ------------------------------------------------------------
 
 
-def _clinic_calendar(ctx: _Context) -> Iterator[Violation]:
+def _clinic_calendar(ctx: Context) -> Iterator[Finding]:
     """Inside the horizon, on an open day, within the clinic's hours."""
     clinic = ctx.scenario.clinic
     first = clinic.horizon.start
@@ -432,20 +241,20 @@ def _clinic_calendar(ctx: _Context) -> Iterator[Violation]:
     for p in ctx.placements:
         hours = clinic.hours.get(weekday_of(p.day))
         if not first <= p.day <= last:
-            yield Violation(
+            yield Finding(
                 "outside_horizon",
                 p.id,
                 f"'{p.id}' is on {p.day}, outside the horizon {first}..{last}; book it inside "
                 "the horizon",
             )
         if hours is None or p.day in clinic.closed_dates:
-            yield Violation(
+            yield Finding(
                 "clinic_closed",
                 p.id,
                 f"'{p.id}' is on {p.day}, when the clinic is closed; book a day it is open",
             )
         elif not hours.contains(p.start - p.midnight, p.end - p.midnight):
-            yield Violation(
+            yield Finding(
                 "outside_clinic_hours",
                 p.id,
                 f"'{p.id}' runs {_clock_ranges([(p.start - p.midnight, p.end - p.midnight)])}"
@@ -456,19 +265,19 @@ def _clinic_calendar(ctx: _Context) -> Iterator[Violation]:
 # --- 7, 8: rooms and machines ----------------------------------------------------------
 
 
-def _rooms(ctx: _Context) -> Iterator[Violation]:
+def _rooms(ctx: Context) -> Iterator[Finding]:
     """The room exists and is of a type the service accepts."""
     rooms = {room.id: room for room in ctx.scenario.rooms}
     for p in ctx.placements:
         room = rooms.get(p.row.room_id or "")
         if room is None:
-            yield Violation(
+            yield Finding(
                 "unknown_room",
                 p.id,
                 f"'{p.id}' is in unknown room '{p.row.room_id}'; use a room id of the scenario",
             )
         elif room.type not in p.service.room_types:
-            yield Violation(
+            yield Finding(
                 "wrong_room_type",
                 p.id,
                 f"'{p.id}' ({p.service.id}) is in room '{room.id}' of type '{room.type}'; it "
@@ -476,22 +285,25 @@ def _rooms(ctx: _Context) -> Iterator[Violation]:
             )
 
 
-def _spans_out(ctx: _Context, spans: list[OutOfService]) -> list[Span]:
-    return [(_minute(_local(s.start, ctx.zone)), _minute(_local(s.end, ctx.zone))) for s in spans]
+def _spans_out(ctx: Context, spans: list[OutOfService]) -> list[Span]:
+    return [
+        (wall_minute(local_time(s.start, ctx.zone)), wall_minute(local_time(s.end, ctx.zone)))
+        for s in spans
+    ]
 
 
-def _rooms_in_service(ctx: _Context) -> Iterator[Violation]:
+def _rooms_in_service(ctx: Context) -> Iterator[Finding]:
     """No stay (with turnover) uses a room while it is out of service."""
     closed = {room.id: _spans_out(ctx, room.out_of_service) for room in ctx.scenario.rooms}
     for p in ctx.placements:
         held_from, held_to = p.room_held
         for start, end in closed.get(p.row.room_id or "", []):
             if held_from < end and start < held_to:
-                yield Violation(
+                yield Finding(
                     "room_out_of_service",
                     p.id,
                     f"'{p.id}' holds room '{p.row.room_id}' at {p.when()}, while it is out of "
-                    f"service {_when(start)} to {_when(end)}; use another room or time",
+                    f"service {when_text(start)} to {when_text(end)}; use another room or time",
                 )
 
 
@@ -510,11 +322,11 @@ def _parse_equipment(text: str) -> dict[str, int] | None:
     return units
 
 
-def _equipment_listed(ctx: _Context) -> Iterator[Violation]:
+def _equipment_listed(ctx: Context) -> Iterator[Finding]:
     """The equipment column lists exactly the service's machines."""
     for p in ctx.placements:
         if _parse_equipment(p.row.equipment) != p.service.equipment:
-            yield Violation(
+            yield Finding(
                 "equipment_mismatch",
                 p.id,
                 f"'{p.id}' lists equipment '{p.row.equipment}' but service '{p.service.id}' "
@@ -522,7 +334,7 @@ def _equipment_listed(ctx: _Context) -> Iterator[Violation]:
             )
 
 
-def _equipment_load(ctx: _Context) -> Iterator[Violation]:
+def _equipment_load(ctx: Context) -> Iterator[Finding]:
     """At no moment do booked rows hold more units of a machine than are in service."""
     for machine in ctx.scenario.equipment:
         users = sorted(
@@ -536,11 +348,11 @@ def _equipment_load(ctx: _Context) -> Iterator[Violation]:
             out = sum(1 for start, end in down if start <= moment < end)
             if active and units + out > machine.count:
                 late = active[-1]
-                yield Violation(
+                yield Finding(
                     "equipment_over_capacity",
                     late.id,
                     f"machine '{machine.id}' has {machine.count} unit(s), {out} out of service, "
-                    f"but {_quoted(q.id for q in active)} need {units} at {_when(moment)}; "
+                    f"but {_quoted(q.id for q in active)} need {units} at {when_text(moment)}; "
                     f"move '{late.id}'",
                 )
 
@@ -549,10 +361,10 @@ def _equipment_load(ctx: _Context) -> Iterator[Violation]:
 
 
 def _clashes(
-    ctx: _Context, owner: Callable[[_Placement], str], spans: Callable[[_Placement], list[Span]]
-) -> Iterator[tuple[str, _Placement, _Placement, int]]:
+    ctx: Context, owner: Callable[[Placed], str], spans: Callable[[Placed], list[Span]]
+) -> Iterator[tuple[str, Placed, Placed, int]]:
     """(owner, earlier, later, first shared minute) of every two rows whose spans overlap."""
-    groups: dict[str, list[_Placement]] = defaultdict(list)
+    groups: dict[str, list[Placed]] = defaultdict(list)
     for p in ctx.placements:
         groups[owner(p)].append(p)
     for key, group in groups.items():
@@ -564,37 +376,37 @@ def _clashes(
                 if second.start >= last_end:
                     break
                 shared = [
-                    max(a[0], b[0]) for a in first_spans for b in spans(second) if _overlap(a, b)
+                    max(a[0], b[0]) for a in first_spans for b in spans(second) if overlap(a, b)
                 ]
                 if shared:
                     yield key, first, second, min(shared)
 
 
-def _overlaps(ctx: _Context) -> Iterator[Violation]:
+def _overlaps(ctx: Context) -> Iterator[Finding]:
     """Providers (hands-on), rooms (with turnover) and patients are in one place at a time."""
-    families: list[tuple[str, Callable[[_Placement], str], Callable[[_Placement], list[Span]]]] = [
+    families: list[tuple[str, Callable[[Placed], str], Callable[[Placed], list[Span]]]] = [
         ("provider", lambda p: p.provider.id, lambda p: p.hands_on),
         ("room", lambda p: p.row.room_id or "", lambda p: [p.room_held]),
         ("patient", lambda p: p.patient.id, lambda p: [(p.start, p.end)]),
     ]
     for what, owner, spans in families:
         for key, first, second, moment in _clashes(ctx, owner, spans):
-            yield Violation(
+            yield Finding(
                 f"{what}_overlap",
                 first.id,
                 f"{what} '{key}' has '{first.id}' and '{second.id}' at the same time on "
-                f"{_when(moment)}; move one of them",
+                f"{when_text(moment)}; move one of them",
             )
 
 
 # --- 12, 15-18: request rules ----------------------------------------------------------
 
 
-def _request_windows(ctx: _Context) -> Iterator[Violation]:
+def _request_windows(ctx: Context) -> Iterator[Finding]:
     """A request is booked between its earliest and latest day."""
     for p in ctx.placements:
         if isinstance(p.item, Request) and not p.item.earliest <= p.day <= p.item.latest:
-            yield Violation(
+            yield Finding(
                 "outside_request_window",
                 p.id,
                 f"'{p.id}' is booked on {p.day}, outside the requested days "
@@ -602,7 +414,7 @@ def _request_windows(ctx: _Context) -> Iterator[Violation]:
             )
 
 
-def _visits(ctx: _Context) -> Iterator[Violation]:
+def _visits(ctx: Context) -> Iterator[Finding]:
     """A visit is booked whole or not at all, back to back on one day in file order."""
     visits: dict[str, list[Request]] = defaultdict(list)
     for request in ctx.scenario.requests:
@@ -613,7 +425,7 @@ def _visits(ctx: _Context) -> Iterator[Violation]:
         booked = [r.id for r in requests if r.id in ctx.rows and ctx.rows[r.id].status == "booked"]
         if booked and len(booked) < len(requests):
             waiting = [r.id for r in requests if r.id not in booked]
-            yield Violation(
+            yield Finding(
                 "visit_partly_booked",
                 requests[0].id,
                 f"visit '{visit}' is only partly booked: {_quoted(booked)} booked, "
@@ -622,11 +434,11 @@ def _visits(ctx: _Context) -> Iterator[Violation]:
         for before, after in pairwise(requests):
             first, second = placed.get(before.id), placed.get(after.id)
             if first is not None and second is not None and second.start != first.end:
-                yield Violation(
+                yield Finding(
                     "visit_not_back_to_back",
                     after.id,
                     f"visit '{visit}': '{after.id}' starts {second.when()} but '{before.id}' "
-                    f"ends {_when(first.end)}; a visit's requests follow each other without "
+                    f"ends {when_text(first.end)}; a visit's requests follow each other without "
                     "a gap, on one day, in file order",
                 )
 
@@ -635,9 +447,9 @@ def _quoted(ids: Iterable[str]) -> str:
     return ", ".join(f"'{item_id}'" for item_id in ids)
 
 
-def _series_spacing(ctx: _Context) -> Iterator[Violation]:
+def _series_spacing(ctx: Context) -> Iterator[Finding]:
     """Appointments of one series and patient are min_days_between apart, history too."""
-    series: dict[tuple[str, str], list[_Placement]] = defaultdict(list)
+    series: dict[tuple[str, str], list[Placed]] = defaultdict(list)
     for p in ctx.placements:
         if p.service.min_days_between:
             series[p.patient.id, p.service.id].append(p)
@@ -650,7 +462,7 @@ def _series_spacing(ctx: _Context) -> Iterator[Violation]:
             later = [(f"'{q.id}' on {q.day}", q.day) for q in ordered[index + 1 :]]
             for what, day in [*past, *later]:
                 if abs((p.day - day).days) < gap:
-                    yield Violation(
+                    yield Finding(
                         "series_spacing",
                         p.id,
                         f"patient '{patient}' has '{p.id}' ({service}) on {p.day} and {what}; "
@@ -658,7 +470,7 @@ def _series_spacing(ctx: _Context) -> Iterator[Violation]:
                     )
 
 
-def _consults(ctx: _Context) -> Iterator[Violation]:
+def _consults(ctx: Context) -> Iterator[Finding]:
     """A treatment that needs a consult has a valid one or a consult booked before it."""
     valid_days = ctx.scenario.policies.consult_valid_days
     consult_ends: dict[str, list[int]] = defaultdict(list)
@@ -673,7 +485,7 @@ def _consults(ctx: _Context) -> Iterator[Violation]:
             continue
         if any(end <= p.start for end in consult_ends.get(p.patient.id, [])):
             continue
-        yield Violation(
+        yield Finding(
             "consult_missing",
             p.id,
             f"'{p.id}' ({p.service.id}) needs a consultation for patient '{p.patient.id}' "
@@ -682,13 +494,13 @@ def _consults(ctx: _Context) -> Iterator[Violation]:
         )
 
 
-def _deposits(ctx: _Context) -> Iterator[Violation]:
+def _deposits(ctx: Context) -> Iterator[Finding]:
     """A service with a deposit is booked only when it is paid or a card is on file."""
     for p in ctx.placements:
         if not isinstance(p.item, Request) or not p.service.deposit:
             continue
         if not (p.item.deposit_paid or p.patient.deposit_on_file):
-            yield Violation(
+            yield Finding(
                 "deposit_missing",
                 p.id,
                 f"'{p.id}' ({p.service.id}) needs a deposit of {p.service.deposit:g} but "
@@ -700,7 +512,7 @@ def _deposits(ctx: _Context) -> Iterator[Violation]:
 # --- 14: existing bookings -------------------------------------------------------------
 
 
-def _existing_bookings(ctx: _Context) -> Iterator[Violation]:
+def _existing_bookings(ctx: Context) -> Iterator[Finding]:
     """Locked bookings stay put; unlocked ones keep provider and day."""
     for p in ctx.placements:
         booking = p.item
@@ -708,24 +520,24 @@ def _existing_bookings(ctx: _Context) -> Iterator[Violation]:
             continue
         original = ctx.original_start(booking)
         if p.provider.id != booking.provider:
-            yield Violation(
+            yield Finding(
                 "booking_provider_changed",
                 p.id,
                 f"booking '{p.id}' is with provider '{booking.provider}' but the schedule "
                 f"gives it to '{p.provider.id}'; keep the booked provider",
             )
         if booking.locked and p.start != original:
-            yield Violation(
+            yield Finding(
                 "locked_booking_moved",
                 p.id,
-                f"locked booking '{p.id}' moved from {_when(original)} to {p.when()}; "
+                f"locked booking '{p.id}' moved from {when_text(original)} to {p.when()}; "
                 "locked bookings stay where they are",
             )
         elif not booking.locked and p.start // MINUTES_PER_DAY != original // MINUTES_PER_DAY:
-            yield Violation(
+            yield Finding(
                 "booking_moved_to_other_day",
                 p.id,
-                f"booking '{p.id}' moved from {_when(original)} to {p.when()}; a booking "
+                f"booking '{p.id}' moved from {when_text(original)} to {p.when()}; a booking "
                 "may only move within its day",
             )
 
@@ -752,113 +564,7 @@ _CHECKS: tuple[Check, ...] = (
 )
 
 
-def check_schedule(scenario: Scenario, schedule: Schedule) -> list[Violation]:
+def check_schedule(scenario: Scenario, schedule: Schedule) -> list[Finding]:
     """Every hard rule the schedule breaks, judged from the scenario alone (empty = valid)."""
-    ctx = _Context.build(scenario, schedule)
+    ctx = Context.build(scenario, schedule)
     return [*ctx.unplaced, *(v for check in _CHECKS for v in check(ctx))]
-
-
-# --- the objective ---------------------------------------------------------------------
-
-
-def _booked_requests(ctx: _Context) -> Iterator[tuple[_Placement, Request]]:
-    for p in ctx.placements:
-        if isinstance(p.item, Request):
-            yield p, p.item
-
-
-def _weight(ctx: _Context, p: _Placement, request: Request) -> int:
-    """Priority of one booked minute: the request's priority, else the patient's tier weight."""
-    if request.priority is not None:
-        return request.priority
-    return ctx.scenario.policies.tier_weights.get(p.patient.tier, 1)
-
-
-def _by_provider_day(ctx: _Context) -> dict[tuple[str, date], list[_Placement]]:
-    days: dict[tuple[str, date], list[_Placement]] = defaultdict(list)
-    for p in ctx.placements:
-        days[p.provider.id, p.day].append(p)
-    return days
-
-
-def _off_preferred_provider(ctx: _Context) -> int:
-    """Booked requests with someone other than their preferred provider."""
-    return sum(
-        1
-        for p, request in _booked_requests(ctx)
-        if request.preferred_provider is not None and p.provider.id != request.preferred_provider
-    )
-
-
-def _off_preferred_time(ctx: _Context) -> int:
-    """Booked requests starting outside all their preferred time ranges."""
-    return sum(
-        1
-        for p, request in _booked_requests(ctx)
-        if request.preferred_times
-        and not any(r.start <= p.start - p.midnight < r.end for r in request.preferred_times)
-    )
-
-
-def _over_daily_bookings(ctx: _Context) -> int:
-    """Rows beyond each provider's max_bookings_per_day, day by day (bookings included)."""
-    over = 0
-    for (provider, _), rows in _by_provider_day(ctx).items():
-        limit = ctx.scenario.provider(provider).preferences.max_bookings_per_day
-        if limit is not None:
-            over += max(0, len(rows) - limit)
-    return over
-
-
-def _non_preferred_service(ctx: _Context) -> int:
-    """Booked requests outside their provider's preferred services (when they list any)."""
-    return sum(
-        1
-        for p, _ in _booked_requests(ctx)
-        if p.provider.preferences.preferred_services
-        and p.service.id not in p.provider.preferences.preferred_services
-    )
-
-
-def _moved_bookings(ctx: _Context) -> int:
-    """Existing bookings placed at another start than before."""
-    return sum(
-        1
-        for p in ctx.placements
-        if isinstance(p.item, Booking) and p.start != ctx.original_start(p.item)
-    )
-
-
-def _idle_slots(ctx: _Context) -> int:
-    """Idle slots between each provider's first and last hands-on minute of each day."""
-    slot = ctx.scenario.clinic.slot_minutes
-    idle = 0
-    for rows in _by_provider_day(ctx).values():
-        parts = [part for p in rows for part in p.hands_on]
-        span = max(end for _, end in parts) - min(start for start, _ in parts)
-        idle += (span - sum(end - start for start, end in parts)) // slot
-    return idle
-
-
-_PENALTY_COUNTS: dict[str, Callable[[_Context], int]] = {
-    "preferred_provider": _off_preferred_provider,
-    "preferred_time": _off_preferred_time,
-    "over_daily_bookings": _over_daily_bookings,
-    "non_preferred_service": _non_preferred_service,
-    "moved_booking": _moved_bookings,
-    "idle_slot": _idle_slots,
-}
-
-
-def recompute_objective(scenario: Scenario, schedule: Schedule) -> ObjectiveBreakdown:
-    """The optimizer's objective of a schedule: booked priority-minutes and each penalty.
-
-    Counts booked rows whose provider is known (the first row of each id).
-    """
-    ctx = _Context.build(scenario, schedule)
-    weights = scenario.policies.penalties
-    booked = sum(_weight(ctx, p, r) * p.service.length for p, r in _booked_requests(ctx))
-    penalties = {
-        name: count(ctx) * getattr(weights, name) for name, count in _PENALTY_COUNTS.items()
-    }
-    return ObjectiveBreakdown(booked, penalties)

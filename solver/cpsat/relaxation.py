@@ -16,12 +16,8 @@ from dataclasses import dataclass
 
 from ortools.linear_solver import pywraplp
 
-from models.scenario import Scenario
-from solver.eligibility import Calendar, Job
-
-LP_SECONDS = 10.0
-"""GLOP stops after this long (a safety net: 3,000 requests take about a second); the bound
-then falls back to the whole-model run's."""
+from solver.eligibility import Job
+from solver.facts import ClinicFacts
 
 Term = tuple[int, str, int]
 """Minutes, job id, index of the job's candidate that uses them."""
@@ -35,33 +31,31 @@ class CapacityRow:
     capacity: int
 
 
-def capacity_rows(scenario: Scenario, jobs: list[Job], calendar: Calendar) -> list[CapacityRow]:
+def capacity_rows(facts: ClinicFacts, jobs: list[Job]) -> list[CapacityRow]:
     """The rows that can bind: those whose terms could add up to more than the capacity."""
-    rows = _provider_days(scenario, jobs, calendar) + _pool_days(scenario, jobs, calendar)
+    rows = _provider_days(facts, jobs) + _pool_days(facts, jobs)
     return [row for row in rows if sum(minutes for minutes, _, _ in row.terms) > row.capacity]
 
 
-def _provider_days(scenario: Scenario, jobs: list[Job], calendar: Calendar) -> list[CapacityRow]:
+def _provider_days(facts: ClinicFacts, jobs: list[Job]) -> list[CapacityRow]:
     """A provider-day's hands-on minutes fit its working minutes."""
     terms: dict[tuple[str, int], list[Term]] = defaultdict(list)
     for job in jobs:
-        hands_on = job.service.duration + job.service.finish
+        hands_on = job.service.hands_on_minutes
         for index, candidate in enumerate(job.candidates):
             terms[candidate.provider_id, candidate.day].append((hands_on, job.id, index))
     rows = []
     for (provider_id, day), entries in terms.items():
-        working = calendar.working(scenario.provider(provider_id), day)
+        working = facts.working(facts.scenario.provider(provider_id), day)
         rows.append(CapacityRow(entries, sum(high - low for low, high in working)))
     return rows
 
 
-def _pool_days(scenario: Scenario, jobs: list[Job], calendar: Calendar) -> list[CapacityRow]:
+def _pool_days(facts: ClinicFacts, jobs: list[Job]) -> list[CapacityRow]:
     """A day's room minutes (per room type, and all rooms) and machine minutes fit the pools'
     open minutes; a room's last turnover may run past closing, so each room gets the longest
     turnover on top."""
-    room_counts: dict[str, int] = defaultdict(int)
-    for room in scenario.rooms:
-        room_counts[room.type] += 1
+    room_counts = {room_type: len(ids) for room_type, ids in facts.rooms_of_type.items()}
     by_day: dict[int, list[tuple[Job, int]]] = defaultdict(list)
     for job in jobs:
         for index, candidate in enumerate(job.candidates):
@@ -69,11 +63,10 @@ def _pool_days(scenario: Scenario, jobs: list[Job], calendar: Calendar) -> list[
     turnover = max((job.service.buffer_after for job in jobs), default=0)
     rows = []
     for day, entries in by_day.items():
-        opening = calendar.clinic_open(day)
-        open_minutes = opening[1] - opening[0] if opening else 0
+        open_minutes = facts.open_minutes(day)
         room_minutes = open_minutes + turnover
         held = [(j.service.length + j.service.buffer_after, j.id, i) for j, i in entries]
-        rows.append(CapacityRow(held, len(scenario.rooms) * room_minutes))
+        rows.append(CapacityRow(held, len(facts.room_type_of) * room_minutes))
         for room_type, count in room_counts.items():
             only_here = [
                 term
@@ -81,7 +74,7 @@ def _pool_days(scenario: Scenario, jobs: list[Job], calendar: Calendar) -> list[
                 if set(job.service.room_types) & set(room_counts) == {room_type}
             ]
             rows.append(CapacityRow(only_here, count * room_minutes))
-        for machine in scenario.equipment:
+        for machine in facts.scenario.equipment:
             used = [
                 (j.service.equipment[machine.id] * j.service.length, j.id, i)
                 for j, i in entries
@@ -91,10 +84,10 @@ def _pool_days(scenario: Scenario, jobs: list[Job], calendar: Calendar) -> list[
     return rows
 
 
-def booked_minutes_bound(jobs: list[Job], rows: list[CapacityRow]) -> int | None:
+def booked_minutes_bound(jobs: list[Job], rows: list[CapacityRow], seconds: float) -> int | None:
     """An upper bound on the objective: the most priority-weighted minutes a fractional
     schedule keeping `rows` could book (penalties only lower the objective); None if the
-    LP solver does not finish.
+    LP solver does not finish within `seconds`.
 
     The bound is read from the LP's duals (any duals give a valid bound, see `_dual_bound`),
     so the LP solver's tolerances cannot make it too low.
@@ -108,7 +101,7 @@ def booked_minutes_bound(jobs: list[Job], rows: list[CapacityRow]) -> int | None
     for row in rows:
         terms = [(lp.columns[job_id, index], minutes) for minutes, job_id, index in row.terms]
         lp.row(terms, -math.inf, float(row.capacity))
-    return lp.bound()
+    return lp.bound(seconds)
 
 
 class _Relaxation:
@@ -138,10 +131,10 @@ class _Relaxation:
             constraint.SetCoefficient(self.variables[column], coefficient)
         self.rows.append((constraint, low, high, terms))
 
-    def bound(self) -> int | None:
-        """The whole-number bound, or None if GLOP does not reach an optimum."""
+    def bound(self, seconds: float) -> int | None:
+        """The whole-number bound, or None if GLOP does not reach an optimum in time."""
         self.solver.Objective().SetMaximization()
-        self.solver.SetTimeLimit(max(1, round(LP_SECONDS * 1000)))  # 0 would mean none
+        self.solver.SetTimeLimit(max(1, round(seconds * 1000)))  # 0 would mean none
         if self.solver.Solve() != pywraplp.Solver.OPTIMAL:
             return None
         value = self._dual_bound()

@@ -6,25 +6,21 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
-from models.results import Schedule, SolveReport
+from models.results import Schedule
 from models.scenario import Scenario
-from solver.eligibility import Calendar
+from solver.facts import ClinicFacts
+from solver.report import SolveResult
 
 
-def _open_minutes(calendar: Calendar, num_days: int) -> int:
-    spans = [calendar.clinic_open(day) for day in range(num_days)]
-    return sum(end - start for start, end in (s for s in spans if s is not None))
-
-
-def _working_minutes(calendar: Calendar, num_days: int) -> dict[str, int]:
+def _working_minutes(facts: ClinicFacts) -> dict[str, int]:
     minutes = {}
-    for provider in calendar.scenario.providers:
+    for provider in facts.scenario.providers:
         worked = 0
-        for day in range(num_days):
-            opening = calendar.clinic_open(day)
+        for day in range(facts.num_days):
+            opening = facts.clinic_open(day)
             if opening is None:
                 continue
-            for low, high in calendar.working(provider, day):
+            for low, high in facts.working(provider, day):
                 worked += max(0, min(high, opening[1]) - max(low, opening[0]))
         minutes[provider.id] = worked
     return minutes
@@ -34,18 +30,17 @@ def _share(part: float, whole: float) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
-def utilization(scenario: Scenario, schedule: Schedule) -> dict[str, dict[str, float]]:
+def utilization(facts: ClinicFacts, schedule: Schedule) -> dict[str, dict[str, float]]:
     """Booked share of available time per provider (hands-on), room (with turnover) and machine."""
-    calendar = Calendar(scenario)
-    days = scenario.clinic.horizon.days
-    open_minutes = _open_minutes(calendar, days)
-    working = _working_minutes(calendar, days)
+    scenario = facts.scenario
+    open_minutes = sum(facts.open_minutes(day) for day in range(facts.num_days))
+    working = _working_minutes(facts)
     hands_on: Counter[str] = Counter()
     held: Counter[str] = Counter()
     machine_minutes: Counter[str] = Counter()
     for row in schedule.booked():
         service = scenario.service(row.service_id)
-        hands_on[row.provider_id or ""] += service.duration + service.finish
+        hands_on[row.provider_id or ""] += service.hands_on_minutes
         held[row.room_id or ""] += service.length + service.buffer_after
         for machine, units in service.equipment.items():
             machine_minutes[machine] += units * service.length
@@ -76,8 +71,9 @@ def booked_by_tier(scenario: Scenario, schedule: Schedule) -> dict[str, dict[str
     return dict(tiers)
 
 
-def kpis(scenario: Scenario, schedule: Schedule, report: SolveReport) -> dict[str, Any]:
+def kpis(result: SolveResult) -> dict[str, Any]:
     """Every figure of kpis.json."""
+    scenario, schedule, report = result.scenario, result.schedule, result.report
     requests = [r for r in schedule.appointments if r.kind == "request"]
     bookings = [r for r in schedule.appointments if r.kind == "booking"]
     waitlist = {r.id for r in scenario.requests if r.source == "waitlist"}
@@ -99,7 +95,7 @@ def kpis(scenario: Scenario, schedule: Schedule, report: SolveReport) -> dict[st
             "moved": sum(1 for b in bookings if b.moved),
             "escalated": sum(1 for b in bookings if b.status == "escalated"),
         },
-        "utilization": utilization(scenario, schedule),
+        "utilization": utilization(result.facts, schedule),
         "booked_by_tier": booked_by_tier(scenario, schedule),
         "waitlist": {
             "requests": len(waitlist),

@@ -28,21 +28,8 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from models.times import MINUTES_PER_DAY
-from solver.model import ScheduleModel
-
-BOUND_SHARE = 0.1
-"""With one worker, the share of the time limit given to the whole-model run."""
-STALL_SHARE = 0.25
-"""With two or more workers, the whole-model run ends once its bound has not moved by more than
-STALL_STEP for this share of the time limit (and at least STALL_SECONDS)."""
-STALL_SECONDS = 5.0
-STALL_STEP = 0.001
-"""A bound move smaller than this share of the bound does not count as moving."""
-WALL_SAFETY = 3.0
-"""With one worker, stop anyway after this multiple of the time limit in wall-clock seconds."""
-SECONDS_PER_DETERMINISTIC_UNIT = 4.0
-"""Wall-clock seconds one unit of CP-SAT deterministic time took on this model, measured on the
-2-core reference machine (benchmarks/): converts a one-worker time limit into deterministic time."""
+from solver.cpsat.model import ScheduleModel
+from solver.cpsat.params import SearchParams
 
 
 @dataclass
@@ -72,12 +59,13 @@ ImprovementCallback = Callable[[int, int, float], None]
 class Budget:
     """Time left to search, in deterministic time (one worker) or wall-clock seconds."""
 
-    def __init__(self, seconds: float, deterministic: bool) -> None:
+    def __init__(self, seconds: float, deterministic: bool, params: SearchParams) -> None:
         self.deterministic = deterministic
         self.seconds = seconds
         self.spent = 0.0
         self.started = time.perf_counter()
-        self.wall_limit = seconds * (WALL_SAFETY if deterministic else 1.0)
+        self.wall_limit = seconds * (params.wall_safety if deterministic else 1.0)
+        self.seconds_per_unit = params.seconds_per_deterministic_unit
 
     def elapsed(self) -> float:
         """Wall-clock seconds since the search started."""
@@ -92,14 +80,14 @@ class Budget:
         """Give a CP-SAT call at most `seconds` of this budget."""
         seconds = max(0.01, min(seconds, self.left()))
         if self.deterministic:
-            solver.parameters.max_deterministic_time = seconds / SECONDS_PER_DETERMINISTIC_UNIT
+            solver.parameters.max_deterministic_time = seconds / self.seconds_per_unit
             solver.parameters.max_time_in_seconds = max(0.01, self.wall_limit - self.elapsed())
         else:
             solver.parameters.max_time_in_seconds = seconds
 
     def spend(self, solver: cp_model.CpSolver) -> None:
         """Account for a finished CP-SAT call (at least a little, so loops always end)."""
-        self.spent += max(solver.deterministic_time * SECONDS_PER_DETERMINISTIC_UNIT, 0.001)
+        self.spent += max(solver.deterministic_time * self.seconds_per_unit, 0.001)
 
 
 def _solver(num_workers: int, seed: int) -> cp_model.CpSolver:
@@ -109,27 +97,10 @@ def _solver(num_workers: int, seed: int) -> cp_model.CpSolver:
     return solver
 
 
-def _fixed_copy(
-    built: ScheduleModel, fixed: dict[int, int], hint: list[int] | None
-) -> cp_model.CpModel:
-    """A copy of the model with some variables fixed, optionally hinted with a full solution."""
-    piece = built.model.clone()
-    piece.clear_hints()
-    variables = piece.proto.variables
-    for index, value in fixed.items():
-        domain = variables[index].domain
-        domain.clear()
-        domain.extend([value, value])
-    if hint is not None:
-        piece.proto.solution_hint.vars.extend(range(len(hint)))
-        piece.proto.solution_hint.values.extend(hint)
-    return piece
-
-
 def complete(built: ScheduleModel, decisions: dict[int, int]) -> Incumbent:
     """The full solution of fixed decisions (e.g. the greedy schedule's)."""
     solver = _solver(1, 0)
-    status = solver.solve(_fixed_copy(built, decisions, None))
+    status = solver.solve(built.fixed(decisions))
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         raise RuntimeError(f"the starting schedule breaks the model: {solver.status_name(status)}")
     return Incumbent(list(solver.response_proto.solution), round(solver.objective_value))
@@ -138,8 +109,11 @@ def complete(built: ScheduleModel, decisions: dict[int, int]) -> Incumbent:
 class _WholeModelRun:
     """CP-SAT on the whole model: the proven bound, and any schedule it finds."""
 
-    def __init__(self, built: ScheduleModel, start: Incumbent, num_workers: int, seed: int) -> None:
+    def __init__(
+        self, built: ScheduleModel, start: Incumbent, num_workers: int, seed: int, step: float
+    ) -> None:
         self.built = built
+        self.step = step
         self.solver = _solver(num_workers, seed)
         # Presolve probing of the whole model can take longer than the whole time limit.
         self.solver.parameters.cp_model_probing_level = 0
@@ -149,11 +123,11 @@ class _WholeModelRun:
         self.proven = False
         self.finished = threading.Event()
         self.moved: tuple[float, float] | None = None
-        """The last bound that moved by more than STALL_STEP, and when."""
+        """The last bound that moved by more than `step` (a share of the bound), and when."""
         self.solver.best_bound_callback = self._bound_found
 
     def _bound_found(self, bound: float) -> None:
-        if self.moved is None or bound < self.moved[0] - STALL_STEP * abs(self.moved[0]):
+        if self.moved is None or bound < self.moved[0] - self.step * abs(self.moved[0]):
             self.moved = (bound, time.perf_counter())
 
     def stalled(self, seconds: float) -> bool:
@@ -162,7 +136,7 @@ class _WholeModelRun:
 
     def run(self, budget: Budget, seconds: float) -> None:
         """Search until the budget allows no more (or the model is solved)."""
-        model = _fixed_copy(self.built, {}, self.start.values)
+        model = self.built.fixed({}, self.start.values)
         budget.configure(self.solver, seconds)
         status = self.solver.solve(model)
         budget.spend(self.solver)
@@ -202,11 +176,11 @@ class SharedIncumbent:
 class NeighbourhoodSearch:
     """Re-plans a few provider-days at a time around the incumbent."""
 
-    def __init__(self, built: ScheduleModel, seed: int) -> None:
+    def __init__(self, built: ScheduleModel, seed: int, params: SearchParams) -> None:
         self.built = built
         self.rng = random.Random(seed)
-        self.size = 24
-        self.piece_seconds = 0.25
+        self.params = params
+        self.size = params.first_piece_size
         self.decisions = {job.id: built.decision_indices(job) for job in built.jobs}
         self.options: dict[ProviderDay, set[str]] = defaultdict(set)
         self.choices: dict[str, list[tuple[ProviderDay, int]]] = defaultdict(list)
@@ -244,7 +218,7 @@ class NeighbourhoodSearch:
     def neighbourhood(self, incumbent: Incumbent) -> tuple[set[str], set[ProviderDay]]:
         """Random provider-days, and their jobs: booked there, or unbooked and able to go there."""
         placed, booked = self._placed_by_day(incumbent)
-        if self.rng.random() < 0.5:
+        if self.rng.random() < self.params.one_day_share:
             day = self.rng.choice(self.provider_days)[1]
             pool = [key for key in self.provider_days if key[1] == day]
         else:
@@ -283,12 +257,12 @@ class NeighbourhoodSearch:
         }
         for job_id in freed:  # a freed job stays within the freed provider-days
             fixed.update((index, 0) for key, index in self.choices[job_id] if key not in days)
-        piece = _fixed_copy(self.built, fixed, incumbent.values)
+        piece = self.built.fixed(fixed, incumbent.values)
         solver = _solver(1, self.rng.randrange(1 << 30))
         # A piece is small: probing and symmetry cost more than they find there.
         solver.parameters.cp_model_probing_level = 0
         solver.parameters.symmetry_level = 0
-        budget.configure(solver, self.piece_seconds)
+        budget.configure(solver, self.params.piece_seconds)
         status = solver.solve(piece)
         budget.spend(solver)
         if status == cp_model.MODEL_INVALID:
@@ -301,9 +275,10 @@ class NeighbourhoodSearch:
     def _adapt(self, proven: bool, freed: int) -> None:
         """Grow the neighbourhood after a proven piece, shrink it after an unfinished one."""
         if proven:
-            self.size = min(len(self.decisions), max(self.size, freed) + 4)
+            self.size = min(len(self.decisions), max(self.size, freed) + self.params.grow_by)
         else:
-            self.size = max(8, int(self.size * 0.8))
+            shrunk = int(self.size * self.params.shrink_factor)
+            self.size = max(self.params.smallest_piece_size, shrunk)
 
 
 def search(
@@ -314,15 +289,17 @@ def search(
     num_workers: int,
     seed: int,
     on_improve: ImprovementCallback | None = None,
+    params: SearchParams | None = None,
 ) -> SearchOutcome:
     """Improve `start` within the time limit; `upper_bound` is a bound known beforehand."""
+    params = params or SearchParams()
     deterministic = num_workers == 1
-    budget = Budget(time_limit, deterministic)
-    whole = _WholeModelRun(built, start, max(1, num_workers - 1), seed)
-    neighbourhoods = NeighbourhoodSearch(built, seed)
+    budget = Budget(time_limit, deterministic, params)
+    whole = _WholeModelRun(built, start, max(1, num_workers - 1), seed, params.stall_step)
+    neighbourhoods = NeighbourhoodSearch(built, seed, params)
     shared = SharedIncumbent(start, budget, on_improve)
     if deterministic:
-        whole.run(budget, time_limit * BOUND_SHARE)
+        whole.run(budget, time_limit * params.bound_share)
         bound = min(upper_bound, whole.bound if whole.bound is not None else upper_bound)
         shared.offer(whole.best, bound)
         if not whole.proven:
@@ -330,7 +307,7 @@ def search(
     else:
         background = threading.Thread(target=whole.run, args=(budget, time_limit), daemon=True)
         background.start()
-        stall = max(STALL_SECONDS, STALL_SHARE * time_limit)
+        stall = max(params.stall_seconds, params.stall_share * time_limit)
         neighbourhoods.run(
             shared, budget, upper_bound, lambda: whole.finished.is_set() or whole.stalled(stall)
         )

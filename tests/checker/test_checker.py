@@ -19,6 +19,7 @@ The clinic (America/New_York) spans the 2026 spring-forward change: Saturday 202
 from __future__ import annotations
 
 import ast
+import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -26,11 +27,12 @@ from typing import Any
 
 import pytest
 
+import checker
+from checker import check_schedule, recompute_objective
+from models.findings import Finding
 from models.loader import scenario_from_data
 from models.results import Appointment, Schedule
 from models.scenario import Penalties, Scenario
-from solver import checker
-from solver.checker import Violation, check_schedule, recompute_objective
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 
@@ -279,9 +281,9 @@ def moved(schedule: Schedule, row_id: str, start: str, end: str, **fields: Any) 
     return edited(schedule, row_id, start=start, end=end, **fields)
 
 
-def assert_only(violations: list[Violation], rule: str, *names: str) -> None:
+def assert_only(violations: list[Finding], rule: str, *names: str) -> None:
     """Exactly `rule` is broken, and its messages name every one of `names`."""
-    assert {v.rule for v in violations} == {rule}, [str(v) for v in violations]
+    assert {v.code for v in violations} == {rule}, [str(v) for v in violations]
     text = " ".join(v.message for v in violations)
     for name in names:
         assert name in text, (name, text)
@@ -333,8 +335,8 @@ def test_valid_schedule_objective_by_hand(scenario: Scenario, schedule: Schedule
 
 
 def test_violation_text_names_rule_and_row() -> None:
-    violation = Violation("provider_overlap", "q12", "provider 'rn_kim' has 'q12' and 'q40'")
-    assert str(violation) == "provider_overlap: provider 'rn_kim' has 'q12' and 'q40'"
+    violation = Finding("provider_overlap", "q12", "provider 'rn_kim' has 'q12' and 'q40'")
+    assert str(violation) == "provider_overlap q12: provider 'rn_kim' has 'q12' and 'q40'"
 
 
 # --- 1, 2: rows ------------------------------------------------------------------------
@@ -344,7 +346,7 @@ def test_missing_row(scenario: Scenario, schedule: Schedule) -> None:
     rows = [row for row in schedule.appointments if row.request_id != "r7"]
     violations = check_schedule(scenario, Schedule(appointments=rows))
     assert_only(violations, "missing_row", "r7")
-    assert violations[0].row == "r7"
+    assert violations[0].where == "r7"
 
 
 def test_unknown_row(scenario: Scenario, schedule: Schedule) -> None:
@@ -422,7 +424,7 @@ def test_dst_day_after_spring_forward_needs_the_new_offset(
     )
     violations = check_schedule(scenario, old_offset)
     assert_only(violations, "wrong_utc_offset", "r5", "-05:00", "-04:00")
-    assert {v.row for v in violations} == {"r5"}
+    assert {v.where for v in violations} == {"r5"}
 
 
 def test_saturday_before_the_change_needs_the_old_offset(
@@ -451,7 +453,7 @@ def test_expired_licence(data: dict[str, Any], schedule: Schedule) -> None:
     data["providers"][0]["license_expires"] = "2026-03-09"
     violations = check_schedule(build(data), schedule)
     assert_only(violations, "licence_expired", "md_lee", "r1", "r2")
-    assert {v.row for v in violations} == {"r1", "r2"}  # b1 on 03-07 is before expiry
+    assert {v.where for v in violations} == {"r1", "r2"}  # b1 on 03-07 is before expiry
 
 
 def test_outside_provider_hours(scenario: Scenario, schedule: Schedule) -> None:
@@ -519,7 +521,7 @@ def test_outside_clinic_hours(data: dict[str, Any], schedule: Schedule) -> None:
     data["clinic"]["hours"]["mon"] = "09:30-18:00"
     violations = check_schedule(build(data), schedule)
     assert_only(violations, "outside_clinic_hours", "r1", "09:30-18:00")
-    assert [v.row for v in violations] == ["r1"]
+    assert [v.where for v in violations] == ["r1"]
 
 
 # --- 7, 8: rooms and machines ----------------------------------------------------------
@@ -552,7 +554,7 @@ def test_equipment_over_capacity(scenario: Scenario, schedule: Schedule) -> None
 
 def test_equipment_units_come_from_the_scenario(scenario: Scenario, schedule: Schedule) -> None:
     hidden = moved(schedule, "r4", "14:30", "15:00", room_id="laser2", equipment="")
-    rules = {v.rule for v in check_schedule(scenario, hidden)}
+    rules = {v.code for v in check_schedule(scenario, hidden)}
     assert rules == {"equipment_mismatch", "equipment_over_capacity"}
 
 
@@ -764,14 +766,28 @@ def test_idle_slot_penalty_uses_its_weight(data: dict[str, Any], schedule: Sched
 
 
 def test_checker_imports_nothing_from_the_solver() -> None:
-    tree = ast.parse(Path(checker.__file__).read_text(encoding="utf-8"))
-    modules = {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    modules |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    """Every module of the checker package imports only itself, models and the standard
+    library, and importing it loads nothing of the solver (nor ortools)."""
+    folder = Path(checker.__file__).parent
+    modules: set[str] = set()
+    for source in folder.glob("*.py"):
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        modules |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        modules |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     roots = {module.split(".")[0] for module in modules}
-    assert not {m for m in modules if m.startswith("solver")}
-    assert roots <= {"models", "pandas", *sys.stdlib_module_names}
+    assert roots <= {"checker", "models", "pandas", *sys.stdlib_module_names}, roots
     assert {m for m in modules if m.startswith("models")} <= {
+        "models.findings",
         "models.scenario",
         "models.times",
         "models.results",
     }
+    script = "import sys, checker; print(sorted(m for m in sys.modules if m.split('.')[0] in {'solver', 'ortools'}))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=folder.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert loaded.stdout.strip() == "[]"

@@ -18,9 +18,9 @@ from typing import Any
 from models.loader import save_scenario
 from models.results import Schedule, changes_frame, exceptions_frame
 from models.scenario import Scenario
-from solver.plots import plot_before_after, plot_gantt, save_figure
-from solver.reshuffle import ReshuffleResult
-from solver.solve import SolveResult
+from solver.outputs.plots import plot_before_after, plot_gantt, save_figure
+from solver.replan import ReshuffleResult
+from solver.report import SolveResult
 
 Writer = Callable[[Path], object]
 

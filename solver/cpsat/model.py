@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from models.scenario import Scenario
+from models.scenario import PENALTY_NAMES
 from models.times import MINUTES_PER_DAY
-from solver.eligibility import Calendar, Candidate, Job
-from solver.placement import Outage, Placement, Placements, outages_of
-from solver.relaxation import capacity_rows
+from solver.cpsat.relaxation import CapacityRow
+from solver.eligibility import Candidate, Job
+from solver.facts import ClinicFacts, Outage
+from solver.placement import Placement, Placements
 from solver.scoring import BOOKED_TERM
 
 LinearExpr = cp_model.LinearExpr
@@ -48,39 +49,50 @@ def _domain(ranges: Sequence[tuple[int, int]]) -> cp_model.Domain:
 class ScheduleModel:
     """Builds the CP-SAT model of a scenario's eligible jobs."""
 
-    def __init__(self, scenario: Scenario, jobs: list[Job], max_moves: int | None = None) -> None:
-        self.scenario = scenario
+    def __init__(
+        self,
+        facts: ClinicFacts,
+        jobs: list[Job],
+        capacity_rows: list[CapacityRow],
+        max_moves: int | None = None,
+    ) -> None:
+        self.facts = facts
+        self.scenario = facts.scenario
         self.jobs = jobs
-        self.outages = outages_of(scenario)
         self.max_moves = max_moves
-        self.room_type_of = {room.id: room.type for room in scenario.rooms}
-        self.rooms_of_type: dict[str, list[str]] = defaultdict(list)
-        for room in scenario.rooms:
-            self.rooms_of_type[room.type].append(room.id)
-        # Room types with a room out of service are decided room by room (a pool is not exact).
-        self.exact_types = {self.room_type_of[o.id] for o in self.outages if o.kind == "room"}
         self._by_provider_day: dict[tuple[str, int], list[tuple[Job, cp_model.IntVar]]] = (
             defaultdict(list)
         )
-        self.grid = scenario.clinic.slot_minutes
+        self.grid = facts.grid
         self.model = cp_model.CpModel()
         self.vars: dict[str, JobVars] = {}
         self.terms: dict[str, cp_model.LinearExprT] = {}
-        self.room_counts: dict[str, int] = defaultdict(int)
-        for room in scenario.rooms:
-            self.room_counts[room.type] += 1
+        self.families: dict[str, range] = {}
+        """The proto constraint indices of each family of hard rules (see `rule_of`)."""
         for job in jobs:
             self.vars[job.id] = self._job_variables(job)
-        self._provider_no_overlap()
-        self._room_capacity()
-        self._equipment_capacity()
-        self._patient_no_overlap()
-        self._visits_back_to_back()
-        self._series_spacing()
-        self._consult_first()
-        self.capacity_rows = capacity_rows(scenario, jobs, Calendar(scenario))
-        self._redundant_capacity()
-        self._objective()
+        self.families["one provider, day, start and room each"] = range(
+            len(self.model.proto.constraints)
+        )
+        self._family("provider one thing at a time", self._provider_no_overlap)
+        self._family("room capacity", self._room_capacity)
+        self._family("machine capacity", self._equipment_capacity)
+        self._family("patient one place at a time", self._patient_no_overlap)
+        self._family("visit back to back", self._visits_back_to_back)
+        self._family("series spacing", self._series_spacing)
+        self._family("consult first", self._consult_first)
+        self._family("capacity rows", lambda: self._redundant_capacity(capacity_rows))
+        self._family("soft rules and the move cap", self._objective)
+
+    def _family(self, name: str, add: Callable[[], None]) -> None:
+        """Add one family of constraints and remember which proto constraints it added."""
+        first = len(self.model.proto.constraints)
+        add()
+        self.families[name] = range(first, len(self.model.proto.constraints))
+
+    def rule_of(self, constraint: int) -> str:
+        """The family of hard rules a proto constraint belongs to."""
+        return next(name for name, indices in self.families.items() if constraint in indices)
 
     def _slots(self, minutes: int) -> int:
         return minutes // self.grid
@@ -113,16 +125,14 @@ class ScheduleModel:
             model.add_exactly_one(chosen)
         length = self._slots(service.length)
         stay = model.new_optional_fixed_size_interval_var(start, length, booked, f"stay_{job.id}")
-        types = [t for t in service.room_types if self.room_counts[t] > 0]
-        kept = self.room_type_of.get(job.booking.room) if job.booking is not None else None
-        if kept in types:  # an existing booking keeps its type of room
-            types = [kept]
+        types = job.room_types
         room_types = {t: model.new_bool_var(f"room_{job.id}_{t}") for t in types}
         model.add(_total(room_types.values()) == booked)
         rooms: dict[str, cp_model.IntVar] = {}
-        for room_type in self.exact_types.intersection(types):
+        for room_type in self.facts.exact_types.intersection(types):
             flags = {
-                r: model.new_bool_var(f"in_{job.id}_{r}") for r in self.rooms_of_type[room_type]
+                r: model.new_bool_var(f"in_{job.id}_{r}")
+                for r in self.facts.rooms_of_type[room_type]
             }
             model.add(_total(flags.values()) == room_types[room_type])
             rooms |= flags
@@ -163,15 +173,15 @@ class ScheduleModel:
             job_vars = self.vars[job.id]
             held = self._slots(job.service.length + job.service.buffer_after)
             for room_type, flag in job_vars.room_types.items():
-                if room_type not in self.exact_types:
+                if room_type not in self.facts.exact_types:
                     by_type[room_type].append(self._held(job_vars.start, held, flag))
             for room_id, flag in job_vars.rooms.items():
                 by_room[room_id].append(self._held(job_vars.start, held, flag))
-        for outage in self.outages:
+        for outage in self.facts.outages:
             if outage.kind == "room":
                 by_room[outage.id].append(self._outage_interval(outage))
         for room_type, intervals in by_type.items():
-            self._capacity(intervals, [1] * len(intervals), self.room_counts[room_type])
+            self._capacity(intervals, [1] * len(intervals), self.facts.room_count(room_type))
         for intervals in by_room.values():
             self._capacity(intervals, [1] * len(intervals), 1)
 
@@ -186,7 +196,7 @@ class ScheduleModel:
 
     def _equipment_capacity(self) -> None:
         """Machines in use never exceed the working count."""
-        counts = {machine.id: machine.count for machine in self.scenario.equipment}
+        counts = self.facts.machine_counts
         usage: dict[str, tuple[list[cp_model.IntervalVar], list[int]]] = defaultdict(
             lambda: ([], [])
         )
@@ -194,7 +204,7 @@ class ScheduleModel:
             for machine, units in job.service.equipment.items():
                 usage[machine][0].append(self.vars[job.id].stay)
                 usage[machine][1].append(units)
-        for outage in self.outages:
+        for outage in self.facts.outages:
             if outage.kind == "machine":
                 usage[outage.id][0].append(self._outage_interval(outage))
                 usage[outage.id][1].append(outage.units)
@@ -282,10 +292,10 @@ class ScheduleModel:
                 else:
                     self.model.add(need == 0)
 
-    def _redundant_capacity(self) -> None:
-        """Redundant: provider-day, room and machine minutes fit (solver.relaxation); a tighter
-        bound."""
-        for row in self.capacity_rows:
+    def _redundant_capacity(self, rows: list[CapacityRow]) -> None:
+        """Redundant: provider-day, room and machine minutes fit (solver.cpsat.relaxation); a
+        tighter bound."""
+        for row in rows:
             chosen = [self.vars[job_id].chosen[index] for _, job_id, index in row.terms]
             minutes = [minutes for minutes, _, _ in row.terms]
             self.model.add(LinearExpr.weighted_sum(chosen, minutes) <= row.capacity)
@@ -298,21 +308,27 @@ class ScheduleModel:
             for job in self.jobs
             if job.request
         )
-        self.terms["preferred_provider"] = (
-            penalties.preferred_provider * self._preferred_provider_misses()
-        )
-        self.terms["preferred_time"] = penalties.preferred_time * self._preferred_time_misses()
-        self.terms["non_preferred_service"] = (
-            penalties.non_preferred_service * self._non_preferred_services()
-        )
-        self.terms["moved_booking"] = penalties.moved_booking * self._moved_bookings()
-        self.terms["over_daily_bookings"] = (
-            penalties.over_daily_bookings * self._over_daily_bookings()
-        )
-        idle = self._idle_slots() if penalties.idle_slot else _total([])
-        self.terms["idle_slot"] = penalties.idle_slot * idle
+        counts = self.penalty_counts()
+        assert set(counts) == set(PENALTY_NAMES), "every soft rule has its count in the model"
+        for name, count in counts.items():
+            weight = getattr(penalties, name)
+            # idle slots take many constraints: left out when they weigh nothing
+            self.terms[name] = weight * (
+                _total([]) if name == "idle_slot" and not weight else count()
+            )
         losses = _total(value for name, value in self.terms.items() if name != BOOKED_TERM)
         self.model.maximize(_total([self.terms[BOOKED_TERM]]) - losses)
+
+    def penalty_counts(self) -> dict[str, Callable[[], LinearExpr]]:
+        """How each soft rule is counted in the model, in the order the terms are built."""
+        return {
+            "preferred_provider": self._preferred_provider_misses,
+            "preferred_time": self._preferred_time_misses,
+            "non_preferred_service": self._non_preferred_services,
+            "moved_booking": self._moved_bookings,
+            "over_daily_bookings": self._over_daily_bookings,
+            "idle_slot": self._idle_slots,
+        }
 
     def _choices(self, job: Job) -> list[tuple[Candidate, cp_model.IntVar]]:
         return list(zip(job.candidates, self.vars[job.id].chosen, strict=True))
@@ -413,7 +429,7 @@ class ScheduleModel:
                     cp_model.LinearExpr.weighted_sum([start, x], [1, horizon]) + last_end - horizon
                 )
                 chosen.append(x)
-                hands_on.append(self._slots(service.duration + service.finish))
+                hands_on.append(self._slots(service.hands_on_minutes))
             first = self.model.new_int_var(-horizon, 2 * horizon, "")
             last = self.model.new_int_var(-2 * horizon, 2 * horizon, "")
             self.model.add_min_equality(first, firsts)
@@ -423,6 +439,37 @@ class ScheduleModel:
             self.model.add_max_equality(idle, [0, last - first - busy])
             idles.append(idle)
         return _total(idles)
+
+    def fixed(self, values: dict[int, int], hint: list[int] | None = None) -> cp_model.CpModel:
+        """A copy of the model with some variables (by proto index) fixed, optionally hinted
+        with a full solution."""
+        piece = self.model.clone()
+        piece.clear_hints()
+        variables = piece.proto.variables
+        for index, value in values.items():
+            domain = variables[index].domain
+            domain.clear()
+            domain.extend([value, value])
+        if hint is not None:
+            piece.proto.solution_hint.vars.extend(range(len(hint)))
+            piece.proto.solution_hint.values.extend(hint)
+        return piece
+
+    def disagreement(self, decisions: dict[int, int]) -> str:
+        """The first family of hard rules that these fixed decisions break on its own, or
+        "several rules together" when each family alone accepts them."""
+        for name, indices in self.families.items():
+            piece = self.fixed(decisions)
+            for index, constraint in enumerate(piece.proto.constraints):
+                if index not in indices and not constraint.HasField("interval"):
+                    constraint.Clear()
+            solver = cp_model.CpSolver()
+            solver.parameters.num_workers = 1
+            solver.parameters.max_time_in_seconds = 10.0
+            solver.parameters.stop_after_first_solution = True
+            if solver.solve(piece) == cp_model.INFEASIBLE:
+                return name
+        return "several rules together"
 
     def decisions(self, placements: Placements) -> dict[int, int]:
         """Values of the decision variables (by proto index) that describe these placements.

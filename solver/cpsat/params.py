@@ -1,0 +1,100 @@
+"""The search's tuning in one object, loadable from a TOML file.
+
+The defaults were chosen in side-by-side benchmark runs on the 2-core reference machine
+(benchmarks/results/experiments.md). A file lists only what it changes::
+
+    # tuning.toml
+    piece_seconds = 0.5
+    first_piece_size = 32
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from models.findings import Finding
+from models.loader import ScenarioError
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """How the search spends its time."""
+
+    bound_share: float = 0.1
+    """With one worker, the share of the time limit given to the whole-model run."""
+    stall_share: float = 0.25
+    """With two or more workers, the whole-model run ends once its bound has not moved by more
+    than `stall_step` for this share of the time limit (and at least `stall_seconds`)."""
+    stall_seconds: float = 5.0
+    """The shortest stall that ends the whole-model run."""
+    stall_step: float = 0.001
+    """A bound move smaller than this share of the bound does not count as moving."""
+    wall_safety: float = 3.0
+    """With one worker, stop anyway after this multiple of the time limit in wall-clock
+    seconds."""
+    seconds_per_deterministic_unit: float = 4.0
+    """Wall-clock seconds one unit of CP-SAT deterministic time took on the 2-core reference
+    machine: converts a one-worker time limit into deterministic time."""
+    piece_seconds: float = 0.25
+    """Time limit of one neighbourhood piece."""
+    first_piece_size: int = 24
+    """Appointments a piece frees at first."""
+    smallest_piece_size: int = 8
+    """A piece never shrinks below this many appointments."""
+    grow_by: int = 4
+    """Appointments a piece grows by after it was solved to optimality."""
+    shrink_factor: float = 0.8
+    """A piece's size is multiplied by this after it was cut short."""
+    one_day_share: float = 0.5
+    """Share of pieces drawn from the provider-days of a single day."""
+    lp_seconds: float = 10.0
+    """GLOP stops after this long (a safety net: 3,000 requests take about a second); the
+    bound then falls back to the whole-model run's."""
+
+    def __post_init__(self) -> None:
+        problems = [
+            f"{f.name} must be more than 0 (got {getattr(self, f.name)})"
+            for f in fields(self)
+            if not getattr(self, f.name) > 0
+        ]
+        for name in ("stall_step", "shrink_factor", "one_day_share", "bound_share", "stall_share"):
+            if getattr(self, name) > 1:
+                problems.append(f"{name} is a share: at most 1 (got {getattr(self, name)})")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> SearchParams:
+        """Read the parameters a TOML file changes; ScenarioError naming what is wrong."""
+        source = str(path)
+        try:
+            data: dict[str, Any] = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ScenarioError(source, [Finding("file_not_found", "", "check the path")]) from None
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+            message = f"not a readable TOML file ({error})"
+            raise ScenarioError(source, [Finding("invalid_toml", "", message)]) from None
+        known = {f.name: f.type for f in fields(cls)}
+        problems = []
+        for key, value in data.items():
+            wanted = known.get(key)
+            if wanted is None:
+                hint = ", ".join(known)
+                problems.append(
+                    Finding("unknown_field", key, f"unknown parameter; use one of {hint}")
+                )
+            elif isinstance(value, bool) or not isinstance(value, int | float):
+                problems.append(Finding("invalid_value", key, f"write a number (got {value!r})"))
+            elif wanted == "int" and not isinstance(value, int):
+                problems.append(
+                    Finding("invalid_value", key, f"write a whole number (got {value!r})")
+                )
+        if problems:
+            raise ScenarioError(source, problems)
+        try:
+            return cls(**data)
+        except ValueError as error:
+            raise ScenarioError(source, [Finding("invalid_value", "", str(error))]) from None

@@ -1,0 +1,254 @@
+"""Same-day events applied to a solved schedule at "now": what each one frees, displaces,
+takes out of service or adds, before anything is re-planned."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from models.events import (
+    Cancel,
+    NewRequest,
+    NoShow,
+    ProviderOut,
+    Reschedule,
+    RoomOrMachineDown,
+    RunningLate,
+)
+from models.results import Appointment, Schedule
+from models.scenario import Request, Scenario, TimeOff
+from models.times import MINUTES_PER_DAY, ClinicClock, day_pieces, format_clock
+from solver.facts import Outage
+
+
+class EventError(ValueError):
+    """An event that cannot apply to the schedule (unknown id, in the past, ...)."""
+
+
+@dataclass
+class Day:
+    """What the events did to the calendar, before re-planning."""
+
+    scenario: Scenario
+    rows: dict[str, Appointment]
+    now: int
+    clock: ClinicClock
+    released: dict[str, str] = field(default_factory=dict)
+    displaced: set[str] = field(default_factory=set)
+    rescheduled: dict[str, Reschedule] = field(default_factory=dict)
+    new_requests: list[Request] = field(default_factory=list)
+    time_off: dict[str, list[TimeOff]] = field(default_factory=dict)
+    outages: list[Outage] = field(default_factory=list)
+    active_days: set[int] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.requests = {request.id: request for request in self.scenario.requests}
+        self.bookings = {booking.id: booking for booking in self.scenario.bookings}
+
+    def minute(self, moment: datetime | None, default: int) -> int:
+        return default if moment is None else self.clock.minute(moment)
+
+    def forget(self, row_id: str) -> None:
+        """The patient gave the slot up: an earlier displacement or reschedule no longer holds."""
+        self.displaced.discard(row_id)
+        self.rescheduled.pop(row_id, None)
+
+    def booked_row(self, row_id: str, event: str) -> Appointment:
+        row = self.rows.get(row_id)
+        if row is None:
+            raise EventError(f"{event}: no appointment '{row_id}' in the schedule; check the id")
+        if row.status != "booked" or row.start is None:
+            raise EventError(f"{event}: '{row_id}' is not booked ({row.status}); nothing to change")
+        return row
+
+    def start_of(self, row: Appointment) -> int:
+        assert row.start is not None
+        return self.clock.minute(row.start)
+
+    def end_of_day(self, minute: int) -> int:
+        return (minute // MINUTES_PER_DAY + 1) * MINUTES_PER_DAY
+
+
+def _apply_cancel(day: Day, event: Cancel) -> None:
+    row = day.booked_row(event.booking, "cancel")
+    start = day.start_of(row)
+    if start < day.now:
+        raise EventError(f"cancel: '{row.request_id}' started at {row.start}, before now; too late")
+    called = day.minute(event.at, day.now)
+    notice = day.scenario.policies.cancellation_notice_hours * 60
+    late = day.clock.local(start) - day.clock.local(called) < timedelta(minutes=notice)
+    day.released[row.request_id] = "cancelled_late" if late else "cancelled"
+    day.forget(row.request_id)
+    day.active_days.add(start // MINUTES_PER_DAY)
+
+
+def _apply_no_show(day: Day, event: NoShow) -> None:
+    row = day.booked_row(event.booking, "no_show")
+    start = day.start_of(row)
+    if start > day.now:
+        raise EventError(f"no_show: '{row.request_id}' starts at {row.start}, after now; wait")
+    day.released[row.request_id] = "no_show"
+    day.forget(row.request_id)
+    day.active_days.add(start // MINUTES_PER_DAY)
+
+
+def _apply_away(day: Day, provider_id: str, start: int, end: int) -> None:
+    """The provider cannot work in [start, end): displace what they had there."""
+    known = {p.id for p in day.scenario.providers}
+    if provider_id not in known:
+        raise EventError(
+            f"provider '{provider_id}' is unknown; use one of {', '.join(sorted(known))}"
+        )
+    start = max(start, day.now, _busy_until(day, provider_id))
+    if end <= start:
+        return
+    grid = day.scenario.clinic.slot_minutes
+    start, end = start // grid * grid, -(-end // grid) * grid
+    for row in day.rows.values():
+        if (
+            row.provider_id == provider_id
+            and row.status == "booked"
+            and row.request_id not in day.released
+        ):
+            begin = day.start_of(row)
+            if begin >= day.now and _hands_on_overlaps(day, row, begin, start, end):
+                day.displaced.add(row.request_id)
+    for day_index, low, high in day_pieces(start, end):
+        midnight = day_index * MINUTES_PER_DAY
+        hours = f"{format_clock(low - midnight)}-{format_clock(high - midnight)}"
+        absence = TimeOff.model_validate({"date": day.clock.day(day_index), "hours": hours})
+        day.time_off.setdefault(provider_id, []).append(absence)
+        day.active_days.add(day_index)
+
+
+def _busy_until(day: Day, provider_id: str) -> int:
+    """End of the provider's appointment under way at "now", if any."""
+    ends = [
+        day.clock.minute(row.end)
+        for row in day.rows.values()
+        if row.provider_id == provider_id
+        and row.status == "booked"
+        and row.start is not None
+        and row.end is not None
+        and day.start_of(row) < day.now < day.clock.minute(row.end)
+    ]
+    return max(ends, default=day.now)
+
+
+def _hands_on_overlaps(day: Day, row: Appointment, begin: int, start: int, end: int) -> bool:
+    parts = day.scenario.service(row.service_id).hands_on(begin)
+    return any(a < end and start < b for a, b in parts)
+
+
+def _apply_outage(day: Day, event: RoomOrMachineDown) -> None:
+    rooms = {r.id for r in day.scenario.rooms}
+    machines = {e.id for e in day.scenario.equipment}
+    if event.id not in rooms | machines:
+        raise EventError(
+            f"{event.kind}: '{event.id}' is neither a room nor a machine; check the id"
+        )
+    kind = "room" if event.id in rooms else "machine"
+    start = max(day.minute(event.start, day.now), day.now)
+    end = day.minute(event.end, day.end_of_day(start))
+    if end <= start:
+        raise EventError(f"{event.kind}: '{event.id}' ends before it starts; check from/to")
+    start = _free_from(day, kind, event.id, start)
+    if end <= start:
+        return
+    day.outages.append(Outage(kind, event.id, start, end))
+    for row in day.rows.values():
+        if row.status != "booked" or row.request_id in day.released:
+            continue
+        begin = day.start_of(row)
+        service = day.scenario.service(row.service_id)
+        uses = row.room_id == event.id if kind == "room" else event.id in service.equipment
+        held = begin + service.length + (service.buffer_after if kind == "room" else 0)
+        if uses and begin >= day.now and begin < end and start < held:
+            day.displaced.add(row.request_id)
+    day.active_days.add(start // MINUTES_PER_DAY)
+
+
+def _free_from(day: Day, kind: str, item: str, start: int) -> int:
+    """First moment from `start` at which the appointments under way leave the room, or a unit
+    of the machine, free: an outage does not stop what has already begun."""
+    capacity = 1
+    if kind == "machine":
+        capacity = next(m.count for m in day.scenario.equipment if m.id == item)
+    holds = []
+    for row in day.rows.values():
+        if row.status != "booked" or row.request_id in day.released:
+            continue
+        begin = day.start_of(row)
+        if begin >= day.now:
+            continue
+        service = day.scenario.service(row.service_id)
+        if kind == "room" and row.room_id == item:
+            holds.append((begin + service.length + service.buffer_after, 1))
+        elif kind == "machine":
+            holds.append((begin + service.length, service.equipment.get(item, 0)))
+    moments = sorted({start, *(end for end, _ in holds if end > start)})
+    return next(
+        (m for m in moments if sum(units for end, units in holds if end > m) < capacity), start
+    )
+
+
+def _displace_treatments_without_consult(day: Day) -> None:
+    """A consult given up, moved or displaced takes with it the patient's later treatments
+    that rely on it: they are re-planned (after a new consult) or escalated."""
+    policies = day.scenario.policies
+    moving = day.displaced | set(day.rescheduled) | set(day.released)
+    for consult_id in moving:
+        consult = day.rows[consult_id]
+        if day.scenario.service(consult.service_id).category != "consult":
+            continue
+        patient = day.scenario.patient(consult.patient_id)
+        for row in day.rows.values():
+            if row.patient_id != patient.id or row.status != "booked" or row.request_id in moving:
+                continue
+            begin = day.start_of(row)
+            when = day.clock.day(begin // MINUTES_PER_DAY)
+            valid = patient.last_consult is not None and (
+                0 <= (when - patient.last_consult).days <= policies.consult_valid_days
+            )
+            needs = day.scenario.service(row.service_id).requires_consult and not valid
+            if needs and begin >= day.now:
+                day.displaced.add(row.request_id)
+
+
+def _apply(day: Day, event: Any) -> None:
+    if isinstance(event, Cancel):
+        _apply_cancel(day, event)
+    elif isinstance(event, NoShow):
+        _apply_no_show(day, event)
+    elif isinstance(event, ProviderOut):
+        start = day.minute(event.start, day.now)
+        end = day.minute(event.end, day.end_of_day(start))
+        if end <= start:
+            raise EventError(
+                f"provider_out: '{event.provider}' ends before it starts; check from/to"
+            )
+        _apply_away(day, event.provider, start, end)
+    elif isinstance(event, RunningLate):
+        _apply_away(day, event.provider, day.now, day.now + event.minutes)
+    elif isinstance(event, RoomOrMachineDown):
+        _apply_outage(day, event)
+    elif isinstance(event, NewRequest):
+        day.new_requests.append(event.request)
+    elif isinstance(event, Reschedule):
+        row = day.booked_row(event.booking, "reschedule")
+        if day.start_of(row) < day.now:
+            raise EventError(f"reschedule: '{row.request_id}' already started; too late to move")
+        day.rescheduled[row.request_id] = event
+        day.active_days.add(day.start_of(row) // MINUTES_PER_DAY)
+
+
+def apply_events(scenario: Scenario, schedule: Schedule, events: list[Any], now: datetime) -> Day:
+    """The day after `events` at `now`, before re-planning."""
+    clock = scenario.clinic.clock()
+    rows = {row.request_id: row for row in schedule.appointments}
+    day = Day(scenario, rows, clock.minute(now), clock)
+    for event in events:
+        _apply(day, event)
+    _displace_treatments_without_consult(day)
+    return day

@@ -1,0 +1,105 @@
+"""The state scenario: the day after the events written down as a scenario, the input of the
+re-plan and of the next event. What is on the calendar becomes bookings (cancelled ones
+marked so), what still needs a time becomes requests, a provider away becomes time off, a
+room or machine down becomes an out-of-service span."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models.loader import ScenarioError, scenario_from_data
+from models.results import Appointment
+from models.scenario import Scenario
+from models.times import MINUTES_PER_DAY, format_clock
+from solver.replan.events import Day, EventError, Reschedule
+
+DISPLACED_PRIORITY_FACTOR = 10
+"""Displaced patients weigh this many times the heaviest tier, so they are rebooked first."""
+
+
+def _as_booking(day: Day, row: Appointment) -> dict[str, Any]:
+    """A booked row as an appointment on the calendar of the state scenario."""
+    start = day.start_of(row)
+    original = day.bookings.get(row.request_id)
+    movable = start >= day.now and start // MINUTES_PER_DAY in day.active_days
+    return {
+        "id": row.request_id,
+        "patient": row.patient_id,
+        "service": row.service_id,
+        "provider": row.provider_id,
+        "room": row.room_id,
+        "start": _local_text(day, start),
+        "locked": not movable or (original is not None and original.locked),
+        "status": day.released.get(row.request_id, "confirmed"),
+    }
+
+
+def _displaced_request(day: Day, row: Appointment, heaviest: int) -> dict[str, Any]:
+    """A displaced appointment as a request for the same day, rebooked first."""
+    start = day.start_of(row)
+    when = day.clock.day(start // MINUTES_PER_DAY).isoformat()
+    minute = start % MINUTES_PER_DAY
+    slot = day.scenario.clinic.slot_minutes
+    return {
+        "id": row.request_id,
+        "patient": row.patient_id,
+        "service": row.service_id,
+        "earliest": when,
+        "latest": when,
+        "preferred_provider": row.provider_id,
+        "required_provider": getattr(day.requests.get(row.request_id), "required_provider", None),
+        "preferred_times": [f"{format_clock(minute)}-{format_clock(minute + slot)}"],
+        "priority": heaviest * DISPLACED_PRIORITY_FACTOR,
+        "deposit_paid": True,
+        "source": "reschedule",
+    }
+
+
+def _rescheduled_request(day: Day, row: Appointment, event: Reschedule) -> dict[str, Any]:
+    """A booked appointment the patient asked to move, as a request in its new window."""
+    base = day.requests.get(row.request_id)
+    fields = base.model_dump(mode="json") if base else {"id": row.request_id}
+    return fields | {
+        "patient": row.patient_id,
+        "service": row.service_id,
+        "earliest": event.earliest.isoformat(),
+        "latest": event.latest.isoformat(),
+        "deposit_paid": True,
+        "source": "reschedule",
+        "visit": None,
+    }
+
+
+def state_scenario(day: Day) -> Scenario:
+    """The scenario of the day after the events."""
+    heaviest = max(day.scenario.policies.tier_weights.values())
+    bookings, requests = [], []
+    for row in day.rows.values():
+        if row.request_id in day.displaced:
+            requests.append(_displaced_request(day, row, heaviest))
+        elif row.request_id in day.rescheduled:
+            requests.append(_rescheduled_request(day, row, day.rescheduled[row.request_id]))
+        elif row.status == "booked":
+            bookings.append(_as_booking(day, row))
+        elif row.request_id in day.requests:
+            requests.append(day.requests[row.request_id].model_dump(mode="json"))
+        else:
+            bookings.append(day.bookings[row.request_id].model_dump(mode="json"))
+    requests += [r.model_dump(mode="json") for r in day.new_requests]
+    data = day.scenario.model_dump(mode="json") | {"requests": requests, "bookings": bookings}
+    for provider in data["providers"]:
+        extra = day.time_off.get(provider["id"], [])
+        provider["time_off"] += [absence.model_dump(mode="json") for absence in extra]
+    for outage in day.outages:
+        items = data["rooms"] if outage.kind == "room" else data["equipment"]
+        item = next(i for i in items if i["id"] == outage.id)
+        span = {"start": _local_text(day, outage.start), "end": _local_text(day, outage.end)}
+        item["out_of_service"].append(span)
+    try:
+        return scenario_from_data(data, "the day after the events")
+    except ScenarioError as error:
+        raise EventError(error.report()) from None
+
+
+def _local_text(day: Day, minute: int) -> str:
+    return day.clock.local(minute).replace(tzinfo=None).isoformat()

@@ -1,0 +1,111 @@
+"""One place where the outcome of a search becomes a result: the schedule rows, the exception
+queue, and the report's status, objective, bound, gap and objective terms. `solve()` and the
+re-solver both end here."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pandas as pd
+
+from models.results import ExceptionItem, ProgressPoint, Schedule, SolveReport, gap
+from models.scenario import Scenario
+from solver.eligibility import Escalation, Job
+from solver.facts import ClinicFacts
+from solver.placement import Placements
+from solver.schedule import build_exceptions, build_schedule
+from solver.scoring import objective_terms, total
+
+FoundBy = Literal["front_desk", "search"]
+
+
+@dataclass
+class SolveResult:
+    """The schedule, the exception queue and the report of one solve."""
+
+    scenario: Scenario
+    schedule: Schedule
+    exceptions: list[ExceptionItem]
+    report: SolveReport
+    facts: ClinicFacts = field(repr=False)
+    jobs: list[Job] = field(repr=False, default_factory=list)
+    placements: Placements = field(repr=False, default_factory=dict)
+    escalations: list[Escalation] = field(repr=False, default_factory=list)
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The schedule as a DataFrame with the schedule.csv columns."""
+        return self.schedule.to_frame()
+
+
+@dataclass
+class SolveStats:
+    """What the solve measured on its way: times, model size, progress and notes."""
+
+    time_limit: float
+    num_workers: int
+    seed: int
+    wall_time: float = 0.0
+    build_time: float = 0.0
+    num_variables: int = 0
+    num_constraints: int = 0
+    progress: list[ProgressPoint] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def build_result(
+    facts: ClinicFacts,
+    jobs: list[Job],
+    escalations: list[Escalation],
+    placements: Placements,
+    *,
+    found_by: FoundBy,
+    bound: int,
+    greedy_objective: int,
+    stats: SolveStats,
+    same_day: Collection[str] = (),
+) -> SolveResult:
+    """The result of these placements: a schedule of every request and booking, its exception
+    queue (`same_day` ids go to the same-day owner) and its report.
+
+    The status says what happened: optimal when the objective meets the proven bound, else
+    greedy when the front desk's schedule was kept, else time_limit.
+    """
+    scenario = facts.scenario
+    terms = objective_terms(scenario, jobs, placements)
+    objective = total(terms)
+    bound = max(bound, objective)
+    if objective >= bound:
+        status: Literal["optimal", "time_limit", "greedy"] = "optimal"
+    else:
+        status = "greedy" if found_by == "front_desk" else "time_limit"
+    report = SolveReport(
+        status=status,
+        objective=objective,
+        best_bound=bound,
+        gap=gap(objective, bound),
+        greedy_objective=greedy_objective,
+        terms=terms,
+        wall_time=stats.wall_time,
+        build_time=stats.build_time,
+        time_limit=stats.time_limit,
+        num_workers=stats.num_workers,
+        seed=stats.seed,
+        num_variables=stats.num_variables,
+        num_constraints=stats.num_constraints,
+        progress=stats.progress,
+        notes=stats.notes,
+    )
+    schedule = build_schedule(scenario, jobs, placements, escalations)
+    return SolveResult(
+        scenario=scenario,
+        schedule=schedule,
+        exceptions=build_exceptions(scenario, schedule, escalations, same_day),
+        report=report,
+        facts=facts,
+        jobs=jobs,
+        placements=placements,
+        escalations=escalations,
+    )
