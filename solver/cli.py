@@ -133,31 +133,34 @@ def generate(
 
 def _progress_printer(progress: Progress, task: Any) -> Callable[[ProgressPoint], None]:
     def update(point: ProgressPoint) -> None:
-        progress.update(
-            task,
-            description=f"objective {point.objective:,}  bound {point.bound:,}  gap {point.gap:.2%}",
-        )
+        figures = f"objective {point.objective:,}  bound {point.bound:,}  gap {point.gap:.2%}"
+        progress.update(task, description=figures)
 
     return update
 
 
+def _search_params(path: Path | None) -> Any:
+    """The --search-params file as SearchParams (None: the defaults), or exit 2."""
+    from solver.cpsat.params import SearchParams
+
+    if path is None:
+        return None
+    with _input_errors():
+        return SearchParams.from_toml(path)
+
+
 def _solve_with_progress(
-    scenario: Scenario, time_limit: float, workers: int, seed: int, quiet: bool
+    scenario: Scenario, time_limit: float, workers: int, seed: int, quiet: bool, params: Any
 ) -> Any:
     from solver.solve import solve
 
+    options = {"time_limit": time_limit, "num_workers": workers, "seed": seed, "params": params}
     if quiet or not sys.stderr.isatty():
-        return solve(scenario, time_limit=time_limit, num_workers=workers, seed=seed)
+        return solve(scenario, **options)
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=True) as progress:
         task = progress.add_task("searching…", total=None)
-        return solve(
-            scenario,
-            time_limit=time_limit,
-            num_workers=workers,
-            seed=seed,
-            on_progress=_progress_printer(progress, task),
-        )
+        return solve(scenario, on_progress=_progress_printer(progress, task), **options)
 
 
 def _kpi_table(figures: dict[str, Any]) -> Table:
@@ -192,12 +195,20 @@ def _kpi_table(figures: dict[str, Any]) -> Table:
 
 
 def _run_solve(
-    scenario: Scenario, out_dir: Path, time_limit: float, workers: int, seed: int, quiet: bool
+    scenario: Scenario,
+    out_dir: Path,
+    time_limit: float,
+    workers: int,
+    seed: int,
+    quiet: bool,
+    params: Any = None,
 ) -> dict[str, Any]:
     from solver.outputs.files import write_outputs
     from solver.outputs.kpis import kpis
 
-    result = _solve_with_progress(scenario, time_limit, workers, seed, quiet)
+    result = _solve_with_progress(scenario, time_limit, workers, seed, quiet, params)
+    for note in result.report.notes:
+        err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
     figures = kpis(result)
     paths = write_outputs(result, figures, out_dir)
     out.print(_kpi_table(figures))
@@ -210,6 +221,10 @@ TimeLimit = Annotated[float, typer.Option("--time-limit", min=0.1, help="Search 
 Workers = Annotated[int, typer.Option("--workers", min=1, help="Search workers (cores).")]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed of the search.")]
 Quiet = Annotated[bool, typer.Option("--quiet", help="No progress display.")]
+ParamsOption = Annotated[
+    Path | None,
+    typer.Option("--search-params", help="TOML file of search tuning (solver/cpsat/params.py)."),
+]
 
 
 @app.command(name="solve")
@@ -220,10 +235,12 @@ def solve_command(
     workers: Workers = 2,
     seed: Seed = 0,
     quiet: Quiet = False,
+    search_params: ParamsOption = None,
 ) -> None:
     """Book the horizon: writes schedule.csv, kpis.json, exceptions.csv and gantt.png."""
     scenario = _load(scenario_file)
-    _run_solve(scenario, _output_folder(out_dir), time_limit, workers, seed, quiet)
+    params = _search_params(search_params)
+    _run_solve(scenario, _output_folder(out_dir), time_limit, workers, seed, quiet, params)
 
 
 def _read_schedule(path: Path) -> Schedule:
@@ -357,6 +374,7 @@ def reshuffle(
     time_limit: TimeLimit = 1.0,
     workers: Workers = 2,
     seed: Seed = 0,
+    search_params: ParamsOption = None,
 ) -> None:
     """Re-plan after same-day events; writes the new schedule, changes.csv and the day's Gantt."""
     from solver.outputs.files import write_reshuffle_outputs
@@ -364,6 +382,7 @@ def reshuffle(
     from solver.replan import reshuffle as replan
 
     scenario = _load(scenario_file)
+    params = _search_params(search_params)
     _output_folder(out_dir)
     with _input_errors():
         schedule = _read_schedule(schedule_file)
@@ -376,7 +395,7 @@ def reshuffle(
         events = _events(event or [], events_file)
         moment = _moment(now, scenario)
         try:
-            result = replan(scenario, schedule, events, moment, time_limit, workers, seed)
+            result = replan(scenario, schedule, events, moment, time_limit, workers, seed, params)
         except EventError as error:
             raise ScenarioError("events", [Finding("invalid_event", "", str(error))]) from None
     paths = write_reshuffle_outputs(result, (scenario, schedule), out_dir)
@@ -400,11 +419,13 @@ def demo(
     time_limit: TimeLimit = 10.0,
     workers: Workers = 2,
     seed: Seed = 0,
+    search_params: ParamsOption = None,
 ) -> None:
     """The five-minute tour: audit the rulebook, solve, check the schedule, show the KPIs."""
     from checker import check_schedule
 
     scenario = _load(scenario_file)
+    params = _search_params(search_params)
     _output_folder(out_dir)
     findings = audit(scenario)
     counts = ", ".join(
@@ -414,7 +435,7 @@ def demo(
     out.print(f"{scenario.clinic.name}: {counts}")
     if findings:
         out.print(_findings_table(findings))
-    _run_solve(scenario, out_dir, time_limit, workers, seed, quiet=False)
+    _run_solve(scenario, out_dir, time_limit, workers, seed, False, params)
     violations = check_schedule(scenario, Schedule.read_csv(out_dir / "schedule.csv"))
     verdict = "passes every hard rule" if not violations else f"has {len(violations)} violation(s)!"
     out.print(f"independent checker: {out_dir / 'schedule.csv'} {verdict}")

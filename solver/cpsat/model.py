@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from ortools.sat.python import cp_model
+from ortools.sat.python import cp_model, cp_model_helper
 
 from models.scenario import PENALTY_NAMES
 from models.times import MINUTES_PER_DAY
@@ -461,8 +461,8 @@ class ScheduleModel:
         for name, indices in self.families.items():
             piece = self.fixed(decisions)
             for index, constraint in enumerate(piece.proto.constraints):
-                if index not in indices and not constraint.HasField("interval"):
-                    constraint.Clear()
+                if index not in indices and not constraint.has_interval():
+                    constraint.copy_from(cp_model_helper.ConstraintProto())  # left out
             solver = cp_model.CpSolver()
             solver.parameters.num_workers = 1
             solver.parameters.max_time_in_seconds = 10.0

@@ -73,7 +73,9 @@ class SearchParams:
         try:
             data: dict[str, Any] = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise ScenarioError(source, [Finding("file_not_found", "", "check the path")]) from None
+            raise ScenarioError(
+                source, [Finding("file_not_found", "", "file not found; check the path")]
+            ) from None
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
             message = f"not a readable TOML file ({error})"
             raise ScenarioError(source, [Finding("invalid_toml", "", message)]) from None

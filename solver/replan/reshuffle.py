@@ -11,6 +11,7 @@ from typing import Any
 from models.results import Change, Schedule, SolveReport
 from models.scenario import Scenario
 from models.times import MINUTES_PER_DAY
+from solver.cpsat.params import SearchParams
 from solver.eligibility import Job
 from solver.replan.changes import change_list
 from solver.replan.events import apply_events
@@ -41,6 +42,7 @@ def reshuffle(
     time_limit: float = 1.0,
     num_workers: int = 2,
     seed: int = 0,
+    params: SearchParams | None = None,
 ) -> ReshuffleResult:
     """Apply events at `now` and re-plan the rest of the horizon with as few moves as possible."""
     day = apply_events(scenario, schedule, events, now)
@@ -57,7 +59,7 @@ def reshuffle(
         same_day=frozenset(day.displaced),
         waitlist=in_waitlist_order,
     )
-    solved = solve(state, time_limit, num_workers, seed, replan=replan)
+    solved = solve(state, time_limit, num_workers, seed, params=params, replan=replan)
     before = {row.request_id for row in schedule.appointments if row.status == "booked"}
     filled = sum(
         job.weight * job.service.length

@@ -782,7 +782,10 @@ def test_checker_imports_nothing_from_the_solver() -> None:
         "models.times",
         "models.results",
     }
-    script = "import sys, checker; print(sorted(m for m in sys.modules if m.split('.')[0] in {'solver', 'ortools'}))"
+    script = (
+        "import sys, checker; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'solver', 'ortools'}))"
+    )
     loaded = subprocess.run(
         [sys.executable, "-c", script],
         cwd=folder.parent,

@@ -1,0 +1,95 @@
+"""The front desk's schedule is only a start: when the model rejects it, solve() says which rule
+disagrees and never returns it."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+import solver.solve as solve_module
+from checker import check_schedule
+from models.scenario import Scenario
+from scenarios.generator import generate_scenario
+from solver.eligibility import Job
+from solver.facts import ClinicFacts
+from solver.greedy import greedy_schedule
+from solver.placement import Placement, Placements
+from solver.solve import ModelDisagreement, solve
+
+
+@pytest.fixture
+def clinic() -> Scenario:
+    return generate_scenario(requests=40, providers=2, days=2, seed=3)
+
+
+def _fits(job: Job, provider_id: str, start: int) -> bool:
+    return any(
+        c.provider_id == provider_id and any(low <= start <= high for low, high in c.starts)
+        for c in job.candidates
+    )
+
+
+DOUBLE_BOOKED: dict[str, Placement] = {}
+"""The request the bad front desk moved, and where to."""
+
+
+def _double_booking(facts: ClinicFacts, jobs: list[Job]) -> Placements:
+    """The real front desk's schedule with one request moved onto another's provider and start."""
+    placements = greedy_schedule(facts, jobs)
+    requests = [job for job in jobs if job.id in placements and job.request is not None]
+    for first in requests:
+        taken = placements[first.id]
+        for second in requests:
+            if second is not first and _fits(second, taken.provider_id, taken.start):
+                moved = dataclasses.replace(
+                    placements[second.id], provider_id=taken.provider_id, start=taken.start
+                )
+                placements[second.id] = moved
+                DOUBLE_BOOKED[second.id] = moved
+                return placements
+    raise AssertionError("the clinic has no two requests that could share a start")
+
+
+def test_a_front_desk_schedule_the_model_rejects_is_named_and_never_returned(
+    clinic: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    DOUBLE_BOOKED.clear()
+    monkeypatch.setattr(solve_module, "greedy_schedule", _double_booking)
+    result = solve(clinic, time_limit=1.0, num_workers=1, seed=0)
+    assert result.report.notes == [
+        "the front desk's schedule breaks the model's rule 'provider one thing at a time'; "
+        "the search started from the existing bookings alone"
+    ]
+    assert check_schedule(clinic, result.schedule) == []
+    assert result.report.status != "greedy"
+    ((second, moved),) = DOUBLE_BOOKED.items()
+    returned = result.placements.get(second)
+    assert returned is None or (returned.provider_id, returned.start) != (
+        moved.provider_id,
+        moved.start,
+    )
+
+
+def test_a_model_that_rejects_even_the_existing_bookings_is_an_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clinic = generate_scenario(requests=60, providers=3, days=2, seed=1)
+    assert any(b.locked for b in clinic.bookings)
+
+    def moved_booking(facts: ClinicFacts, jobs: list[Job]) -> Placements:
+        placements = greedy_schedule(facts, jobs)
+        locked = next(job for job in jobs if job.locked and job.id in placements)
+        here = placements[locked.id]
+        placements[locked.id] = dataclasses.replace(here, start=here.start + facts.grid)
+        return placements
+
+    monkeypatch.setattr(solve_module, "greedy_schedule", moved_booking)
+    with pytest.raises(ModelDisagreement, match="'one provider, day, start and room each'"):
+        solve(clinic, time_limit=1.0, num_workers=1, seed=0)
+
+
+def test_a_sound_front_desk_schedule_leaves_no_note(clinic: Scenario) -> None:
+    result = solve(clinic, time_limit=0.5, num_workers=1, seed=0)
+    assert result.report.notes == []
+    assert result.report.objective >= result.report.greedy_objective
