@@ -26,6 +26,8 @@ from benchmarks.runner import (
     Record,
     run_protocol,
 )
+from models.loader import ScenarioError
+from solver.cpsat.params import SearchParams
 
 _Number = TypeVar("_Number", int, float)
 DEFAULT_OUT = Path("benchmarks/results")
@@ -94,6 +96,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT})"
     )
+    parser.add_argument(
+        "--search-params",
+        type=Path,
+        help="TOML file of search tuning (solver/cpsat/params.py), e.g. wall_safety = 1000",
+    )
     return parser
 
 
@@ -111,6 +118,7 @@ def protocol_from(args: argparse.Namespace) -> Protocol:
         seeds=args.seeds or seeds,
         workers=args.workers,
         include_sample=args.sample,
+        params=SearchParams.from_toml(args.search_params) if args.search_params else SearchParams(),
     )
 
 
@@ -120,11 +128,15 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error("--workers must be at least 1")
+    try:
+        protocol = protocol_from(args)
+    except ScenarioError as error:
+        parser.error(error.report())
     console = console or Console()
     started = time.perf_counter()
     records: list[Record] = []
     try:
-        for record in run_protocol(protocol_from(args), console):
+        for record in run_protocol(protocol, console):
             records.append(record)
     finally:
         if records:

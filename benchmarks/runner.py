@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,6 +26,7 @@ from models.loader import load_scenario
 from models.results import ProgressPoint, SolveReport
 from models.scenario import Scenario
 from scenarios.generator import generate_scenario
+from solver.cpsat.params import SearchParams
 from solver.eligibility import Eligibility, eligibility
 from solver.facts import ClinicFacts
 from solver.greedy import greedy_schedule
@@ -119,6 +120,7 @@ class Run:
     seed: int
     time_limit: float
     workers: int
+    params: SearchParams = field(default_factory=SearchParams)
 
     def scenario(self) -> Scenario:
         """The clinic of this run: generated from the seed, or the sample clinic."""
@@ -141,6 +143,8 @@ class Protocol:
     seeds: tuple[int, ...] = SEEDS
     workers: int = WORKERS
     include_sample: bool = True
+    params: SearchParams = field(default_factory=SearchParams)
+    """The search's tuning (the defaults unless --search-params names a TOML file)."""
 
     def runs(self) -> list[Run]:
         """Every run, clinic by clinic, then time limit, then seed."""
@@ -148,7 +152,7 @@ class Protocol:
         if self.include_sample:
             instances.append((SAMPLE_NAME, None))
         return [
-            Run(name, requests, seed, limit, self.workers)
+            Run(name, requests, seed, limit, self.workers, self.params)
             for name, requests in instances
             for limit in self.limits
             for seed in self.seeds
@@ -201,7 +205,9 @@ def measure(run: Run) -> Record:
         if not search_started:
             search_started.append(time.perf_counter())
 
-    result = solve(scenario, run.time_limit, run.workers, run.seed, on_progress=note_start)
+    result = solve(
+        scenario, run.time_limit, run.workers, run.seed, on_progress=note_start, params=run.params
+    )
     search_seconds = time.perf_counter() - search_started[0]
     violations = check_schedule(scenario, result.schedule)
     report = result.report

@@ -149,6 +149,14 @@ def _search_params(path: Path | None) -> Any:
         return SearchParams.from_toml(path)
 
 
+def _inputs(scenario_file: Path, search_params: Path | None, out_dir: Path) -> tuple[Scenario, Any]:
+    """The scenario, the search parameters and a usable --out folder, checked before any work."""
+    scenario = _load(scenario_file)
+    params = _search_params(search_params)
+    _output_folder(out_dir)
+    return scenario, params
+
+
 def _solve_with_progress(
     scenario: Scenario, time_limit: float, workers: int, seed: int, quiet: bool, params: Any
 ) -> Any:
@@ -238,9 +246,8 @@ def solve_command(
     search_params: ParamsOption = None,
 ) -> None:
     """Book the horizon: writes schedule.csv, kpis.json, exceptions.csv and gantt.png."""
-    scenario = _load(scenario_file)
-    params = _search_params(search_params)
-    _run_solve(scenario, _output_folder(out_dir), time_limit, workers, seed, quiet, params)
+    scenario, params = _inputs(scenario_file, search_params, out_dir)
+    _run_solve(scenario, out_dir, time_limit, workers, seed, quiet, params)
 
 
 def _read_schedule(path: Path) -> Schedule:
@@ -381,9 +388,7 @@ def reshuffle(
     from solver.replan import EventError
     from solver.replan import reshuffle as replan
 
-    scenario = _load(scenario_file)
-    params = _search_params(search_params)
-    _output_folder(out_dir)
+    scenario, params = _inputs(scenario_file, search_params, out_dir)
     with _input_errors():
         schedule = _read_schedule(schedule_file)
         _fits(scenario, schedule, schedule_file)
@@ -424,9 +429,7 @@ def demo(
     """The five-minute tour: audit the rulebook, solve, check the schedule, show the KPIs."""
     from checker import check_schedule
 
-    scenario = _load(scenario_file)
-    params = _search_params(search_params)
-    _output_folder(out_dir)
+    scenario, params = _inputs(scenario_file, search_params, out_dir)
     findings = audit(scenario)
     counts = ", ".join(
         f"{len(getattr(scenario, part))} {part}"
