@@ -77,7 +77,8 @@ def _apply_cancel(day: Day, event: Cancel) -> None:
         raise EventError(f"cancel: '{row.request_id}' started at {row.start}, before now; too late")
     called = day.minute(event.at, day.now)
     notice = day.scenario.policies.cancellation_notice_hours * 60
-    late = day.clock.local(start) - day.clock.local(called) < timedelta(minutes=notice)
+    ahead = day.clock.local(start).timestamp() - day.clock.local(called).timestamp()
+    late = ahead < timedelta(minutes=notice).total_seconds()  # real hours, DST included
     day.released[row.request_id] = "cancelled_late" if late else "cancelled"
     day.forget(row.request_id)
     day.active_days.add(start // MINUTES_PER_DAY)

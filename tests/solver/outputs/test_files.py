@@ -1,0 +1,92 @@
+"""write_files is all or nothing: every file moves into place once all are written, a writer
+that raises leaves the folder as it was; the solve and re-plan outputs are complete."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from models.events import Cancel
+from models.loader import load_scenario
+from models.results import SCHEDULE_COLUMNS, Change, ExceptionItem
+from solver.outputs.files import write_files, write_outputs, write_reshuffle_outputs
+from solver.outputs.kpis import kpis
+from solver.replan import reshuffle
+from solver.solve import solve
+from tests.solver.replan.test_events import at
+from tests.solver.test_facts import mini_clinic, request, service
+
+
+def _text(content: str) -> Callable[[Path], object]:
+    return lambda path: path.write_text(content, encoding="utf-8")
+
+
+def _fails(path: Path) -> None:
+    path.write_text("half", encoding="utf-8")
+    raise OSError("disk full")
+
+
+def test_every_file_lands_in_the_folder_and_no_staging_is_left(tmp_path: Path) -> None:
+    out = tmp_path / "new" / "out"
+    paths = write_files(out, {"a.txt": _text("A"), "b.txt": _text("B")})
+    assert paths == [out / "a.txt", out / "b.txt"]
+    assert sorted(p.name for p in out.iterdir()) == ["a.txt", "b.txt"]
+    assert (out / "b.txt").read_text(encoding="utf-8") == "B"
+
+
+def test_a_writer_that_raises_leaves_nothing_in_the_folder(tmp_path: Path) -> None:
+    with pytest.raises(OSError, match="disk full"):
+        write_files(tmp_path, {"a.txt": _text("A"), "b.txt": _fails, "c.txt": _text("C")})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_run_leaves_the_files_of_the_last_run_as_they_were(tmp_path: Path) -> None:
+    write_files(tmp_path, {"a.txt": _text("old A"), "b.txt": _text("old B")})
+    with pytest.raises(OSError):
+        write_files(tmp_path, {"a.txt": _text("new A"), "b.txt": _fails})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.txt"]
+    assert (tmp_path / "a.txt").read_text(encoding="utf-8") == "old A"
+    assert (tmp_path / "b.txt").read_text(encoding="utf-8") == "old B"
+
+
+def test_the_solve_outputs_are_the_four_files_with_their_columns(tmp_path: Path) -> None:
+    scenario = mini_clinic(
+        services=[service(), service("filler")],  # nobody may perform filler
+        requests=[request("r1"), request("r2", service="filler")],
+    )
+    result = solve(scenario, time_limit=0.5, num_workers=1, seed=0)
+    figures = kpis(result)
+    paths = write_outputs(result, figures, tmp_path)
+    assert [p.name for p in paths] == ["schedule.csv", "kpis.json", "exceptions.csv", "gantt.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in paths)
+    schedule = pd.read_csv(tmp_path / "schedule.csv", dtype=str, keep_default_na=False)
+    assert list(schedule.columns) == SCHEDULE_COLUMNS
+    assert list(schedule["status"]) == ["booked", "escalated"]
+    exceptions = pd.read_csv(tmp_path / "exceptions.csv", dtype=str)
+    assert list(exceptions.columns) == list(ExceptionItem.model_fields)
+    assert list(exceptions["request_id"]) == ["r2"]
+    assert json.loads((tmp_path / "kpis.json").read_text(encoding="utf-8"))["requests"] == {
+        "total": 2,
+        "booked": 1,
+        "unscheduled": 0,
+        "escalated": 1,
+    }
+    assert (tmp_path / "gantt.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_re_plan_outputs_are_the_five_files(tmp_path: Path) -> None:
+    scenario = mini_clinic(requests=[request("r1"), request("r2", patient="p2")])
+    night = solve(scenario, time_limit=0.5, num_workers=1, seed=0).schedule
+    result = reshuffle(scenario, night, [Cancel(booking="r1")], at("08:00"), 0.5, 1, 0)
+    paths = write_reshuffle_outputs(result, (scenario, night), tmp_path)
+    names = ["schedule.csv", "changes.csv", "exceptions.csv", "scenario.yaml", "gantt_day.png"]
+    assert [p.name for p in paths] == names
+    changes = pd.read_csv(tmp_path / "changes.csv", dtype=str)
+    assert list(changes.columns) == list(Change.model_fields)
+    assert list(changes["change"]) == ["cancelled_late"]
+    state = load_scenario(tmp_path / "scenario.yaml")
+    assert [(b.id, b.status) for b in state.bookings if b.id == "r1"] == [("r1", "cancelled_late")]

@@ -1,0 +1,113 @@
+"""change_list: each kind of change between the schedule before and after a re-plan, who must
+call the patient, where the fee policy applies, and who owns it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from models.results import Appointment, Change, Schedule
+from models.scenario import Scenario
+from solver.replan.changes import change_list
+from solver.replan.events import Day
+from tests.solver.replan.test_events import day_clinic, night_schedule
+
+CHICAGO = ZoneInfo("America/Chicago")
+
+
+def _when(hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 12, 7, hour, minute, tzinfo=CHICAGO)
+
+
+def _day(scenario: Scenario, before: Schedule, displaced: set[str]) -> Day:
+    rows = {row.request_id: row for row in before.appointments}
+    return Day(scenario, rows, 480, scenario.clinic.clock(), displaced=displaced)
+
+
+def _after(before: Schedule, changes: dict[str, dict[str, object]]) -> Schedule:
+    rows = [row.model_copy(update=changes.get(row.request_id, {})) for row in before.appointments]
+    new = changes.get("n1")
+    if new is not None:
+        fields = {"request_id": "n1", "patient_id": "p5", "service_id": "botox"}
+        rows.append(Appointment.model_validate(fields | new))
+    return Schedule(appointments=rows)
+
+
+UNBOOKED = {"status": "unscheduled", "provider_id": None, "room_id": None, "start": None}
+
+
+def _changes(changes: dict[str, dict[str, object]], displaced: set[str]) -> dict[str, Change]:
+    scenario = day_clinic()
+    before = night_schedule(scenario)
+    found = change_list(_day(scenario, before, displaced), before, _after(before, changes))
+    assert len({c.request_id for c in found}) == len(found)
+    return {c.request_id: c for c in found}
+
+
+def test_every_kind_of_change_is_named_and_unchanged_rows_are_left_out() -> None:
+    booked = {"status": "booked", "provider_id": "rn", "room_id": "inj2", "reason": ""}
+    found = _changes(
+        {
+            "r1": UNBOOKED | {"reason": "cancelled"},
+            "r2": {"start": _when(11), "end": _when(11, 30)},  # displaced, rebooked
+            "r3": {"start": _when(10, 30), "end": _when(11)},
+            "c1": {"room_id": "inj1"},
+            "t1": UNBOOKED | {"status": "escalated", "reason": "consult_required"},
+            "w1": booked | {"start": _when(13), "end": _when(13, 30)},
+            "n1": booked | {"start": _when(14), "end": _when(14, 30)},
+        },
+        displaced={"r2"},
+    )
+    assert {i: c.change for i, c in found.items()} == {
+        "r1": "cancelled",
+        "r2": "rebooked",
+        "r3": "moved",
+        "c1": "room_changed",
+        "t1": "escalated",
+        "w1": "booked_from_waitlist",
+        "n1": "booked_new_request",
+    }  # bk, untouched, is not a change
+    assert {i for i, c in found.items() if c.call_patient} == {"r2", "r3", "t1", "w1", "n1"}
+    assert not any(c.fee_policy for c in found.values())
+    assert {c.owner for c in found.values()} == {"desk"}
+    assert found["t1"].note == "consult_required"
+
+
+def test_a_change_says_from_where_to_where() -> None:
+    found = _changes({"r3": {"start": _when(10, 30), "provider_id": "rn"}}, displaced=set())
+    moved = found["r3"]
+    assert (moved.from_start, moved.from_provider, moved.from_room) == (
+        "2026-12-07T10:00:00-06:00",
+        "md",
+        "inj2",
+    )
+    assert (moved.to_start, moved.to_provider, moved.to_room) == (
+        "2026-12-07T10:30:00-06:00",
+        "rn",
+        "inj2",
+    )
+    assert (moved.patient_id, moved.service_id) == ("p3", "laser")
+    provider_only = _changes({"r3": {"provider_id": "rn"}}, displaced=set())
+    assert provider_only["r3"].change == "moved"
+
+
+def test_late_cancellations_and_no_shows_fall_under_the_fee_policy() -> None:
+    found = _changes(
+        {
+            "r1": UNBOOKED | {"reason": "no_show"},
+            "r2": UNBOOKED | {"reason": "cancelled_late"},
+            "r3": UNBOOKED | {"reason": "cancelled"},
+        },
+        displaced=set(),
+    )
+    assert {i: (c.change, c.fee_policy, c.call_patient) for i, c in found.items()} == {
+        "r1": ("no_show", True, False),
+        "r2": ("cancelled_late", True, False),
+        "r3": ("cancelled", False, False),
+    }
+    assert found["r1"].to_start == "" and found["r1"].from_start == "2026-12-07T09:00:00-06:00"
+
+
+def test_a_row_unbooked_before_and_after_is_no_change() -> None:
+    found = _changes({"w1": {"status": "escalated", "reason": "no_capacity"}}, displaced=set())
+    assert found == {}

@@ -1,0 +1,309 @@
+"""Eligibility: every reason code from a minimal clinic, and the jobs' candidates and weights."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from models.scenario import Scenario
+from solver.eligibility import (
+    SUGGESTED_ACTIONS,
+    Eligibility,
+    Job,
+    asked_at,
+    eligibility,
+    escalate,
+    weight_of,
+)
+from solver.facts import ClinicFacts
+from tests.solver.test_facts import (
+    MONDAY,
+    TUESDAY,
+    booking,
+    mini_clinic,
+    provider,
+    request,
+    service,
+)
+
+
+def _run(scenario: Scenario, not_before: int = 0) -> Eligibility:
+    return eligibility(ClinicFacts(scenario, not_before))
+
+
+def _reasons(scenario: Scenario, not_before: int = 0) -> dict[str, str]:
+    return {e.id: e.reason_code for e in _run(scenario, not_before).escalations}
+
+
+def _job(scenario: Scenario, job_id: str, not_before: int = 0) -> Job:
+    return next(job for job in _run(scenario, not_before).jobs if job.id == job_id)
+
+
+FILLER = service("filler")
+
+
+CASES: dict[str, tuple[dict[str, Any], int]] = {
+    "no_permitted_provider": (
+        {"services": [service(), FILLER], "requests": [request("r", service="filler")]},
+        0,
+    ),
+    "required_provider_not_permitted": (
+        {
+            "services": [service(), FILLER],
+            "providers": [provider(), provider("md", services=["filler"])],
+            "requests": [request("r", required_provider="md")],
+        },
+        0,
+    ),
+    "licence_expired": (
+        {"providers": [provider(license_expires=MONDAY)], "requests": [request("r")]},
+        0,
+    ),
+    "no_room_of_type": (
+        {"services": [service(room_types=["laser"])], "requests": [request("r")]},
+        0,
+    ),
+    "no_equipment": (
+        {
+            "services": [service(equipment={"ipl": 2})],
+            "equipment": [{"id": "ipl", "name": "IPL", "count": 1}],
+            "requests": [request("r")],
+        },
+        0,
+    ),
+    "deposit_unpaid": ({"services": [service(deposit=50)], "requests": [request("r")]}, 0),
+    "window_closed": (
+        {"clinic": {"closed_dates": [TUESDAY]}, "requests": [request("r", earliest=TUESDAY)]},
+        0,
+    ),
+    "window_passed": ({"requests": [request("r", latest=MONDAY)]}, 1440 + 600),
+    "series_too_soon": (
+        {
+            "services": [service(min_days_between=14)],
+            "patients": [{"id": "p1", "history": [{"service": "botox", "date": "2026-11-30"}]}],
+            "requests": [request("r")],
+        },
+        0,
+    ),
+    "consult_required": (
+        {"services": [service(requires_consult=True)], "requests": [request("r")]},
+        0,
+    ),
+    "no_provider_hours": (
+        {"providers": [provider(weekly={"mon": "09:00-09:15"})], "requests": [request("r")]},
+        0,
+    ),
+}
+
+
+@pytest.mark.parametrize("code", list(CASES))
+def test_each_request_rule_escalates_with_its_reason_code(code: str) -> None:
+    sections, not_before = CASES[code]
+    result = _run(mini_clinic(**sections), not_before)
+    assert result.jobs == []
+    (escalation,) = result.escalations
+    assert (escalation.id, escalation.kind, escalation.reason_code) == ("r", "request", code)
+    assert escalation.detail
+    assert code in SUGGESTED_ACTIONS
+
+
+def test_the_same_request_is_eligible_once_the_rule_is_met() -> None:
+    paid = mini_clinic(services=[service(deposit=50)], requests=[request("r", deposit_paid=True)])
+    assert _reasons(paid) == {}
+    card = mini_clinic(
+        services=[service(deposit=50)],
+        patients=[{"id": "p1", "deposit_on_file": True}],
+        requests=[request("r")],
+    )
+    assert _reasons(card) == {}
+    consulted = mini_clinic(
+        services=[service(requires_consult=True)],
+        patients=[{"id": "p1", "last_consult": "2026-06-01"}],
+        requests=[request("r")],
+    )
+    assert _job(consulted, "r").needs_consult_days == set()
+
+
+def test_a_licence_that_expires_inside_the_window_leaves_the_days_before_it() -> None:
+    scenario = mini_clinic(providers=[provider(license_expires=TUESDAY)], requests=[request("r")])
+    assert [c.day for c in _job(scenario, "r").candidates] == [0]
+
+
+def test_series_spacing_drops_only_the_days_too_close_to_the_last_one() -> None:
+    scenario = mini_clinic(
+        services=[service(min_days_between=8)],
+        patients=[{"id": "p1", "history": [{"service": "botox", "date": "2026-11-30"}]}],
+        requests=[request("r")],
+    )
+    assert [c.day for c in _job(scenario, "r").candidates] == [1]  # Monday is 7 days after
+
+
+def test_a_consult_in_the_requests_lets_a_treatment_wait_for_it() -> None:
+    consult = service("consult", category="consult")
+    scenario = mini_clinic(
+        services=[service(requires_consult=True), consult],
+        providers=[provider(services=["botox", "consult"])],
+        requests=[request("r"), request("c", service="consult")],
+    )
+    assert _reasons(scenario) == {}
+    assert _job(scenario, "r").needs_consult_days == {0, 1}
+
+
+def test_a_treatment_whose_consult_is_escalated_is_escalated_as_consult_required() -> None:
+    consult = service("consult", category="consult")
+    scenario = mini_clinic(
+        services=[service(requires_consult=True), consult],  # nobody gives consults
+        requests=[request("r"), request("c", service="consult")],
+    )
+    assert _reasons(scenario) == {"c": "no_permitted_provider", "r": "consult_required"}
+
+
+def test_a_visit_with_an_escalated_part_is_escalated_whole() -> None:
+    scenario = mini_clinic(
+        services=[service(), FILLER],
+        requests=[request("a", visit="v1"), request("b", service="filler", visit="v1")],
+    )
+    assert _reasons(scenario) == {"b": "no_permitted_provider", "a": "visit_incomplete"}
+
+
+def test_late_in_the_window_with_nothing_left_is_no_provider_hours() -> None:
+    scenario = mini_clinic(requests=[request("r", earliest=TUESDAY)])
+    assert _reasons(scenario, not_before=1440 + 16 * 60 + 45) == {"r": "no_provider_hours"}
+    assert _reasons(scenario, not_before=1440 + 16 * 60 + 30) == {}
+
+
+# --- existing bookings -------------------------------------------------------------------
+
+
+def test_a_locked_booking_that_overlaps_an_earlier_locked_one_is_a_booking_conflict() -> None:
+    scenario = mini_clinic(
+        rooms=[{"id": "inj1", "type": "injection"}, {"id": "inj2", "type": "injection"}],
+        bookings=[
+            booking("b1", f"{MONDAY}T10:00"),
+            booking("b2", f"{MONDAY}T10:15", patient="p2", room="inj2"),
+        ],
+    )
+    result = _run(scenario)
+    assert [job.id for job in result.jobs] == ["b1"]
+    (conflict,) = result.escalations
+    assert (conflict.id, conflict.kind, conflict.reason_code) == (
+        "b2",
+        "booking",
+        "booking_conflict",
+    )
+    assert "b1" in conflict.detail
+
+
+@pytest.mark.parametrize(
+    "sections",
+    [
+        {"providers": [provider(time_off=[MONDAY])]},  # provider away at the booked time
+        {"providers": [provider(services=[])]},  # provider may not perform it
+        {"clinic": {"closed_dates": [MONDAY]}},  # clinic closed that day
+    ],
+    ids=["provider_away", "not_permitted", "clinic_closed"],
+)
+def test_a_booking_that_cannot_stand_is_a_booking_conflict(sections: dict[str, Any]) -> None:
+    scenario = mini_clinic(bookings=[booking("b1", f"{MONDAY}T10:00")], **sections)
+    assert _reasons(scenario) == {"b1": "booking_conflict"}
+
+
+def test_a_locked_booking_has_its_one_start_and_an_unlocked_one_its_whole_day() -> None:
+    scenario = mini_clinic(
+        rooms=[{"id": "inj1", "type": "injection"}, {"id": "inj2", "type": "injection"}],
+        bookings=[
+            booking("b1", f"{MONDAY}T10:00"),
+            booking("b2", f"{TUESDAY}T11:00", room="inj2", locked=False),
+        ],
+    )
+    locked, unlocked = _job(scenario, "b1"), _job(scenario, "b2")
+    assert locked.locked and not unlocked.locked
+    assert [(c.provider_id, c.day, c.starts) for c in locked.candidates] == [
+        ("rn", 0, [(600, 600)])
+    ]
+    assert [(c.day, c.starts) for c in unlocked.candidates] == [(1, [(1440 + 540, 1440 + 990)])]
+    assert (locked.original_start, unlocked.original_start) == (600, 1440 + 660)
+    assert (locked.weight, unlocked.weight) == (0, 0)
+    assert unlocked.room_types == ("injection",)
+
+
+def test_cancelled_bookings_take_no_part() -> None:
+    scenario = mini_clinic(
+        bookings=[
+            booking("b1", f"{MONDAY}T10:00", status="cancelled"),
+            booking("b2", f"{MONDAY}T10:00", patient="p2"),
+        ]
+    )
+    result = _run(scenario)
+    assert [job.id for job in result.jobs] == ["b2"]
+    assert result.escalations == []
+
+
+# --- candidates, weights, room types ------------------------------------------------------
+
+
+def test_a_request_has_one_candidate_per_permitted_provider_and_open_day() -> None:
+    scenario = mini_clinic(
+        services=[service(room_types=["laser", "injection"]), FILLER],
+        providers=[provider(), provider("md"), provider("aes", services=["filler"])],
+        requests=[request("r")],
+    )
+    job = _job(scenario, "r")
+    assert [(c.provider_id, c.day) for c in job.candidates] == [
+        ("rn", 0),
+        ("rn", 1),
+        ("md", 0),
+        ("md", 1),
+    ]
+    assert job.room_types == ("injection",)  # the clinic has no laser room
+    required = mini_clinic(
+        providers=[provider(), provider("md")], requests=[request("r", required_provider="md")]
+    )
+    assert {c.provider_id for c in _job(required, "r").candidates} == {"md"}
+
+
+def test_the_weight_is_the_priority_else_the_tier_weight_of_the_policy() -> None:
+    scenario = mini_clinic(
+        policies={"tier_weights": {"vip": 9}},
+        patients=[{"id": "p1", "tier": "vip"}, {"id": "p2", "tier": "member"}],
+        requests=[request("a"), request("b", patient="p2"), request("c", priority=7)],
+    )
+    assert [weight_of(scenario, r) for r in scenario.requests] == [9, 3, 7]
+    assert [_job(scenario, i).weight for i in "abc"] == [9, 3, 7]
+
+
+def test_asked_at_is_clinic_wall_clock_time_and_never_asked_comes_last() -> None:
+    scenario = mini_clinic(
+        requests=[
+            request("a", requested_at="2026-12-01T15:00:00+00:00"),
+            request("b", requested_at="2026-12-01T08:30"),
+            request("c"),
+        ]
+    )
+    first, second, third = scenario.requests
+    assert asked_at(scenario, first) == datetime(2026, 12, 1, 9, 0)  # UTC-6 in Chicago
+    assert asked_at(scenario, second) == datetime(2026, 12, 1, 8, 30)
+    assert asked_at(scenario, third) == datetime.max
+    assert asked_at(scenario, first).tzinfo is None
+    assert first.requested_at is not None and first.requested_at.tzinfo == UTC
+
+
+def test_escalate_names_the_kind_of_what_it_escalates() -> None:
+    scenario = mini_clinic(requests=[request("r")], bookings=[booking("b", f"{MONDAY}T10:00")])
+    job = _job(scenario, "r")
+    from_job = escalate(job, "no_capacity", "full")
+    assert (from_job.id, from_job.patient_id, from_job.service_id, from_job.kind) == (
+        "r",
+        "p1",
+        "botox",
+        "request",
+    )
+    assert escalate(scenario.requests[0], "x", "y").kind == "request"
+    from_booking = escalate(scenario.bookings[0], "booking_conflict", "d")
+    assert (from_booking.kind, from_booking.reason_code, from_booking.detail) == (
+        "booking",
+        "booking_conflict",
+        "d",
+    )

@@ -1,0 +1,186 @@
+"""The front desk: earliest fitting time, priority order, visits back to back, waitlist order,
+and never a schedule the checker rejects."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+
+from checker import check_schedule
+from models.scenario import Scenario
+from solver.eligibility import Job, eligibility
+from solver.facts import ClinicFacts
+from solver.greedy import greedy_schedule, in_waitlist_order
+from solver.placement import Placement, Placements
+from solver.schedule import build_schedule
+from solver.solve import _floor
+from tests.solver.test_facts import (
+    MONDAY,
+    TUESDAY,
+    booking,
+    mini_clinic,
+    provider,
+    request,
+    service,
+)
+from tests.solver.test_solve import switched_clinics
+
+ROOMS = [{"id": "inj1", "type": "injection"}, {"id": "inj2", "type": "injection"}]
+
+
+def _greedy(scenario: Scenario) -> tuple[ClinicFacts, list[Job], Placements]:
+    facts = ClinicFacts(scenario)
+    jobs = eligibility(facts).jobs
+    return facts, jobs, greedy_schedule(facts, jobs)
+
+
+def _starts(placements: Placements) -> dict[str, tuple[str, int, str | None]]:
+    return {i: (p.provider_id, p.start, p.room_id) for i, p in sorted(placements.items())}
+
+
+def test_a_request_takes_the_earliest_fitting_time() -> None:
+    _, _, placements = _greedy(mini_clinic(requests=[request("r")]))
+    assert _starts(placements) == {"r": ("rn", 540, "inj1")}
+
+
+def test_a_request_goes_after_what_holds_the_provider_patient_or_room() -> None:
+    held_provider = mini_clinic(
+        rooms=ROOMS,
+        requests=[request("r")],
+        bookings=[booking("b", f"{MONDAY}T09:00", patient="p2", room="inj2")],
+    )
+    assert _greedy(held_provider)[2]["r"].start == 570
+    held_room = mini_clinic(
+        services=[service(buffer_after=15)],
+        providers=[provider(), provider("md")],
+        requests=[request("r")],
+        bookings=[booking("b", f"{MONDAY}T09:00", patient="p2", provider="md")],
+    )
+    assert _greedy(held_room)[2]["r"].start == 585  # after the booking's turnover
+    held_patient = mini_clinic(
+        rooms=ROOMS,
+        providers=[provider(), provider("md")],
+        requests=[request("r")],
+        bookings=[booking("b", f"{MONDAY}T09:00", provider="md", room="inj2")],
+    )
+    assert _greedy(held_patient)[2]["r"].start == 570
+
+
+def test_processing_lets_the_provider_start_someone_else() -> None:
+    scenario = mini_clinic(
+        rooms=ROOMS,
+        services=[service(duration=30, processing=30, finish=15), service("quick")],
+        providers=[provider(services=["botox", "quick"])],
+        requests=[request("long"), request("short", patient="p2", service="quick")],
+    )
+    placements = _greedy(scenario)[2]
+    assert placements["long"].start == 540
+    assert placements["short"].start == 570  # while the first patient's numbing works
+
+
+def test_the_heavier_request_gets_the_only_slot_whatever_the_file_order() -> None:
+    scenario = mini_clinic(
+        providers=[provider(weekly={"mon": "09:00-09:30"})],
+        patients=[{"id": "p1", "tier": "new"}, {"id": "p2", "tier": "vip"}],
+        requests=[request("a_light"), request("b_heavy", patient="p2")],
+    )
+    assert set(_greedy(scenario)[2]) == {"b_heavy"}  # ids and file order favour a_light
+
+
+def test_equal_weights_go_first_come_first_served() -> None:
+    scenario = mini_clinic(
+        providers=[provider(weekly={"mon": "09:00-09:30"})],
+        requests=[
+            request("a_late", requested_at="2026-12-02T10:00"),
+            request("b_early", patient="p2", requested_at="2026-12-01T10:00"),
+        ],
+    )
+    assert set(_greedy(scenario)[2]) == {"b_early"}
+
+
+def test_a_visit_is_booked_back_to_back_in_file_order() -> None:
+    scenario = mini_clinic(
+        rooms=ROOMS,
+        services=[service(duration=45), service("peel", duration=30)],
+        providers=[provider(services=["botox", "peel"])],
+        requests=[
+            request("blocker", patient="p2", service="peel", priority=9, latest=MONDAY),
+            request("first", visit="v"),
+            request("second", service="peel", visit="v"),
+        ],
+    )
+    placements = _greedy(scenario)[2]
+    assert placements["blocker"].start == 540
+    first, second = placements["first"], placements["second"]
+    assert first.start == 570
+    assert second.start == first.start + 45
+    assert first.start // 1440 == second.start // 1440
+
+
+def test_a_visit_that_does_not_fit_whole_is_not_booked_in_part() -> None:
+    scenario = mini_clinic(
+        services=[service(duration=240), service("peel", duration=300)],
+        providers=[provider(services=["botox", "peel"])],
+        requests=[request("first", visit="v"), request("second", service="peel", visit="v")],
+    )
+    assert _greedy(scenario)[2] == {}  # 9 hours in an 8-hour day
+
+
+def test_a_locked_booking_keeps_its_place_and_room() -> None:
+    scenario = mini_clinic(
+        rooms=ROOMS,
+        bookings=[booking("b", f"{TUESDAY}T14:00", room="inj2")],
+    )
+    assert _starts(_greedy(scenario)[2]) == {"b": ("rn", 1440 + 840, "inj2")}
+
+
+def test_a_treatment_waits_for_the_consult_it_needs() -> None:
+    scenario = mini_clinic(
+        rooms=ROOMS,
+        services=[service(requires_consult=True), service("consult", category="consult")],
+        providers=[provider(services=["botox", "consult"])],
+        requests=[request("treat"), request("consult", service="consult")],
+    )
+    placements = _greedy(scenario)[2]
+    assert placements["consult"].start == 540  # within a weight consults go first
+    assert placements["treat"].start == 570  # the treatment right after its consult
+
+
+def test_in_waitlist_order_gives_a_higher_ranked_job_a_lower_ranked_ones_slot() -> None:
+    scenario = mini_clinic(
+        providers=[provider(weekly={"mon": "09:00-09:30"})],
+        requests=[request("low"), request("high", patient="p2")],
+    )
+    facts = ClinicFacts(scenario)
+    jobs = eligibility(facts).jobs
+    by_id = {job.id: job for job in jobs}
+    placements = {"low": Placement("rn", 540, "injection", "inj1")}
+    result = in_waitlist_order(facts, jobs, placements, [by_id["high"], by_id["low"]])
+    assert _starts(result) == {"high": ("rn", 540, "inj1")}
+    kept = in_waitlist_order(facts, jobs, placements, [by_id["low"], by_id["high"]])
+    assert _starts(kept) == {"low": ("rn", 540, "inj1")}
+
+
+def test_in_waitlist_order_leaves_placements_that_keep_the_order_where_they_are() -> None:
+    scenario = mini_clinic(
+        rooms=ROOMS,
+        providers=[provider(weekly={"mon": "09:00-10:00"})],
+        requests=[request("low"), request("high", patient="p2")],
+    )
+    facts = ClinicFacts(scenario)
+    jobs = eligibility(facts).jobs
+    by_id = {job.id: job for job in jobs}
+    placements = {"low": Placement("rn", 570, "injection", "inj1")}
+    result = in_waitlist_order(facts, jobs, placements, [by_id["low"], by_id["high"]])
+    assert _starts(result) == {"high": ("rn", 540, "inj1"), "low": ("rn", 570, "inj1")}
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(clinic=switched_clinics())
+def test_the_front_desk_never_breaks_the_checker(clinic: tuple[Scenario, int]) -> None:
+    scenario, _ = clinic
+    facts = ClinicFacts(scenario)
+    eligible = eligibility(facts)
+    jobs, placements, lost = _floor(facts, eligible.jobs)
+    schedule = build_schedule(scenario, jobs, placements, eligible.escalations + lost)
+    assert [str(v) for v in check_schedule(scenario, schedule)] == []
+    assert all(p.room_id is not None for p in placements.values())
