@@ -30,116 +30,108 @@ import pytest
 import checker
 from checker import check_schedule, recompute_objective
 from models.findings import Finding
-from models.loader import scenario_from_data
 from models.results import Appointment, Schedule
 from models.scenario import Penalties, Scenario
+from tests import conftest as make
+from tests.conftest import WEEKDAYS, build
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 
-
-def _service(sid: str, category: str, duration: int, rooms: list[str], **more: Any) -> dict:
-    kind = {"category": category, "duration": duration, "room_types": rooms}
-    return {"id": sid, "name": sid, **kind, **more}
+def _request(rid: str, patient: str, service: str, latest: str, **more: Any) -> dict[str, Any]:
+    """A request of the clinic's first Monday (2026-03-09) up to `latest`."""
+    return make.request(rid, patient, service, "2026-03-09", latest, **more)
 
 
 def scenario_data() -> dict[str, Any]:
     """The clinic of the module docstring, as plain data (a fresh copy each call)."""
-    return {
-        "clinic": {
+    return make.clinic_data(
+        clinic={
             "name": "Checker Spa",
             "timezone": "America/New_York",
-            "slot_minutes": 5,
             "horizon": {"start": "2026-03-07", "days": 7},
-            "hours": {day: "09:00-18:00" for day in WEEKDAYS} | {"sat": "10:00-16:00"},
+            "hours": make.week(WEEKDAYS, "09:00-18:00") | {"sat": "10:00-16:00"},
             "closed_dates": ["2026-03-12"],
         },
-        "policies": {"consult_valid_days": 180},
-        "services": [
-            _service("consult", "consult", 30, ["consult", "injection"]),
-            _service(
-                "botox", "treatment", 20, ["injection"], buffer_after=10, requires_consult=True
-            ),
-            _service(
+        policies={"consult_valid_days": 180},
+        services=[
+            make.service("consult", 30, ["consult", "injection"], category="consult"),
+            make.service("botox", 20, "injection", buffer_after=10, requires_consult=True),
+            make.service(
                 "coolsculpt",
-                "treatment",
                 15,
-                ["body"],
+                "body",
                 processing=35,
                 finish=10,
                 buffer_after=15,
                 equipment={"cooler": 1},
                 deposit=100,
             ),
-            _service(
+            make.service(
                 "laser_hair",
-                "treatment",
                 30,
-                ["laser"],
+                "laser",
                 buffer_after=10,
                 equipment={"laser": 1},
                 min_days_between=28,
             ),
-            _service("facial", "treatment", 45, ["facial"]),
+            make.service("facial", 45, "facial"),
         ],
-        "providers": [
-            {
-                "id": "md_lee",
-                "name": "Dr Lee",
-                "role": "medical_director",
-                "services": ["consult", "botox", "coolsculpt"],
-                "license_expires": "2027-01-01",
-                "weekly": {day: ["09:00-12:00", "13:00-18:00"] for day in WEEKDAYS}
-                | {"sat": ["10:00-16:00"]},
-                "time_off": [{"date": "2026-03-10", "hours": "15:00-18:00"}],
-                "preferences": {
+        providers=[
+            make.provider(
+                "md_lee",
+                ["consult", "botox", "coolsculpt"],
+                make.week(WEEKDAYS, ["09:00-12:00", "13:00-18:00"]) | {"sat": ["10:00-16:00"]},
+                role="medical_director",
+                name="Dr Lee",
+                license_expires="2027-01-01",
+                time_off=[{"date": "2026-03-10", "hours": "15:00-18:00"}],
+                preferences={
                     "max_bookings_per_day": 2,
                     "preferred_services": ["botox", "consult"],
                 },
-            },
-            {
-                "id": "rn_kim",
-                "name": "Kim",
-                "role": "rn_injector",
-                "services": ["botox", "laser_hair", "coolsculpt"],
-                "weekly": {day: "09:00-17:00" for day in WEEKDAYS},
-                "time_off": ["2026-03-11"],
-                "preferences": {"preferred_services": ["coolsculpt"]},
-            },
-            {
-                "id": "est_ana",
-                "name": "Ana",
-                "role": "aesthetician",
-                "services": ["facial", "laser_hair"],
-                "weekly": {day: "10:00-16:00" for day in (*WEEKDAYS, "sat")},
-            },
+            ),
+            make.provider(
+                "rn_kim",
+                ["botox", "laser_hair", "coolsculpt"],
+                make.week(WEEKDAYS, "09:00-17:00"),
+                role="rn_injector",
+                name="Kim",
+                time_off=["2026-03-11"],
+                preferences={"preferred_services": ["coolsculpt"]},
+            ),
+            make.provider(
+                "est_ana",
+                ["facial", "laser_hair"],
+                make.week((*WEEKDAYS, "sat"), "10:00-16:00"),
+                role="aesthetician",
+                name="Ana",
+            ),
         ],
-        "rooms": [
-            {"id": "inj1", "type": "injection"},
-            {"id": "consult1", "type": "consult"},
-            {"id": "body1", "type": "body"},
-            {"id": "laser1", "type": "laser"},
-            {"id": "laser2", "type": "laser"},
-            {"id": "facial1", "type": "facial"},
+        rooms=[
+            make.room(rid, kind)
+            for rid, kind in (
+                ("inj1", "injection"),
+                ("consult1", "consult"),
+                ("body1", "body"),
+                ("laser1", "laser"),
+                ("laser2", "laser"),
+                ("facial1", "facial"),
+            )
         ],
-        "equipment": [
-            {"id": "cooler", "name": "CoolSculpting", "count": 1},
-            {"id": "laser", "name": "Hair laser", "count": 1},
+        equipment=[
+            make.machine("cooler", name="CoolSculpting"),
+            make.machine("laser", name="Hair laser"),
         ],
-        "patients": [
-            {"id": "p_vip", "tier": "vip", "last_consult": "2026-01-15", "deposit_on_file": True},
-            {"id": "p_new", "tier": "new"},
-            {
-                "id": "p_mem",
-                "tier": "member",
-                "history": [{"service": "laser_hair", "date": "2026-01-20"}],
-            },
-            {
-                "id": "p_ret",
-                "tier": "returning",
-                "history": [{"service": "laser_hair", "date": "2026-02-01"}],
-            },
+        patients=[
+            make.patient("p_vip", "vip", last_consult="2026-01-15", deposit_on_file=True),
+            make.patient("p_new", "new"),
+            make.patient(
+                "p_mem", "member", history=[{"service": "laser_hair", "date": "2026-01-20"}]
+            ),
+            make.patient(
+                "p_ret", "returning", history=[{"service": "laser_hair", "date": "2026-02-01"}]
+            ),
         ],
-        "requests": [
+        requests=[
             _request("r1", "p_new", "consult", "2026-03-10", visit="v1"),
             _request("r2", "p_new", "botox", "2026-03-10", visit="v1"),
             _request("r3", "p_vip", "coolsculpt", "2026-03-11", preferred_provider="rn_kim"),
@@ -149,31 +141,19 @@ def scenario_data() -> dict[str, Any]:
             _request("r6", "p_mem", "botox", "2026-03-13"),
             _request("r7", "p_new", "facial", "2026-03-13"),
         ],
-        "bookings": [
-            {
-                "id": "b1",
-                "patient": "p_vip",
-                "service": "botox",
-                "provider": "md_lee",
-                "room": "inj1",
-                "start": "2026-03-07T10:00",
-            },
-            {
-                "id": "b2",
-                "patient": "p_mem",
-                "service": "laser_hair",
-                "provider": "est_ana",
-                "room": "laser1",
-                "start": "2026-03-09T14:00:00-04:00",
-                "locked": False,
-            },
+        bookings=[
+            make.booking("b1", "p_vip", "botox", "md_lee", "inj1", "2026-03-07T10:00"),
+            make.booking(
+                "b2",
+                "p_mem",
+                "laser_hair",
+                "est_ana",
+                "laser1",
+                "2026-03-09T14:00:00-04:00",
+                locked=False,
+            ),
         ],
-    }
-
-
-def _request(rid: str, patient: str, service: str, latest: str, **more: Any) -> dict:
-    window = {"earliest": "2026-03-09", "latest": latest}
-    return {"id": rid, "patient": patient, "service": service, **window, **more}
+    )
 
 
 def at(text: str) -> datetime:
@@ -258,10 +238,6 @@ def valid_schedule() -> Schedule:
     return Schedule(appointments=rows)
 
 
-def build(data: dict[str, Any]) -> Scenario:
-    return scenario_from_data(data)
-
-
 def edited(schedule: Schedule, row_id: str, **fields: Any) -> Schedule:
     """The schedule with the fields of one row replaced; start/end may be ISO text."""
     for name in ("start", "end"):
@@ -291,12 +267,8 @@ def assert_only(violations: list[Finding], rule: str, *names: str) -> None:
 
 @pytest.fixture
 def data() -> dict[str, Any]:
+    """The clinic of the module docstring; the shared `scenario` fixture validates it."""
     return scenario_data()
-
-
-@pytest.fixture
-def scenario(data: dict[str, Any]) -> Scenario:
-    return build(data)
 
 
 @pytest.fixture

@@ -13,6 +13,19 @@ import pytest
 from models.audit import CHECKS, audit
 from models.findings import Finding
 from models.loader import scenario_from_data
+from tests.conftest import (
+    DELETE,
+    WEEKDAYS,
+    clinic_data,
+    edited,
+    machine,
+    patient,
+    provider,
+    request,
+    room,
+    service,
+    week,
+)
 
 Data = dict[str, Any]
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,107 +34,58 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def base_data() -> Data:
     """A small clean clinic: one week in March 2026 (the Sunday is the DST change, closed)."""
-    return {
-        "clinic": {
+    return clinic_data(
+        clinic={
             "name": "Glow Med Spa",
             "timezone": "America/New_York",
             "slot_minutes": 5,
             "horizon": {"start": "2026-03-02", "days": 7},
-            "hours": {
-                **dict.fromkeys(["mon", "tue", "wed", "thu", "fri"], "09:00-18:00"),
-                "sat": "10:00-16:00",
-            },
+            "hours": week(WEEKDAYS, "09:00-18:00") | {"sat": "10:00-16:00"},
         },
-        "policies": {
+        policies={
             "escalation_owner": "front_desk_lead",
             "same_day_owner": "clinic_manager",
             "waitlist_order": ["displaced", "priority", "requested_at"],
             "reminders": [{"name": "confirmation", "on_booking": True, "template": "See you!"}],
         },
-        "services": [
-            {
-                "id": "consult",
-                "name": "Consultation",
-                "category": "consult",
-                "duration": 30,
-                "room_types": ["consult"],
-            },
-            {
-                "id": "botox",
-                "name": "Neuromodulator",
-                "category": "treatment",
-                "duration": 30,
-                "room_types": ["injection"],
-                "requires_consult": True,
-            },
-            {
-                "id": "laser_hair",
-                "name": "Laser hair removal",
-                "category": "treatment",
-                "duration": 45,
-                "room_types": ["laser"],
-                "equipment": {"gentlemax": 1},
-            },
+        services=[
+            service("consult", 30, "consult", category="consult", name="Consultation"),
+            service("botox", 30, "injection", name="Neuromodulator", requires_consult=True),
+            service(
+                "laser_hair", 45, "laser", name="Laser hair removal", equipment={"gentlemax": 1}
+            ),
         ],
-        "providers": [
-            {
-                "id": "np_lee",
-                "name": "Dana Lee",
-                "role": "nurse_practitioner",
-                "services": ["consult", "botox"],
-                "license_expires": "2027-01-31",
-                "weekly": {
-                    day: ["09:00-13:00", "14:00-18:00"]
-                    for day in ("mon", "tue", "wed", "thu", "fri")
-                },
-                "preferences": {"preferred_services": ["botox"]},
-            },
-            {
-                "id": "tech_ana",
-                "name": "Ana Ruiz",
-                "role": "laser_technician",
-                "services": ["laser_hair"],
-                "weekly": {"tue": "09:00-17:00", "sat": "10:00-16:00"},
-            },
+        providers=[
+            provider(
+                "np_lee",
+                ["consult", "botox"],
+                week(WEEKDAYS, ["09:00-13:00", "14:00-18:00"]),
+                role="nurse_practitioner",
+                name="Dana Lee",
+                license_expires="2027-01-31",
+                preferences={"preferred_services": ["botox"]},
+            ),
+            provider(
+                "tech_ana",
+                ["laser_hair"],
+                {"tue": "09:00-17:00", "sat": "10:00-16:00"},
+                role="laser_technician",
+                name="Ana Ruiz",
+            ),
         ],
-        "rooms": [
-            {"id": "room_1", "type": "consult"},
-            {"id": "room_2", "type": "injection"},
-            {"id": "room_3", "type": "laser"},
-        ],
-        "equipment": [{"id": "gentlemax", "name": "GentleMax Pro", "count": 1}],
-        "patients": [{"id": "pat_1", "tier": "member"}],
-        "requests": [
-            {
-                "id": "req_1",
-                "patient": "pat_1",
-                "service": "botox",
-                "earliest": "2026-03-02",
-                "latest": "2026-03-06",
-            }
-        ],
-    }
+        rooms=[room("room_1", "consult"), room("room_2", "injection"), room("room_3", "laser")],
+        equipment=[machine("gentlemax", name="GentleMax Pro")],
+        patients=[patient("pat_1", "member")],
+        requests=[request("req_1", "pat_1", "botox", "2026-03-02", "2026-03-06")],
+    )
 
 
 def findings_of(data: Data) -> list[Finding]:
     return audit(scenario_from_data(copy.deepcopy(data)))
 
 
-DELETE = object()
 Change = dict[str, Any]
 """Dotted paths into the base clinic and their new values (DELETE removes the field)."""
-
-
-def set_in(data: Data, path: str, value: Any) -> None:
-    """Set a value by a dotted path whose integer parts index lists ("providers.1.weekly")."""
-    *parents, last = path.split(".")
-    node: Any = data
-    for part in parents:
-        node = node[int(part)] if part.isdigit() else node[part]
-    if value is DELETE:
-        del node[int(last) if last.isdigit() else last]
-    else:
-        node[int(last) if last.isdigit() else last] = value
 
 
 def test_clean_clinic_has_no_findings(base_data: Data) -> None:
@@ -297,16 +261,9 @@ TRIGGERS: list[tuple[str, Change, str, str]] = [
 ]
 
 
-def apply(data: Data, change: Change) -> Data:
-    changed = copy.deepcopy(data)
-    for path, value in change.items():
-        set_in(changed, path, value)
-    return changed
-
-
 @pytest.mark.parametrize(("code", "change", "path", "named"), TRIGGERS)
 def test_hole_is_found(base_data: Data, code: str, change: Change, path: str, named: str) -> None:
-    found = [f for f in findings_of(apply(base_data, change)) if f.code == code]
+    found = [f for f in findings_of(edited(base_data, change)) if f.code == code]
     assert [f.where for f in found] == [path]
     assert named in found[0].message
 
@@ -331,24 +288,24 @@ NEAR_MISSES: list[Change] = [
 
 @pytest.mark.parametrize("change", NEAR_MISSES)
 def test_near_miss_is_clean(base_data: Data, change: Change) -> None:
-    assert findings_of(apply(base_data, change)) == []
+    assert findings_of(edited(base_data, change)) == []
 
 
 def test_licence_expiry_message_says_until_when(base_data: Data) -> None:
-    data = apply(base_data, {"providers.0.license_expires": "2026-03-05"})
+    data = edited(base_data, {"providers.0.license_expires": "2026-03-05"})
     [finding] = findings_of(data)
     assert "until 2026-03-04" in finding.message
     assert "from 2026-03-05" in finding.message
 
 
 def test_licence_expired_before_horizon_is_not_reported_as_expiring(base_data: Data) -> None:
-    data = apply(base_data, {"providers.1.license_expires": "2026-03-02"})
+    data = edited(base_data, {"providers.1.license_expires": "2026-03-02"})
     codes = {f.code for f in findings_of(data)}
     assert codes == {"provider_without_hours", "service_without_provider"}
 
 
 def test_clocks_going_back_are_reported_as_repeated_times(base_data: Data) -> None:
-    data = apply(
+    data = edited(
         base_data,
         {
             "clinic.horizon.start": "2026-10-26",
@@ -364,13 +321,13 @@ def test_clocks_going_back_are_reported_as_repeated_times(base_data: Data) -> No
 
 
 def test_clocks_going_forward_are_reported_as_missing_times(base_data: Data) -> None:
-    [finding] = findings_of(apply(base_data, {"clinic.hours.sun": "01:00-05:00"}))
+    [finding] = findings_of(edited(base_data, {"clinic.hours.sun": "01:00-05:00"}))
     assert "02:00-03:00 do not exist" in finding.message
 
 
 def test_closed_date_on_the_change_day_is_clean(base_data: Data) -> None:
     change = {"clinic.hours.sun": "01:00-05:00", "clinic.closed_dates": ["2026-03-08"]}
-    assert findings_of(apply(base_data, change)) == []
+    assert findings_of(edited(base_data, change)) == []
 
 
 def test_findings_follow_check_order_then_file_order(base_data: Data) -> None:
@@ -379,14 +336,14 @@ def test_findings_follow_check_order_then_file_order(base_data: Data) -> None:
         "equipment.0.count": 0,
         "rooms": [{"id": "room_1", "type": "consult"}],
     }
-    found = findings_of(apply(base_data, change))
+    found = findings_of(edited(base_data, change))
     assert [(f.code, f.where) for f in found] == [
         ("room_type_missing", "services[1].room_types"),
         ("room_type_missing", "services[2].room_types"),
         ("equipment_unavailable", "services[2].equipment.gentlemax"),
         ("no_waitlist_order", "policies.waitlist_order"),
     ]
-    assert findings_of(apply(base_data, change)) == found
+    assert findings_of(edited(base_data, change)) == found
 
 
 def test_finding_as_text_and_dict() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
@@ -12,81 +11,56 @@ from models.findings import Finding
 from models.loader import ScenarioError, scenario_from_data
 from models.scenario import Clinic, Horizon, Request, Scenario, Service
 from models.validation import cross_reference_problems
+from tests import conftest as make
 
-BASE: dict[str, Any] = {
-    "clinic": {
-        "name": "Test Spa",
+BASE: dict[str, Any] = make.clinic_data(
+    clinic={
         "timezone": "America/New_York",
         "slot_minutes": 5,
         "horizon": {"start": "2026-03-09", "days": 5},
         "hours": {"mon": "09:00-18:00", "tue": "09:00-18:00"},
     },
-    "policies": {"reminders": [{"name": "day_before", "hours_before": 24}]},
-    "services": [
-        {
-            "id": "botox",
-            "name": "Neuromodulator",
-            "category": "treatment",
-            "duration": 30,
-            "room_types": ["injection"],
-        },
-        {
-            "id": "coolsculpt",
-            "name": "CoolSculpting",
-            "category": "treatment",
-            "duration": 15,
-            "processing": 35,
-            "finish": 15,
-            "buffer_after": 10,
-            "room_types": ["body"],
-            "equipment": {"coolsculpt_unit": 1},
-        },
+    policies={"reminders": [{"name": "day_before", "hours_before": 24}]},
+    services=[
+        make.service("botox", 30, "injection", name="Neuromodulator"),
+        make.service(
+            "coolsculpt",
+            15,
+            "body",
+            name="CoolSculpting",
+            processing=35,
+            finish=15,
+            buffer_after=10,
+            equipment={"coolsculpt_unit": 1},
+        ),
     ],
-    "providers": [
-        {
-            "id": "dr_ng",
-            "name": "Dr. Ng",
-            "role": "medical_director",
-            "services": ["botox", "coolsculpt"],
-            "weekly": {"mon": ["09:00-13:00", "14:00-18:00"]},
-            "time_off": [{"date": "2026-03-10", "hours": "12:00-15:00"}],
-        },
-        {
-            "id": "rn_kim",
-            "name": "Kim Lee",
-            "role": "rn_injector",
-            "services": ["botox"],
-            "weekly": {"mon": "09:00-18:00", "tue": "09:00-18:00"},
-            "preferences": {"preferred_services": ["botox"]},
-        },
+    providers=[
+        make.provider(
+            "dr_ng",
+            ["botox", "coolsculpt"],
+            {"mon": ["09:00-13:00", "14:00-18:00"]},
+            role="medical_director",
+            name="Dr. Ng",
+            time_off=[{"date": "2026-03-10", "hours": "12:00-15:00"}],
+        ),
+        make.provider(
+            "rn_kim",
+            ["botox"],
+            {"mon": "09:00-18:00", "tue": "09:00-18:00"},
+            role="rn_injector",
+            name="Kim Lee",
+            preferences={"preferred_services": ["botox"]},
+        ),
     ],
-    "rooms": [{"id": "inj1", "type": "injection"}, {"id": "body1", "type": "body"}],
-    "equipment": [{"id": "coolsculpt_unit", "name": "CoolSculpt Elite", "count": 1}],
-    "patients": [
-        {"id": "p1", "tier": "vip", "history": [{"service": "botox", "date": "2026-01-05"}]},
-        {"id": "p2"},
+    rooms=[make.room("inj1", "injection"), make.room("body1", "body")],
+    equipment=[make.machine("coolsculpt_unit", name="CoolSculpt Elite")],
+    patients=[
+        make.patient("p1", "vip", history=[{"service": "botox", "date": "2026-01-05"}]),
+        make.patient("p2"),
     ],
-    "requests": [
-        {
-            "id": "r1",
-            "patient": "p1",
-            "service": "botox",
-            "earliest": "2026-03-09",
-            "latest": "2026-03-13",
-            "visit": "v1",
-        },
-    ],
-    "bookings": [
-        {
-            "id": "b1",
-            "patient": "p2",
-            "service": "botox",
-            "provider": "rn_kim",
-            "room": "inj1",
-            "start": "2026-03-09T10:00:00",
-        },
-    ],
-}
+    requests=[make.request("r1", "p1", "botox", "2026-03-09", "2026-03-13", visit="v1")],
+    bookings=[make.booking("b1", "p2", "botox", "rn_kim", "inj1", "2026-03-09T10:00:00")],
+)
 
 BOTOX = "services[0] (id 'botox')"
 COOLSCULPT = "services[1] (id 'coolsculpt')"
@@ -101,18 +75,7 @@ AT_LEAST_1 = "greater than or equal to 1"
 
 def changed(where: str, value: Any) -> dict[str, Any]:
     """A copy of BASE with one value set (or appended, for the next list index)."""
-    data = copy.deepcopy(BASE)
-    *parents, last = where.split(".")
-    node: Any = data
-    for key in parents:
-        node = node[int(key)] if isinstance(node, list) else node[key]
-    if isinstance(node, list) and int(last) == len(node):
-        node.append(value)
-    elif isinstance(node, list):
-        node[int(last)] = value
-    else:
-        node[last] = value
-    return data
+    return make.edited(BASE, {where: value})
 
 
 def problems_of(data: dict[str, Any]) -> list[Finding]:

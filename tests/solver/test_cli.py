@@ -32,7 +32,8 @@ def small_clinic(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def solved(small_clinic: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The output folder of `medspa solve` on the small clinic."""
+    """The output folder of `medspa solve` on the small clinic (a 2 s solve: the tests that
+    use it are marked slow)."""
     out = tmp_path_factory.mktemp("out")
     args = ["solve", str(small_clinic), "--out", str(out), "--time-limit", "2", "--workers", "1"]
     result = runner.invoke(app, args)
@@ -40,6 +41,7 @@ def solved(small_clinic: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     return out
 
 
+@pytest.mark.slow
 def test_solve_writes_the_four_outputs_with_one_row_per_request_and_booking(
     small_clinic: Path, solved: Path
 ) -> None:
@@ -75,6 +77,7 @@ def test_solve_writes_the_four_outputs_with_one_row_per_request_and_booking(
     assert (solved / "gantt.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow
 def test_check_accepts_a_solved_schedule_and_catches_a_tampered_one(
     small_clinic: Path, solved: Path, tmp_path: Path
 ) -> None:
@@ -144,6 +147,7 @@ def test_generate_writes_a_loadable_deterministic_clinic(tmp_path: Path) -> None
     assert len(load_scenario(paths[0]).requests) == 30
 
 
+@pytest.mark.slow
 def test_the_console_script_runs_demo_end_to_end(small_clinic: Path, tmp_path: Path) -> None:
     command = [sys.executable, "-m", "solver", "demo", str(small_clinic), "--out", str(tmp_path)]
     command += ["--time-limit", "1", "--workers", "1"]

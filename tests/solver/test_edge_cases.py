@@ -14,82 +14,43 @@ from models.events import Cancel, ProviderOut
 from models.loader import ScenarioError, load_scenario, scenario_from_data
 from solver.replan import reshuffle
 from solver.solve import solve
+from tests.conftest import booking, clinic_data, machine, provider, request, room, service
 
 ZONE = ZoneInfo("America/Chicago")
+OPEN = {"mon": "09:00-18:50", "tue": "09:00-18:50"}
 
 
 def _clinic(**extra: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "clinic": {
+    """Two days, one laser room with one GentleMax, one rn (ann); `extra` adds requests."""
+    return clinic_data(
+        clinic={
             "name": "Edge",
-            "timezone": "America/Chicago",
+            "timezone": ZONE.key,
             "horizon": {"start": "2026-12-07", "days": 2},
-            "hours": {"mon": "09:00-18:50", "tue": "09:00-18:50"},
+            "hours": OPEN,
         },
-        "policies": {"escalation_owner": "manager", "same_day_owner": "front desk"},
-        "services": [
-            {
-                "id": "laser",
-                "name": "Laser",
-                "category": "treatment",
-                "duration": 60,
-                "buffer_after": 15,
-                "room_types": ["laser"],
-                "equipment": {"gentle": 1},
-            },
-            {
-                "id": "consult",
-                "name": "Consult",
-                "category": "consult",
-                "duration": 30,
-                "room_types": ["laser"],
-            },
-            {
-                "id": "filler",
-                "name": "Filler",
-                "category": "treatment",
-                "duration": 30,
-                "room_types": ["laser"],
-                "requires_consult": True,
-            },
+        policies={"escalation_owner": "manager", "same_day_owner": "front desk"},
+        services=[
+            service("laser", 60, "laser", buffer_after=15, equipment={"gentle": 1}),
+            service("consult", 30, "laser", category="consult"),
+            service("filler", 30, "laser", requires_consult=True),
         ],
-        "providers": [
-            {
-                "id": "ann",
-                "name": "Ann",
-                "role": "rn",
-                "services": ["laser", "consult", "filler"],
-                "weekly": {"mon": "09:00-18:50", "tue": "09:00-18:50"},
-            },
-        ],
-        "rooms": [{"id": "l1", "type": "laser"}],
-        "equipment": [{"id": "gentle", "name": "GentleMax", "count": 1}],
-        "patients": [{"id": f"p{i}"} for i in range(10)],
-        "requests": [],
-        "bookings": [],
-    }
-    data.update(extra)
-    return data
+        providers=[provider("ann", ["laser", "consult", "filler"], OPEN)],
+        rooms=[room("l1", "laser")],
+        equipment=[machine("gentle")],
+        **extra,
+    )
 
 
-MONDAY = {"earliest": "2026-12-07", "latest": "2026-12-07"}
-LASER_BOOKING = {
-    "id": "b1",
-    "patient": "p1",
-    "service": "laser",
-    "provider": "ann",
-    "room": "l1",
-    "start": "2026-12-07T10:00",
-}
+LASER_BOOKING = booking("b1", "p1", "laser", "ann", "l1", "2026-12-07T10:00")
 CONSULT_AND_FILLER_VISIT = [
-    {"id": "c", "patient": "p1", "service": "consult", "visit": "v", **MONDAY},
-    {"id": "t", "patient": "p1", "service": "filler", "visit": "v", **MONDAY},
+    request("c", "p1", "consult", visit="v"),
+    request("t", "p1", "filler", visit="v"),
 ]
 
 
 def _laser_requests(count: int) -> list[dict[str, Any]]:
-    window = {"earliest": "2026-12-07", "latest": "2026-12-07"}
-    return [{"id": f"r{i}", "patient": f"p{i}", "service": "laser", **window} for i in range(count)]
+    return [request(f"r{i}", f"p{i}", "laser") for i in range(count)]
 
 
 def _sound(data: dict[str, Any]) -> Any:
@@ -146,16 +107,13 @@ def test_the_front_desk_books_a_new_patients_consult_and_treatment_visit() -> No
 
 
 def test_a_treatment_whose_consult_cannot_be_booked_says_consult_required() -> None:
-    window = {"earliest": "2026-12-07", "latest": "2026-12-07"}
     data = _clinic(
         requests=[
-            {"id": "c", "patient": "p1", "service": "consult", "required_provider": "bo", **window},
-            {"id": "t", "patient": "p1", "service": "filler", **window},
+            request("c", "p1", "consult", required_provider="bo"),
+            request("t", "p1", "filler"),
         ]
     )
-    data["providers"].append(
-        {"id": "bo", "name": "Bo", "role": "aesthetician", "services": [], "weekly": {}}
-    )
+    data["providers"].append(provider("bo", [], {}, role="aesthetician"))
     result = _sound(data)
     reasons = {row.request_id: row.reason for row in result.schedule.appointments}
     assert reasons["t"] == "consult_required"
@@ -167,8 +125,7 @@ def _night(data: dict[str, Any]) -> tuple[Any, Any]:
 
 
 def test_a_provider_out_over_two_days_is_away_the_next_morning_too() -> None:
-    window = {"earliest": "2026-12-08", "latest": "2026-12-08"}
-    data = _clinic(requests=[{"id": "r", "patient": "p1", "service": "laser", **window}])
+    data = _clinic(requests=[request("r", "p1", "laser", "2026-12-08")])
     scenario, schedule = _night(data)
     event = ProviderOut.model_validate(
         {"provider": "ann", "from": "2026-12-07T12:00", "to": "2026-12-08T12:00"}
@@ -182,8 +139,7 @@ def test_a_provider_out_over_two_days_is_away_the_next_morning_too() -> None:
 
 
 def test_a_cancellation_after_a_displacement_is_still_a_cancellation() -> None:
-    window = {"earliest": "2026-12-07", "latest": "2026-12-07"}
-    data = _clinic(requests=[{"id": "r", "patient": "p1", "service": "laser", **window}])
+    data = _clinic(requests=[request("r", "p1", "laser")])
     scenario, schedule = _night(data)
     events = [ProviderOut.model_validate({"provider": "ann"}), Cancel(booking="r")]
     now = datetime(2026, 12, 7, 8, tzinfo=ZONE)
@@ -229,11 +185,8 @@ def test_cancelling_a_consult_takes_the_treatment_that_needs_it_off_the_calendar
 
 
 def test_a_waitlist_request_whose_window_has_passed_says_so() -> None:
-    window = {"earliest": "2026-12-07", "latest": "2026-12-07"}
     data = _clinic(requests=_laser_requests(10))
-    data["requests"] += [
-        {"id": f"x{i}", "patient": "p9", "service": "consult", **window} for i in range(9)
-    ]
+    data["requests"] += [request(f"x{i}", "p9", "consult") for i in range(9)]
     scenario, schedule = _night(data)
     unbooked = [r.request_id for r in schedule.appointments if r.status == "unscheduled"]
     assert unbooked

@@ -9,51 +9,27 @@ from checker import check_schedule
 from models.loader import scenario_from_data
 from models.results import Schedule
 from solver.solve import solve
+from tests.conftest import clinic_data, machine, patients, provider, request, room, service
+
+MORNING = {"mon": "09:00-13:00"}
 
 
 def _clinic(**room_extra: Any) -> dict[str, Any]:
-    return {
-        "clinic": {
+    """Two facial rooms (`room_extra` goes to f1), three providers, two lamps, ten peels."""
+    return clinic_data(
+        clinic={
             "name": "Two Rooms",
             "timezone": "Europe/Berlin",
             "slot_minutes": 15,
-            "horizon": {"start": "2026-12-07", "days": 1},
-            "hours": {"mon": "09:00-13:00"},
+            "hours": MORNING,
         },
-        "services": [
-            {
-                "id": "peel",
-                "name": "Peel",
-                "category": "treatment",
-                "duration": 60,
-                "room_types": ["facial"],
-                "equipment": {"lamp": 1},
-            },
-        ],
-        "providers": [
-            {
-                "id": f"p{i}",
-                "name": f"P{i}",
-                "role": "aesthetician",
-                "services": ["peel"],
-                "weekly": {"mon": "09:00-13:00"},
-            }
-            for i in range(3)
-        ],
-        "rooms": [{"id": "f1", "type": "facial", **room_extra}, {"id": "f2", "type": "facial"}],
-        "equipment": [{"id": "lamp", "name": "LED lamp", "count": 2}],
-        "patients": [{"id": f"c{i}"} for i in range(10)],
-        "requests": [
-            {
-                "id": f"r{i}",
-                "patient": f"c{i}",
-                "service": "peel",
-                "earliest": "2026-12-07",
-                "latest": "2026-12-07",
-            }
-            for i in range(10)
-        ],
-    }
+        services=[service("peel", 60, "facial", equipment={"lamp": 1})],
+        providers=[provider(f"p{i}", ["peel"], MORNING, role="aesthetician") for i in range(3)],
+        rooms=[room("f1", "facial", **room_extra), room("f2", "facial")],
+        equipment=[machine("lamp", 2)],
+        patients=patients(f"c{i}" for i in range(10)),
+        requests=[request(f"r{i}", f"c{i}", "peel") for i in range(10)],
+    )
 
 
 DOWN = [{"start": "2026-12-07T10:30", "end": "2026-12-07T12:00"}]

@@ -16,6 +16,7 @@ from models.results import Appointment, Schedule
 from models.scenario import Scenario
 from scenarios.generator import generate_scenario
 from solver.solve import solve
+from tests import conftest as make
 
 
 def assert_sound(scenario: Scenario, time_limit: float = 2.0, seed: int = 0) -> Any:
@@ -94,6 +95,7 @@ def switched_clinics(draw: st.DrawFn) -> tuple[Scenario, int]:
     return _switch_rules(scenario, draw(rule_flags)), seed
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(clinic=switched_clinics())
 def test_generated_clinics_always_pass_the_checker(clinic: tuple[Scenario, int]) -> None:
@@ -101,6 +103,7 @@ def test_generated_clinics_always_pass_the_checker(clinic: tuple[Scenario, int])
     assert_sound(scenario, time_limit=1.0, seed=seed % 7)
 
 
+@pytest.mark.slow
 def test_the_same_seed_with_one_worker_gives_the_same_schedule() -> None:
     scenario = generate_scenario(requests=60, providers=4, days=3, seed=11)
     first = solve(scenario, time_limit=2, num_workers=1, seed=5)
@@ -115,6 +118,7 @@ def test_a_tiny_time_limit_still_returns_a_checked_schedule_no_worse_than_greedy
     assert result.schedule.booked()
 
 
+@pytest.mark.slow
 def test_the_sample_clinic_solves_to_a_valid_schedule_better_than_the_front_desk() -> None:
     from models.loader import load_scenario
 
@@ -131,56 +135,28 @@ def test_the_sample_clinic_solves_to_a_valid_schedule_better_than_the_front_desk
 
 
 def _tiny(requests: list[dict[str, Any]], **service_extra: Any) -> Scenario:
-    return scenario_from_data(
-        {
-            "clinic": {
-                "name": "Tiny",
-                "timezone": "America/Chicago",
-                "slot_minutes": 30,
-                "horizon": {"start": "2026-12-07", "days": 1},
-                "hours": {"mon": "09:00-12:00"},
-            },
-            "services": [
-                {
-                    "id": "peel",
-                    "name": "Peel",
-                    "category": "treatment",
-                    "duration": 60,
-                    "room_types": ["facial"],
-                    **service_extra,
-                },
-                {
-                    "id": "botox",
-                    "name": "Botox",
-                    "category": "treatment",
-                    "duration": 30,
-                    "room_types": ["injection", "facial"],
-                },
-            ],
-            "providers": [
-                {
-                    "id": "ann",
-                    "name": "Ann",
-                    "role": "rn",
-                    "services": ["peel", "botox"],
-                    "weekly": {"mon": ["09:00-10:30", "11:00-12:00"]},
-                },
-                {
-                    "id": "bo",
-                    "name": "Bo",
-                    "role": "aesthetician",
-                    "services": ["peel"],
-                    "weekly": {"mon": "10:00-12:00"},
-                    "preferences": {"max_bookings_per_day": 1},
-                },
-            ],
-            "rooms": [{"id": "f1", "type": "facial"}, {"id": "i1", "type": "injection"}],
-            "equipment": [{"id": "lamp", "name": "LED lamp", "count": 1}],
-            "patients": [
-                {"id": f"p{i}", "tier": t} for i, t in enumerate(["vip", "member", "new", "new"])
-            ],
-            "requests": requests,
-        }
+    """One Monday morning on a 30-minute grid: a facial and an injection room, a LED lamp, ann
+    (peel and botox, with a break) and bo (peel, once a day); `service_extra` goes to peel."""
+    return make.build(
+        clinic={"name": "Tiny", "slot_minutes": 30, "hours": {"mon": "09:00-12:00"}},
+        services=[
+            make.service("peel", 60, "facial") | service_extra,
+            make.service("botox", 30, ["injection", "facial"]),
+        ],
+        providers=[
+            make.provider("ann", ["peel", "botox"], {"mon": ["09:00-10:30", "11:00-12:00"]}),
+            make.provider(
+                "bo",
+                ["peel"],
+                {"mon": "10:00-12:00"},
+                role="aesthetician",
+                preferences={"max_bookings_per_day": 1},
+            ),
+        ],
+        rooms=[make.room("f1", "facial"), make.room("i1", "injection")],
+        equipment=[make.machine("lamp")],
+        patients=[make.patient(f"p{i}", t) for i, t in enumerate(["vip", "member", "new", "new"])],
+        requests=requests,
     )
 
 
@@ -222,25 +198,30 @@ def _brute_force(scenario: Scenario) -> int:
     return best
 
 
-def _request(rid: str, patient: str, service: str, **extra: Any) -> dict[str, Any]:
-    window = {"earliest": "2026-12-07", "latest": "2026-12-07"}
-    return {"id": rid, "patient": patient, "service": service, **window, **extra}
-
-
 TINY_CASES = {
     "competing for one facial room": (
-        [_request("a", "p0", "peel"), _request("b", "p1", "peel"), _request("c", "p2", "peel")],
+        [
+            make.request("a", "p0", "peel"),
+            make.request("b", "p1", "peel"),
+            make.request("c", "p2", "peel"),
+        ],
         {},
     ),
     "processing frees the provider": (
-        [_request("a", "p0", "peel"), _request("b", "p1", "botox"), _request("c", "p2", "botox")],
+        [
+            make.request("a", "p0", "peel"),
+            make.request("b", "p1", "botox"),
+            make.request("c", "p2", "botox"),
+        ],
         {"duration": 30, "processing": 30, "finish": 30, "buffer_after": 0},
     ),
     "soft rules decide between equal bookings": (
         [
-            _request("a", "p0", "peel", preferred_provider="bo", preferred_times=["11:00-12:00"]),
-            _request("b", "p3", "botox", preferred_times=["09:00-10:00"]),
-            _request("c", "p1", "peel", priority=9),
+            make.request(
+                "a", "p0", "peel", preferred_provider="bo", preferred_times=["11:00-12:00"]
+            ),
+            make.request("b", "p3", "botox", preferred_times=["09:00-10:00"]),
+            make.request("c", "p1", "peel", priority=9),
         ],
         {"equipment": {"lamp": 1}, "buffer_after": 30, "duration": 30},
     ),

@@ -25,6 +25,7 @@ from solver.outputs.plots import (
     plot_utilization,
     save_figure,
 )
+from tests.conftest import EVERY_DAY, WEEKDAYS, clinic_data, patients, provider, room, service, week
 
 ZONE = ZoneInfo("America/New_York")
 SATURDAY = date(2026, 3, 7)
@@ -32,52 +33,27 @@ SUNDAY = date(2026, 3, 8)  # clocks go forward at 02:00 in New York
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def clinic_data(days: int = 2, providers: int = 2) -> dict[str, Any]:
+def weekend_data(days: int = 2, providers: int = 2) -> dict[str, Any]:
     """A small clinic open every day from Saturday 7 March 2026 (the DST weekend)."""
-    every_day = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-    return {
-        "clinic": {
+    every_day = week(EVERY_DAY, "09:00-17:00")
+    return clinic_data(
+        clinic={
             "name": "Glow Med Spa",
             "timezone": "America/New_York",
             "horizon": {"start": SATURDAY.isoformat(), "days": days},
-            "hours": dict.fromkeys(every_day, "09:00-17:00"),
+            "hours": every_day,
         },
-        "services": [
-            {
-                "id": "consult",
-                "name": "Consultation",
-                "category": "consult",
-                "duration": 30,
-                "room_types": ["consult"],
-            },
-            {
-                "id": "sculpt",
-                "name": "Body contouring",
-                "category": "treatment",
-                "duration": 15,
-                "processing": 35,
-                "finish": 10,
-                "buffer_after": 15,
-                "room_types": ["body"],
-            },
+        services=[
+            service("consult", 30, "consult", category="consult"),
+            service("sculpt", 15, "body", processing=35, finish=10, buffer_after=15),
         ],
-        "providers": [
-            {
-                "id": f"prov_{number:02d}",
-                "name": f"Provider {number}",
-                "role": "nurse_practitioner",
-                "services": ["consult", "sculpt"],
-                "weekly": dict.fromkeys(every_day, "09:00-17:00"),
-            }
-            for number in range(providers)
+        providers=[
+            provider(f"prov_{n:02d}", ["consult", "sculpt"], every_day, role="nurse_practitioner")
+            for n in range(providers)
         ],
-        "rooms": [
-            {"id": "consult1", "type": "consult"},
-            {"id": "body1", "type": "body"},
-            {"id": "inj1", "type": "injection"},
-        ],
-        "patients": [{"id": "p1"}, {"id": "p2"}, {"id": "p3"}],
-    }
+        rooms=[room("consult1", "consult"), room("body1", "body"), room("inj1", "injection")],
+        patients=patients(["p1", "p2", "p3"]),
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -89,7 +65,7 @@ def close_figures() -> Any:
 
 @pytest.fixture(scope="module")
 def scenario() -> Scenario:
-    return scenario_from_data(clinic_data())
+    return scenario_from_data(weekend_data())
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -229,7 +205,7 @@ def test_empty_schedule_gives_a_figure_with_a_note(scenario: Scenario) -> None:
 
 
 def test_long_horizon_many_providers_stays_a_sensible_size() -> None:
-    data = clinic_data(days=14, providers=40)
+    data = weekend_data(days=14, providers=40)
     data["clinic"]["hours"].pop("sun")
     data["clinic"]["closed_dates"] = ["2026-03-09"]
     big = scenario_from_data(data)
@@ -322,14 +298,17 @@ def test_a_long_horizon_draws_its_first_two_weeks() -> None:
     from models.results import Schedule as Rows
     from solver.outputs.plots import MAX_GANTT_DAYS
 
-    data = {
-        "clinic": {
+    data = clinic_data(
+        clinic={
             "name": "Year",
             "timezone": "UTC",
             "horizon": {"start": "2026-01-05", "days": 120},
-            "hours": {day: "09:00-17:00" for day in ("mon", "tue", "wed", "thu", "fri")},
+            "hours": week(WEEKDAYS, "09:00-17:00"),
         },
-        "rooms": [{"id": "r1", "type": "facial"}],
-    }
+        services=[],
+        providers=[],
+        rooms=[room("r1", "facial")],
+        patients=[],
+    )
     figure = plot_gantt(scenario_from_data(data), Rows())
     assert len(figure.axes) == MAX_GANTT_DAYS

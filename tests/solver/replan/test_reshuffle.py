@@ -31,12 +31,13 @@ from models.scenario import Scenario
 from scenarios.generator import generate_scenario
 from solver.replan import EventError, ReshuffleResult, replay, reshuffle, waitlist_order
 from solver.solve import solve
+from tests import conftest as make
 
 OPTIONS: dict[str, Any] = {"time_limit": 0.3, "num_workers": 1, "seed": 0}
 CLINICS = [  # seed, requests, providers, days
     (1, 60, 3, 2),
     (2, 90, 4, 3),
-    (3, 120, 6, 2),
+    pytest.param(3, 120, 6, 2, marks=pytest.mark.slow),
     (5, 80, 5, 3),
 ]
 
@@ -438,6 +439,8 @@ def test_a_room_going_down_does_not_stop_the_appointment_under_way_in_it() -> No
 
 MONDAY = date(2026, 12, 7)
 EIGHT_AM = datetime(2026, 12, 7, 8, tzinfo=ZoneInfo("America/New_York"))
+LENGTHS = {"short": 30, "hour": 60, "long": 120}
+"""The services of the tiny clinic and their minutes."""
 
 
 def _at(clock_time: str) -> str:
@@ -453,50 +456,26 @@ def tiny_data(
     """One injector (rn_amy), one room, one Monday; bookings are (id, patient, service, start)
     with rn_amy in injection_1 and may move within the day; requests are waitlist requests for
     that day; services are `short` (30 min), `hour` (60) and `long` (120)."""
-    services = [
-        {"id": sid, "name": sid, "category": "treatment", "duration": minutes}
-        | {"room_types": ["injection"]}
-        for sid, minutes in (("short", 30), ("hour", 60), ("long", 120))
-    ]
     patients = {b[1] for b in bookings} | {r["patient"] for r in requests}
-    return {
-        "clinic": {
+    day = MONDAY.isoformat()
+    return make.clinic_data(
+        clinic={
             "name": "Tiny Spa",
             "timezone": "America/New_York",
-            "horizon": {"start": MONDAY.isoformat(), "days": 1},
+            "horizon": {"start": day, "days": 1},
             "hours": {"mon": "08:00-18:00"},
         },
-        "policies": {"same_day_owner": "clinic_manager", "escalation_owner": "front_desk"}
-        | policies,
-        "services": services,
-        "providers": [
-            {
-                "id": "rn_amy",
-                "name": "Amy",
-                "role": "rn_injector",
-                "services": ["short", "hour", "long"],
-                "weekly": {"mon": [hours]},
-            }
-        ],
-        "rooms": [{"id": "injection_1", "type": "injection"}],
-        "patients": [{"id": p, "tier": "returning"} for p in sorted(patients)],
-        "requests": [
-            {"earliest": MONDAY.isoformat(), "latest": MONDAY.isoformat(), "source": "waitlist"} | r
-            for r in requests
-        ],
-        "bookings": [
-            {
-                "id": bid,
-                "patient": patient,
-                "service": service,
-                "provider": "rn_amy",
-                "room": "injection_1",
-                "start": _at(start),
-                "locked": False,
-            }
+        policies={"same_day_owner": "clinic_manager", "escalation_owner": "front_desk"} | policies,
+        services=[make.service(sid, minutes) for sid, minutes in LENGTHS.items()],
+        providers=[make.provider("rn_amy", list(LENGTHS), {"mon": [hours]}, role="rn_injector")],
+        rooms=[make.room("injection_1", "injection")],
+        patients=make.patients(sorted(patients), tier="returning"),
+        requests=[{"earliest": day, "latest": day, "source": "waitlist"} | r for r in requests],
+        bookings=[
+            make.booking(bid, patient, service, "rn_amy", "injection_1", _at(start), locked=False)
             for bid, patient, service, start in bookings
         ],
-    }
+    )
 
 
 def tiny_clinic(
@@ -683,10 +662,8 @@ def test_a_room_going_down_later_today_leaves_a_valid_plan() -> None:
 def test_an_appointment_under_way_keeps_its_room() -> None:
     data = tiny_data([("b_p", "p_1", "assess", "10:00")], [], hours="10:00-11:00")
     data["services"] += [
-        {"id": "assess", "name": "Assessment", "category": "treatment", "duration": 60}
-        | {"room_types": ["body", "injection"]},
-        {"id": "sculpt", "name": "Sculpting", "category": "treatment", "duration": 30}
-        | {"room_types": ["body"]},
+        make.service("assess", 60, ["body", "injection"], name="Assessment"),
+        make.service("sculpt", 30, "body", name="Sculpting"),
     ]
     data["providers"][0]["services"].append("assess")
     bo = data["providers"][0] | {
@@ -731,10 +708,7 @@ def test_a_consultation_lower_in_the_waitlist_gives_the_freed_slot_way_too() -> 
         ],
         hours="09:00-11:00",
     )
-    data["services"].append(
-        {"id": "chat", "name": "Consultation", "category": "consult", "duration": 60}
-        | {"room_types": ["injection"]}
-    )
+    data["services"].append(make.service("chat", 60, category="consult", name="Consultation"))
     data["providers"][0]["services"].append("chat")
     scenario = scenario_from_data(data)
     schedule = night(scenario)
