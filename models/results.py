@@ -149,8 +149,9 @@ class Change(BaseModel):
     model_config = ConfigDict(use_attribute_docstrings=True)
 
     change: str
-    """moved, rebooked (displaced), booked_from_waitlist, booked_new_request, room_changed,
-    cancelled, cancelled_late, no_show or escalated."""
+    """moved, rebooked (displaced), rescheduled (the patient asked for another window),
+    booked_from_waitlist, booked_new_request, room_changed, cancelled, cancelled_late, no_show
+    or escalated."""
     request_id: str
     """Appointment id."""
     patient_id: str

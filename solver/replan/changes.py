@@ -51,6 +51,8 @@ def _change_kind(day: Day, previous: Appointment | None, row: Appointment) -> st
     if not was_booked:
         return "booked_from_waitlist" if previous is not None else "booked_new_request"
     assert previous is not None
+    if row.request_id in day.rescheduled:  # the patient asked for another window
+        return "rescheduled"
     if (previous.start, previous.provider_id) != (row.start, row.provider_id):
         return "rebooked" if row.request_id in day.displaced else "moved"
     return "room_changed" if previous.room_id != row.room_id else None

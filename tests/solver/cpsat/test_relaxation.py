@@ -47,6 +47,7 @@ def test_the_bound_is_at_least_the_brute_force_optimum(case: str) -> None:
     assert relaxed is not None and relaxed >= _brute_force(scenario)
 
 
+@pytest.mark.slow
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(clinic=switched_clinics())
 def test_no_schedule_found_beats_the_bound(clinic: tuple[Scenario, int]) -> None:
@@ -57,6 +58,7 @@ def test_no_schedule_found_beats_the_bound(clinic: tuple[Scenario, int]) -> None
     assert result.report.best_bound <= relaxed
 
 
+@pytest.mark.slow
 def test_on_a_full_week_the_bound_is_well_below_booking_everyone() -> None:
     scenario = generate_scenario(requests=300, providers=8, days=5, seed=2)
     result = solve(scenario, time_limit=1.0, num_workers=1, seed=0)

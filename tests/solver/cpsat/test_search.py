@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from models.times import MINUTES_PER_DAY
 from scenarios.generator import generate_scenario
 from solver.cpsat.model import ScheduleModel
@@ -31,6 +33,7 @@ def _start() -> tuple[ScheduleModel, Incumbent]:
     return built, complete(built, built.decisions(greedy))
 
 
+@pytest.mark.slow
 def test_a_piece_moves_only_freed_jobs_and_only_onto_the_freed_provider_days() -> None:
     built, incumbent = _start()
     search = NeighbourhoodSearch(built, 0, PARAMS)
@@ -91,6 +94,7 @@ def test_a_bound_counts_as_moving_only_when_it_moves_by_more_than_the_step() -> 
     assert run.moved[0] == 9_000.0
 
 
+@pytest.mark.slow
 def test_searches_in_parallel_improve_one_schedule_that_stays_feasible() -> None:
     built, start = _start()
     shared = SharedIncumbent(start, Budget(3.0, False, PARAMS), None)

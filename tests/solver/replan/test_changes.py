@@ -3,9 +3,10 @@ call the patient, where the fee policy applies, and who owns it."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from models.events import Reschedule
 from models.results import Appointment, Change, Schedule
 from models.scenario import Scenario
 from solver.replan.changes import change_list
@@ -111,3 +112,16 @@ def test_late_cancellations_and_no_shows_fall_under_the_fee_policy() -> None:
 def test_a_row_unbooked_before_and_after_is_no_change() -> None:
     found = _changes({"w1": {"status": "escalated", "reason": "no_capacity"}}, displaced=set())
     assert found == {}
+
+
+def test_an_appointment_the_patient_rescheduled_is_labelled_so_whoever_takes_it() -> None:
+    scenario = day_clinic()
+    before = night_schedule(scenario)
+    day = _day(scenario, before, displaced=set())
+    day.rescheduled["r3"] = Reschedule(
+        booking="r3", earliest=date(2026, 12, 7), latest=date(2026, 12, 8)
+    )
+    after = _after(before, {"r3": {"start": _when(10, 30), "provider_id": "rn"}})
+    (change,) = change_list(day, before, after)
+    assert (change.request_id, change.change, change.call_patient) == ("r3", "rescheduled", True)
+    assert (change.from_provider, change.to_provider) == ("md", "rn")
