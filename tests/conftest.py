@@ -31,6 +31,15 @@ Where those short names would clash with a module's own (a loop over `service`, 
 `request` helper), import the module instead: `from tests import conftest as make`, then
 `make.service(...)`.
 
+`mini_clinic(**sections)` is a preset on top of clinic_data: the small two-day clinic most
+solver tests use (Monday and Tuesday, `MONDAY` and `TUESDAY`, 09:00-17:00 on the 15-minute
+grid; botox, provider `rn` working `MINI_WEEK`, room `inj1`, patients p1 and p2), built into a
+Scenario. Its tests spell out the preset's defaults in the item helpers:
+
+    provider("md", ["botox"], MINI_WEEK)                 # works Monday and Tuesday
+    request("r", "p1", "botox", latest=TUESDAY)           # p1 wants botox on either day
+    booking("b", "p1", "botox", "rn", "inj1", f"{MONDAY}T10:00")  # locked unless told
+
 The fixtures `data` (the default clinic's data) and `scenario` (`build(data)`) serve tests
 of the default clinic; a module that overrides `data` with its own clinic gets its own
 `scenario` too.
@@ -58,6 +67,13 @@ HOURS = "09:00-17:00"
 """The default clinic's opening hours, and a provider's unless told otherwise."""
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 EVERY_DAY = (*WEEKDAYS, "sat", "sun")
+
+MONDAY, TUESDAY = DAY, "2026-12-08"
+"""The two days of the mini clinic (clinic minutes 0.. and 1440..)."""
+NINE = 9 * 60
+"""09:00, the opening time, in minutes of the day."""
+MINI_DAYS = ("mon", "tue")
+"""The weekdays the mini clinic is open."""
 
 SECTIONS = ("services", "providers", "rooms", "equipment", "patients", "requests", "bookings")
 """The list sections of a scenario, in file order after clinic and policies."""
@@ -146,6 +162,11 @@ def booking(
     return {"id": bid, "patient": patient, "service": service, **where, **more}
 
 
+MINI_WEEK = week(MINI_DAYS, HOURS)
+"""The mini clinic's opening hours, and its providers' unless told otherwise: Monday and
+Tuesday 09:00-17:00 (`provider` copies it, so no test changes it for another)."""
+
+
 def clinic_data(
     *,
     clinic: Mapping[str, Any] | None = None,
@@ -214,6 +235,28 @@ def edited(data: Mapping[str, Any], changes: Mapping[str, Any]) -> Data:
         else:
             node[key] = copy.deepcopy(value)
     return result
+
+
+def mini_clinic(**sections: Any) -> Scenario:
+    """The mini clinic (see the module docstring) with overrides, as a validated Scenario.
+
+    Like clinic_data: `clinic` and `policies` are merged into the preset's sections, every
+    other keyword replaces its list section.
+    """
+    clinic = {
+        "name": "Mini",
+        "slot_minutes": 15,
+        "horizon": {"start": MONDAY, "days": len(MINI_DAYS)},
+        "hours": week(MINI_DAYS, HOURS),
+    }
+    preset: dict[str, Any] = {
+        "services": [service("botox")],
+        "providers": [provider("rn", ["botox"], MINI_WEEK)],
+        "rooms": [room("inj1", "injection")],
+        "patients": patients(["p1", "p2"]),
+    }
+    clinic.update(sections.pop("clinic", None) or {})
+    return build(clinic=clinic, **(preset | sections))
 
 
 @pytest.fixture

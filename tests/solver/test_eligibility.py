@@ -18,7 +18,8 @@ from solver.eligibility import (
     weight_of,
 )
 from solver.facts import ClinicFacts
-from tests.solver.test_facts import (
+from tests.conftest import (
+    MINI_WEEK,
     MONDAY,
     TUESDAY,
     booking,
@@ -46,53 +47,80 @@ FILLER = service("filler")
 
 CASES: dict[str, tuple[dict[str, Any], int]] = {
     "no_permitted_provider": (
-        {"services": [service(), FILLER], "requests": [request("r", service="filler")]},
+        {
+            "services": [service("botox"), FILLER],
+            "requests": [request("r", "p1", "filler", latest=TUESDAY)],
+        },
         0,
     ),
     "required_provider_not_permitted": (
         {
-            "services": [service(), FILLER],
-            "providers": [provider(), provider("md", services=["filler"])],
-            "requests": [request("r", required_provider="md")],
+            "services": [service("botox"), FILLER],
+            "providers": [
+                provider("rn", ["botox"], MINI_WEEK),
+                provider("md", ["filler"], MINI_WEEK),
+            ],
+            "requests": [request("r", "p1", "botox", latest=TUESDAY, required_provider="md")],
         },
         0,
     ),
     "licence_expired": (
-        {"providers": [provider(license_expires=MONDAY)], "requests": [request("r")]},
+        {
+            "providers": [provider("rn", ["botox"], MINI_WEEK, license_expires=MONDAY)],
+            "requests": [request("r", "p1", "botox", latest=TUESDAY)],
+        },
         0,
     ),
     "no_room_of_type": (
-        {"services": [service(room_types=["laser"])], "requests": [request("r")]},
+        {
+            "services": [service("botox", rooms=["laser"])],
+            "requests": [request("r", "p1", "botox", latest=TUESDAY)],
+        },
         0,
     ),
     "no_equipment": (
         {
-            "services": [service(equipment={"ipl": 2})],
+            "services": [service("botox", equipment={"ipl": 2})],
             "equipment": [{"id": "ipl", "name": "IPL", "count": 1}],
-            "requests": [request("r")],
+            "requests": [request("r", "p1", "botox", latest=TUESDAY)],
         },
         0,
     ),
-    "deposit_unpaid": ({"services": [service(deposit=50)], "requests": [request("r")]}, 0),
-    "window_closed": (
-        {"clinic": {"closed_dates": [TUESDAY]}, "requests": [request("r", earliest=TUESDAY)]},
+    "deposit_unpaid": (
+        {
+            "services": [service("botox", deposit=50)],
+            "requests": [request("r", "p1", "botox", latest=TUESDAY)],
+        },
         0,
     ),
-    "window_passed": ({"requests": [request("r", latest=MONDAY)]}, 1440 + 600),
+    "window_closed": (
+        {
+            "clinic": {"closed_dates": [TUESDAY]},
+            "requests": [request("r", "p1", "botox", earliest=TUESDAY, latest=TUESDAY)],
+        },
+        0,
+    ),
+    "window_passed": ({"requests": [request("r", "p1", "botox", latest=MONDAY)]}, 1440 + 600),
     "series_too_soon": (
         {
-            "services": [service(min_days_between=14)],
+            "services": [service("botox", min_days_between=14)],
             "patients": [{"id": "p1", "history": [{"service": "botox", "date": "2026-11-30"}]}],
-            "requests": [request("r")],
+            "requests": [request("r", "p1", "botox", latest=TUESDAY)],
         },
         0,
     ),
     "consult_required": (
-        {"services": [service(requires_consult=True)], "requests": [request("r")]},
+        {
+            "services": [service("botox", requires_consult=True)],
+            "requests": [request("r", "p1", "botox", latest=TUESDAY)],
+        },
         0,
     ),
     "no_provider_hours": (
-        {"providers": [provider(weekly={"mon": "09:00-09:15"})], "requests": [request("r")]},
+        {
+            "providers": [provider("rn", ["botox"], {"mon": "09:00-09:15"})],
+            "requests": [request("r", "p1", "botox", latest=TUESDAY)],
+        },
         0,
     ),
 }
@@ -110,32 +138,38 @@ def test_each_request_rule_escalates_with_its_reason_code(code: str) -> None:
 
 
 def test_the_same_request_is_eligible_once_the_rule_is_met() -> None:
-    paid = mini_clinic(services=[service(deposit=50)], requests=[request("r", deposit_paid=True)])
+    paid = mini_clinic(
+        services=[service("botox", deposit=50)],
+        requests=[request("r", "p1", "botox", latest=TUESDAY, deposit_paid=True)],
+    )
     assert _reasons(paid) == {}
     card = mini_clinic(
-        services=[service(deposit=50)],
+        services=[service("botox", deposit=50)],
         patients=[{"id": "p1", "deposit_on_file": True}],
-        requests=[request("r")],
+        requests=[request("r", "p1", "botox", latest=TUESDAY)],
     )
     assert _reasons(card) == {}
     consulted = mini_clinic(
-        services=[service(requires_consult=True)],
+        services=[service("botox", requires_consult=True)],
         patients=[{"id": "p1", "last_consult": "2026-06-01"}],
-        requests=[request("r")],
+        requests=[request("r", "p1", "botox", latest=TUESDAY)],
     )
     assert _job(consulted, "r").needs_consult_days == set()
 
 
 def test_a_licence_that_expires_inside_the_window_leaves_the_days_before_it() -> None:
-    scenario = mini_clinic(providers=[provider(license_expires=TUESDAY)], requests=[request("r")])
+    scenario = mini_clinic(
+        providers=[provider("rn", ["botox"], MINI_WEEK, license_expires=TUESDAY)],
+        requests=[request("r", "p1", "botox", latest=TUESDAY)],
+    )
     assert [c.day for c in _job(scenario, "r").candidates] == [0]
 
 
 def test_series_spacing_drops_only_the_days_too_close_to_the_last_one() -> None:
     scenario = mini_clinic(
-        services=[service(min_days_between=8)],
+        services=[service("botox", min_days_between=8)],
         patients=[{"id": "p1", "history": [{"service": "botox", "date": "2026-11-30"}]}],
-        requests=[request("r")],
+        requests=[request("r", "p1", "botox", latest=TUESDAY)],
     )
     assert [c.day for c in _job(scenario, "r").candidates] == [1]  # Monday is 7 days after
 
@@ -143,9 +177,12 @@ def test_series_spacing_drops_only_the_days_too_close_to_the_last_one() -> None:
 def test_a_consult_in_the_requests_lets_a_treatment_wait_for_it() -> None:
     consult = service("consult", category="consult")
     scenario = mini_clinic(
-        services=[service(requires_consult=True), consult],
-        providers=[provider(services=["botox", "consult"])],
-        requests=[request("r"), request("c", service="consult")],
+        services=[service("botox", requires_consult=True), consult],
+        providers=[provider("rn", ["botox", "consult"], MINI_WEEK)],
+        requests=[
+            request("r", "p1", "botox", latest=TUESDAY),
+            request("c", "p1", "consult", latest=TUESDAY),
+        ],
     )
     assert _reasons(scenario) == {}
     assert _job(scenario, "r").needs_consult_days == {0, 1}
@@ -154,22 +191,28 @@ def test_a_consult_in_the_requests_lets_a_treatment_wait_for_it() -> None:
 def test_a_treatment_whose_consult_is_escalated_is_escalated_as_consult_required() -> None:
     consult = service("consult", category="consult")
     scenario = mini_clinic(
-        services=[service(requires_consult=True), consult],  # nobody gives consults
-        requests=[request("r"), request("c", service="consult")],
+        services=[service("botox", requires_consult=True), consult],  # nobody gives consults
+        requests=[
+            request("r", "p1", "botox", latest=TUESDAY),
+            request("c", "p1", "consult", latest=TUESDAY),
+        ],
     )
     assert _reasons(scenario) == {"c": "no_permitted_provider", "r": "consult_required"}
 
 
 def test_a_visit_with_an_escalated_part_is_escalated_whole() -> None:
     scenario = mini_clinic(
-        services=[service(), FILLER],
-        requests=[request("a", visit="v1"), request("b", service="filler", visit="v1")],
+        services=[service("botox"), FILLER],
+        requests=[
+            request("a", "p1", "botox", latest=TUESDAY, visit="v1"),
+            request("b", "p1", "filler", latest=TUESDAY, visit="v1"),
+        ],
     )
     assert _reasons(scenario) == {"b": "no_permitted_provider", "a": "visit_incomplete"}
 
 
 def test_late_in_the_window_with_nothing_left_is_no_provider_hours() -> None:
-    scenario = mini_clinic(requests=[request("r", earliest=TUESDAY)])
+    scenario = mini_clinic(requests=[request("r", "p1", "botox", earliest=TUESDAY, latest=TUESDAY)])
     assert _reasons(scenario, not_before=1440 + 16 * 60 + 45) == {"r": "no_provider_hours"}
     assert _reasons(scenario, not_before=1440 + 16 * 60 + 30) == {}
 
@@ -181,8 +224,8 @@ def test_a_locked_booking_that_overlaps_an_earlier_locked_one_is_a_booking_confl
     scenario = mini_clinic(
         rooms=[{"id": "inj1", "type": "injection"}, {"id": "inj2", "type": "injection"}],
         bookings=[
-            booking("b1", f"{MONDAY}T10:00"),
-            booking("b2", f"{MONDAY}T10:15", patient="p2", room="inj2"),
+            booking("b1", "p1", "botox", "rn", "inj1", f"{MONDAY}T10:00"),
+            booking("b2", "p2", "botox", "rn", "inj2", f"{MONDAY}T10:15"),
         ],
     )
     result = _run(scenario)
@@ -199,14 +242,18 @@ def test_a_locked_booking_that_overlaps_an_earlier_locked_one_is_a_booking_confl
 @pytest.mark.parametrize(
     "sections",
     [
-        {"providers": [provider(time_off=[MONDAY])]},  # provider away at the booked time
-        {"providers": [provider(services=[])]},  # provider may not perform it
+        {
+            "providers": [provider("rn", ["botox"], MINI_WEEK, time_off=[MONDAY])]
+        },  # provider away at the booked time
+        {"providers": [provider("rn", [], MINI_WEEK)]},  # provider may not perform it
         {"clinic": {"closed_dates": [MONDAY]}},  # clinic closed that day
     ],
     ids=["provider_away", "not_permitted", "clinic_closed"],
 )
 def test_a_booking_that_cannot_stand_is_a_booking_conflict(sections: dict[str, Any]) -> None:
-    scenario = mini_clinic(bookings=[booking("b1", f"{MONDAY}T10:00")], **sections)
+    scenario = mini_clinic(
+        bookings=[booking("b1", "p1", "botox", "rn", "inj1", f"{MONDAY}T10:00")], **sections
+    )
     assert _reasons(scenario) == {"b1": "booking_conflict"}
 
 
@@ -214,8 +261,8 @@ def test_a_locked_booking_has_its_one_start_and_an_unlocked_one_its_whole_day() 
     scenario = mini_clinic(
         rooms=[{"id": "inj1", "type": "injection"}, {"id": "inj2", "type": "injection"}],
         bookings=[
-            booking("b1", f"{MONDAY}T10:00"),
-            booking("b2", f"{TUESDAY}T11:00", room="inj2", locked=False),
+            booking("b1", "p1", "botox", "rn", "inj1", f"{MONDAY}T10:00"),
+            booking("b2", "p1", "botox", "rn", "inj2", f"{TUESDAY}T11:00", locked=False),
         ],
     )
     locked, unlocked = _job(scenario, "b1"), _job(scenario, "b2")
@@ -232,8 +279,8 @@ def test_a_locked_booking_has_its_one_start_and_an_unlocked_one_its_whole_day() 
 def test_cancelled_bookings_take_no_part() -> None:
     scenario = mini_clinic(
         bookings=[
-            booking("b1", f"{MONDAY}T10:00", status="cancelled"),
-            booking("b2", f"{MONDAY}T10:00", patient="p2"),
+            booking("b1", "p1", "botox", "rn", "inj1", f"{MONDAY}T10:00", status="cancelled"),
+            booking("b2", "p2", "botox", "rn", "inj1", f"{MONDAY}T10:00"),
         ]
     )
     result = _run(scenario)
@@ -246,9 +293,13 @@ def test_cancelled_bookings_take_no_part() -> None:
 
 def test_a_request_has_one_candidate_per_permitted_provider_and_open_day() -> None:
     scenario = mini_clinic(
-        services=[service(room_types=["laser", "injection"]), FILLER],
-        providers=[provider(), provider("md"), provider("aes", services=["filler"])],
-        requests=[request("r")],
+        services=[service("botox", rooms=["laser", "injection"]), FILLER],
+        providers=[
+            provider("rn", ["botox"], MINI_WEEK),
+            provider("md", ["botox"], MINI_WEEK),
+            provider("aes", ["filler"], MINI_WEEK),
+        ],
+        requests=[request("r", "p1", "botox", latest=TUESDAY)],
     )
     job = _job(scenario, "r")
     assert [(c.provider_id, c.day) for c in job.candidates] == [
@@ -259,7 +310,8 @@ def test_a_request_has_one_candidate_per_permitted_provider_and_open_day() -> No
     ]
     assert job.room_types == ("injection",)  # the clinic has no laser room
     required = mini_clinic(
-        providers=[provider(), provider("md")], requests=[request("r", required_provider="md")]
+        providers=[provider("rn", ["botox"], MINI_WEEK), provider("md", ["botox"], MINI_WEEK)],
+        requests=[request("r", "p1", "botox", latest=TUESDAY, required_provider="md")],
     )
     assert {c.provider_id for c in _job(required, "r").candidates} == {"md"}
 
@@ -268,7 +320,11 @@ def test_the_weight_is_the_priority_else_the_tier_weight_of_the_policy() -> None
     scenario = mini_clinic(
         policies={"tier_weights": {"vip": 9}},
         patients=[{"id": "p1", "tier": "vip"}, {"id": "p2", "tier": "member"}],
-        requests=[request("a"), request("b", patient="p2"), request("c", priority=7)],
+        requests=[
+            request("a", "p1", "botox", latest=TUESDAY),
+            request("b", "p2", "botox", latest=TUESDAY),
+            request("c", "p1", "botox", latest=TUESDAY, priority=7),
+        ],
     )
     assert [weight_of(scenario, r) for r in scenario.requests] == [9, 3, 7]
     assert [_job(scenario, i).weight for i in "abc"] == [9, 3, 7]
@@ -277,9 +333,9 @@ def test_the_weight_is_the_priority_else_the_tier_weight_of_the_policy() -> None
 def test_asked_at_is_clinic_wall_clock_time_and_never_asked_comes_last() -> None:
     scenario = mini_clinic(
         requests=[
-            request("a", requested_at="2026-12-01T15:00:00+00:00"),
-            request("b", requested_at="2026-12-01T08:30"),
-            request("c"),
+            request("a", "p1", "botox", latest=TUESDAY, requested_at="2026-12-01T15:00:00+00:00"),
+            request("b", "p1", "botox", latest=TUESDAY, requested_at="2026-12-01T08:30"),
+            request("c", "p1", "botox", latest=TUESDAY),
         ]
     )
     first, second, third = scenario.requests
@@ -291,7 +347,10 @@ def test_asked_at_is_clinic_wall_clock_time_and_never_asked_comes_last() -> None
 
 
 def test_escalate_names_the_kind_of_what_it_escalates() -> None:
-    scenario = mini_clinic(requests=[request("r")], bookings=[booking("b", f"{MONDAY}T10:00")])
+    scenario = mini_clinic(
+        requests=[request("r", "p1", "botox", latest=TUESDAY)],
+        bookings=[booking("b", "p1", "botox", "rn", "inj1", f"{MONDAY}T10:00")],
+    )
     job = _job(scenario, "r")
     from_job = escalate(job, "no_capacity", "full")
     assert (from_job.id, from_job.patient_id, from_job.service_id, from_job.kind) == (

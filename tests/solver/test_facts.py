@@ -1,82 +1,30 @@
-"""ClinicFacts: a provider's working ranges, outages on the grid, and the allowed starts.
-
-The small-clinic builders at the top (`mini_clinic`, `service`, `provider`, `request`,
-`booking`) are shared by the other solver tests.
-"""
+"""ClinicFacts: a provider's working ranges, outages on the grid, and the allowed starts."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from models.loader import scenario_from_data
-from models.scenario import Scenario
 from solver.facts import ClinicFacts, Outage
-
-MONDAY, TUESDAY = "2026-12-07", "2026-12-08"
-"""The two days of the small clinic (clinic minutes 0.. and 1440..)."""
-NINE = 9 * 60
-"""09:00, the opening time, in minutes of the day."""
-
-
-def service(service_id: str = "botox", **fields: Any) -> dict[str, Any]:
-    """A 30-minute treatment in an injection room."""
-    base = {"id": service_id, "name": service_id, "category": "treatment", "duration": 30}
-    return base | {"room_types": ["injection"]} | fields
-
-
-def provider(provider_id: str = "rn", **fields: Any) -> dict[str, Any]:
-    """A provider of botox working Monday and Tuesday 09:00-17:00."""
-    weekly = {"mon": "09:00-17:00", "tue": "09:00-17:00"}
-    base = {"id": provider_id, "name": provider_id, "role": "rn", "services": ["botox"]}
-    return base | {"weekly": weekly} | fields
-
-
-def request(request_id: str, **fields: Any) -> dict[str, Any]:
-    """Patient p1 asking for botox on Monday or Tuesday."""
-    base = {"id": request_id, "patient": "p1", "service": "botox"}
-    return base | {"earliest": MONDAY, "latest": TUESDAY} | fields
-
-
-def booking(booking_id: str, start: str, **fields: Any) -> dict[str, Any]:
-    """A locked botox booking of p1 with rn in inj1 at `start` (local time)."""
-    base = {"id": booking_id, "patient": "p1", "service": "botox", "provider": "rn"}
-    return base | {"room": "inj1", "start": start} | fields
-
-
-def mini_clinic(**sections: Any) -> Scenario:
-    """A clinic open Monday and Tuesday 09:00-17:00 on a 15-minute grid: botox, one provider
-    (rn), one injection room (inj1) and patients p1 and p2; `clinic` entries are merged into
-    the clinic section, every other keyword replaces its section."""
-    clinic = {
-        "name": "Mini",
-        "timezone": "America/Chicago",
-        "slot_minutes": 15,
-        "horizon": {"start": MONDAY, "days": 2},
-        "hours": {"mon": "09:00-17:00", "tue": "09:00-17:00"},
-    }
-    data = {
-        "services": [service()],
-        "providers": [provider()],
-        "rooms": [{"id": "inj1", "type": "injection"}],
-        "patients": [{"id": "p1"}, {"id": "p2"}],
-    }
-    data |= sections
-    data["clinic"] = clinic | sections.get("clinic", {})
-    return scenario_from_data(data)
-
+from tests.conftest import (
+    MINI_WEEK,
+    MONDAY,
+    TUESDAY,
+    mini_clinic,
+    provider,
+    service,
+)
 
 # --- working ranges ----------------------------------------------------------------------
 
+RN_WITH_BREAKS = provider(
+    "rn",
+    ["botox"],
+    {"mon": ["09:00-12:00", "13:00-17:00"], "tue": "09:00-17:00"},
+    time_off=[{"date": MONDAY, "hours": "10:00-11:00"}],
+)
+"""rn with a lunch break and 10:00-11:00 off on Monday, and all Tuesday at work."""
+
 
 def test_working_ranges_keep_breaks_and_cut_out_partial_time_off() -> None:
-    scenario = mini_clinic(
-        providers=[
-            provider(
-                weekly={"mon": ["09:00-12:00", "13:00-17:00"], "tue": "09:00-17:00"},
-                time_off=[{"date": MONDAY, "hours": "10:00-11:00"}],
-            )
-        ]
-    )
+    scenario = mini_clinic(providers=[RN_WITH_BREAKS])
     facts = ClinicFacts(scenario)
     rn = scenario.provider("rn")
     assert facts.working(rn, 0) == [(540, 600), (660, 720), (780, 1020)]
@@ -84,17 +32,23 @@ def test_working_ranges_keep_breaks_and_cut_out_partial_time_off() -> None:
 
 
 def test_a_whole_day_off_and_a_multi_day_absence_leave_no_working_time() -> None:
-    whole_day = mini_clinic(providers=[provider(time_off=[MONDAY])])
+    whole_day = mini_clinic(providers=[provider("rn", ["botox"], MINI_WEEK, time_off=[MONDAY])])
     facts = ClinicFacts(whole_day)
     assert facts.working(whole_day.provider("rn"), 0) == []
     assert facts.working(whole_day.provider("rn"), 1) == [(540, 1020)]
-    both = mini_clinic(providers=[provider(time_off=[{"date": MONDAY, "until": TUESDAY}])])
+    both = mini_clinic(
+        providers=[
+            provider("rn", ["botox"], MINI_WEEK, time_off=[{"date": MONDAY, "until": TUESDAY}])
+        ]
+    )
     facts = ClinicFacts(both)
     assert [facts.working(both.provider("rn"), day) for day in (0, 1)] == [[], []]
 
 
 def test_no_working_time_on_or_after_the_day_the_licence_expires() -> None:
-    scenario = mini_clinic(providers=[provider(license_expires=TUESDAY)])
+    scenario = mini_clinic(
+        providers=[provider("rn", ["botox"], MINI_WEEK, license_expires=TUESDAY)]
+    )
     facts = ClinicFacts(scenario)
     rn = scenario.provider("rn")
     assert facts.working(rn, 0) == [(540, 1020)]
@@ -103,7 +57,7 @@ def test_no_working_time_on_or_after_the_day_the_licence_expires() -> None:
 
 
 def test_a_weekday_without_weekly_hours_is_not_worked() -> None:
-    scenario = mini_clinic(providers=[provider(weekly={"mon": "09:00-17:00"})])
+    scenario = mini_clinic(providers=[provider("rn", ["botox"], {"mon": "09:00-17:00"})])
     facts = ClinicFacts(scenario)
     assert facts.working(scenario.provider("rn"), 1) == []
 
@@ -193,7 +147,7 @@ def test_a_machine_with_no_units_has_no_outage_and_outages_are_in_clinic_minutes
 
 
 def test_starts_leave_room_for_the_whole_appointment_before_closing() -> None:
-    scenario = mini_clinic(services=[service(duration=60, buffer_after=15)])
+    scenario = mini_clinic(services=[service("botox", duration=60, buffer_after=15)])
     facts = ClinicFacts(scenario)
     starts = facts.starts(scenario.service("botox"), scenario.provider("rn"), 0)
     assert starts == [(540, 960)]  # 16:00 is the last start of a 60-minute appointment
@@ -203,13 +157,8 @@ def test_starts_leave_room_for_the_whole_appointment_before_closing() -> None:
 
 def test_processing_frees_the_provider_but_the_finish_needs_them_at_work() -> None:
     scenario = mini_clinic(
-        services=[service(duration=30, processing=60, finish=15)],
-        providers=[
-            provider(
-                weekly={"mon": ["09:00-12:00", "13:00-17:00"], "tue": "09:00-17:00"},
-                time_off=[{"date": MONDAY, "hours": "10:00-11:00"}],
-            )
-        ],
+        services=[service("botox", duration=30, processing=60, finish=15)],
+        providers=[RN_WITH_BREAKS],
     )
     facts = ClinicFacts(scenario)
     starts = facts.starts(scenario.service("botox"), scenario.provider("rn"), 0)

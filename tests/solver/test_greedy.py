@@ -13,7 +13,8 @@ from solver.greedy import greedy_schedule, in_waitlist_order
 from solver.placement import Placement, Placements
 from solver.schedule import build_schedule
 from solver.solve import _floor
-from tests.solver.test_facts import (
+from tests.conftest import (
+    MINI_WEEK,
     MONDAY,
     TUESDAY,
     booking,
@@ -38,29 +39,29 @@ def _starts(placements: Placements) -> dict[str, tuple[str, int, str | None]]:
 
 
 def test_a_request_takes_the_earliest_fitting_time() -> None:
-    _, _, placements = _greedy(mini_clinic(requests=[request("r")]))
+    _, _, placements = _greedy(mini_clinic(requests=[request("r", "p1", "botox", latest=TUESDAY)]))
     assert _starts(placements) == {"r": ("rn", 540, "inj1")}
 
 
 def test_a_request_goes_after_what_holds_the_provider_patient_or_room() -> None:
     held_provider = mini_clinic(
         rooms=ROOMS,
-        requests=[request("r")],
-        bookings=[booking("b", f"{MONDAY}T09:00", patient="p2", room="inj2")],
+        requests=[request("r", "p1", "botox", latest=TUESDAY)],
+        bookings=[booking("b", "p2", "botox", "rn", "inj2", f"{MONDAY}T09:00")],
     )
     assert _greedy(held_provider)[2]["r"].start == 570
     held_room = mini_clinic(
-        services=[service(buffer_after=15)],
-        providers=[provider(), provider("md")],
-        requests=[request("r")],
-        bookings=[booking("b", f"{MONDAY}T09:00", patient="p2", provider="md")],
+        services=[service("botox", buffer_after=15)],
+        providers=[provider("rn", ["botox"], MINI_WEEK), provider("md", ["botox"], MINI_WEEK)],
+        requests=[request("r", "p1", "botox", latest=TUESDAY)],
+        bookings=[booking("b", "p2", "botox", "md", "inj1", f"{MONDAY}T09:00")],
     )
     assert _greedy(held_room)[2]["r"].start == 585  # after the booking's turnover
     held_patient = mini_clinic(
         rooms=ROOMS,
-        providers=[provider(), provider("md")],
-        requests=[request("r")],
-        bookings=[booking("b", f"{MONDAY}T09:00", provider="md", room="inj2")],
+        providers=[provider("rn", ["botox"], MINI_WEEK), provider("md", ["botox"], MINI_WEEK)],
+        requests=[request("r", "p1", "botox", latest=TUESDAY)],
+        bookings=[booking("b", "p1", "botox", "md", "inj2", f"{MONDAY}T09:00")],
     )
     assert _greedy(held_patient)[2]["r"].start == 570
 
@@ -68,9 +69,12 @@ def test_a_request_goes_after_what_holds_the_provider_patient_or_room() -> None:
 def test_processing_lets_the_provider_start_someone_else() -> None:
     scenario = mini_clinic(
         rooms=ROOMS,
-        services=[service(duration=30, processing=30, finish=15), service("quick")],
-        providers=[provider(services=["botox", "quick"])],
-        requests=[request("long"), request("short", patient="p2", service="quick")],
+        services=[service("botox", duration=30, processing=30, finish=15), service("quick")],
+        providers=[provider("rn", ["botox", "quick"], MINI_WEEK)],
+        requests=[
+            request("long", "p1", "botox", latest=TUESDAY),
+            request("short", "p2", "quick", latest=TUESDAY),
+        ],
     )
     placements = _greedy(scenario)[2]
     assert placements["long"].start == 540
@@ -79,19 +83,22 @@ def test_processing_lets_the_provider_start_someone_else() -> None:
 
 def test_the_heavier_request_gets_the_only_slot_whatever_the_file_order() -> None:
     scenario = mini_clinic(
-        providers=[provider(weekly={"mon": "09:00-09:30"})],
+        providers=[provider("rn", ["botox"], {"mon": "09:00-09:30"})],
         patients=[{"id": "p1", "tier": "new"}, {"id": "p2", "tier": "vip"}],
-        requests=[request("a_light"), request("b_heavy", patient="p2")],
+        requests=[
+            request("a_light", "p1", "botox", latest=TUESDAY),
+            request("b_heavy", "p2", "botox", latest=TUESDAY),
+        ],
     )
     assert set(_greedy(scenario)[2]) == {"b_heavy"}  # ids and file order favour a_light
 
 
 def test_equal_weights_go_first_come_first_served() -> None:
     scenario = mini_clinic(
-        providers=[provider(weekly={"mon": "09:00-09:30"})],
+        providers=[provider("rn", ["botox"], {"mon": "09:00-09:30"})],
         requests=[
-            request("a_late", requested_at="2026-12-02T10:00"),
-            request("b_early", patient="p2", requested_at="2026-12-01T10:00"),
+            request("a_late", "p1", "botox", latest=TUESDAY, requested_at="2026-12-02T10:00"),
+            request("b_early", "p2", "botox", latest=TUESDAY, requested_at="2026-12-01T10:00"),
         ],
     )
     assert set(_greedy(scenario)[2]) == {"b_early"}
@@ -100,12 +107,12 @@ def test_equal_weights_go_first_come_first_served() -> None:
 def test_a_visit_is_booked_back_to_back_in_file_order() -> None:
     scenario = mini_clinic(
         rooms=ROOMS,
-        services=[service(duration=45), service("peel", duration=30)],
-        providers=[provider(services=["botox", "peel"])],
+        services=[service("botox", duration=45), service("peel", duration=30)],
+        providers=[provider("rn", ["botox", "peel"], MINI_WEEK)],
         requests=[
-            request("blocker", patient="p2", service="peel", priority=9, latest=MONDAY),
-            request("first", visit="v"),
-            request("second", service="peel", visit="v"),
+            request("blocker", "p2", "peel", latest=MONDAY, priority=9),
+            request("first", "p1", "botox", latest=TUESDAY, visit="v"),
+            request("second", "p1", "peel", latest=TUESDAY, visit="v"),
         ],
     )
     placements = _greedy(scenario)[2]
@@ -118,9 +125,12 @@ def test_a_visit_is_booked_back_to_back_in_file_order() -> None:
 
 def test_a_visit_that_does_not_fit_whole_is_not_booked_in_part() -> None:
     scenario = mini_clinic(
-        services=[service(duration=240), service("peel", duration=300)],
-        providers=[provider(services=["botox", "peel"])],
-        requests=[request("first", visit="v"), request("second", service="peel", visit="v")],
+        services=[service("botox", duration=240), service("peel", duration=300)],
+        providers=[provider("rn", ["botox", "peel"], MINI_WEEK)],
+        requests=[
+            request("first", "p1", "botox", latest=TUESDAY, visit="v"),
+            request("second", "p1", "peel", latest=TUESDAY, visit="v"),
+        ],
     )
     assert _greedy(scenario)[2] == {}  # 9 hours in an 8-hour day
 
@@ -128,7 +138,7 @@ def test_a_visit_that_does_not_fit_whole_is_not_booked_in_part() -> None:
 def test_a_locked_booking_keeps_its_place_and_room() -> None:
     scenario = mini_clinic(
         rooms=ROOMS,
-        bookings=[booking("b", f"{TUESDAY}T14:00", room="inj2")],
+        bookings=[booking("b", "p1", "botox", "rn", "inj2", f"{TUESDAY}T14:00")],
     )
     assert _starts(_greedy(scenario)[2]) == {"b": ("rn", 1440 + 840, "inj2")}
 
@@ -136,9 +146,12 @@ def test_a_locked_booking_keeps_its_place_and_room() -> None:
 def test_a_treatment_waits_for_the_consult_it_needs() -> None:
     scenario = mini_clinic(
         rooms=ROOMS,
-        services=[service(requires_consult=True), service("consult", category="consult")],
-        providers=[provider(services=["botox", "consult"])],
-        requests=[request("treat"), request("consult", service="consult")],
+        services=[service("botox", requires_consult=True), service("consult", category="consult")],
+        providers=[provider("rn", ["botox", "consult"], MINI_WEEK)],
+        requests=[
+            request("treat", "p1", "botox", latest=TUESDAY),
+            request("consult", "p1", "consult", latest=TUESDAY),
+        ],
     )
     placements = _greedy(scenario)[2]
     assert placements["consult"].start == 540  # within a weight consults go first
@@ -147,8 +160,11 @@ def test_a_treatment_waits_for_the_consult_it_needs() -> None:
 
 def test_in_waitlist_order_gives_a_higher_ranked_job_a_lower_ranked_ones_slot() -> None:
     scenario = mini_clinic(
-        providers=[provider(weekly={"mon": "09:00-09:30"})],
-        requests=[request("low"), request("high", patient="p2")],
+        providers=[provider("rn", ["botox"], {"mon": "09:00-09:30"})],
+        requests=[
+            request("low", "p1", "botox", latest=TUESDAY),
+            request("high", "p2", "botox", latest=TUESDAY),
+        ],
     )
     facts = ClinicFacts(scenario)
     jobs = eligibility(facts).jobs
@@ -163,8 +179,11 @@ def test_in_waitlist_order_gives_a_higher_ranked_job_a_lower_ranked_ones_slot() 
 def test_in_waitlist_order_leaves_placements_that_keep_the_order_where_they_are() -> None:
     scenario = mini_clinic(
         rooms=ROOMS,
-        providers=[provider(weekly={"mon": "09:00-10:00"})],
-        requests=[request("low"), request("high", patient="p2")],
+        providers=[provider("rn", ["botox"], {"mon": "09:00-10:00"})],
+        requests=[
+            request("low", "p1", "botox", latest=TUESDAY),
+            request("high", "p2", "botox", latest=TUESDAY),
+        ],
     )
     facts = ClinicFacts(scenario)
     jobs = eligibility(facts).jobs

@@ -8,7 +8,16 @@ import pytest
 from solver.eligibility import Job, eligibility
 from solver.facts import ClinicFacts
 from solver.placement import Placement, Placements, assign_rooms
-from tests.solver.test_facts import MONDAY, booking, mini_clinic, provider, request, service
+from tests.conftest import (
+    MINI_WEEK,
+    MONDAY,
+    TUESDAY,
+    booking,
+    mini_clinic,
+    provider,
+    request,
+    service,
+)
 
 ROOMS = [{"id": "inj1", "type": "injection"}, {"id": "inj2", "type": "injection"}]
 
@@ -16,8 +25,12 @@ ROOMS = [{"id": "inj1", "type": "injection"}, {"id": "inj2", "type": "injection"
 def _facts_and_jobs(**sections: object) -> tuple[ClinicFacts, list[Job]]:
     scenario = mini_clinic(
         rooms=ROOMS,
-        services=[service(buffer_after=15)],
-        providers=[provider(), provider("md"), provider("np")],
+        services=[service("botox", buffer_after=15)],
+        providers=[
+            provider("rn", ["botox"], MINI_WEEK),
+            provider("md", ["botox"], MINI_WEEK),
+            provider("np", ["botox"], MINI_WEEK),
+        ],
         patients=[{"id": f"p{i}"} for i in range(1, 5)],
         **sections,
     )
@@ -31,8 +44,8 @@ def _rooms(placements: Placements) -> dict[str, str | None]:
 
 def test_the_end_is_the_patient_leaving_the_room_turnover_not_included() -> None:
     scenario = mini_clinic(
-        services=[service(duration=30, processing=15, finish=15, buffer_after=15)],
-        requests=[request("r")],
+        services=[service("botox", duration=30, processing=15, finish=15, buffer_after=15)],
+        requests=[request("r", "p1", "botox", latest=TUESDAY)],
     )
     (job,) = eligibility(ClinicFacts(scenario)).jobs
     assert Placement("rn", 540, "injection").end(job) == 600
@@ -41,9 +54,9 @@ def test_the_end_is_the_patient_leaving_the_room_turnover_not_included() -> None
 def test_rooms_go_in_start_order_and_a_room_is_free_again_after_its_turnover() -> None:
     facts, jobs = _facts_and_jobs(
         requests=[
-            request("third", patient="p3", latest=MONDAY),
-            request("first", latest=MONDAY),
-            request("second", patient="p2", latest=MONDAY),
+            request("third", "p3", "botox", latest=MONDAY),
+            request("first", "p1", "botox", latest=MONDAY),
+            request("second", "p2", "botox", latest=MONDAY),
         ]
     )
     placements = {
@@ -58,9 +71,9 @@ def test_rooms_go_in_start_order_and_a_room_is_free_again_after_its_turnover() -
 def test_a_booking_keeps_its_room_when_free_and_gets_another_when_not() -> None:
     facts, jobs = _facts_and_jobs(
         bookings=[
-            booking("kept", f"{MONDAY}T09:00", room="inj2", locked=False),
-            booking("early", f"{MONDAY}T11:00", patient="p2", provider="md", locked=False),
-            booking("late", f"{MONDAY}T13:00", patient="p3", provider="np", locked=False),
+            booking("kept", "p1", "botox", "rn", "inj2", f"{MONDAY}T09:00", locked=False),
+            booking("early", "p2", "botox", "md", "inj1", f"{MONDAY}T11:00", locked=False),
+            booking("late", "p3", "botox", "np", "inj1", f"{MONDAY}T13:00", locked=False),
         ]
     )
     placements = {
@@ -73,7 +86,7 @@ def test_a_booking_keeps_its_room_when_free_and_gets_another_when_not() -> None:
 
 
 def test_a_placement_that_already_has_a_room_keeps_it() -> None:
-    facts, jobs = _facts_and_jobs(requests=[request("r")])
+    facts, jobs = _facts_and_jobs(requests=[request("r", "p1", "botox", latest=TUESDAY)])
     placements = {"r": Placement("rn", 540, "injection", "inj2")}
     assign_rooms(facts, jobs, placements)
     assert _rooms(placements) == {"r": "inj2"}
@@ -81,7 +94,11 @@ def test_a_placement_that_already_has_a_room_keeps_it() -> None:
 
 def test_more_stays_at_once_than_rooms_of_the_type_is_an_error() -> None:
     facts, jobs = _facts_and_jobs(
-        requests=[request("a"), request("b", patient="p2"), request("c", patient="p3")]
+        requests=[
+            request("a", "p1", "botox", latest=TUESDAY),
+            request("b", "p2", "botox", latest=TUESDAY),
+            request("c", "p3", "botox", latest=TUESDAY),
+        ]
     )
     placements = {
         "a": Placement("rn", 540, "injection"),

@@ -11,13 +11,17 @@ from solver.eligibility import Job, eligibility
 from solver.facts import ClinicFacts
 from solver.placement import Placement, Placements
 from solver.report import FoundBy, SolveResult, SolveStats, build_result
-from tests.solver.test_facts import mini_clinic, request
+from tests.conftest import TUESDAY, mini_clinic, request
 
 
 def _clinic() -> Scenario:
     return mini_clinic(
         policies={"same_day_owner": "desk", "escalation_owner": "manager"},
-        requests=[request("a"), request("b", patient="p2"), request("c", patient="p2")],
+        requests=[
+            request("a", "p1", "botox", latest=TUESDAY),
+            request("b", "p2", "botox", latest=TUESDAY),
+            request("c", "p2", "botox", latest=TUESDAY),
+        ],
     )
 
 

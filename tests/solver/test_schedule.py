@@ -18,7 +18,16 @@ from solver.schedule import (
     equipment_text,
     owner_of,
 )
-from tests.solver.test_facts import MONDAY, booking, mini_clinic, provider, request, service
+from tests.conftest import (
+    MINI_WEEK,
+    MONDAY,
+    TUESDAY,
+    booking,
+    mini_clinic,
+    provider,
+    request,
+    service,
+)
 
 CHICAGO = ZoneInfo("America/Chicago")
 
@@ -26,23 +35,25 @@ CHICAGO = ZoneInfo("America/Chicago")
 def _clinic(**policies: str) -> Scenario:
     return mini_clinic(
         policies=policies,
-        services=[service(equipment={"ipl": 1, "cool": 2}), service("filler")],
+        services=[service("botox", equipment={"ipl": 1, "cool": 2}), service("filler")],
         equipment=[
             {"id": "ipl", "name": "IPL", "count": 1},
             {"id": "cool", "name": "C", "count": 2},
         ],
         rooms=[{"id": "inj1", "type": "injection"}, {"id": "inj2", "type": "injection"}],
-        providers=[provider()],
+        providers=[provider("rn", ["botox"], MINI_WEEK)],
         requests=[
-            request("booked"),
-            request("escalated", patient="p2", service="filler"),  # nobody may do filler
-            request("waiting", patient="p2"),
-            request("displaced", patient="p2"),
+            request("booked", "p1", "botox", latest=TUESDAY),
+            request("escalated", "p2", "filler", latest=TUESDAY),  # nobody may do filler
+            request("waiting", "p2", "botox", latest=TUESDAY),
+            request("displaced", "p2", "botox", latest=TUESDAY),
         ],
         bookings=[
-            booking("moved", f"{MONDAY}T11:00", room="inj2", locked=False),
-            booking("gone", f"{MONDAY}T12:00", status="cancelled_late"),
-            booking("clash", f"{MONDAY}T11:00", patient="p2"),
+            booking("moved", "p1", "botox", "rn", "inj2", f"{MONDAY}T11:00", locked=False),
+            booking(
+                "gone", "p1", "botox", "rn", "inj1", f"{MONDAY}T12:00", status="cancelled_late"
+            ),
+            booking("clash", "p2", "botox", "rn", "inj1", f"{MONDAY}T11:00"),
         ],
     )
 

@@ -12,8 +12,10 @@ from solver.facts import ClinicFacts
 from solver.placement import Placement, Placements
 from solver.schedule import build_schedule
 from solver.scoring import BOOKED_TERM, hands_on_span, objective_terms, total
-from tests.solver.test_facts import (
+from tests.conftest import (
+    MINI_WEEK,
     MONDAY,
+    TUESDAY,
     booking,
     mini_clinic,
     provider,
@@ -35,26 +37,35 @@ WEIGHTS = {
 def _clinic() -> Scenario:
     return mini_clinic(
         policies={"penalties": WEIGHTS},
-        services=[service(), service("filler")],
+        services=[service("botox"), service("filler")],
         providers=[
             provider(
-                services=["botox", "filler"],
+                "rn",
+                ["botox", "filler"],
+                MINI_WEEK,
                 preferences={"max_bookings_per_day": 1, "preferred_services": ["filler"]},
             ),
-            provider("md"),
+            provider("md", ["botox"], MINI_WEEK),
         ],
         rooms=[{"id": "inj1", "type": "injection"}, {"id": "inj2", "type": "injection"}],
         patients=[{"id": "p1", "tier": "vip"}, {"id": "p2"}, {"id": "p3"}],
         requests=[
             # with rn at 09:00: not the preferred provider, time or one of rn's services
-            request("a", preferred_provider="md", preferred_times=["13:00-15:00"]),
+            request(
+                "a",
+                "p1",
+                "botox",
+                latest=TUESDAY,
+                preferred_provider="md",
+                preferred_times=["13:00-15:00"],
+            ),
             # rn's second booking that Monday, 30 idle minutes after a
-            request("b", patient="p2", service="filler"),
+            request("b", "p2", "filler", latest=TUESDAY),
             # with md on Tuesday inside the preferred time: no penalty
-            request("c", patient="p3", preferred_times=["09:00-10:00"]),
-            request("unbooked", patient="p3"),
+            request("c", "p3", "botox", latest=TUESDAY, preferred_times=["09:00-10:00"]),
+            request("unbooked", "p3", "botox", latest=TUESDAY),
         ],
-        bookings=[booking("bk", f"{MONDAY}T11:00", patient="p2", provider="md", locked=False)],
+        bookings=[booking("bk", "p2", "botox", "md", "inj1", f"{MONDAY}T11:00", locked=False)],
     )
 
 
@@ -107,7 +118,9 @@ def test_a_booking_left_at_its_place_and_nothing_booked_cost_nothing() -> None:
 
 @pytest.mark.parametrize(("minute", "missed"), [(780, 0), (885, 0), (900, 1), (765, 1)])
 def test_a_preferred_time_range_holds_its_start_and_not_its_end(minute: int, missed: int) -> None:
-    scenario = mini_clinic(requests=[request("r", preferred_times=["13:00-15:00"])])
+    scenario = mini_clinic(
+        requests=[request("r", "p1", "botox", latest=TUESDAY, preferred_times=["13:00-15:00"])]
+    )
     jobs = eligibility(ClinicFacts(scenario)).jobs
     terms = objective_terms(scenario, jobs, {"r": Placement("rn", minute, "injection", "inj1")})
     assert terms["preferred_time"] == 5 * missed
@@ -115,7 +128,8 @@ def test_a_preferred_time_range_holds_its_start_and_not_its_end(minute: int, mis
 
 def test_processing_between_hands_on_parts_is_idle_time_of_the_provider() -> None:
     scenario = mini_clinic(
-        services=[service(duration=30, processing=45, finish=15)], requests=[request("r")]
+        services=[service("botox", duration=30, processing=45, finish=15)],
+        requests=[request("r", "p1", "botox", latest=TUESDAY)],
     )
     (job,) = eligibility(ClinicFacts(scenario)).jobs
     assert hands_on_span(job, 540) == (540, 630, 45)

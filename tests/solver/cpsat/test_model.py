@@ -19,7 +19,16 @@ from solver.facts import ClinicFacts
 from solver.placement import Placement, Placements
 from solver.scoring import objective_terms, total
 from solver.solve import _floor
-from tests.solver.test_facts import MONDAY, booking, mini_clinic, provider, request, service
+from tests.conftest import (
+    MINI_WEEK,
+    MONDAY,
+    TUESDAY,
+    booking,
+    mini_clinic,
+    provider,
+    request,
+    service,
+)
 from tests.solver.test_solve import switched_clinics
 
 FAMILIES = [
@@ -35,7 +44,7 @@ FAMILIES = [
     "soft rules and the move cap",
 ]
 ROOMS = [{"id": "inj1", "type": "injection"}, {"id": "inj2", "type": "injection"}]
-TWO = [provider(), provider("md")]
+TWO = [provider("rn", ["botox"], MINI_WEEK), provider("md", ["botox"], MINI_WEEK)]
 
 
 def _built(scenario: Scenario, max_moves: int | None = None) -> ScheduleModel:
@@ -62,17 +71,29 @@ def test_every_family_is_named_in_order_and_they_share_out_every_constraint() ->
 
 CASES: dict[str, tuple[dict[str, Any], Placements, int | None]] = {
     "one provider, day, start and room each": (
-        {"requests": [request("a")]},
+        {"requests": [request("a", "p1", "botox", latest=TUESDAY)]},
         {"a": _at("rn", 1005)},  # 16:45: the 30 minutes would end after closing
         None,
     ),
     "provider one thing at a time": (
-        {"rooms": ROOMS, "requests": [request("a"), request("b", patient="p2")]},
+        {
+            "rooms": ROOMS,
+            "requests": [
+                request("a", "p1", "botox", latest=TUESDAY),
+                request("b", "p2", "botox", latest=TUESDAY),
+            ],
+        },
         {"a": _at("rn", 540), "b": _at("rn", 555)},
         None,
     ),
     "room capacity": (
-        {"providers": TWO, "requests": [request("a"), request("b", patient="p2")]},
+        {
+            "providers": TWO,
+            "requests": [
+                request("a", "p1", "botox", latest=TUESDAY),
+                request("b", "p2", "botox", latest=TUESDAY),
+            ],
+        },
         {"a": _at("rn", 540), "b": _at("md", 555)},
         None,
     ),
@@ -80,39 +101,66 @@ CASES: dict[str, tuple[dict[str, Any], Placements, int | None]] = {
         {
             "rooms": ROOMS,
             "providers": TWO,
-            "services": [service(equipment={"ipl": 1})],
+            "services": [service("botox", equipment={"ipl": 1})],
             "equipment": [{"id": "ipl", "name": "IPL", "count": 1}],
-            "requests": [request("a"), request("b", patient="p2")],
+            "requests": [
+                request("a", "p1", "botox", latest=TUESDAY),
+                request("b", "p2", "botox", latest=TUESDAY),
+            ],
         },
         {"a": _at("rn", 540), "b": _at("md", 555)},
         None,
     ),
     "patient one place at a time": (
-        {"rooms": ROOMS, "providers": TWO, "requests": [request("a"), request("b")]},
+        {
+            "rooms": ROOMS,
+            "providers": TWO,
+            "requests": [
+                request("a", "p1", "botox", latest=TUESDAY),
+                request("b", "p1", "botox", latest=TUESDAY),
+            ],
+        },
         {"a": _at("rn", 540), "b": _at("md", 555)},
         None,
     ),
     "visit back to back": (
-        {"requests": [request("a", visit="v"), request("b", visit="v")]},
+        {
+            "requests": [
+                request("a", "p1", "botox", latest=TUESDAY, visit="v"),
+                request("b", "p1", "botox", latest=TUESDAY, visit="v"),
+            ]
+        },
         {"a": _at("rn", 540), "b": _at("rn", 600)},  # a 30-minute gap
         None,
     ),
     "series spacing": (
-        {"services": [service(min_days_between=7)], "requests": [request("a"), request("b")]},
+        {
+            "services": [service("botox", min_days_between=7)],
+            "requests": [
+                request("a", "p1", "botox", latest=TUESDAY),
+                request("b", "p1", "botox", latest=TUESDAY),
+            ],
+        },
         {"a": _at("rn", 540), "b": _at("rn", 1440 + 540)},
         None,
     ),
     "consult first": (
         {
-            "services": [service(requires_consult=True), service("consult", category="consult")],
-            "providers": [provider(services=["botox", "consult"])],
-            "requests": [request("treat"), request("consult", service="consult")],
+            "services": [
+                service("botox", requires_consult=True),
+                service("consult", category="consult"),
+            ],
+            "providers": [provider("rn", ["botox", "consult"], MINI_WEEK)],
+            "requests": [
+                request("treat", "p1", "botox", latest=TUESDAY),
+                request("consult", "p1", "consult", latest=TUESDAY),
+            ],
         },
         {"treat": _at("rn", 540), "consult": _at("rn", 600)},  # the consult comes after
         None,
     ),
     "soft rules and the move cap": (
-        {"bookings": [booking("b", f"{MONDAY}T11:00", locked=False)]},
+        {"bookings": [booking("b", "p1", "botox", "rn", "inj1", f"{MONDAY}T11:00", locked=False)]},
         {"b": _at("rn", 600)},
         0,
     ),
@@ -130,7 +178,14 @@ def test_disagreement_names_the_family_a_bad_decision_set_breaks(family: str) ->
 
 
 def test_a_visit_booked_in_part_breaks_visit_back_to_back() -> None:
-    built = _built(mini_clinic(requests=[request("a", visit="v"), request("b", visit="v")]))
+    built = _built(
+        mini_clinic(
+            requests=[
+                request("a", "p1", "botox", latest=TUESDAY, visit="v"),
+                request("b", "p1", "botox", latest=TUESDAY, visit="v"),
+            ]
+        )
+    )
     assert built.disagreement(built.decisions({"a": _at("rn", 540)})) == "visit back to back"
 
 
@@ -168,7 +223,10 @@ def test_rooms_of_a_type_with_a_room_out_of_service_are_decided_room_by_room() -
     scenario = mini_clinic(
         rooms=[{"id": "inj1", "type": "injection", "out_of_service": down}, ROOMS[1]],
         providers=TWO,
-        requests=[request("a"), request("b", patient="p2")],
+        requests=[
+            request("a", "p1", "botox", latest=TUESDAY),
+            request("b", "p2", "botox", latest=TUESDAY),
+        ],
     )
     built = _built(scenario)
     placements = {"a": _at("rn", 540, "inj2"), "b": _at("md", 780, "inj1")}
@@ -179,7 +237,14 @@ def test_rooms_of_a_type_with_a_room_out_of_service_are_decided_room_by_room() -
 
 
 def test_an_unbooked_job_reads_back_as_not_placed_and_fixed_leaves_the_model_alone() -> None:
-    built = _built(mini_clinic(requests=[request("a"), request("b", patient="p2")]))
+    built = _built(
+        mini_clinic(
+            requests=[
+                request("a", "p1", "botox", latest=TUESDAY),
+                request("b", "p2", "botox", latest=TUESDAY),
+            ]
+        )
+    )
     placements = {"a": _at("rn", 540)}
     decisions = built.decisions(placements)
     assert decisions[built.vars["b"].booked.index] == 0

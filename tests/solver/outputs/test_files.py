@@ -17,8 +17,8 @@ from solver.outputs.files import write_files, write_outputs, write_reshuffle_out
 from solver.outputs.kpis import kpis
 from solver.replan import reshuffle
 from solver.solve import solve
+from tests.conftest import TUESDAY, mini_clinic, request, service
 from tests.solver.replan.test_events import at
-from tests.solver.test_facts import mini_clinic, request, service
 
 
 def _text(content: str) -> Callable[[Path], object]:
@@ -55,8 +55,11 @@ def test_a_failed_run_leaves_the_files_of_the_last_run_as_they_were(tmp_path: Pa
 
 def test_the_solve_outputs_are_the_four_files_with_their_columns(tmp_path: Path) -> None:
     scenario = mini_clinic(
-        services=[service(), service("filler")],  # nobody may perform filler
-        requests=[request("r1"), request("r2", service="filler")],
+        services=[service("botox"), service("filler")],  # nobody may perform filler
+        requests=[
+            request("r1", "p1", "botox", latest=TUESDAY),
+            request("r2", "p1", "filler", latest=TUESDAY),
+        ],
     )
     result = solve(scenario, time_limit=0.5, num_workers=1, seed=0)
     figures = kpis(result)
@@ -79,7 +82,12 @@ def test_the_solve_outputs_are_the_four_files_with_their_columns(tmp_path: Path)
 
 
 def test_the_re_plan_outputs_are_the_five_files(tmp_path: Path) -> None:
-    scenario = mini_clinic(requests=[request("r1"), request("r2", patient="p2")])
+    scenario = mini_clinic(
+        requests=[
+            request("r1", "p1", "botox", latest=TUESDAY),
+            request("r2", "p2", "botox", latest=TUESDAY),
+        ]
+    )
     night = solve(scenario, time_limit=0.5, num_workers=1, seed=0).schedule
     result = reshuffle(scenario, night, [Cancel(booking="r1")], at("08:00"), 0.5, 1, 0)
     paths = write_reshuffle_outputs(result, (scenario, night), tmp_path)

@@ -10,36 +10,38 @@ from solver.facts import ClinicFacts
 from solver.outputs.kpis import booked_by_tier, kpis, utilization
 from solver.report import SolveResult
 from solver.solve import solve
-from tests.solver.test_facts import TUESDAY, booking, mini_clinic, provider, request, service
+from tests.conftest import TUESDAY, booking, mini_clinic, provider, request, service
 
 
 def _clinic() -> Scenario:
     return mini_clinic(
         services=[
             # 45 minutes hands-on, 75 in the room, 90 with turnover
-            service(duration=30, processing=30, finish=15, buffer_after=15, value=200),
-            service("laser", room_types=["laser"], equipment={"ipl": 1}, value=500),
+            service("botox", duration=30, processing=30, finish=15, buffer_after=15, value=200),
+            service("laser", rooms=["laser"], equipment={"ipl": 1}, value=500),
             service("filler"),  # nobody may perform it
         ],
         providers=[
             provider(  # 420 minutes on Monday inside opening hours, 420 on Tuesday
-                weekly={"mon": ["08:00-12:00", "13:00-17:00"], "tue": "09:00-17:00"},
+                "rn",
+                ["botox"],
+                {"mon": ["08:00-12:00", "13:00-17:00"], "tue": "09:00-17:00"},
                 time_off=[{"date": TUESDAY, "hours": "09:00-10:00"}],
             ),
-            provider("md", services=["laser"], weekly={"mon": "09:00-09:30"}),
+            provider("md", ["laser"], {"mon": "09:00-09:30"}),
         ],
         rooms=[{"id": "inj1", "type": "injection"}, {"id": "las1", "type": "laser"}],
         equipment=[{"id": "ipl", "name": "IPL", "count": 2}],
         patients=[{"id": "vip", "tier": "vip"}, {"id": "mem", "tier": "member"}, {"id": "new"}],
         requests=[
-            request("b1", patient="vip"),
-            request("b2", patient="mem", source="waitlist"),
-            request("b3", patient="new", source="waitlist"),
-            request("l1", patient="vip", service="laser"),
-            request("l2", patient="new", service="laser"),  # md's only half hour goes to l1
-            request("f1", patient="new", service="filler"),
+            request("b1", "vip", "botox", latest=TUESDAY),
+            request("b2", "mem", "botox", latest=TUESDAY, source="waitlist"),
+            request("b3", "new", "botox", latest=TUESDAY, source="waitlist"),
+            request("l1", "vip", "laser", latest=TUESDAY),
+            request("l2", "new", "laser", latest=TUESDAY),  # md's only half hour goes to l1
+            request("f1", "new", "filler", latest=TUESDAY),
         ],
-        bookings=[booking("bk", f"{TUESDAY}T14:00", patient="mem")],
+        bookings=[booking("bk", "mem", "botox", "rn", "inj1", f"{TUESDAY}T14:00")],
     )
 
 

@@ -29,7 +29,8 @@ from solver.facts import ClinicFacts, Outage
 from solver.placement import Placement
 from solver.replan.events import Day, EventError, apply_events
 from solver.schedule import build_schedule
-from tests.solver.test_facts import (
+from tests.conftest import (
+    MINI_WEEK,
     MONDAY,
     TUESDAY,
     booking,
@@ -56,24 +57,31 @@ def day_clinic(**policies: Any) -> Scenario:
     return mini_clinic(
         policies={"same_day_owner": "desk", **policies},
         services=[
-            service(),
+            service("botox"),
             service("laser", equipment={"ipl": 1}),
             service("consult", category="consult"),
             service("treat", requires_consult=True),
         ],
-        providers=[provider(services=SERVICES), provider("md", services=SERVICES)],
+        providers=[provider("rn", SERVICES, MINI_WEEK), provider("md", SERVICES, MINI_WEEK)],
         rooms=[{"id": "inj1", "type": "injection"}, {"id": "inj2", "type": "injection"}],
         equipment=[{"id": "ipl", "name": "IPL", "count": 1}],
         patients=[{"id": f"p{i}"} for i in range(1, 6)],
         requests=[
-            request("r1", latest=MONDAY),
-            request("r2", patient="p2", latest=MONDAY),
-            request("r3", patient="p3", service="laser", latest=MONDAY),
-            request("c1", patient="p4", service="consult", latest=MONDAY),
-            request("t1", patient="p4", service="treat", latest=MONDAY),
-            request("w1", patient="p5", source="waitlist", requested_at="2026-12-01T10:00"),
+            request("r1", "p1", "botox", latest=MONDAY),
+            request("r2", "p2", "botox", latest=MONDAY),
+            request("r3", "p3", "laser", latest=MONDAY),
+            request("c1", "p4", "consult", latest=MONDAY),
+            request("t1", "p4", "treat", latest=MONDAY),
+            request(
+                "w1",
+                "p5",
+                "botox",
+                latest=TUESDAY,
+                source="waitlist",
+                requested_at="2026-12-01T10:00",
+            ),
         ],
-        bookings=[booking("bk", f"{TUESDAY}T09:00", patient="p5", provider="md")],
+        bookings=[booking("bk", "p5", "botox", "md", "inj1", f"{TUESDAY}T09:00")],
     )
 
 
@@ -249,8 +257,8 @@ def test_the_notice_of_a_cancellation_is_counted_in_real_hours_across_a_dst_chan
     weekend = {"sat": "09:00-17:00", "sun": "09:00-17:00"}
     scenario = mini_clinic(
         clinic={"horizon": {"start": "2026-03-07", "days": 2}, "hours": weekend},
-        providers=[provider(weekly=weekend)],
-        requests=[request("r", earliest="2026-03-07", latest="2026-03-08")],
+        providers=[provider("rn", ["botox"], weekend)],
+        requests=[request("r", "p1", "botox", earliest="2026-03-07", latest="2026-03-08")],
     )
     eligible = eligibility(ClinicFacts(scenario))
     sunday_ten = {"r": Placement("rn", 1440 + 600, "injection", "inj1")}  # 10:00 CDT

@@ -12,8 +12,8 @@ from models.loader import scenario_from_data
 from models.scenario import Scenario
 from solver.replan.events import EventError, apply_events
 from solver.replan.state import DISPLACED_PRIORITY_FACTOR, state_scenario
+from tests.conftest import MONDAY, TUESDAY, booking
 from tests.solver.replan.test_events import at, day_clinic, night_schedule
-from tests.solver.test_facts import MONDAY, TUESDAY, booking
 
 
 def _state(events: list[Any], now: str, scenario: Scenario | None = None) -> Scenario:
@@ -43,7 +43,11 @@ def test_what_is_on_the_calendar_becomes_bookings_and_the_rest_stays_requested()
 
 def test_a_booking_released_before_stays_in_the_state_with_its_status() -> None:
     data = day_clinic().model_dump(mode="json")
-    data["bookings"].append(booking("old", f"{MONDAY}T15:00", status="no_show", locked=False))
+    data["bookings"].append(
+        booking(
+            "old", "p1", "botox", "rn", "inj1", f"{MONDAY}T15:00", status="no_show", locked=False
+        )
+    )
     state = _state([], "08:00", scenario_from_data(data))
     old = next(b for b in state.bookings if b.id == "old")
     assert (old.status, old.locked, old.start.isoformat()) == (

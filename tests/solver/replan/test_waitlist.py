@@ -7,25 +7,29 @@ import pytest
 
 from models.scenario import Scenario
 from solver.replan.waitlist import waitlist_order
-from tests.solver.test_facts import mini_clinic, request, service
+from tests.conftest import TUESDAY, mini_clinic, request, service
 
 
 def _state(order: list[str] | None = None) -> Scenario:
     policies = {"waitlist_order": order} if order is not None else {}
     return mini_clinic(
         policies=policies,
-        services=[service(), service("facial", value=300), service("peel", value=100)],
+        services=[service("botox"), service("facial", value=300), service("peel", value=100)],
         patients=[
             {"id": "vip", "tier": "vip"},
             {"id": "member", "tier": "member"},
             {"id": "new"},
         ],
         requests=[
-            request("new_early", patient="new", requested_at="2026-12-01T09:00"),
-            request("member_late", patient="member", requested_at="2026-12-03T09:00"),
-            request("vip_never", patient="vip", service="peel"),
-            request("new_urgent", patient="new", priority=5, service="facial"),
-            request("member_early", patient="member", requested_at="2026-12-02T09:00"),
+            request("new_early", "new", "botox", latest=TUESDAY, requested_at="2026-12-01T09:00"),
+            request(
+                "member_late", "member", "botox", latest=TUESDAY, requested_at="2026-12-03T09:00"
+            ),
+            request("vip_never", "vip", "peel", latest=TUESDAY),
+            request("new_urgent", "new", "facial", latest=TUESDAY, priority=5),
+            request(
+                "member_early", "member", "botox", latest=TUESDAY, requested_at="2026-12-02T09:00"
+            ),
         ],
     )
 
