@@ -42,7 +42,8 @@ class SolveResult:
 
 @dataclass
 class SolveStats:
-    """What the solve measured on its way: times, model size, progress and notes."""
+    """What the solve measured on its way: times, model size, progress and notes (the
+    report's fields of the same names)."""
 
     time_limit: float
     num_workers: int
@@ -88,15 +89,7 @@ def build_result(
         gap=gap(objective, bound),
         greedy_objective=greedy_objective,
         terms=terms,
-        wall_time=stats.wall_time,
-        build_time=stats.build_time,
-        time_limit=stats.time_limit,
-        num_workers=stats.num_workers,
-        seed=stats.seed,
-        num_variables=stats.num_variables,
-        num_constraints=stats.num_constraints,
-        progress=stats.progress,
-        notes=stats.notes,
+        **vars(stats),
     )
     schedule = build_schedule(scenario, jobs, placements, escalations)
     return SolveResult(

@@ -68,7 +68,7 @@ class ScheduleModel:
         self.vars: dict[str, JobVars] = {}
         self.terms: dict[str, cp_model.LinearExprT] = {}
         self.families: dict[str, range] = {}
-        """The proto constraint indices of each family of hard rules (see `rule_of`)."""
+        """The proto constraint indices of each family of hard rules (see `disagreement`)."""
         for job in jobs:
             self.vars[job.id] = self._job_variables(job)
         self.families["one provider, day, start and room each"] = range(
@@ -89,10 +89,6 @@ class ScheduleModel:
         first = len(self.model.proto.constraints)
         add()
         self.families[name] = range(first, len(self.model.proto.constraints))
-
-    def rule_of(self, constraint: int) -> str:
-        """The family of hard rules a proto constraint belongs to."""
-        return next(name for name, indices in self.families.items() if constraint in indices)
 
     def _slots(self, minutes: int) -> int:
         return minutes // self.grid

@@ -49,7 +49,7 @@ def reshuffle(
     state = state_scenario(day)
     ranked = waitlist_order(state, day.displaced)
 
-    def in_waitlist_order(jobs: list[Job]) -> list[Job]:
+    def waitlist_jobs(jobs: list[Job]) -> list[Job]:
         by_id = {job.id: job for job in jobs}
         return [by_id[i] for i in ranked if i in by_id]
 
@@ -57,7 +57,7 @@ def reshuffle(
         not_before=day.now,
         max_moves=scenario.policies.max_moves_same_day,
         same_day=frozenset(day.displaced),
-        waitlist=in_waitlist_order,
+        waitlist=waitlist_jobs,
     )
     solved = solve(state, time_limit, num_workers, seed, params=params, replan=replan)
     before = {row.request_id for row in schedule.appointments if row.status == "booked"}

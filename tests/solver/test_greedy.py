@@ -3,6 +3,8 @@ and never a schedule the checker rejects."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import HealthCheck, given, settings
 
 from checker import check_schedule
@@ -158,17 +160,23 @@ def test_a_treatment_waits_for_the_consult_it_needs() -> None:
     assert placements["treat"].start == 570  # the treatment right after its consult
 
 
-def test_in_waitlist_order_gives_a_higher_ranked_job_a_lower_ranked_ones_slot() -> None:
+def _low_and_high(monday: str, **sections: Any) -> tuple[ClinicFacts, list[Job], dict[str, Job]]:
+    """Requests "low" (p1) and "high" (p2) for botox with rn, who works `monday` only."""
     scenario = mini_clinic(
-        providers=[provider("rn", ["botox"], {"mon": "09:00-09:30"})],
+        providers=[provider("rn", ["botox"], {"mon": monday})],
         requests=[
             request("low", "p1", "botox", latest=TUESDAY),
             request("high", "p2", "botox", latest=TUESDAY),
         ],
+        **sections,
     )
     facts = ClinicFacts(scenario)
     jobs = eligibility(facts).jobs
-    by_id = {job.id: job for job in jobs}
+    return facts, jobs, {job.id: job for job in jobs}
+
+
+def test_in_waitlist_order_gives_a_higher_ranked_job_a_lower_ranked_ones_slot() -> None:
+    facts, jobs, by_id = _low_and_high("09:00-09:30")
     placements = {"low": Placement("rn", 540, "injection", "inj1")}
     result = in_waitlist_order(facts, jobs, placements, [by_id["high"], by_id["low"]])
     assert _starts(result) == {"high": ("rn", 540, "inj1")}
@@ -177,17 +185,7 @@ def test_in_waitlist_order_gives_a_higher_ranked_job_a_lower_ranked_ones_slot() 
 
 
 def test_in_waitlist_order_leaves_placements_that_keep_the_order_where_they_are() -> None:
-    scenario = mini_clinic(
-        rooms=ROOMS,
-        providers=[provider("rn", ["botox"], {"mon": "09:00-10:00"})],
-        requests=[
-            request("low", "p1", "botox", latest=TUESDAY),
-            request("high", "p2", "botox", latest=TUESDAY),
-        ],
-    )
-    facts = ClinicFacts(scenario)
-    jobs = eligibility(facts).jobs
-    by_id = {job.id: job for job in jobs}
+    facts, jobs, by_id = _low_and_high("09:00-10:00", rooms=ROOMS)
     placements = {"low": Placement("rn", 570, "injection", "inj1")}
     result = in_waitlist_order(facts, jobs, placements, [by_id["low"], by_id["high"]])
     assert _starts(result) == {"high": ("rn", 540, "inj1"), "low": ("rn", 570, "inj1")}
