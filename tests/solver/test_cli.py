@@ -183,3 +183,44 @@ def test_an_empty_clinic_solves_and_out_must_be_a_folder(tmp_path: Path) -> None
     assert refused.exit_code == 2
     assert "is a file, not a folder" in refused.output
     assert a_file.read_text() == "keep me"
+
+
+@pytest.mark.parametrize("command", ["solve", "reshuffle", "demo"])
+def test_bad_search_params_exit_2_naming_the_key_and_write_nothing(
+    command: str, small_clinic: Path, tmp_path: Path
+) -> None:
+    tuning = tmp_path / "tuning.toml"
+    tuning.write_text('piece_seconds = "fast"\nfirst_piece_size = 2.5\n', encoding="utf-8")
+    out = tmp_path / "out"
+    args = [command, str(small_clinic), "--out", str(out), "--search-params", str(tuning)]
+    if command == "reshuffle":
+        args += ["--schedule", str(tmp_path / "missing.csv"), "--event", "cancel:x"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert f"{tuning}: piece_seconds: write a number (got 'fast')" in result.output
+    assert f"{tuning}: first_piece_size: write a whole number (got 2.5)" in result.output
+    assert not out.exists()
+
+
+def test_search_params_from_a_file_reach_the_search(
+    small_clinic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import solver.solve as solve_module
+
+    seen = []
+    real_search = solve_module.search
+
+    def recording_search(*args: object) -> object:
+        seen.append(args[-1])
+        return real_search(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(solve_module, "search", recording_search)
+    tuning = tmp_path / "tuning.toml"
+    tuning.write_text("piece_seconds = 0.05\nfirst_piece_size = 8\n", encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["solve", str(small_clinic), "--out", str(out), "--time-limit", "0.5"]
+    result = runner.invoke(app, [*args, "--workers", "1", "--search-params", str(tuning)])
+    assert result.exit_code == 0, result.output
+    (params,) = seen
+    assert (params.piece_seconds, params.first_piece_size, params.grow_by) == (0.05, 8, 4)
+    assert (out / "schedule.csv").exists()
