@@ -99,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--search-params",
         type=Path,
-        help="TOML file of search tuning (solver/cpsat/params.py), e.g. wall_safety = 1000",
+        help="TOML file of search tuning (solver/cpsat/params.py), e.g. piece_seconds = 0.5",
     )
     return parser
 

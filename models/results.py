@@ -150,8 +150,9 @@ class Change(BaseModel):
 
     change: str
     """moved, rebooked (displaced), rescheduled (the patient asked for another window),
-    booked_from_waitlist, booked_new_request, room_changed, cancelled, cancelled_late, no_show
-    or escalated."""
+    booked_from_waitlist (a `source: waitlist` request), booked_new_request (any other request,
+    a new_request event included), room_changed, cancelled, cancelled_late, no_show or
+    escalated."""
     request_id: str
     """Appointment id."""
     patient_id: str
@@ -177,7 +178,7 @@ class Change(BaseModel):
     owner: str = ""
     """Who owns the change (the policy's same-day owner)."""
     note: str = ""
-    """Reason code or remark."""
+    """Reason code, or why a room changed."""
 
 
 def changes_frame(changes: list[Change]) -> pd.DataFrame:
@@ -236,11 +237,14 @@ class SolveReport(BaseModel):
     build_time: float
     """Seconds spent building the model."""
     time_limit: float
-    """Search time limit in seconds."""
+    """Search time limit: wall-clock seconds, or (deterministic) seconds of work at the
+    reference machine's pace."""
     num_workers: int
     """Search workers."""
     seed: int
     """Random seed of the search."""
+    deterministic: bool = False
+    """The search counted work units, so it repeats exactly (one worker)."""
     num_variables: int
     """Variables in the model."""
     num_constraints: int

@@ -423,6 +423,9 @@ class Booking(Strict):
     """True = stays exactly where it is; false = may move within its day, at a cost."""
     status: BookingStatus = "confirmed"
     """confirmed, or cancelled / cancelled_late / no_show: then it no longer holds any time."""
+    visit: Identifier | None = None
+    """Bookings sharing a visit id are one visit, back to back: a re-plan moves them together
+    or hands them to a person together, never one without the other."""
 
 
 class Scenario(Strict):

@@ -188,14 +188,15 @@ def _dates_outside_horizon(scenario: Scenario) -> Iterator[Finding]:
 
 def _visits_of_one_patient(scenario: Scenario) -> Iterator[Finding]:
     owner: dict[str, str] = {}
-    for where, request in _items(scenario, "requests"):
-        if request.visit is None:
-            continue
-        patient = owner.setdefault(request.visit, request.patient)
-        if patient != request.patient:
-            yield Finding(
-                "visit_of_two_patients",
-                f"{where}.visit",
-                f"visit '{request.visit}' already belongs to patient '{patient}'; "
-                "requests of one visit must be for the same patient (use another visit id)",
-            )
+    for part in ("requests", "bookings"):
+        for where, item in _items(scenario, part):
+            if item.visit is None:
+                continue
+            patient = owner.setdefault(item.visit, item.patient)
+            if patient != item.patient:
+                yield Finding(
+                    "visit_of_two_patients",
+                    f"{where}.visit",
+                    f"visit '{item.visit}' already belongs to patient '{patient}'; the parts "
+                    "of one visit must be for the same patient (use another visit id)",
+                )

@@ -10,7 +10,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -149,20 +149,27 @@ def _search_params(path: Path | None) -> Any:
         return SearchParams.from_toml(path)
 
 
-def _inputs(scenario_file: Path, search_params: Path | None, out_dir: Path) -> tuple[Scenario, Any]:
-    """The scenario, the search parameters and a usable --out folder, checked before any work."""
+def _inputs(
+    scenario_file: Path, out_dir: Path, search: SearchOptions
+) -> tuple[Scenario, dict[str, Any]]:
+    """The scenario, the search options (time limit, workers, seed, deterministic, tuning) and
+    a usable --out folder, checked before any work."""
     scenario = _load(scenario_file)
-    params = _search_params(search_params)
+    time_limit, workers, seed, deterministic, search_params = search
+    options = {
+        "time_limit": time_limit,
+        "num_workers": workers,
+        "seed": seed,
+        "deterministic": deterministic,
+        "params": _search_params(search_params),
+    }
     _output_folder(out_dir)
-    return scenario, params
+    return scenario, options
 
 
-def _solve_with_progress(
-    scenario: Scenario, time_limit: float, workers: int, seed: int, quiet: bool, params: Any
-) -> Any:
+def _solve_with_progress(scenario: Scenario, options: dict[str, Any], quiet: bool) -> Any:
     from solver.solve import solve
 
-    options = {"time_limit": time_limit, "num_workers": workers, "seed": seed, "params": params}
     if quiet or not sys.stderr.isatty():
         return solve(scenario, **options)
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
@@ -203,18 +210,12 @@ def _kpi_table(figures: dict[str, Any]) -> Table:
 
 
 def _run_solve(
-    scenario: Scenario,
-    out_dir: Path,
-    time_limit: float,
-    workers: int,
-    seed: int,
-    quiet: bool,
-    params: Any = None,
+    scenario: Scenario, out_dir: Path, options: dict[str, Any], quiet: bool
 ) -> dict[str, Any]:
     from solver.outputs.files import write_outputs
     from solver.outputs.kpis import kpis
 
-    result = _solve_with_progress(scenario, time_limit, workers, seed, quiet, params)
+    result = _solve_with_progress(scenario, options, quiet)
     for note in result.report.notes:
         err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
     figures = kpis(result)
@@ -225,7 +226,10 @@ def _run_solve(
 
 
 OutOption = Annotated[Path, typer.Option("--out", help="Folder for the output files.")]
-TimeLimit = Annotated[float, typer.Option("--time-limit", min=0.1, help="Search seconds.")]
+TimeLimit = Annotated[
+    float,
+    typer.Option("--time-limit", min=0.1, help="Search time in wall-clock seconds, any workers."),
+]
 Workers = Annotated[int, typer.Option("--workers", min=1, help="Search workers (cores).")]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed of the search.")]
 Quiet = Annotated[bool, typer.Option("--quiet", help="No progress display.")]
@@ -233,6 +237,16 @@ ParamsOption = Annotated[
     Path | None,
     typer.Option("--search-params", help="TOML file of search tuning (solver/cpsat/params.py)."),
 ]
+Deterministic = Annotated[
+    bool,
+    typer.Option(
+        "--deterministic",
+        help="Repeatable run: one worker, and --time-limit counted in CP-SAT work units at the "
+        "reference machine's pace, so a seed gives the same schedule on any machine (its "
+        "wall-clock time then varies).",
+    ),
+]
+SearchOptions = tuple[float, int, int, bool, Path | None]
 
 
 @app.command(name="solve")
@@ -244,10 +258,12 @@ def solve_command(
     seed: Seed = 0,
     quiet: Quiet = False,
     search_params: ParamsOption = None,
+    deterministic: Deterministic = False,
 ) -> None:
     """Book the horizon: writes schedule.csv, kpis.json, exceptions.csv and gantt.png."""
-    scenario, params = _inputs(scenario_file, search_params, out_dir)
-    _run_solve(scenario, out_dir, time_limit, workers, seed, quiet, params)
+    search = (time_limit, workers, seed, deterministic, search_params)
+    scenario, options = _inputs(scenario_file, out_dir, search)
+    _run_solve(scenario, out_dir, options, quiet)
 
 
 def _read_schedule(path: Path) -> Schedule:
@@ -349,6 +365,14 @@ def _moment(text: str | None, scenario: Scenario) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 
+def _date(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        message = f"'{text}' is not a date; write it as YYYY-MM-DD, e.g. 2026-12-09"
+        raise ScenarioError(option, [Finding("invalid_date", "", message)]) from None
+
+
 def _fits(scenario: Scenario, schedule: Schedule, source: Path) -> None:
     """The schedule to re-plan belongs to the scenario and keeps every rule, or exit 2."""
     from checker import check_schedule
@@ -378,17 +402,27 @@ def reshuffle(
     now: Annotated[
         str | None, typer.Option("--now", help="Local time of the change (default: now).")
     ] = None,
+    through: Annotated[
+        str | None,
+        typer.Option(
+            "--through",
+            help="Also re-plan every day up to this date (YYYY-MM-DD); by default only the "
+            "days the events touch and the rest of today.",
+        ),
+    ] = None,
     time_limit: TimeLimit = 1.0,
     workers: Workers = 2,
     seed: Seed = 0,
     search_params: ParamsOption = None,
+    deterministic: Deterministic = False,
 ) -> None:
     """Re-plan after same-day events; writes the new schedule, changes.csv and the day's Gantt."""
     from solver.outputs.files import write_reshuffle_outputs
     from solver.replan import EventError
     from solver.replan import reshuffle as replan
 
-    scenario, params = _inputs(scenario_file, search_params, out_dir)
+    search = (time_limit, workers, seed, deterministic, search_params)
+    scenario, options = _inputs(scenario_file, out_dir, search)
     with _input_errors():
         schedule = _read_schedule(schedule_file)
         _fits(scenario, schedule, schedule_file)
@@ -399,8 +433,9 @@ def reshuffle(
             raise ScenarioError(str(out_dir), [Finding("would_overwrite_input", "", message)])
         events = _events(event or [], events_file)
         moment = _moment(now, scenario)
+        last_day = _date(through, "--through") if through else None
         try:
-            result = replan(scenario, schedule, events, moment, time_limit, workers, seed, params)
+            result = replan(scenario, schedule, events, moment, through=last_day, **options)
         except EventError as error:
             raise ScenarioError("events", [Finding("invalid_event", "", str(error))]) from None
     paths = write_reshuffle_outputs(result, (scenario, schedule), out_dir)
@@ -413,6 +448,8 @@ def reshuffle(
         call = "call" if change.call_patient else ""
         table.add_row(change.change, change.request_id, before, after, call)
     out.print(table)
+    opened = ", ".join(f"{when:%a %Y-%m-%d}" for when in result.days)
+    out.print(f"re-planned: {opened} (--through DATE re-plans more days)")
     out.print(f"value filled from the waitlist: {result.value_filled:,} priority-minutes")
     out.print("wrote " + ", ".join(str(p) for p in paths))
 
@@ -425,11 +462,13 @@ def demo(
     workers: Workers = 2,
     seed: Seed = 0,
     search_params: ParamsOption = None,
+    deterministic: Deterministic = False,
 ) -> None:
     """The five-minute tour: audit the rulebook, solve, check the schedule, show the KPIs."""
     from checker import check_schedule
 
-    scenario, params = _inputs(scenario_file, search_params, out_dir)
+    search = (time_limit, workers, seed, deterministic, search_params)
+    scenario, options = _inputs(scenario_file, out_dir, search)
     findings = audit(scenario)
     counts = ", ".join(
         f"{len(getattr(scenario, part))} {part}"
@@ -438,7 +477,7 @@ def demo(
     out.print(f"{scenario.clinic.name}: {counts}")
     if findings:
         out.print(_findings_table(findings))
-    _run_solve(scenario, out_dir, time_limit, workers, seed, False, params)
+    _run_solve(scenario, out_dir, options, False)
     violations = check_schedule(scenario, Schedule.read_csv(out_dir / "schedule.csv"))
     verdict = "passes every hard rule" if not violations else f"has {len(violations)} violation(s)!"
     out.print(f"independent checker: {out_dir / 'schedule.csv'} {verdict}")

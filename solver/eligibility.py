@@ -28,6 +28,7 @@ SUGGESTED_ACTIONS = {
     "series_too_soon": "offer a date after the series spacing",
     "no_provider_hours": "offer another week or add provider hours",
     "visit_incomplete": "book the other parts of the visit or split it",
+    "visit_under_way": "find the patient's next part of the visit a provider, or rebook it",
     "booking_conflict": "call the patient to move this appointment",
     "no_capacity": "offer the waitlist or another week",
 }

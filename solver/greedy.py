@@ -8,12 +8,15 @@ anything worse) and the yardstick of the benchmarks.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import partial
 
 from models.times import MINUTES_PER_DAY, day_pieces
 from solver.eligibility import Job, asked_at
 from solver.facts import ClinicFacts, Outage
 from solver.placement import Placement, Placements
+from solver.scoring import BOOKED_TERM, objective_terms, total
 
 Busy = list[tuple[int, int]]
 _NEVER = 1 << 40
@@ -122,6 +125,9 @@ class _FrontDesk:
         self.placements: Placements = {}
         self.series_days: dict[tuple[str, str], list[int]] = defaultdict(list)
         self.consult_ends: dict[str, list[int]] = defaultdict(list)
+        self.on_provider_day: dict[tuple[str, int], dict[str, Job]] = defaultdict(dict)
+        self.journal: list[tuple[bool, Job, Placement]] | None = None
+        """While an attempt is on: each commit (True) and release (False), to undo it."""
 
     def run(self) -> Placements:
         for job in sorted(
@@ -234,6 +240,9 @@ class _FrontDesk:
     def _commit(self, job: Job, placement: Placement) -> None:
         self.calendar.take(job, placement)
         self.placements[job.id] = placement
+        self.on_provider_day[_provider_day(placement)][job.id] = job
+        if self.journal is not None:
+            self.journal.append((True, job, placement))
         self.series_days[job.patient_id, job.service.id].append(placement.start // MINUTES_PER_DAY)
         if job.service.category == "consult":
             self.consult_ends[job.patient_id].append(placement.start + job.service.length)
@@ -241,16 +250,13 @@ class _FrontDesk:
     def _release(self, job: Job) -> Placement:
         placement = self.placements.pop(job.id)
         self.calendar.release(job, placement)
+        del self.on_provider_day[_provider_day(placement)][job.id]
+        if self.journal is not None:
+            self.journal.append((False, job, placement))
         self.series_days[job.patient_id, job.service.id].remove(placement.start // MINUTES_PER_DAY)
         if job.service.category == "consult":
             self.consult_ends[job.patient_id].remove(placement.start + job.service.length)
         return placement
-
-    def _place_at(self, job: Job, start: int) -> bool:
-        placement, _ = self._fit(job, self._providers_at(job, start), start)
-        if placement is not None:
-            self._commit(job, placement)
-        return placement is not None
 
     def _needed_consult(self, job: Job) -> bool:
         """A booked consult that a booked treatment of the same patient relies on."""
@@ -262,29 +268,83 @@ class _FrontDesk:
         )
 
     def fill_in_order(self, order: list[Job]) -> None:
-        """Book each unbooked job in order at any free fitting time, else in the slot of a
-        lower-ranked job it fits (which then gets the next free fitting time, if any)."""
+        """Book each unbooked job in order at any free fitting time, if that does not lower the
+        objective; else in the slot of a lower-ranked job it fits (which then gets the next
+        free fitting time, if any), if that does not raise the soft-rule penalties: the
+        waitlist order, not the booked minutes, decides who gets a slot."""
         for rank, job in enumerate(order):
             if job.id in self.placements:
                 continue
-            self._place_chain([job])
+            self._attempt([partial(self._place_chain, [job])], swap=False)
             for lower in reversed(order[rank + 1 :]):
                 if job.id in self.placements:
                     break
                 if lower.id not in self.placements or self._needed_consult(lower):
                     continue
-                taken = self._release(lower)
-                if self._place_at(job, taken.start):
-                    self._place_chain([lower])
-                else:
-                    self._commit(lower, taken)
+                providers = self._providers_at(job, self.placements[lower.id].start)
+                swaps = [
+                    partial(self._swap, job, lower, provider_id, rebook)
+                    for provider_id in providers
+                    for rebook in (True, False)
+                ]
+                self._attempt(swaps, swap=True)
+
+    def _swap(self, job: Job, lower: Job, provider_id: str, rebook: bool) -> None:
+        """Give `lower`'s slot to `job` with this provider; `lower` takes the next free time
+        (if `rebook`) or waits."""
+        taken = self._release(lower)
+        placement, _ = self._fit(job, [provider_id], taken.start)
+        if placement is None:
+            self._commit(lower, taken)
+            return
+        self._commit(job, placement)
+        if rebook:
+            self._place_chain([lower])
+
+    def _attempt(self, changes: Sequence[Callable[[], None]], swap: bool) -> None:
+        """Try each change and keep the best: a booking if it does not lower the objective,
+        a swap if it does not raise the penalties (then the one that books more)."""
+        best: tuple[int, list[tuple[bool, Job, Placement]]] | None = None
+        for change in changes:
+            self.journal = []
+            change()
+            journal, self.journal = self.journal, None
+            touched = {_provider_day(placement) for _, _, placement in journal}
+            after = self._value(touched)
+            self._replay(journal, undo=True)
+            before = self._value(touched)  # the objective is a sum over provider-days
+            allowed = after[1] <= before[1] if swap else after[0] >= before[0]
+            gain = after[0] - before[0]
+            if allowed and (best is None or gain > best[0]):
+                best = (gain, journal)
+        if best is not None:
+            self._replay(best[1])
+
+    def _replay(self, journal: list[tuple[bool, Job, Placement]], undo: bool = False) -> None:
+        """Redo the commits and releases of an attempt, or undo them."""
+        for committed, job, placement in reversed(journal) if undo else journal:
+            if committed != undo:
+                self._commit(job, placement)
+            else:
+                self._release(job)
+
+    def _value(self, provider_days: set[tuple[str, int]]) -> tuple[int, int]:
+        """(objective, soft-rule penalties) of the jobs on these provider-days."""
+        jobs = [job for key in provider_days for job in self.on_provider_day[key].values()]
+        terms = objective_terms(self.facts.scenario, jobs, self.placements)
+        objective = total(terms)
+        return objective, terms[BOOKED_TERM] - objective
+
+
+def _provider_day(placement: Placement) -> tuple[str, int]:
+    return placement.provider_id, placement.start // MINUTES_PER_DAY
 
 
 def in_waitlist_order(
     facts: ClinicFacts, jobs: list[Job], placements: Placements, order: list[Job]
 ) -> Placements:
-    """The placements with the waitlist order made to hold: no job in `order` stays unbooked
-    while it fits free time or the slot of a lower-ranked job. Visits are left as they are."""
+    """The placements with the waitlist order made to hold (see `_FrontDesk.fill_in_order`);
+    the soft rules count as in any solve. Visits are left as they are."""
     desk = _FrontDesk(facts, jobs)
     by_id = {job.id: job for job in jobs}
     for job_id, placement in placements.items():

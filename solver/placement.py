@@ -7,6 +7,7 @@ capacity at a start, some room of the type is free then.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 from solver.eligibility import Job
@@ -31,20 +32,35 @@ Placements = dict[str, Placement]
 
 
 def assign_rooms(facts: ClinicFacts, jobs: list[Job], placements: Placements) -> None:
-    """Give every placement without a room a concrete room of its type, in start order;
-    bookings keep theirs when it is free. (Types with rooms out of service get their rooms
-    from the model itself, so their placements arrive with a room.)"""
+    """Give every placement without a room a concrete room of its type, in start order.
+    Bookings keep theirs when it is free: a request takes a free room that no booking still
+    to come wants while the request is in it, when there is one. (Types with rooms out of
+    service get their rooms from the model itself, so their placements arrive with a room.)"""
     by_id = {job.id: job for job in jobs}
     unassigned = [job_id for job_id, p in placements.items() if p.room_id is None]
     order = sorted(unassigned, key=lambda job_id: (placements[job_id].start, job_id))
+
+    def held(job_id: str) -> tuple[int, int]:
+        job, placement = by_id[job_id], placements[job_id]
+        return placement.start, placement.end(job) + job.service.buffer_after
+
+    wanted: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
+    """Room -> the bookings not yet given a room that want it, and when."""
+    for job_id in unassigned:
+        booking = by_id[job_id].booking
+        if booking is not None:
+            wanted[booking.room][job_id] = held(job_id)
     free_at: dict[str, int] = dict.fromkeys(facts.room_type_of, -1)
     for job_id in order:
-        placement, job = placements[job_id], by_id[job_id]
-        rooms = facts.rooms_of_type[placement.room_type]
-        free = [r for r in rooms if free_at[r] <= placement.start]
+        placement = placements[job_id]
+        start, end = held(job_id)
+        free = [r for r in facts.rooms_of_type[placement.room_type] if free_at[r] <= start]
         if not free:
             raise RuntimeError(f"no free {placement.room_type} room for {job_id}: pool overfull")
-        wanted = job.booking.room if job.booking is not None else None
-        room_id = wanted if wanted in free else free[0]
-        placement.room_id = room_id
-        free_at[room_id] = placement.end(job) + job.service.buffer_after
+        booking = by_id[job_id].booking
+        if booking is not None:
+            del wanted[booking.room][job_id]
+        clear = [r for r in free if all(e <= start or end <= s for s, e in wanted[r].values())]
+        own = booking.room if booking is not None else None
+        placement.room_id = own if own in free else (clear or free)[0]
+        free_at[placement.room_id] = end

@@ -48,6 +48,7 @@ class SolveStats:
     time_limit: float
     num_workers: int
     seed: int
+    deterministic: bool = False
     wall_time: float = 0.0
     build_time: float = 0.0
     num_variables: int = 0

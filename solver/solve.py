@@ -40,6 +40,9 @@ class Replan:
     """Ids whose exceptions go to the same-day owner (patients displaced today)."""
     waitlist: Callable[[list[Job]], list[Job]] | None = None
     """The jobs in the order the freed time goes to, made to hold after the search."""
+    scope: Callable[[list[Job]], tuple[list[Job], list[Escalation]]] | None = None
+    """What the re-plan may touch: the jobs it keeps (candidates narrowed) and those it
+    hands to a person."""
 
 
 class ModelDisagreement(RuntimeError):
@@ -87,6 +90,7 @@ def solve(
     *,
     params: SearchParams | None = None,
     replan: Replan | None = None,
+    deterministic: bool = False,
 ) -> SolveResult:
     """Book as much priority-weighted time as possible without breaking a hard rule.
 
@@ -95,23 +99,32 @@ def solve(
     scenario
         The clinic's rulebook and requests.
     time_limit
-        Seconds of search; the best schedule found by then is returned.
+        Wall-clock seconds of search; the best schedule found by then is returned.
     num_workers, seed
-        CP-SAT workers and random seed; one worker and a fixed seed repeat exactly.
+        CP-SAT workers and random seed.
     on_progress
         Called with each improving schedule found during the search.
     params
         The search's tuning (default: `SearchParams()`).
     replan
         For re-planning a day (see `Replan`).
+    deterministic
+        Repeat exactly: one worker, and the time limit counted in CP-SAT work units (at the
+        reference machine's pace) instead of seconds, so the same seed gives the same schedule
+        on any machine, however long it takes there.
     """
     started = time.perf_counter()
     params, replan = params or SearchParams(), replan or Replan()
-    stats = SolveStats(time_limit=time_limit, num_workers=num_workers, seed=seed)
+    num_workers = 1 if deterministic else num_workers
+    stats = SolveStats(time_limit, num_workers, seed, deterministic)
     facts = ClinicFacts(scenario, replan.not_before)
     eligible = eligibility(facts)
-    jobs, greedy, lost = _floor(facts, eligible.jobs)
-    escalations = eligible.escalations + lost
+    jobs, escalations = eligible.jobs, eligible.escalations
+    if replan.scope is not None:
+        jobs, handed = replan.scope(jobs)
+        escalations = escalations + handed
+    jobs, greedy, lost = _floor(facts, jobs)
+    escalations = escalations + lost
     build_started = time.perf_counter()
     rows = capacity_rows(facts, jobs)
     built = ScheduleModel(facts, jobs, rows, replan.max_moves)
@@ -132,7 +145,17 @@ def solve(
     start, placements = _starting_point(built, greedy, stats.notes)
     found_by: FoundBy = "front_desk"
     improved(start.objective, bound, 0.0)
-    outcome = search(built, start, bound, time_limit, num_workers, seed, improved, params)
+    outcome = search(
+        built,
+        start,
+        bound,
+        time_limit,
+        num_workers,
+        seed,
+        improved,
+        params=params,
+        deterministic=deterministic,
+    )
     found = built.placements(outcome.best.values)
     if total(objective_terms(scenario, jobs, found)) > start.objective or outcome.proven:
         assign_rooms(facts, jobs, found)

@@ -32,12 +32,9 @@ class SearchParams:
     """The shortest stall that ends the whole-model run."""
     stall_step: float = 0.001
     """A bound move smaller than this share of the bound does not count as moving."""
-    wall_safety: float = 3.0
-    """With one worker, stop anyway after this multiple of the time limit in wall-clock
-    seconds."""
     seconds_per_deterministic_unit: float = 4.0
     """Wall-clock seconds one unit of CP-SAT deterministic time took on the 2-core reference
-    machine: converts a one-worker time limit into deterministic time."""
+    machine: converts the time limit of a deterministic search into work units."""
     piece_seconds: float = 0.25
     """Time limit of one neighbourhood piece."""
     first_piece_size: int = 24

@@ -10,9 +10,9 @@ are solved to optimality and shrinks when they are not.
 With two or more workers the whole-model run (for the bound, and any schedule it finds) goes
 on in a background thread while the neighbourhood search uses one core. Once the bound has
 stopped moving, that run ends and every worker searches neighbourhoods, all improving one
-shared schedule. Budgets are wall-clock seconds. With one worker both run one after the other
-and every budget counts CP-SAT's deterministic time, so the same seed repeats the same
-schedule exactly.
+shared schedule. With one worker both run one after the other. Budgets are wall-clock
+seconds; a deterministic search (one worker) counts CP-SAT's work units instead, so the same
+seed repeats the same schedule exactly on any machine, however long that takes.
 """
 
 from __future__ import annotations
@@ -57,14 +57,14 @@ ImprovementCallback = Callable[[int, int, float], None]
 
 
 class Budget:
-    """Time left to search, in deterministic time (one worker) or wall-clock seconds."""
+    """Time left to search: wall-clock seconds, or (deterministic) CP-SAT work units converted
+    to the seconds they take on the reference machine."""
 
     def __init__(self, seconds: float, deterministic: bool, params: SearchParams) -> None:
         self.deterministic = deterministic
         self.seconds = seconds
         self.spent = 0.0
         self.started = time.perf_counter()
-        self.wall_limit = seconds * (params.wall_safety if deterministic else 1.0)
         self.seconds_per_unit = params.seconds_per_deterministic_unit
 
     def elapsed(self) -> float:
@@ -73,15 +73,15 @@ class Budget:
 
     def left(self) -> float:
         """Budget still available."""
-        wall_left = self.wall_limit - self.elapsed()
-        return min(self.seconds - self.spent, wall_left) if self.deterministic else wall_left
+        if self.deterministic:
+            return self.seconds - self.spent
+        return self.seconds - self.elapsed()
 
     def configure(self, solver: cp_model.CpSolver, seconds: float) -> None:
         """Give a CP-SAT call at most `seconds` of this budget."""
         seconds = max(0.01, min(seconds, self.left()))
         if self.deterministic:
             solver.parameters.max_deterministic_time = seconds / self.seconds_per_unit
-            solver.parameters.max_time_in_seconds = max(0.01, self.wall_limit - self.elapsed())
         else:
             solver.parameters.max_time_in_seconds = seconds
 
@@ -290,15 +290,17 @@ def search(
     seed: int,
     on_improve: ImprovementCallback | None = None,
     params: SearchParams | None = None,
+    deterministic: bool = False,
 ) -> SearchOutcome:
-    """Improve `start` within the time limit; `upper_bound` is a bound known beforehand."""
+    """Improve `start` within the time limit; `upper_bound` is a bound known beforehand.
+    `deterministic` searches with one worker and counts work units instead of seconds."""
     params = params or SearchParams()
-    deterministic = num_workers == 1
+    num_workers = 1 if deterministic else num_workers
     budget = Budget(time_limit, deterministic, params)
     whole = _WholeModelRun(built, start, max(1, num_workers - 1), seed, params.stall_step)
     neighbourhoods = NeighbourhoodSearch(built, seed, params)
     shared = SharedIncumbent(start, budget, on_improve)
-    if deterministic:
+    if num_workers == 1:
         whole.run(budget, time_limit * params.bound_share)
         bound = min(upper_bound, whole.bound if whole.bound is not None else upper_bound)
         shared.offer(whole.best, bound)

@@ -61,7 +61,7 @@ def write_reshuffle_outputs(
     writers: dict[str, Writer] = {
         "schedule.csv": lambda path: result.schedule.to_frame().to_csv(path, index=False),
         "changes.csv": lambda path: changes_frame(result.changes).to_csv(path, index=False),
-        "exceptions.csv": lambda path: exceptions_frame(result.solved.exceptions).to_csv(
+        "exceptions.csv": lambda path: exceptions_frame(result.exceptions).to_csv(
             path, index=False
         ),
         "scenario.yaml": lambda path: save_scenario(result.state, path),

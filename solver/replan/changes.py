@@ -36,10 +36,33 @@ def change_list(day: Day, before: Schedule, after: Schedule) -> list[Change]:
                 call_patient=kind != "room_changed" and kind not in RELEASED_STATUSES,
                 fee_policy=kind in RELEASED_STATUSES - {"cancelled"},
                 owner=owner,
-                note=row.reason,
+                note=_room_note(day, previous, after) if kind == "room_changed" else row.reason,
             )
         )
     return changes
+
+
+def _room_note(day: Day, previous: Appointment | None, after: Schedule) -> str:
+    """Why an appointment that kept its time changed room: its room is out of service, or
+    taken then by another appointment."""
+    assert previous is not None
+    room, (start, end) = previous.room_id, _held(day, previous)
+    down = [o for o in day.outages if o.kind == "room" and o.id == room]
+    if any(o.start < end and start < o.end for o in down):
+        return f"room {room} is out of service then"
+    for other in after.appointments:
+        if other.room_id == room and other.request_id != previous.request_id:
+            other_start, other_end = _held(day, other)
+            if other_start < end and start < other_end:
+                return f"room {room} is taken then by {other.request_id}"
+    return f"room {room} was given to another appointment when rooms were assigned"
+
+
+def _held(day: Day, row: Appointment) -> tuple[int, int]:
+    """When a booked row holds its room, turnover included (clinic minutes)."""
+    assert row.start is not None and row.end is not None
+    buffer = day.scenario.service(row.service_id).buffer_after
+    return day.clock.minute(row.start), day.clock.minute(row.end) + buffer
 
 
 def _change_kind(day: Day, previous: Appointment | None, row: Appointment) -> str | None:
@@ -49,7 +72,9 @@ def _change_kind(day: Day, previous: Appointment | None, row: Appointment) -> st
     if row.status != "booked":
         return "escalated" if was_booked else None
     if not was_booked:
-        return "booked_from_waitlist" if previous is not None else "booked_new_request"
+        request = day.requests.get(row.request_id)
+        waiting = request is not None and request.source == "waitlist"
+        return "booked_from_waitlist" if waiting else "booked_new_request"
     assert previous is not None
     if row.request_id in day.rescheduled:  # the patient asked for another window
         return "rescheduled"

@@ -41,10 +41,18 @@ class Day:
     time_off: dict[str, list[TimeOff]] = field(default_factory=dict)
     outages: list[Outage] = field(default_factory=list)
     active_days: set[int] = field(default_factory=set)
+    stranded: dict[str, str] = field(default_factory=dict)
+    """Displaced parts of a visit already under way (id -> the part that started): they cannot
+    move away from it, so they go to a person."""
 
     def __post_init__(self) -> None:
         self.requests = {request.id: request for request in self.scenario.requests}
         self.bookings = {booking.id: booking for booking in self.scenario.bookings}
+
+    def visit_of(self, row_id: str) -> str | None:
+        """The visit an appointment belongs to, if any."""
+        item = self.requests.get(row_id) or self.bookings.get(row_id)
+        return item.visit if item is not None else None
 
     def minute(self, moment: datetime | None, default: int) -> int:
         return default if moment is None else self.clock.minute(moment)
@@ -251,5 +259,28 @@ def apply_events(scenario: Scenario, schedule: Schedule, events: list[Any], now:
     day = Day(scenario, rows, clock.minute(now), clock)
     for event in events:
         _apply(day, event)
-    _displace_treatments_without_consult(day)
+    moving = -1
+    while moving != len(day.displaced):  # each rule may displace more for the other
+        moving = len(day.displaced)
+        _displace_treatments_without_consult(day)
+        _displace_whole_visits(day)
     return day
+
+
+def _displace_whole_visits(day: Day) -> None:
+    """A visit moves whole: displacing one part displaces the others. If a part has already
+    begun, the displaced parts cannot follow it elsewhere and are stranded (escalated)."""
+    parts: dict[str, list[Appointment]] = {}
+    for row in day.rows.values():
+        visit = day.visit_of(row.request_id)
+        if visit is not None and row.status == "booked" and row.request_id not in day.released:
+            parts.setdefault(visit, []).append(row)
+    for rows in parts.values():
+        if not any(row.request_id in day.displaced for row in rows):
+            continue
+        begun = [row for row in rows if day.start_of(row) < day.now]
+        for row in rows:
+            if begun and row.request_id in day.displaced:
+                day.stranded[row.request_id] = begun[0].request_id
+            elif not begun:
+                day.displaced.add(row.request_id)

@@ -1,5 +1,5 @@
-"""`reshuffle()`: apply same-day events to a solved schedule at "now", re-plan what is still
-ahead as one solve of the state scenario, and list every change; `replay()` chains a day of
+"""`reshuffle()`: apply same-day events to a solved schedule at "now", re-plan the days they
+touch as one solve of the state scenario, and list every change; `replay()` chains a day of
 them."""
 
 from __future__ import annotations
@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from models.results import Change, Schedule, SolveReport
+from models.results import Change, ExceptionItem, Schedule, SolveReport
 from models.scenario import Scenario
 from models.times import MINUTES_PER_DAY
 from solver.cpsat.params import SearchParams
 from solver.eligibility import Job
 from solver.replan.changes import change_list
 from solver.replan.events import apply_events
+from solver.replan.scope import Scope, replan_days
 from solver.replan.state import state_scenario
 from solver.replan.waitlist import waitlist_order
 from solver.report import SolveResult
@@ -23,14 +24,19 @@ from solver.solve import Replan, solve
 
 @dataclass
 class ReshuffleResult:
-    """The state after the events, the new schedule, the change list and the solve report."""
+    """The state after the events, the new schedule, the change list, what a person must
+    handle and the solve report."""
 
     state: Scenario
     schedule: Schedule
     changes: list[Change]
+    exceptions: list[ExceptionItem]
     report: SolveReport
     value_filled: int
     first_day: date
+    days: list[date]
+    """The days the re-plan opened: waitlist requests were booked and bookings moved only
+    there."""
     solved: SolveResult = field(repr=False)
 
 
@@ -43,8 +49,12 @@ def reshuffle(
     num_workers: int = 2,
     seed: int = 0,
     params: SearchParams | None = None,
+    *,
+    deterministic: bool = False,
+    through: date | None = None,
 ) -> ReshuffleResult:
-    """Apply events at `now` and re-plan the rest of the horizon with as few moves as possible."""
+    """Apply events at `now` and re-plan, with as few moves as possible, the days they touch
+    and the rest of today (every day up to `through` too, if given)."""
     day = apply_events(scenario, schedule, events, now)
     state = state_scenario(day)
     ranked = waitlist_order(state, day.displaced)
@@ -53,23 +63,49 @@ def reshuffle(
         by_id = {job.id: job for job in jobs}
         return [by_id[i] for i in ranked if i in by_id]
 
+    days = replan_days(day, through)
+    created = frozenset(day.displaced | set(day.rescheduled) | {r.id for r in day.new_requests})
+    scope = Scope(days, created, dict(day.stranded))
     replan = Replan(
         not_before=day.now,
         max_moves=scenario.policies.max_moves_same_day,
         same_day=frozenset(day.displaced),
         waitlist=waitlist_jobs,
+        scope=scope,
     )
-    solved = solve(state, time_limit, num_workers, seed, params=params, replan=replan)
+    solved = solve(
+        state,
+        time_limit,
+        num_workers,
+        seed,
+        params=params,
+        replan=replan,
+        deterministic=deterministic,
+    )
+    after = _rows_kept(schedule, solved.schedule, scope.left_out)
     before = {row.request_id for row in schedule.appointments if row.status == "booked"}
     filled = sum(
         job.weight * job.service.length
         for job in solved.jobs
         if job.request is not None and job.id in solved.placements and job.id not in before
     )
-    changes = change_list(day, schedule, solved.schedule)
+    changes = change_list(day, schedule, after)
+    exceptions = [item for item in solved.exceptions if item.request_id not in scope.left_out]
     first_day = day.clock.day(min(day.active_days, default=day.now // MINUTES_PER_DAY))
+    opened = [day.clock.day(index) for index in sorted(days)]
     return ReshuffleResult(
-        state, solved.schedule, changes, solved.report, filled, first_day, solved
+        state, after, changes, exceptions, solved.report, filled, first_day, opened, solved
+    )
+
+
+def _rows_kept(before: Schedule, after: Schedule, left_out: set[str]) -> Schedule:
+    """The new schedule with the rows of the requests the re-plan left out as they were."""
+    old = {row.request_id: row for row in before.appointments}
+    return Schedule(
+        appointments=[
+            old[row.request_id] if row.request_id in left_out and row.request_id in old else row
+            for row in after.appointments
+        ]
     )
 
 

@@ -18,10 +18,13 @@ DISPLACED_PRIORITY_FACTOR = 10
 
 
 def _as_booking(day: Day, row: Appointment) -> dict[str, Any]:
-    """A booked row as an appointment on the calendar of the state scenario."""
+    """A booked row as an appointment on the calendar of the state scenario. What has begun,
+    and the parts of a visit, are locked; the rest keeps the rulebook's flag (a booked request
+    may move within its day), and the re-plan decides which days it opens."""
     start = day.start_of(row)
     original = day.bookings.get(row.request_id)
-    movable = start >= day.now and start // MINUTES_PER_DAY in day.active_days
+    visit = day.visit_of(row.request_id)
+    kept = original is not None and original.locked
     return {
         "id": row.request_id,
         "patient": row.patient_id,
@@ -29,29 +32,33 @@ def _as_booking(day: Day, row: Appointment) -> dict[str, Any]:
         "provider": row.provider_id,
         "room": row.room_id,
         "start": _local_text(day, start),
-        "locked": not movable or (original is not None and original.locked),
+        "locked": start < day.now or visit is not None or kept,
         "status": day.released.get(row.request_id, "confirmed"),
+        "visit": visit,
     }
 
 
 def _displaced_request(day: Day, row: Appointment, heaviest: int) -> dict[str, Any]:
-    """A displaced appointment as a request for the same day, rebooked first."""
+    """A displaced appointment as a request for the same day, rebooked first. It keeps the
+    request's own preferences; without them it prefers its provider and time."""
+    base = day.requests.get(row.request_id)
+    fields = base.model_dump(mode="json") if base else {"id": row.request_id}
     start = day.start_of(row)
     when = day.clock.day(start // MINUTES_PER_DAY).isoformat()
     minute = start % MINUTES_PER_DAY
     slot = day.scenario.clinic.slot_minutes
-    return {
-        "id": row.request_id,
+    return fields | {
         "patient": row.patient_id,
         "service": row.service_id,
         "earliest": when,
         "latest": when,
-        "preferred_provider": row.provider_id,
-        "required_provider": getattr(day.requests.get(row.request_id), "required_provider", None),
-        "preferred_times": [f"{format_clock(minute)}-{format_clock(minute + slot)}"],
+        "preferred_provider": fields.get("preferred_provider") or row.provider_id,
+        "preferred_times": fields.get("preferred_times")
+        or [f"{format_clock(minute)}-{format_clock(minute + slot)}"],
         "priority": heaviest * DISPLACED_PRIORITY_FACTOR,
         "deposit_paid": True,
         "source": "reschedule",
+        "visit": day.visit_of(row.request_id),
     }
 
 

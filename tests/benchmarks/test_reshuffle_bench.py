@@ -12,7 +12,7 @@ from benchmarks.reshuffle import run, summary, write
 def test_reshuffle_benchmark_writes_latency_and_value_against_a_full_re_solve(
     tmp_path: Path,
 ) -> None:
-    trials = run(trials=3, requests=40, providers=3, night_limit=1.0, fast=0.2, seed=1)
+    trials = run(trials=3, requests=60, providers=3, night_limit=1.0, fast=0.2, seed=1, days=2)
     figures = summary(trials)
     assert figures["trials"] == 3
     assert figures["checker_ok"]
@@ -20,7 +20,9 @@ def test_reshuffle_benchmark_writes_latency_and_value_against_a_full_re_solve(
     write(trials, tmp_path)
     frame = pd.read_csv(tmp_path / "reshuffle.csv")
     assert len(frame) == 3
-    assert {"latency", "value_fast", "value_full", "moves"} <= set(frame.columns)
+    assert {"latency", "value_fast", "value_full", "moves", "calls"} <= set(frame.columns)
+    assert figures["changes_on_other_days"] == 0  # the cancellations are all on the first day
     report = (tmp_path / "reshuffle.md").read_text()
     assert "p95 latency" in report and "value filled vs full re-solve" in report
+    assert "patients to call per cancellation" in report
     assert (tmp_path / "reshuffle_latency.png").read_bytes()[:4] == b"\x89PNG"

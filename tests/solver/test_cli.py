@@ -210,9 +210,9 @@ def test_search_params_from_a_file_reach_the_search(
     seen = []
     real_search = solve_module.search
 
-    def recording_search(*args: object) -> object:
-        seen.append(args[-1])
-        return real_search(*args)  # type: ignore[arg-type]
+    def recording_search(*args: object, **options: object) -> object:
+        seen.append(options["params"])
+        return real_search(*args, **options)  # type: ignore[arg-type]
 
     monkeypatch.setattr(solve_module, "search", recording_search)
     tuning = tmp_path / "tuning.toml"
@@ -224,3 +224,18 @@ def test_search_params_from_a_file_reach_the_search(
     (params,) = seen
     assert (params.piece_seconds, params.first_piece_size, params.grow_by) == (0.05, 8, 4)
     assert (out / "schedule.csv").exists()
+
+
+def test_deterministic_runs_repeat_exactly_and_say_so(small_clinic: Path, tmp_path: Path) -> None:
+    help_text = " ".join(runner.invoke(app, ["solve", "--help"]).output.split())
+    assert "--deterministic" in help_text and "wall-clock" in help_text
+    outputs = []
+    for run in ("first", "second"):
+        out = tmp_path / run
+        args = ["solve", str(small_clinic), "--out", str(out), "--time-limit", "0.5"]
+        result = runner.invoke(app, [*args, "--workers", "2", "--deterministic", "--quiet"])
+        assert result.exit_code == 0, result.output
+        outputs.append((out / "schedule.csv").read_bytes())
+        figures = json.loads((out / "kpis.json").read_text())["solver"]
+        assert (figures["deterministic"], figures["num_workers"]) == (True, 1)
+    assert outputs[0] == outputs[1]

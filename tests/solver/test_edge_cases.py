@@ -55,7 +55,7 @@ def _laser_requests(count: int) -> list[dict[str, Any]]:
 
 def _sound(data: dict[str, Any]) -> Any:
     scenario = scenario_from_data(data)
-    result = solve(scenario, time_limit=1, num_workers=1, seed=0)
+    result = solve(scenario, time_limit=1, num_workers=1, seed=0, deterministic=True)
     assert check_schedule(scenario, result.schedule) == []
     return result
 
@@ -121,7 +121,9 @@ def test_a_treatment_whose_consult_cannot_be_booked_says_consult_required() -> N
 
 def _night(data: dict[str, Any]) -> tuple[Any, Any]:
     scenario = scenario_from_data(data)
-    return scenario, solve(scenario, time_limit=1, num_workers=1, seed=0).schedule
+    return scenario, solve(
+        scenario, time_limit=1, num_workers=1, seed=0, deterministic=True
+    ).schedule
 
 
 def test_a_provider_out_over_two_days_is_away_the_next_morning_too() -> None:

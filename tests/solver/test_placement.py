@@ -85,6 +85,21 @@ def test_a_booking_keeps_its_room_when_free_and_gets_another_when_not() -> None:
     assert _rooms(placements) == {"early": "inj1", "kept": "inj2", "late": "inj2"}
 
 
+def test_a_request_leaves_a_booking_its_room_when_another_room_is_free() -> None:
+    """The request comes first in start order and could take either room; it takes the one
+    no booking wants while it is there, so the booking keeps its own."""
+    facts, jobs = _facts_and_jobs(
+        requests=[request("r", "p2", "botox", latest=MONDAY)],
+        bookings=[booking("b", "p1", "botox", "rn", "inj1", f"{MONDAY}T10:15")],
+    )
+    placements = {
+        "r": Placement("md", 600, "injection"),  # 10:00-10:30, turnover to 10:45
+        "b": Placement("rn", 615, "injection"),  # 10:15 in inj1, as booked
+    }
+    assign_rooms(facts, jobs, placements)
+    assert _rooms(placements) == {"b": "inj1", "r": "inj2"}
+
+
 def test_a_placement_that_already_has_a_room_keeps_it() -> None:
     facts, jobs = _facts_and_jobs(requests=[request("r", "p1", "botox", latest=TUESDAY)])
     placements = {"r": Placement("rn", 540, "injection", "inj2")}

@@ -21,7 +21,7 @@ from tests import conftest as make
 
 def assert_sound(scenario: Scenario, time_limit: float = 2.0, seed: int = 0) -> Any:
     """Solve and assert the result passes the checker with an honest objective."""
-    result = solve(scenario, time_limit=time_limit, num_workers=1, seed=seed)
+    result = solve(scenario, time_limit=time_limit, num_workers=1, seed=seed, deterministic=True)
     violations = check_schedule(scenario, result.schedule)
     assert violations == [], [str(v) for v in violations]
     recomputed = recompute_objective(scenario, result.schedule)
@@ -106,8 +106,8 @@ def test_generated_clinics_always_pass_the_checker(clinic: tuple[Scenario, int])
 @pytest.mark.slow
 def test_the_same_seed_with_one_worker_gives_the_same_schedule() -> None:
     scenario = generate_scenario(requests=60, providers=4, days=3, seed=11)
-    first = solve(scenario, time_limit=2, num_workers=1, seed=5)
-    second = solve(scenario, time_limit=2, num_workers=1, seed=5)
+    first = solve(scenario, time_limit=2, num_workers=1, seed=5, deterministic=True)
+    second = solve(scenario, time_limit=2, num_workers=1, seed=5, deterministic=True)
     assert first.frame.equals(second.frame)
 
 

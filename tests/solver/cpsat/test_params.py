@@ -16,7 +16,6 @@ DEFAULTS = {
     "stall_share": 0.25,
     "stall_seconds": 5.0,
     "stall_step": 0.001,
-    "wall_safety": 3.0,
     "seconds_per_deterministic_unit": 4.0,
     "piece_seconds": 0.25,
     "first_piece_size": 24,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from ortools.sat.python import cp_model
 
 from models.times import MINUTES_PER_DAY
 from scenarios.generator import generate_scenario
@@ -106,3 +107,66 @@ def test_searches_in_parallel_improve_one_schedule_that_stays_feasible() -> None
     assert complete(built, built.decisions(built.placements(best.values))).objective == (
         best.objective
     )
+
+
+class _Clock:
+    """A stand-in for time.perf_counter that moves only when told."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_time_limit_is_wall_clock_seconds_whatever_the_workers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without --deterministic a budget counts seconds on the wall clock: one worker as well
+    (it used to count CP-SAT work, which ran up to three times the limit)."""
+    clock = _Clock()
+    monkeypatch.setattr("solver.cpsat.search.time.perf_counter", clock)
+    budget = Budget(2.0, False, PARAMS)
+    clock.now += 1.5
+    assert budget.left() == pytest.approx(0.5)
+    solver = cp_model.CpSolver()
+    budget.configure(solver, 10.0)
+    assert solver.parameters.max_time_in_seconds == pytest.approx(0.5)
+    assert solver.parameters.max_deterministic_time > 1e9  # CP-SAT's default: unlimited
+
+
+def test_a_deterministic_budget_counts_work_units_not_the_clock(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = _Clock()
+    monkeypatch.setattr("solver.cpsat.search.time.perf_counter", clock)
+    budget = Budget(2.0, True, PARAMS)
+    clock.now += 60.0  # a slow machine: the clock does not end a deterministic search
+    assert budget.left() == pytest.approx(2.0)
+    solver = cp_model.CpSolver()
+    budget.configure(solver, 1.0)
+    assert solver.parameters.max_deterministic_time == pytest.approx(
+        1.0 / PARAMS.seconds_per_deterministic_unit
+    )
+    assert solver.parameters.max_time_in_seconds > 1e9
+
+
+@pytest.mark.parametrize("deterministic", [False, True])
+def test_one_worker_counts_work_only_when_asked(
+    monkeypatch: pytest.MonkeyPatch, deterministic: bool
+) -> None:
+    import solver.cpsat.search as search_module
+
+    budgets: list[Budget] = []
+
+    class Recorded(Budget):
+        def __init__(self, *args: object) -> None:
+            super().__init__(*args)  # type: ignore[arg-type]
+            budgets.append(self)
+
+    monkeypatch.setattr(search_module, "Budget", Recorded)
+    built, incumbent = _start()
+    search_module.search(
+        built, incumbent, incumbent.objective + 1000, 0.3, 1, 0, deterministic=deterministic
+    )
+    assert [b.deterministic for b in budgets] == [deterministic]

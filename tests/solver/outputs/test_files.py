@@ -61,7 +61,7 @@ def test_the_solve_outputs_are_the_four_files_with_their_columns(tmp_path: Path)
             request("r2", "p1", "filler", latest=TUESDAY),
         ],
     )
-    result = solve(scenario, time_limit=0.5, num_workers=1, seed=0)
+    result = solve(scenario, time_limit=0.5, num_workers=1, seed=0, deterministic=True)
     figures = kpis(result)
     paths = write_outputs(result, figures, tmp_path)
     assert [p.name for p in paths] == ["schedule.csv", "kpis.json", "exceptions.csv", "gantt.png"]
@@ -88,7 +88,7 @@ def test_the_re_plan_outputs_are_the_five_files(tmp_path: Path) -> None:
             request("r2", "p2", "botox", latest=TUESDAY),
         ]
     )
-    night = solve(scenario, time_limit=0.5, num_workers=1, seed=0).schedule
+    night = solve(scenario, time_limit=0.5, num_workers=1, seed=0, deterministic=True).schedule
     result = reshuffle(scenario, night, [Cancel(booking="r1")], at("08:00"), 0.5, 1, 0)
     paths = write_reshuffle_outputs(result, (scenario, night), tmp_path)
     names = ["schedule.csv", "changes.csv", "exceptions.csv", "scenario.yaml", "gantt_day.png"]

@@ -48,7 +48,7 @@ def _clinic() -> Scenario:
 @pytest.fixture(scope="module")
 def solved() -> SolveResult:
     scenario = _clinic()
-    result = solve(scenario, time_limit=1.0, num_workers=1, seed=0)
+    result = solve(scenario, time_limit=1.0, num_workers=1, seed=0, deterministic=True)
     assert check_schedule(scenario, result.schedule) == []
     statuses = {row.request_id: row.status for row in result.schedule.appointments}
     assert statuses == {

@@ -266,3 +266,20 @@ def test_the_notice_of_a_cancellation_is_counted_in_real_hours_across_a_dst_chan
     saturday = datetime(2026, 3, 7, 9, 30)  # 09:30 CST: 23.5 hours before, < 24 hours' notice
     day = apply_events(scenario, schedule, [Cancel(booking="r")], saturday)
     assert day.released == {"r": "cancelled_late"}
+
+
+def test_a_cancellation_24_5_real_hours_ahead_across_the_autumn_change_is_not_late() -> None:
+    """Saturday 09:30 CDT to Sunday 09:00 CST is 23.5 hours on the wall clock but 24.5 real
+    hours: more than the 24 hours' notice, so no fee."""
+    weekend = {"sat": "09:00-17:00", "sun": "09:00-17:00"}
+    scenario = mini_clinic(
+        clinic={"horizon": {"start": "2026-10-31", "days": 2}, "hours": weekend},
+        providers=[provider("rn", ["botox"], weekend)],
+        requests=[request("r", "p1", "botox", earliest="2026-10-31", latest="2026-11-01")],
+    )
+    eligible = eligibility(ClinicFacts(scenario))
+    sunday_nine = {"r": Placement("rn", 1440 + 540, "injection", "inj1")}  # 09:00 CST
+    schedule = build_schedule(scenario, eligible.jobs, sunday_nine, [])
+    saturday = datetime(2026, 10, 31, 9, 30)  # 09:30 CDT
+    day = apply_events(scenario, schedule, [Cancel(booking="r")], saturday)
+    assert day.released == {"r": "cancelled"}

@@ -16,7 +16,7 @@ from solver.cli import app
 
 runner = CliRunner()
 NOW = "2026-12-07T11:00"
-FAST = ["--time-limit", "0.5", "--workers", "1", "--seed", "0"]
+FAST = ["--time-limit", "0.5", "--workers", "1", "--seed", "0", "--deterministic"]
 OUTPUTS = ["changes.csv", "exceptions.csv", "gantt_day.png", "scenario.yaml", "schedule.csv"]
 
 
