@@ -102,6 +102,28 @@ def _exists(zone: ZoneInfo, day: date, minute: int) -> bool:
     )
 
 
+def _start_times(clinic: Clinic) -> list[int]:
+    """Minutes of the day, on the slot grid, at which the clinic is open on some weekday."""
+    grid = clinic.slot_minutes
+    return sorted(
+        {m for hours in clinic.hours.values() for m in range(hours.start, hours.end, grid)}
+    )
+
+
+def _runs(minutes: list[int], step: int) -> str:
+    """Sorted minutes of the day as '09:00 to 09:55, 17:00', runs `step` apart joined."""
+    runs: list[list[int]] = []
+    for minute in minutes:
+        if runs and minute == runs[-1][-1] + step:
+            runs[-1].append(minute)
+        else:
+            runs.append([minute])
+    return ", ".join(
+        format_clock(run[0]) + (f" to {format_clock(run[-1])}" if len(run) > 1 else "")
+        for run in runs
+    )
+
+
 # --- the checks, one per finding code -----------------------------------------------------
 
 
@@ -262,6 +284,29 @@ def _reminder_without_template(scenario: Scenario) -> Iterator[Finding]:
             )
 
 
+def _reminder_in_quiet_hours(scenario: Scenario) -> Iterator[Finding]:
+    quiet = scenario.policies.quiet_hours
+    if quiet is None:
+        return
+    starts = _start_times(scenario.clinic)
+    for i, reminder in enumerate(scenario.policies.reminders):
+        if reminder.hours_before is None:
+            continue
+        early = reminder.hours_before * 60
+        held = [m for m in starts if quiet.covers((m - early) % MINUTES_PER_DAY)]
+        if held:
+            sent = format_clock((held[0] - early) % MINUTES_PER_DAY)
+            yield Finding(
+                "reminder_in_quiet_hours",
+                f"policies.reminders[{i}].hours_before",
+                f"reminder '{reminder.name}' goes out {reminder.hours_before} hours before the "
+                f"appointment, so for appointments starting "
+                f"{_runs(held, scenario.clinic.slot_minutes)} it falls in quiet hours {quiet} "
+                f"(one at {format_clock(held[0])} gets it at {sent}); change its hours_before "
+                "or policies.quiet_hours",
+            )
+
+
 def _licence_expires_in_horizon(scenario: Scenario) -> Iterator[Finding]:
     first, last = scenario.clinic.horizon.start, _last_day(scenario.clinic)
     for i, provider in enumerate(scenario.providers):
@@ -355,6 +400,7 @@ CHECKS: tuple[Callable[[Scenario], Iterator[Finding]], ...] = (
     _no_same_day_owner,
     _no_waitlist_order,
     _reminder_without_template,
+    _reminder_in_quiet_hours,
     _licence_expires_in_horizon,
     _preference_not_permitted,
     _provider_hours_outside_clinic,

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from models.times import ClinicClock, Hours, Weekday
+from models.times import ClinicClock, DailyHours, Hours, Weekday
 
 Date = date  # field names `date` below would shadow the type
 
@@ -158,8 +158,8 @@ class Policies(Strict):
     """At most this many confirmed patients moved by one same-day change."""
     reminders: list[Reminder] = Field(default_factory=list)
     """Reminder messages and when they go out."""
-    quiet_hours: Hours | None = None
-    """No messages to patients in this range ("21:00-24:00")."""
+    quiet_hours: DailyHours | None = None
+    """No messages to patients in this range, every day; "21:00-08:00" runs overnight."""
     penalties: Penalties = Field(default_factory=Penalties)
     """Weights of the soft rules."""
 
@@ -249,7 +249,10 @@ class TimeOff(Strict):
     @model_validator(mode="after")
     def _ordered(self) -> TimeOff:
         if self.until is not None and self.until < self.date:
-            raise ValueError(f"until {self.until} is before date {self.date}; swap them")
+            raise ValueError(
+                f"until {self.until} is before date {self.date}; until is the last day away, "
+                "on or after date"
+            )
         return self
 
     def covers(self, day: Date) -> bool:
@@ -309,7 +312,10 @@ class OutOfService(Strict):
     @model_validator(mode="after")
     def _ordered(self) -> OutOfService:
         if self.end <= self.start:
-            raise ValueError(f"ends at {self.end}, not after its start {self.start}; swap them")
+            raise ValueError(
+                f"ends at {self.end}, not after its start {self.start}; a span across "
+                "midnight ends on the next date"
+            )
         return self
 
 

@@ -39,8 +39,32 @@ def format_clock(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-class TimeRange(BaseModel):
-    """A range of wall-clock time within one day, written "HH:MM-HH:MM"."""
+def _range_minutes(text: str) -> tuple[int, int]:
+    """The start and end minutes of an "HH:MM-HH:MM" string."""
+    first, sep, second = text.partition("-")
+    if not sep:
+        raise ValueError(f"'{text}' is not a time range; write it as 'HH:MM-HH:MM'")
+    return parse_clock(first), parse_clock(second)
+
+
+def _same_day(start: int, end: int) -> None:
+    """Refuse a range that does not end later on the day it starts.
+
+    The message never suggests swapping the times: '22:00-02:00' swapped is the day, not
+    the night.
+    """
+    text = f"{format_clock(start)}-{format_clock(end)}"
+    if end == start:
+        raise ValueError(f"'{text}' ends when it starts, so it holds no time; write when it ends")
+    if end < start:
+        raise ValueError(
+            f"'{text}' ends before it starts; a range must end on the day it starts, by 24:00 "
+            "(split a range across midnight in two: until 24:00, and from 00:00 the next day)"
+        )
+
+
+class _ClockRange(BaseModel):
+    """Two wall-clock times of a day, written "HH:MM-HH:MM"."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -53,17 +77,9 @@ class TimeRange(BaseModel):
     @classmethod
     def _parse(cls, value: Any) -> Any:
         if isinstance(value, str):
-            first, sep, second = value.partition("-")
-            if not sep:
-                raise ValueError(f"'{value}' is not a time range; write it as 'HH:MM-HH:MM'")
-            value = {"start": parse_clock(first), "end": parse_clock(second)}
+            start, end = _range_minutes(value)
+            value = {"start": start, "end": end}
         return value
-
-    @model_validator(mode="after")
-    def _ordered(self) -> TimeRange:
-        if self.end <= self.start:
-            raise ValueError(f"'{self}' ends before it starts; write the earlier time first")
-        return self
 
     @model_serializer
     def _as_text(self) -> str:
@@ -71,6 +87,15 @@ class TimeRange(BaseModel):
 
     def __str__(self) -> str:
         return f"{format_clock(self.start)}-{format_clock(self.end)}"
+
+
+class TimeRange(_ClockRange):
+    """A range of wall-clock time within one day, written "HH:MM-HH:MM"."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TimeRange:
+        _same_day(self.start, self.end)
+        return self
 
     @property
     def minutes(self) -> int:
@@ -86,9 +111,35 @@ class TimeRange(BaseModel):
         return self.start <= start and end <= self.end
 
 
-_RANGE_SCHEMA = {"type": "string", "pattern": r"^\d{1,2}:\d{2}-\d{1,2}:\d{2}$"}
-Hours = Annotated[TimeRange, WithJsonSchema(_RANGE_SCHEMA)]
-"""A "HH:MM-HH:MM" range as it appears in scenario files."""
+class DailyRange(_ClockRange):
+    """Wall-clock times repeated every day, which may cross midnight: "21:00-08:00" is from
+    21:00 until 08:00 the next morning, "08:00-21:00" the daytime between."""
+
+    @model_validator(mode="after")
+    def _not_ambiguous(self) -> DailyRange:
+        whole_day = (self.start, self.end) == (0, MINUTES_PER_DAY)
+        if self.start % MINUTES_PER_DAY == self.end % MINUTES_PER_DAY and not whole_day:
+            raise ValueError(
+                f"'{self}' starts and ends at the same time, so it could mean no time or the "
+                "whole day; write when it starts and when it ends ('21:00-08:00' runs "
+                "overnight), '00:00-24:00' for the whole day, or leave it out for none"
+            )
+        return self
+
+    def covers(self, minute: int) -> bool:
+        """Whether the minute of the day (0-1439) lies in the range."""
+        if self.start < self.end:
+            return self.start <= minute < self.end
+        return minute >= self.start or minute < self.end
+
+
+_CLOCK_PATTERN = r"\s*(?:[01]?\d:[0-5]\d|2[0-3]:[0-5]\d|24:00)\s*"
+RANGE_SCHEMA = {"type": "string", "pattern": f"^{_CLOCK_PATTERN}-{_CLOCK_PATTERN}$"}
+"""JSON Schema of "HH:MM-HH:MM" text; the order of the two times is the loader's to check."""
+Hours = Annotated[TimeRange, WithJsonSchema(RANGE_SCHEMA)]
+"""A "HH:MM-HH:MM" range within one day, as it appears in scenario files."""
+DailyHours = Annotated[DailyRange, WithJsonSchema(RANGE_SCHEMA)]
+"""A "HH:MM-HH:MM" range repeated every day, possibly across midnight ("21:00-08:00")."""
 
 
 def day_pieces(start: int, end: int) -> list[tuple[int, int, int]]:

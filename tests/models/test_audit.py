@@ -96,6 +96,11 @@ def test_every_check_is_covered_by_a_trigger() -> None:
     assert len({code for code, *_ in TRIGGERS}) == len(CHECKS)
 
 
+def reminder(hours_before: int) -> dict[str, Any]:
+    """A reminder named 'late', sent `hours_before` hours before the appointment."""
+    return {"name": "late", "hours_before": hours_before, "template": "See you soon"}
+
+
 # (code, change to the base clinic, expected path, item the message must name)
 TRIGGERS: list[tuple[str, Change, str, str]] = [
     (
@@ -223,6 +228,18 @@ TRIGGERS: list[tuple[str, Change, str, str]] = [
         "'confirmation'",
     ),
     (
+        "reminder_in_quiet_hours",
+        {"policies.quiet_hours": "21:00-08:00", "policies.reminders": [reminder(10)]},
+        "policies.reminders[0].hours_before",
+        "'late'",
+    ),
+    (
+        "reminder_in_quiet_hours",
+        {"policies.quiet_hours": "08:00-21:00", "policies.reminders": [reminder(2)]},
+        "policies.reminders[0].hours_before",
+        "'late'",
+    ),
+    (
         "licence_expires_in_horizon",
         {"providers.0.license_expires": "2026-03-05"},
         "providers[0].license_expires",
@@ -283,12 +300,35 @@ NEAR_MISSES: list[Change] = [
     {"clinic.hours.sun": "09:00-17:00"},
     {"clinic.hours.sun": "03:00-17:00"},
     {"rooms.2.type": "injection", "services.2.room_types": ["laser", "injection"]},
+    {"policies.quiet_hours": "21:00-08:00", "policies.reminders": [reminder(24)]},
+    {"policies.quiet_hours": "21:00-08:00", "policies.reminders": [reminder(1)]},
+    {"policies.quiet_hours": "08:00-21:00", "policies.reminders": [reminder(12)]},
 ]
 
 
 @pytest.mark.parametrize("change", NEAR_MISSES)
 def test_near_miss_is_clean(base_data: Data, change: Change) -> None:
     assert findings_of(edited(base_data, change)) == []
+
+
+@pytest.mark.parametrize(
+    ("quiet", "hours_before", "starts", "example"),
+    [
+        ("21:00-08:00", 10, "09:00 to 17:55", "one at 09:00 gets it at 23:00"),
+        ("21:00-08:00", 2, "09:00 to 09:55", "one at 09:00 gets it at 07:00"),
+        ("08:00-21:00", 2, "10:00 to 17:55", "one at 10:00 gets it at 08:00"),
+        ("21:00-24:00", 14, "11:00 to 13:55", "one at 11:00 gets it at 21:00"),
+    ],
+)
+def test_reminder_in_quiet_hours_names_the_appointments_it_reaches_then(
+    base_data: Data, quiet: str, hours_before: int, starts: str, example: str
+) -> None:
+    data = edited(
+        base_data, {"policies.quiet_hours": quiet, "policies.reminders": [reminder(hours_before)]}
+    )
+    [finding] = findings_of(data)
+    assert f"for appointments starting {starts} it falls in quiet hours {quiet}" in finding.message
+    assert example in finding.message
 
 
 def test_licence_expiry_message_says_until_when(base_data: Data) -> None:

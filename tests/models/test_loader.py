@@ -242,3 +242,12 @@ def test_generated_scenarios_round_trip_through_files(data: dict[str, Any]) -> N
             path = Path(folder) / f"scenario{suffix}"
             save_scenario(scenario, path)
             assert load_scenario(path).model_dump() == scenario.model_dump()
+
+
+def test_quiet_hours_across_midnight_keep_their_meaning_through_saving(tmp_path: Path) -> None:
+    scenario = load_scenario(GOOD / "minimal.yaml")
+    quiet = scenario.policies.quiet_hours
+    assert quiet is not None and str(quiet) == "21:00-08:00"
+    assert [quiet.covers(hour * 60) for hour in (23, 0, 7, 8, 12, 20)] == [True] * 3 + [False] * 3
+    save_scenario(scenario, tmp_path / "saved.yaml")
+    assert load_scenario(tmp_path / "saved.yaml").policies.quiet_hours == quiet

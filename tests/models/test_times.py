@@ -12,6 +12,7 @@ from models.loader import load_scenario
 from models.times import (
     MINUTES_PER_DAY,
     ClinicClock,
+    DailyRange,
     TimeRange,
     format_clock,
     parse_clock,
@@ -78,7 +79,7 @@ def test_time_range_accepts_spaces_and_the_end_of_the_day() -> None:
     ("value", "message"),
     [
         ("17:00-09:00", "'17:00-09:00' ends before it starts"),
-        ("10:00-10:00", "'10:00-10:00' ends before it starts"),
+        ("10:00-10:00", "'10:00-10:00' ends when it starts"),
         ({"start": 600, "end": 540}, "'10:00-09:00' ends before it starts"),
         ("09:00", "is not a time range; write it as 'HH:MM-HH:MM'"),
         ("9am-5pm", "'9am' is not a time"),
@@ -89,6 +90,41 @@ def test_time_range_accepts_spaces_and_the_end_of_the_day() -> None:
 def test_time_range_rejects_bad_ranges(value: object, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         TimeRange.model_validate(value)
+
+
+@pytest.mark.parametrize("text", ["17:00-09:00", "22:00-02:00", "24:00-08:00"])
+def test_a_range_across_midnight_is_never_told_to_swap_its_times(text: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        TimeRange.model_validate(text)
+    message = caught.value.errors()[0]["msg"]
+    assert "split a range across midnight in two" in message
+    assert "earlier time first" not in message and "swap" not in message
+
+
+@pytest.mark.parametrize(
+    ("text", "inside", "outside"),
+    [
+        ("21:00-08:00", [21 * 60, 23 * 60, 0, 7 * 60 + 59], [8 * 60, 12 * 60, 20 * 60 + 59]),
+        ("08:00-21:00", [8 * 60, 12 * 60, 20 * 60 + 59], [21 * 60, 23 * 60, 0, 7 * 60 + 59]),
+        ("21:00-24:00", [21 * 60, 23 * 60 + 59], [0, 20 * 60 + 59]),
+        ("00:00-24:00", [0, 12 * 60, 23 * 60 + 59], []),
+    ],
+)
+def test_daily_range_runs_overnight_when_it_ends_before_it_starts(
+    text: str, inside: list[int], outside: list[int]
+) -> None:
+    hours = DailyRange.model_validate(text)
+    assert [hours.covers(m) for m in inside + outside] == [True] * len(inside) + [False] * len(
+        outside
+    )
+    assert hours.model_dump() == text
+
+
+@pytest.mark.parametrize("text", ["08:00-08:00", "00:00-00:00", "24:00-00:00", "24:00-24:00"])
+def test_daily_range_with_equal_ends_is_refused_without_guessing(text: str) -> None:
+    with pytest.raises(ValidationError, match="starts and ends at the same time") as caught:
+        DailyRange.model_validate(text)
+    assert "could mean no time or the whole day" in str(caught.value)
 
 
 def test_time_range_overlap_and_containment() -> None:

@@ -175,7 +175,7 @@ FIELD_RULES = [
         {"date": "2026-03-12", "until": "2026-03-11"},
         {"date": "2026-03-12", "until": "2026-03-12"},
         f"{DR_NG}.time_off[0]",
-        "until 2026-03-11 is before date 2026-03-12; swap them",
+        "until 2026-03-11 is before date 2026-03-12; until is the last day away",
     ),
     one_rule(
         "providers.0.time_off.0", "2026-03-32", "2026-03-31", f"{DR_NG}.time_off[0].date", "date"
