@@ -59,8 +59,8 @@ def _off_preferred_time(ctx: Context) -> int:
     return sum(
         1
         for p, request in _booked_requests(ctx)
-        if request.preferred_times
-        and not any(r.start <= p.start - p.midnight < r.end for r in request.preferred_times)
+        if request.preferred_ranges
+        and not any(r.start <= p.start - p.midnight < r.end for r in request.preferred_ranges)
     )
 
 

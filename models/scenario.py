@@ -21,7 +21,8 @@ from pydantic import (
     model_validator,
 )
 
-from models.times import ClinicClock, DailyHours, Hours, Weekday
+from models.dayparts import DEFAULT_DAY_PARTS, DayPartName, PreferredTime, day_part_key, resolve
+from models.times import ClinicClock, DailyHours, Hours, TimeRange, Weekday
 
 Date = date  # field names `date` below would shadow the type
 
@@ -137,6 +138,12 @@ PENALTY_NAMES: tuple[str, ...] = tuple(Penalties.model_fields)
 """The soft rules, by the names used in policies.penalties, kpis.json and the objective terms."""
 
 
+def _as_range_list(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {day: [hours] if isinstance(hours, str) else hours for day, hours in value.items()}
+    return value
+
+
 class Policies(Strict):
     """The clinic's booking policy: owners of exceptions, deposits, waitlist order, weights."""
 
@@ -162,6 +169,35 @@ class Policies(Strict):
     """No messages to patients in this range, every day; "21:00-08:00" runs overnight."""
     penalties: Penalties = Field(default_factory=Penalties)
     """Weights of the soft rules."""
+    day_parts: dict[DayPartName, list[Hours]] = Field(default_factory=dict)
+    """Named times of day that requests may prefer, each a range or a list of ranges, e.g.
+    {morning: "09:00-12:00"}; they replace or add to the default day parts: morning
+    (00:00-12:00), afternoon (12:00-17:00), evening (17:00-24:00), am (00:00-12:00) and pm
+    (12:00-24:00)."""
+
+    @field_validator("day_parts", mode="before")
+    @classmethod
+    def _single_range_as_list(cls, value: Any) -> Any:
+        return _as_range_list(value)
+
+    @field_validator("day_parts")
+    @classmethod
+    def _named_once(cls, value: dict[str, list[TimeRange]]) -> dict[str, list[TimeRange]]:
+        seen: dict[str, str] = {}
+        for name, ranges in value.items():
+            if not ranges:
+                raise ValueError(f"day part '{name}' has no time; give it a range 'HH:MM-HH:MM'")
+            first = seen.setdefault(day_part_key(name), name)
+            if first != name:
+                raise ValueError(
+                    f"day parts '{first}' and '{name}' are one name (case does not count); keep one"
+                )
+        return value
+
+    def day_part_ranges(self) -> dict[str, tuple[TimeRange, ...]]:
+        """Every day part by day_part_key: the defaults, replaced or added to by day_parts."""
+        written = {day_part_key(name): tuple(ranges) for name, ranges in self.day_parts.items()}
+        return DEFAULT_DAY_PARTS | written
 
     @field_validator("tier_weights")
     @classmethod
@@ -267,12 +303,6 @@ class ProviderPreferences(Strict):
     """Rather no more appointments than this per day."""
     preferred_services: list[str] = Field(default_factory=list)
     """Services the provider would rather do."""
-
-
-def _as_range_list(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {day: [hours] if isinstance(hours, str) else hours for day, hours in value.items()}
-    return value
 
 
 class Provider(Strict):
@@ -388,8 +418,9 @@ class Request(Strict):
     """Only this provider (hard rule)."""
     preferred_provider: str | None = None
     """This provider if possible (soft rule)."""
-    preferred_times: list[Hours] = Field(default_factory=list)
-    """Preferred times of day (soft rule)."""
+    preferred_times: list[PreferredTime] = Field(default_factory=list)
+    """Preferred times of day (soft rule): ranges ("15:00-19:00") or day parts (morning,
+    afternoon, evening, am, pm, or a name of policies.day_parts)."""
     priority: int | None = Field(default=None, ge=1)
     """Weight override; without it the patient's tier weight applies."""
     deposit_paid: bool = False
@@ -400,6 +431,21 @@ class Request(Strict):
     """When the patient asked; earlier asks go first on ties."""
     visit: Identifier | None = None
     """Requests sharing a visit id are booked back to back on one day, in file order."""
+
+    _preferred_ranges: tuple[TimeRange, ...] = PrivateAttr(default=())
+
+    def model_post_init(self, context: Any, /) -> None:
+        self.resolve_day_parts(DEFAULT_DAY_PARTS)
+
+    def resolve_day_parts(self, parts: dict[str, tuple[TimeRange, ...]]) -> None:
+        """Turn the preferred times into ranges, day parts as `parts` define them (the
+        scenario's do this when it is validated; a request alone knows the defaults)."""
+        self._preferred_ranges = resolve(self.preferred_times, parts)
+
+    @property
+    def preferred_ranges(self) -> tuple[TimeRange, ...]:
+        """The preferred times as ranges, day parts resolved."""
+        return self._preferred_ranges
 
     @model_validator(mode="after")
     def _window_ordered(self) -> Request:
@@ -457,6 +503,13 @@ class Scenario(Strict):
     """Appointments already on the calendar."""
 
     _indexes: dict[str, dict[str, Any]] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _resolve_day_parts(self) -> Scenario:
+        parts = self.policies.day_part_ranges()
+        for request in self.requests:
+            request.resolve_day_parts(parts)
+        return self
 
     @model_validator(mode="after")
     def _cross_references(self, info: ValidationInfo) -> Scenario:

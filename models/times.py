@@ -111,6 +111,14 @@ class TimeRange(_ClockRange):
         return self.start <= start and end <= self.end
 
 
+def parse_range(text: str) -> TimeRange:
+    """The TimeRange of an "HH:MM-HH:MM" string; a bad one raises ValueError (not a
+    ValidationError), for validators that parse ranges among other forms."""
+    start, end = _range_minutes(text)
+    _same_day(start, end)
+    return TimeRange(start=start, end=end)
+
+
 class DailyRange(_ClockRange):
     """Wall-clock times repeated every day, which may cross midnight: "21:00-08:00" is from
     21:00 until 08:00 the next morning, "08:00-21:00" the daytime between."""

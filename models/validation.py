@@ -1,5 +1,5 @@
 """Rules that tie scenario items together: ids that must exist or be unique, hours that must
-not overlap, times on the slot grid, dates inside the horizon.
+not overlap, times on the slot grid, dates inside the horizon, day parts that must be defined.
 
 Each check yields `Finding`s naming the path inside the file, what is wrong and the fix;
 `cross_reference_problems` returns all of them at once.
@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+from models.dayparts import day_part_key
 from models.findings import Finding
 from models.times import TimeRange, format_clock
 
@@ -34,6 +35,7 @@ def cross_reference_problems(scenario: Scenario) -> list[Finding]:
         _off_grid_times,
         _dates_outside_horizon,
         _visits_of_one_patient,
+        _unknown_day_parts,
     )
     return [problem for check in checks for problem in check(scenario)]
 
@@ -199,4 +201,19 @@ def _visits_of_one_patient(scenario: Scenario) -> Iterator[Finding]:
                     f"{where}.visit",
                     f"visit '{item.visit}' already belongs to patient '{patient}'; the parts "
                     "of one visit must be for the same patient (use another visit id)",
+                )
+
+
+def _unknown_day_parts(scenario: Scenario) -> Iterator[Finding]:
+    known = scenario.policies.day_part_ranges()
+    names = ", ".join(sorted(known))
+    for where, request in _items(scenario, "requests"):
+        for j, entry in enumerate(request.preferred_times):
+            if isinstance(entry, str) and day_part_key(entry) not in known:
+                yield Finding(
+                    "unknown_day_part",
+                    f"{where}.preferred_times[{j}]",
+                    f"unknown day part '{entry}'; write a time range 'HH:MM-HH:MM', one of the "
+                    f"day parts ({names}), or define it in policies.day_parts as "
+                    f"{day_part_key(entry)}: 'HH:MM-HH:MM'",
                 )

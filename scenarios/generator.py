@@ -80,6 +80,11 @@ POLICIES: dict[str, Any] = {
         },
     ],
     "quiet_hours": "21:00-24:00",
+    "day_parts": {
+        "morning": "09:00-12:00",
+        "late_afternoon": "15:00-19:00",
+        "after_work": "17:00-19:00",
+    },
 }
 
 _INJECTION = ["injection"]
@@ -260,7 +265,9 @@ DEPOSIT_PAID_SHARE = 0.85
 SERIES_HISTORY_SHARE = 0.7
 REQUIRED_PROVIDER_SHARE = 0.04
 PREFERRED_PROVIDER_SHARE = 0.30
-PREFERRED_TIMES = ("09:00-12:00", "12:00-15:00", "15:00-19:00", "17:00-19:00")
+PREFERRED_TIMES = ("morning", "12:00-15:00", "late_afternoon", "after_work")
+"""What requests prefer: a range, or a day part of POLICIES (morning there is the opening hours
+before noon)."""
 PREFERRED_TIME_SHARE = 0.30
 SOURCE_MIX: dict[Source, float] = {"new": 0.85, "waitlist": 0.12, "reschedule": 0.03}
 PRIORITY_OVERRIDE, PRIORITY_OVERRIDE_SHARE = 5, 0.02
@@ -614,7 +621,7 @@ class _Visit:
 
     earliest: date
     latest: date
-    preferred_times: list[TimeRange]
+    preferred_times: list[TimeRange | str]
     source: Source
     requested_at: datetime
     visit_id: str | None
@@ -638,7 +645,7 @@ def _new_visit(draft: _Draft, visit_id: str | None) -> _Visit:
     return _Visit(
         earliest=draft.start + timedelta(days=first),
         latest=draft.start + timedelta(days=last),
-        preferred_times=[TimeRange.model_validate(text) for text in times],
+        preferred_times=list(times),
         source=source,
         requested_at=_requested_at(rng, draft.start, source),
         visit_id=visit_id,

@@ -50,8 +50,8 @@ def _penalty_counts(
             preferred = request.preferred_provider
             counts["preferred_provider"] += bool(preferred and preferred != provider.id)
             minute = placement.start % MINUTES_PER_DAY
-            counts["preferred_time"] += bool(request.preferred_times) and not any(
-                r.start <= minute < r.end for r in request.preferred_times
+            counts["preferred_time"] += bool(request.preferred_ranges) and not any(
+                r.start <= minute < r.end for r in request.preferred_ranges
             )
             favourites = provider.preferences.preferred_services
             counts["non_preferred_service"] += bool(favourites) and job.service.id not in favourites

@@ -341,7 +341,7 @@ class ScheduleModel:
     def _preferred_time_misses(self) -> LinearExpr:
         misses = []
         for job in self.jobs:
-            if job.request is None or not job.request.preferred_times:
+            if job.request is None or not job.request.preferred_ranges:
                 continue
             days = sorted({c.day for c in job.candidates})
             liked = [
@@ -350,7 +350,7 @@ class ScheduleModel:
                     self._slots(day * MINUTES_PER_DAY + r.end - 1),
                 )
                 for day in days
-                for r in job.request.preferred_times
+                for r in job.request.preferred_ranges
             ]
             liked_domain = _domain(sorted((low, high) for low, high in liked if low <= high))
             job_vars = self.vars[job.id]

@@ -708,6 +708,28 @@ def test_preferred_time_penalty(
     assert recompute_objective(build(data), schedule).penalties["preferred_time"] == penalty
 
 
+@pytest.mark.parametrize(
+    ("times", "day_parts", "penalty"),
+    [
+        (["afternoon"], {}, 5),
+        (["Morning"], {}, 0),
+        (["morning"], {"morning": "11:00-12:00"}, 5),
+        (["brunch"], {"brunch": ["08:00-09:00", "10:00-11:00"]}, 0),
+        (["pm", "evening"], {}, 5),
+    ],
+)
+def test_preferred_time_penalty_of_day_parts(
+    data: dict[str, Any],
+    schedule: Schedule,
+    times: list[str],
+    day_parts: dict[str, Any],
+    penalty: int,
+) -> None:
+    data["requests"][4]["preferred_times"] = times  # r5 starts 10:00
+    data["policies"]["day_parts"] = day_parts
+    assert recompute_objective(build(data), schedule).penalties["preferred_time"] == penalty
+
+
 def test_over_daily_bookings_penalty_counts_requests_and_bookings(
     data: dict[str, Any], schedule: Schedule
 ) -> None:

@@ -126,6 +126,28 @@ def test_a_preferred_time_range_holds_its_start_and_not_its_end(minute: int, mis
     assert terms["preferred_time"] == 5 * missed
 
 
+@pytest.mark.parametrize(
+    ("times", "day_parts", "missed"),
+    [
+        (["afternoon"], {}, 0),
+        (["morning"], {}, 1),
+        (["Morning"], {"morning": "09:00-14:00"}, 0),
+        (["afternoon"], {"afternoon": "14:00-17:00"}, 1),
+        (["late"], {"late": ["09:00-10:00", "13:00-13:30"]}, 0),
+    ],
+)
+def test_day_parts_count_as_their_ranges(
+    times: list[str], day_parts: dict[str, str | list[str]], missed: int
+) -> None:
+    scenario = mini_clinic(
+        policies={"day_parts": day_parts},
+        requests=[request("r", "p1", "botox", latest=TUESDAY, preferred_times=times)],
+    )
+    jobs = eligibility(ClinicFacts(scenario)).jobs
+    terms = objective_terms(scenario, jobs, {"r": Placement("rn", 780, "injection", "inj1")})
+    assert terms["preferred_time"] == 5 * missed
+
+
 def test_processing_between_hands_on_parts_is_idle_time_of_the_provider() -> None:
     scenario = mini_clinic(
         services=[service("botox", duration=30, processing=45, finish=15)],

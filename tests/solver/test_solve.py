@@ -235,3 +235,17 @@ def test_tiny_clinics_match_the_brute_force_optimum(case: str) -> None:
     result = assert_sound(scenario, time_limit=10.0)
     assert result.report.status == "optimal"
     assert result.report.objective == _brute_force(scenario)
+
+
+def test_day_parts_steer_the_optimizer_and_the_checker_counts_them_alike() -> None:
+    scenario = make.mini_clinic(
+        policies={"day_parts": {"lunch": "12:00-13:00"}},
+        requests=[
+            make.request("a", "p1", "botox", make.MONDAY, preferred_times=["Afternoon"]),
+            make.request("b", "p2", "botox", make.MONDAY, preferred_times=["lunch"]),
+        ],
+    )
+    result = assert_sound(scenario)
+    hours = {row.request_id: row.start.hour for row in result.schedule.appointments if row.start}
+    assert 12 <= hours["a"] < 17 and hours["b"] == 12
+    assert result.report.terms["preferred_time"] == 0

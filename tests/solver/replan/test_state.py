@@ -124,3 +124,14 @@ def test_a_state_that_is_not_a_valid_scenario_is_an_event_error() -> None:
     )
     with pytest.raises(EventError, match="unknown patient 'p99'"):
         _state([stranger], "08:00")
+
+
+def test_day_parts_stay_as_written_and_mean_the_same_in_the_state() -> None:
+    data = day_clinic(day_parts={"lunch": "12:00-13:00"}).model_dump(mode="json")
+    data["requests"][-1]["preferred_times"] = ["Lunch", "am"]  # w1, still waiting
+    scenario = scenario_from_data(data)
+    state = _state([Cancel(booking="r2")], "09:10", scenario)
+    waiting = next(r for r in state.requests if r.id == "w1")
+    assert waiting.preferred_times == ["Lunch", "am"]
+    assert waiting.preferred_ranges == scenario.requests[-1].preferred_ranges
+    assert [str(r) for r in waiting.preferred_ranges] == ["12:00-13:00", "00:00-12:00"]
