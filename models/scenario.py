@@ -8,7 +8,7 @@ ids, overlapping hours, times off the slot grid) live in `models.validation` and
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -22,7 +22,8 @@ from pydantic import (
 )
 
 from models.dayparts import DEFAULT_DAY_PARTS, DayPartName, PreferredTime, day_part_key, resolve
-from models.times import ClinicClock, DailyHours, Hours, TimeRange, Weekday
+from models.shapes import DATE_SCHEMA, Moment, ShortForm
+from models.times import ClinicClock, DailyHours, Hours, RangeList, TimeRange, Weekday
 
 Date = date  # field names `date` below would shadow the type
 
@@ -64,7 +65,9 @@ class Clinic(Strict):
     """Name shown on reports."""
     timezone: str
     """IANA timezone of the clinic, e.g. America/New_York; all times are local to it."""
-    slot_minutes: int = Field(default=5, ge=1, le=60)
+    slot_minutes: int = Field(
+        default=5, ge=1, le=60, json_schema_extra={"enum": [m for m in range(1, 61) if 60 % m == 0]}
+    )
     """Booking grid in minutes: starts, durations and hours must be multiples of it."""
     horizon: Horizon
     """The days to schedule."""
@@ -100,6 +103,15 @@ class Clinic(Strict):
 
 class Reminder(Strict):
     """A message sent to the patient about an appointment."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["on_booking"], "properties": {"on_booking": {"const": True}}},
+                {"required": ["hours_before"], "properties": {"hours_before": {"type": "integer"}}},
+            ]
+        }
+    )
 
     name: str = Field(min_length=1)
     """What the clinic calls this reminder."""
@@ -138,12 +150,6 @@ PENALTY_NAMES: tuple[str, ...] = tuple(Penalties.model_fields)
 """The soft rules, by the names used in policies.penalties, kpis.json and the objective terms."""
 
 
-def _as_range_list(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {day: [hours] if isinstance(hours, str) else hours for day, hours in value.items()}
-    return value
-
-
 class Policies(Strict):
     """The clinic's booking policy: owners of exceptions, deposits, waitlist order, weights."""
 
@@ -159,7 +165,9 @@ class Policies(Strict):
     """A cancellation with less notice is late (fee policy)."""
     waitlist_order: list[WaitlistKey] = Field(default_factory=list)
     """Who gets freed time first, e.g. [displaced, priority, requested_at]."""
-    tier_weights: dict[Tier, int] = Field(default_factory=lambda: dict(DEFAULT_TIER_WEIGHTS))
+    tier_weights: dict[Tier, Annotated[int, Field(ge=1)]] = Field(
+        default_factory=lambda: dict(DEFAULT_TIER_WEIGHTS)
+    )
     """Weight of one booked minute per patient tier; tiers left out keep their default."""
     max_moves_same_day: int = Field(default=3, ge=0)
     """At most this many confirmed patients moved by one same-day change."""
@@ -169,16 +177,13 @@ class Policies(Strict):
     """No messages to patients in this range, every day; "21:00-08:00" runs overnight."""
     penalties: Penalties = Field(default_factory=Penalties)
     """Weights of the soft rules."""
-    day_parts: dict[DayPartName, list[Hours]] = Field(default_factory=dict)
+    day_parts: dict[DayPartName, RangeList] = Field(
+        default_factory=dict, json_schema_extra={"additionalProperties": False}
+    )
     """Named times of day that requests may prefer, each a range or a list of ranges, e.g.
     {morning: "09:00-12:00"}; they replace or add to the default day parts: morning
     (00:00-12:00), afternoon (12:00-17:00), evening (17:00-24:00), am (00:00-12:00) and pm
     (12:00-24:00)."""
-
-    @field_validator("day_parts", mode="before")
-    @classmethod
-    def _single_range_as_list(cls, value: Any) -> Any:
-        return _as_range_list(value)
 
     @field_validator("day_parts")
     @classmethod
@@ -201,10 +206,7 @@ class Policies(Strict):
 
     @field_validator("tier_weights")
     @classmethod
-    def _positive_weights(cls, value: dict[Tier, int]) -> dict[Tier, int]:
-        for tier, weight in value.items():
-            if weight < 1:
-                raise ValueError(f"tier weight of '{tier}' is {weight}; use a whole number >= 1")
+    def _with_defaults(cls, value: dict[Tier, int]) -> dict[Tier, int]:
         return {**DEFAULT_TIER_WEIGHTS, **value}
 
 
@@ -277,11 +279,6 @@ class TimeOff(Strict):
     hours: Hours | None = None
     """Part of each day away ("12:00-15:00"); none = the whole day."""
 
-    @model_validator(mode="before")
-    @classmethod
-    def _from_date(cls, value: Any) -> Any:
-        return {"date": value} if isinstance(value, str | date) else value
-
     @model_validator(mode="after")
     def _ordered(self) -> TimeOff:
         if self.until is not None and self.until < self.date:
@@ -294,6 +291,11 @@ class TimeOff(Strict):
     def covers(self, day: Date) -> bool:
         """Whether the absence touches `day`."""
         return self.date <= day <= (self.until or self.date)
+
+
+def _whole_day(value: Any) -> Any:
+    """A date alone as the absence of that whole day."""
+    return {"date": value} if isinstance(value, str | date) else value
 
 
 class ProviderPreferences(Strict):
@@ -318,25 +320,22 @@ class Provider(Strict):
     """Services this person is permitted to perform."""
     license_expires: date | None = None
     """Licence expiry date; no bookings on or after it."""
-    weekly: dict[Weekday, list[Hours]] = Field(default_factory=dict)
+    weekly: dict[Weekday, RangeList] = Field(default_factory=dict)
     """Working hours per weekday as ranges; gaps between ranges are breaks."""
-    time_off: list[TimeOff] = Field(default_factory=list)
+    time_off: list[Annotated[TimeOff, ShortForm(DATE_SCHEMA, _whole_day)]] = Field(
+        default_factory=list
+    )
     """Absences: dates, date ranges or partial days."""
     preferences: ProviderPreferences = Field(default_factory=ProviderPreferences)
     """Soft preferences."""
-
-    @field_validator("weekly", mode="before")
-    @classmethod
-    def _single_range_as_list(cls, value: Any) -> Any:
-        return _as_range_list(value)
 
 
 class OutOfService(Strict):
     """A span of local time in which a room, or one unit of a machine, cannot be used."""
 
-    start: datetime
+    start: Moment
     """From (local wall-clock time of the clinic)."""
-    end: datetime
+    end: Moment
     """Until (exclusive)."""
 
     @model_validator(mode="after")
@@ -427,7 +426,7 @@ class Request(Strict):
     """Deposit already paid for this request."""
     source: Source = "new"
     """new, waitlist or reschedule."""
-    requested_at: datetime | None = None
+    requested_at: Moment | None = None
     """When the patient asked; earlier asks go first on ties."""
     visit: Identifier | None = None
     """Requests sharing a visit id are booked back to back on one day, in file order."""
@@ -469,7 +468,7 @@ class Booking(Strict):
     """Provider id."""
     room: str
     """Room id."""
-    start: datetime
+    start: Moment
     """Start, local wall-clock time of the clinic (an offset, if given, is converted)."""
     locked: bool = True
     """True = stays exactly where it is; false = may move within its day, at a cost."""

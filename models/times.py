@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, WithJsonSchema, model_serializer, model_validator
 
+from models.shapes import ShortForm
+
 MINUTES_PER_DAY = 1440
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -148,6 +150,14 @@ Hours = Annotated[TimeRange, WithJsonSchema(RANGE_SCHEMA)]
 """A "HH:MM-HH:MM" range within one day, as it appears in scenario files."""
 DailyHours = Annotated[DailyRange, WithJsonSchema(RANGE_SCHEMA)]
 """A "HH:MM-HH:MM" range repeated every day, possibly across midnight ("21:00-08:00")."""
+
+
+def _one_as_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+RangeList = Annotated[list[Hours], ShortForm(RANGE_SCHEMA, _one_as_list)]
+"""Ranges of one day, or a single range written alone ("09:00-17:00")."""
 
 
 def day_pieces(start: int, end: int) -> list[tuple[int, int, int]]:

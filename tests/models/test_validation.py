@@ -115,7 +115,7 @@ FIELD_RULES = [
     one_rule("clinic.extra", 1, None, "clinic.extra", "unknown field 'extra'"),
     one_rule("policies.consult_valid_days", 0, 1, "policies.consult_valid_days", AT_LEAST_1),
     one_rule(
-        "policies.tier_weights", {"new": 0}, {"new": 1}, "policies.tier_weights", "'new' is 0"
+        "policies.tier_weights", {"new": 0}, {"new": 1}, "policies.tier_weights.new", "(got 0)"
     ),
     one_rule(
         "policies.tier_weights", {"gold": 2}, {"vip": 2}, "policies.tier_weights.gold", "gold"
