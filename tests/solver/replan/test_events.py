@@ -6,7 +6,7 @@ placed by hand) are shared by the other replan tests."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -253,33 +253,30 @@ def test_a_cancellation_after_a_reschedule_or_displacement_forgets_them() -> Non
     assert (gone.displaced, gone.released) == (set(), {"r2": "cancelled_late"})
 
 
-def test_the_notice_of_a_cancellation_is_counted_in_real_hours_across_a_dst_change() -> None:
+@pytest.mark.parametrize(
+    ("first_day", "appointment", "released"),
+    [
+        # spring: Saturday 09:30 CST to Sunday 10:00 CDT is 23.5 real hours: late
+        ("2026-03-07", 600, "cancelled_late"),
+        # autumn: Saturday 09:30 CDT to Sunday 09:00 CST is 23.5 hours on the wall clock but
+        # 24.5 real hours: in time, no fee
+        ("2026-10-31", 540, "cancelled"),
+    ],
+    ids=["spring forward", "fall back"],
+)
+def test_the_notice_of_a_cancellation_is_counted_in_real_hours_across_a_dst_change(
+    first_day: str, appointment: int, released: str
+) -> None:
     weekend = {"sat": "09:00-17:00", "sun": "09:00-17:00"}
+    sunday = (date.fromisoformat(first_day) + timedelta(days=1)).isoformat()
     scenario = mini_clinic(
-        clinic={"horizon": {"start": "2026-03-07", "days": 2}, "hours": weekend},
+        clinic={"horizon": {"start": first_day, "days": 2}, "hours": weekend},
         providers=[provider("rn", ["botox"], weekend)],
-        requests=[request("r", "p1", "botox", earliest="2026-03-07", latest="2026-03-08")],
+        requests=[request("r", "p1", "botox", earliest=first_day, latest=sunday)],
     )
     eligible = eligibility(ClinicFacts(scenario))
-    sunday_ten = {"r": Placement("rn", 1440 + 600, "injection", "inj1")}  # 10:00 CDT
-    schedule = build_schedule(scenario, eligible.jobs, sunday_ten, [])
-    saturday = datetime(2026, 3, 7, 9, 30)  # 09:30 CST: 23.5 hours before, < 24 hours' notice
+    on_sunday = {"r": Placement("rn", 1440 + appointment, "injection", "inj1")}
+    schedule = build_schedule(scenario, eligible.jobs, on_sunday, [])
+    saturday = datetime.combine(date.fromisoformat(first_day), time(9, 30))
     day = apply_events(scenario, schedule, [Cancel(booking="r")], saturday)
-    assert day.released == {"r": "cancelled_late"}
-
-
-def test_a_cancellation_24_5_real_hours_ahead_across_the_autumn_change_is_not_late() -> None:
-    """Saturday 09:30 CDT to Sunday 09:00 CST is 23.5 hours on the wall clock but 24.5 real
-    hours: more than the 24 hours' notice, so no fee."""
-    weekend = {"sat": "09:00-17:00", "sun": "09:00-17:00"}
-    scenario = mini_clinic(
-        clinic={"horizon": {"start": "2026-10-31", "days": 2}, "hours": weekend},
-        providers=[provider("rn", ["botox"], weekend)],
-        requests=[request("r", "p1", "botox", earliest="2026-10-31", latest="2026-11-01")],
-    )
-    eligible = eligibility(ClinicFacts(scenario))
-    sunday_nine = {"r": Placement("rn", 1440 + 540, "injection", "inj1")}  # 09:00 CST
-    schedule = build_schedule(scenario, eligible.jobs, sunday_nine, [])
-    saturday = datetime(2026, 10, 31, 9, 30)  # 09:30 CDT
-    day = apply_events(scenario, schedule, [Cancel(booking="r")], saturday)
-    assert day.released == {"r": "cancelled"}
+    assert day.released == {"r": released}
