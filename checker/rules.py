@@ -415,7 +415,8 @@ def _request_windows(ctx: Context) -> Iterator[Finding]:
 
 
 def _visits(ctx: Context) -> Iterator[Finding]:
-    """A visit is booked whole or not at all, back to back on one day in file order."""
+    """A visit is booked whole or not at all, on one day in file order, each part starting when
+    the part before ends or at the latest when that part's room turnover ends."""
     visits: dict[str, list[Request]] = defaultdict(list)
     for request in ctx.scenario.requests:
         if request.visit is not None:
@@ -433,13 +434,17 @@ def _visits(ctx: Context) -> Iterator[Finding]:
             )
         for before, after in pairwise(requests):
             first, second = placed.get(before.id), placed.get(after.id)
-            if first is not None and second is not None and second.start != first.end:
+            if first is None or second is None:
+                continue
+            turnover = first.service.buffer_after
+            if second.day != first.day or not 0 <= second.start - first.end <= turnover:
                 yield Finding(
                     "visit_not_back_to_back",
                     after.id,
                     f"visit '{visit}': '{after.id}' starts {second.when()} but '{before.id}' "
-                    f"ends {when_text(first.end)}; a visit's requests follow each other without "
-                    "a gap, on one day, in file order",
+                    f"ends {when_text(first.end)}; each part of a visit starts when the part "
+                    f"before ends, or at the latest when its room turnover ends ({turnover} "
+                    "minutes later), on one day, in file order",
                 )
 
 

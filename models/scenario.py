@@ -393,7 +393,8 @@ class Request(Strict):
     requested_at: datetime | None = None
     """When the patient asked; earlier asks go first on ties."""
     visit: Identifier | None = None
-    """Requests sharing a visit id are booked back to back on one day, in file order."""
+    """Requests sharing a visit id are booked all or none on one day, in file order, back to
+    back: each starts when the one before ends, or at the latest when its room turnover ends."""
 
     @model_validator(mode="after")
     def _window_ordered(self) -> Request:

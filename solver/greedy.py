@@ -172,17 +172,19 @@ class _FrontDesk:
     ) -> tuple[list[Placement] | None, int | None]:
         placed: list[Placement] = []
         taken: list[tuple[Job, Placement]] = []
-        moment = start
+        moment, wait = start, 0
         try:
             for index, job in enumerate(chain):
-                providers = [provider_id] if index == 0 else self._providers_at(job, moment)
-                placement, retry = self._fit(job, providers, moment)
+                if index == 0:
+                    placement, retry = self._fit(job, [provider_id], start)
+                else:
+                    placement, retry = self._fit_after(job, moment, wait)
                 if placement is None:
                     return None, (retry - (moment - start)) if retry is not None else None
                 self.calendar.take(job, placement)
                 taken.append((job, placement))
                 placed.append(placement)
-                moment += job.service.length
+                moment, wait = placement.end(job), job.service.buffer_after
                 if job.service.category == "consult":  # a visit's consult serves its treatment
                     self.consult_ends[job.patient_id].append(moment)
             return placed, None
@@ -191,6 +193,16 @@ class _FrontDesk:
                 self.calendar.release(job, placement)
                 if job.service.category == "consult":
                     self.consult_ends[job.patient_id].remove(placement.end(job))
+
+    def _fit_after(self, job: Job, end: int, wait: int) -> tuple[Placement | None, int | None]:
+        """A visit's next part at the earliest fitting start from the end of the part before
+        to the end of that part's room turnover (`wait` minutes later)."""
+        retry = None
+        for start in range(end, end + wait + 1, self.calendar.grid):
+            placement, retry = self._fit(job, self._providers_at(job, start), start)
+            if placement is not None:
+                return placement, None
+        return None, retry if not wait else None  # with a wait, try the next chain start
 
     def _providers_at(self, job: Job, start: int) -> list[str]:
         return [

@@ -227,7 +227,8 @@ class ScheduleModel:
                 self.model.add_no_overlap(stays)
 
     def _visits_back_to_back(self) -> None:
-        """Requests of one visit are all booked or none, back to back in file order."""
+        """Requests of one visit are all booked or none, in file order, each starting when the
+        one before ends or at the latest when that one's room turnover ends."""
         visits: dict[str, list[Job]] = defaultdict(list)
         for job in self.jobs:
             if job.request is not None and job.request.visit:
@@ -237,7 +238,10 @@ class ScheduleModel:
                 before, after = self.vars[previous.id], self.vars[following.id]
                 self.model.add(before.booked == after.booked)
                 gap = self._slots(previous.service.length)
-                self.model.add(after.start == before.start + gap).only_enforce_if(before.booked)
+                wait = self._slots(previous.service.buffer_after)
+                self.model.add_linear_constraint(
+                    after.start - before.start, gap, gap + wait
+                ).only_enforce_if(before.booked)
 
     def _day(self, job: Job) -> LinearExpr:
         job_vars = self.vars[job.id]

@@ -579,6 +579,16 @@ def test_visit_back_to_back_on_one_day(
     assert_only(violations, "visit_not_back_to_back", "v1", "r1", "r2")
 
 
+def test_a_visit_may_wait_for_the_room_turnover_of_the_part_before(
+    data: dict[str, Any], schedule: Schedule
+) -> None:
+    data["services"][0]["buffer_after"] = 10  # r1, the consult, ends 09:30
+    scenario = build(data)
+    assert check_schedule(scenario, moved(schedule, "r2", "09:40", "10:00")) == []
+    violations = check_schedule(scenario, moved(schedule, "r2", "09:45", "10:05"))
+    assert_only(violations, "visit_not_back_to_back", "v1", "r1", "r2", "10 minutes")
+
+
 def test_series_spacing_from_history(data: dict[str, Any], schedule: Schedule) -> None:
     data["patients"][2]["history"][0]["date"] = "2026-02-20"
     violations = check_schedule(build(data), schedule)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +15,7 @@ from models.loader import ScenarioError, load_scenario, scenario_from_data
 from solver.replan import reshuffle
 from solver.solve import solve
 from tests.conftest import booking, clinic_data, machine, provider, request, room, service
+from tests.solver.test_solve import assert_sound
 
 ZONE = ZoneInfo("America/Chicago")
 OPEN = {"mon": "09:00-18:50", "tue": "09:00-18:50"}
@@ -104,6 +105,17 @@ def test_the_front_desk_books_a_new_patients_consult_and_treatment_visit() -> No
     result = _sound(data)
     assert result.report.greedy_objective > 0
     assert {row.request_id for row in result.schedule.booked()} == {"c", "t"}
+
+
+def test_a_visit_in_the_one_room_is_booked_after_the_rooms_turnover() -> None:
+    data = _clinic(requests=CONSULT_AND_FILLER_VISIT)
+    data["services"][1]["buffer_after"] = 15  # the consult's turnover
+    result = assert_sound(scenario_from_data(data))
+    booked = {row.request_id: row for row in result.schedule.booked()}
+    assert set(booked) == {"c", "t"}
+    assert booked["c"].room_id == booked["t"].room_id == "l1"
+    assert booked["c"].end is not None and booked["t"].start is not None
+    assert booked["t"].start - booked["c"].end == timedelta(minutes=15)
 
 
 def test_a_treatment_whose_consult_cannot_be_booked_says_consult_required() -> None:

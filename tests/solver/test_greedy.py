@@ -137,6 +137,21 @@ def test_a_visit_that_does_not_fit_whole_is_not_booked_in_part() -> None:
     assert _greedy(scenario)[2] == {}  # 9 hours in an 8-hour day
 
 
+def test_a_visit_in_a_one_room_clinic_waits_only_for_the_rooms_turnover() -> None:
+    visit = {
+        "services": [service("consult", category="consult", buffer_after=15), service("botox")],
+        "providers": [provider("rn", ["consult", "botox"], MINI_WEEK)],
+        "requests": [
+            request("consult", "p1", "consult", visit="v"),
+            request("treat", "p1", "botox", visit="v"),
+        ],
+    }
+    one_room = _starts(_greedy(mini_clinic(**visit))[2])
+    assert one_room == {"consult": ("rn", 540, "inj1"), "treat": ("rn", 585, "inj1")}
+    two_rooms = _starts(_greedy(mini_clinic(rooms=ROOMS, **visit))[2])
+    assert two_rooms == {"consult": ("rn", 540, "inj1"), "treat": ("rn", 570, "inj2")}
+
+
 def test_a_locked_booking_keeps_its_place_and_room() -> None:
     scenario = mini_clinic(
         rooms=ROOMS,

@@ -186,6 +186,22 @@ def test_a_visit_booked_in_part_breaks_visit_back_to_back() -> None:
     assert built.disagreement(built.decisions({"a": _at("rn", 540)})) == "visit back to back"
 
 
+def test_a_visits_next_part_may_wait_for_the_rooms_turnover_and_no_longer() -> None:
+    built = _built(
+        mini_clinic(
+            services=[service("botox", buffer_after=15)],
+            requests=[
+                request("a", "p1", "botox", latest=TUESDAY, visit="v"),
+                request("b", "p1", "botox", latest=TUESDAY, visit="v"),
+            ],
+        )
+    )
+    same_room = {"a": _at("rn", 540), "b": _at("rn", 585)}  # after a's 15-minute turnover
+    assert set(built.placements(complete(built, built.decisions(same_room)).values)) == {"a", "b"}
+    later = {"a": _at("rn", 540), "b": _at("rn", 600)}
+    assert built.disagreement(built.decisions(later)) == "visit back to back"
+
+
 def test_decisions_every_family_accepts_are_not_blamed_on_one() -> None:
     scenario = generate_scenario(requests=25, providers=2, days=2, seed=5)
     facts = ClinicFacts(scenario)
