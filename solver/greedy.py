@@ -121,7 +121,8 @@ class _FrontDesk:
         self.calendar = _Calendar(facts)
         self.placements: Placements = {}
         self.series_days: dict[tuple[str, str], list[int]] = defaultdict(list)
-        self.consult_ends: dict[str, list[int]] = defaultdict(list)
+        self.consult_ends: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        """Per patient, the end and service of each consult on the calendar."""
 
     def run(self) -> Placements:
         for job in sorted(
@@ -186,13 +187,13 @@ class _FrontDesk:
                 placed.append(placement)
                 moment, wait = placement.end(job), job.service.buffer_after
                 if job.service.category == "consult":  # a visit's consult serves its treatment
-                    self.consult_ends[job.patient_id].append(moment)
+                    self.consult_ends[job.patient_id].append((moment, job.service.id))
             return placed, None
         finally:
             for job, placement in taken:
                 self.calendar.release(job, placement)
                 if job.service.category == "consult":
-                    self.consult_ends[job.patient_id].remove(placement.end(job))
+                    self.consult_ends[job.patient_id].remove((placement.end(job), job.service.id))
 
     def _fit_after(self, job: Job, end: int, wait: int) -> tuple[Placement | None, int | None]:
         """A visit's next part at the earliest fitting start from the end of the part before
@@ -240,7 +241,9 @@ class _FrontDesk:
         ):
             return False
         if day in job.needs_consult_days:
-            return any(end <= start for end in self.consult_ends[job.patient_id])
+            qualifying = self.facts.qualifying_consults(job.service)
+            ends = self.consult_ends[job.patient_id]
+            return any(end <= start and consult in qualifying for end, consult in ends)
         return True
 
     def _commit(self, job: Job, placement: Placement) -> None:
@@ -248,14 +251,14 @@ class _FrontDesk:
         self.placements[job.id] = placement
         self.series_days[job.patient_id, job.service.id].append(placement.start // MINUTES_PER_DAY)
         if job.service.category == "consult":
-            self.consult_ends[job.patient_id].append(placement.start + job.service.length)
+            self.consult_ends[job.patient_id].append((placement.end(job), job.service.id))
 
     def _release(self, job: Job) -> Placement:
         placement = self.placements.pop(job.id)
         self.calendar.release(job, placement)
         self.series_days[job.patient_id, job.service.id].remove(placement.start // MINUTES_PER_DAY)
         if job.service.category == "consult":
-            self.consult_ends[job.patient_id].remove(placement.start + job.service.length)
+            self.consult_ends[job.patient_id].remove((placement.end(job), job.service.id))
         return placement
 
     def _place_at(self, job: Job, start: int) -> bool:
@@ -265,11 +268,12 @@ class _FrontDesk:
         return placement is not None
 
     def _needed_consult(self, job: Job) -> bool:
-        """A booked consult that a booked treatment of the same patient relies on."""
+        """A booked consult that a booked treatment of the same patient may rely on."""
         return job.service.category == "consult" and any(
             other.patient_id == job.patient_id
             and other.id in self.placements
             and self.placements[other.id].start // MINUTES_PER_DAY in other.needs_consult_days
+            and job.service.id in self.facts.qualifying_consults(other.service)
             for other in self.jobs
         )
 

@@ -264,7 +264,8 @@ class ScheduleModel:
                     self.model.add(-gap >= spacing).only_enforce_if([order.negated(), *both])
 
     def _consult_first(self) -> None:
-        """A treatment needing a consult on a day without a valid one follows a booked consult."""
+        """A treatment needing a consult on a day without a valid one on file follows a booked
+        consult that qualifies it."""
         consults: dict[str, list[Job]] = defaultdict(list)
         for job in self.jobs:
             if job.service.category == "consult":
@@ -279,7 +280,10 @@ class ScheduleModel:
                 if c.day in job.needs_consult_days
             ]
             earlier = []
+            qualifying = self.facts.qualifying_consults(job.service)
             for consult in consults[job.patient_id]:
+                if consult.service.id not in qualifying:
+                    continue
                 before = self.model.new_bool_var("")
                 consult_vars = self.vars[consult.id]
                 self.model.add_implication(before, consult_vars.booked)

@@ -636,6 +636,49 @@ def test_consult_row_must_end_before_the_treatment(
 
 
 @pytest.mark.parametrize(
+    ("qualifies", "broken"), [(["coolsculpt"], True), (["botox"], False), (["treatment"], False)]
+)
+def test_a_consult_qualifies_only_what_it_lists(
+    data: dict[str, Any], schedule: Schedule, qualifies: list[str], broken: bool
+) -> None:
+    data["services"][0]["qualifies"] = qualifies  # r1, the consult before r2 (botox)
+    violations = check_schedule(build(data), schedule)
+    if broken:
+        assert_only(violations, "consult_does_not_qualify", "r2", "'r1' (consult)", "p_new")
+    else:
+        assert violations == []
+
+
+@pytest.mark.parametrize(
+    ("history", "broken"),
+    [
+        ([{"service": "consult", "date": "2026-01-15"}], True),  # the last consult was that one
+        ([{"service": "consult", "date": "2026-01-14"}], False),  # the last one is not recorded
+        ([], False),
+    ],
+)
+def test_the_consult_on_file_qualifies_by_the_history(
+    data: dict[str, Any], schedule: Schedule, history: list[dict[str, str]], broken: bool
+) -> None:
+    data["services"][0]["qualifies"] = ["botox"]
+    data["services"][2]["requires_consult"] = True  # r3 (coolsculpt), p_vip's last consult 01-15
+    data["patients"][0]["history"] = history
+    violations = check_schedule(build(data), schedule)
+    if broken:
+        assert_only(violations, "consult_does_not_qualify", "r3", "consult on 2026-01-15")
+    else:
+        assert violations == []
+
+
+def test_a_consult_in_the_history_is_on_file(data: dict[str, Any], schedule: Schedule) -> None:
+    data["services"][2]["requires_consult"] = True
+    data["patients"][0]["last_consult"] = None
+    assert_only(check_schedule(build(data), schedule), "consult_missing", "r3", "never")
+    data["patients"][0]["history"] = [{"service": "consult", "date": "2026-02-01"}]
+    assert check_schedule(build(data), schedule) == []
+
+
+@pytest.mark.parametrize(
     ("on_file", "paid", "broken"), [(False, False, True), (False, True, False)]
 )
 def test_deposit(

@@ -169,6 +169,22 @@ TRIGGERS: list[tuple[str, Change, str, str]] = [
         "'consult'",
     ),
     (
+        "consult_unavailable",
+        {"services.0.qualifies": ["laser_hair"]},
+        "services[1].requires_consult",
+        "'consult' qualifies laser_hair",
+    ),
+    (
+        "consult_unavailable",
+        {
+            "services.0.qualifies": ["laser_hair"],
+            "services.3": service("tox_consult", 30, "consult", category="consult")
+            | {"qualifies": ["botox"]},
+        },
+        "services[1].requires_consult",
+        "'tox_consult'",  # qualifies botox, but nobody may perform it
+    ),
+    (
         "window_on_closed_days",
         {"requests.0.earliest": "2026-03-08", "requests.0.latest": "2026-03-08"},
         "requests[0]",
@@ -283,6 +299,8 @@ NEAR_MISSES: list[Change] = [
     {"clinic.hours.sun": "09:00-17:00"},
     {"clinic.hours.sun": "03:00-17:00"},
     {"rooms.2.type": "injection", "services.2.room_types": ["laser", "injection"]},
+    {"services.0.qualifies": ["botox"]},
+    {"services.0.qualifies": ["treatment"]},
 ]
 
 

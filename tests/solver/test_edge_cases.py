@@ -131,6 +131,38 @@ def test_a_treatment_whose_consult_cannot_be_booked_says_consult_required() -> N
     assert reasons["t"] == "consult_required"
 
 
+def _routed(requests: list[dict[str, Any]]) -> dict[str, Any]:
+    """The edge clinic with a body consult that qualifies only the laser, and the consult
+    that qualifies only the filler."""
+    data = _clinic(requests=requests)
+    data["services"][1]["qualifies"] = ["filler"]
+    data["services"].append(
+        service("body_consult", 20, "laser", category="consult", qualifies=["laser"])
+    )
+    data["providers"][0]["services"].append("body_consult")
+    return data
+
+
+def test_a_body_consult_does_not_qualify_the_filler_of_its_visit() -> None:
+    visit = [request("c", "p1", "body_consult", visit="v"), request("t", "p1", "filler", visit="v")]
+    result = assert_sound(scenario_from_data(_routed(visit)))
+    reasons = {row.request_id: row.reason for row in result.schedule.appointments}
+    assert reasons == {"c": "visit_incomplete", "t": "consult_required"}
+
+
+def test_the_filler_is_booked_after_the_consult_that_qualifies_it() -> None:
+    requests = [
+        request("body", "p1", "body_consult"),
+        request("t", "p1", "filler", latest="2026-12-08"),
+        request("c", "p1", "consult", "2026-12-08"),
+    ]
+    result = assert_sound(scenario_from_data(_routed(requests)))
+    booked = {row.request_id: row for row in result.schedule.booked()}
+    assert set(booked) == {"body", "t", "c"}
+    assert booked["c"].end is not None and booked["t"].start is not None
+    assert booked["t"].start >= booked["c"].end  # on Tuesday, not after Monday's body consult
+
+
 def _night(data: dict[str, Any]) -> tuple[Any, Any]:
     scenario = scenario_from_data(data)
     return scenario, solve(scenario, time_limit=1, num_workers=1, seed=0).schedule
