@@ -12,7 +12,7 @@ Rule codes, by family:
   ``equipment_mismatch``, ``equipment_over_capacity`` (units out of service count as in use)
 - one place at a time: ``provider_overlap``, ``room_overlap``, ``patient_overlap``
 - requests: ``outside_request_window``, ``visit_partly_booked``, ``visit_not_back_to_back``,
-  ``series_spacing``, ``consult_missing``, ``deposit_missing``
+  ``series_spacing``, ``consult_missing``, ``consult_does_not_qualify``, ``deposit_missing``
 - existing bookings: ``locked_booking_moved``, ``booking_provider_changed``,
   ``booking_moved_to_other_day``
 """
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from itertools import pairwise
 
 from checker.context import (
@@ -38,7 +38,7 @@ from checker.context import (
 )
 from models.findings import Finding
 from models.results import Appointment, Schedule
-from models.scenario import Booking, OutOfService, Request, Scenario
+from models.scenario import Booking, OutOfService, Patient, Request, Scenario, Service
 from models.times import MINUTES_PER_DAY, format_clock, weekday_of
 
 # --- 1, 2: one row per request and booking, statuses and reasons ------------------------
@@ -415,7 +415,8 @@ def _request_windows(ctx: Context) -> Iterator[Finding]:
 
 
 def _visits(ctx: Context) -> Iterator[Finding]:
-    """A visit is booked whole or not at all, back to back on one day in file order."""
+    """A visit is booked whole or not at all, on one day in file order, each part starting when
+    the part before ends or at the latest when that part's room turnover ends."""
     visits: dict[str, list[Request]] = defaultdict(list)
     for request in ctx.scenario.requests:
         if request.visit is not None:
@@ -433,13 +434,17 @@ def _visits(ctx: Context) -> Iterator[Finding]:
             )
         for before, after in pairwise(requests):
             first, second = placed.get(before.id), placed.get(after.id)
-            if first is not None and second is not None and second.start != first.end:
+            if first is None or second is None:
+                continue
+            turnover = first.service.buffer_after
+            if second.day != first.day or not 0 <= second.start - first.end <= turnover:
                 yield Finding(
                     "visit_not_back_to_back",
                     after.id,
                     f"visit '{visit}': '{after.id}' starts {second.when()} but '{before.id}' "
-                    f"ends {when_text(first.end)}; a visit's requests follow each other without "
-                    "a gap, on one day, in file order",
+                    f"ends {when_text(first.end)}; each part of a visit starts when the part "
+                    f"before ends, or at the latest when its room turnover ends ({turnover} "
+                    "minutes later), on one day, in file order",
                 )
 
 
@@ -470,28 +475,69 @@ def _series_spacing(ctx: Context) -> Iterator[Finding]:
                     )
 
 
-def _consults(ctx: Context) -> Iterator[Finding]:
-    """A treatment that needs a consult has a valid one or a consult booked before it."""
+def _qualifies(consult: Service | None, service: Service) -> bool:
+    """A consultation qualifies a service it lists by id or category, or every service when
+    it lists none; None is a consultation on file of unknown service (it qualifies all)."""
+    listed = consult.qualifies if consult is not None else None
+    return listed is None or service.id in listed or service.category in listed
+
+
+def _consults_on_file(
+    ctx: Context, patient: Patient, day: date
+) -> list[tuple[str, Service | None]]:
+    """(what, consult service) of the consultations on file still valid on `day`: each consult
+    in the history, and last_consult (of unknown service when the history has no consult then)."""
     valid_days = ctx.scenario.policies.consult_valid_days
-    consult_ends: dict[str, list[int]] = defaultdict(list)
+    history = [(h.date, ctx.scenario.service(h.service)) for h in patient.history]
+    history = [(when, s) for when, s in history if s.category == "consult"]
+    on_file: list[tuple[date, Service | None]] = list(history)
+    last = patient.last_consult
+    if last is not None and all(when != last for when, _ in history):
+        on_file.append((last, None))
+    return [
+        (f"{s.id if s else 'a consultation'} on {when} (on file)", s)
+        for when, s in on_file
+        if 0 <= (day - when).days <= valid_days
+    ]
+
+
+def _consults(ctx: Context) -> Iterator[Finding]:
+    """A treatment that needs a consult has a valid one on file, or a consult booked before
+    it, that qualifies it."""
+    valid_days = ctx.scenario.policies.consult_valid_days
+    booked: dict[str, list[Placed]] = defaultdict(list)
     for q in ctx.placements:
         if q.service.category == "consult":
-            consult_ends[q.patient.id].append(q.end)
+            booked[q.patient.id].append(q)
     for p in ctx.placements:
         if not (isinstance(p.item, Request) and p.service.requires_consult):
             continue
-        last = p.patient.last_consult
-        if last is not None and last <= p.day and (p.day - last).days <= valid_days:
+        found = _consults_on_file(ctx, p.patient, p.day)
+        found += [
+            (f"'{q.id}' ({q.service.id})", q.service)
+            for q in booked[p.patient.id]
+            if q.end <= p.start
+        ]
+        if any(_qualifies(consult, p.service) for _, consult in found):
             continue
-        if any(end <= p.start for end in consult_ends.get(p.patient.id, [])):
-            continue
-        yield Finding(
-            "consult_missing",
-            p.id,
-            f"'{p.id}' ({p.service.id}) needs a consultation for patient '{p.patient.id}' "
-            f"(last one: {last or 'never'}, valid {valid_days} days) before {p.when()}; "
-            "book a consult first",
-        )
+        if found:
+            yield Finding(
+                "consult_does_not_qualify",
+                p.id,
+                f"'{p.id}' ({p.service.id}) needs a consultation that qualifies it, but patient "
+                f"'{p.patient.id}' has only {', '.join(what for what, _ in found)} before "
+                f"{p.when()}, which do not qualify {p.service.id}; book a consultation that "
+                "qualifies it first",
+            )
+        else:
+            last = p.patient.last_consult
+            yield Finding(
+                "consult_missing",
+                p.id,
+                f"'{p.id}' ({p.service.id}) needs a consultation for patient '{p.patient.id}' "
+                f"(last one: {last or 'never'}, valid {valid_days} days) before {p.when()}; "
+                "book a consult first",
+            )
 
 
 def _deposits(ctx: Context) -> Iterator[Finding]:

@@ -18,7 +18,7 @@ from models.findings import Finding
 from models.times import MINUTES_PER_DAY, format_clock, weekday_of
 
 if TYPE_CHECKING:
-    from models.scenario import Clinic, Provider, Scenario
+    from models.scenario import Clinic, Provider, Scenario, Service
     from models.times import TimeRange
 
 
@@ -205,24 +205,39 @@ def _why_no_hours(scenario: Scenario, provider: Provider, has_duty: bool) -> str
 
 
 def _consult_unavailable(scenario: Scenario) -> Iterator[Finding]:
-    consults = [s.id for s in scenario.services if s.category == "consult"]
-    names = ", ".join(f"'{consult}'" for consult in consults)
-    if not consults:
-        reason = "the menu has no service of category consult; add a consultation service"
-    elif not any(_performers(scenario, consult) for consult in consults):
-        reason = (
-            f"no provider with a valid licence may perform a consult ({names}); "
-            "add a consult to a provider's services"
-        )
-    else:
-        return
+    consults = [s for s in scenario.services if s.category == "consult"]
     for i, service in enumerate(scenario.services):
-        if service.requires_consult:
+        if not service.requires_consult:
+            continue
+        reason = _why_no_consult(scenario, service, consults)
+        if reason:
             yield Finding(
                 "consult_unavailable",
                 f"services[{i}].requires_consult",
                 f"service '{service.id}' requires a consultation first, but {reason}",
             )
+
+
+def _why_no_consult(scenario: Scenario, service: Service, consults: list[Service]) -> str | None:
+    """Why no consultation that qualifies `service` can be booked, if none can."""
+    if not consults:
+        return "the menu has no service of category consult; add a consultation service"
+    qualifying = [c.id for c in consults if c.qualifies_for(service)]
+    if not qualifying:
+        listed = "; ".join(
+            f"'{c.id}' qualifies {', '.join(c.qualifies or []) or 'nothing'}" for c in consults
+        )
+        return (
+            f"no consultation qualifies it ({listed}); list '{service.id}' or its category "
+            "in a consultation's qualifies, or add a consultation that qualifies it"
+        )
+    if not any(_performers(scenario, consult) for consult in qualifying):
+        names = ", ".join(f"'{consult}'" for consult in qualifying)
+        return (
+            f"no provider with a valid licence may perform a consult that qualifies it "
+            f"({names}); add one to a provider's services"
+        )
+    return None
 
 
 def _window_on_closed_days(scenario: Scenario) -> Iterator[Finding]:

@@ -9,7 +9,7 @@ ids, overlapping hours, times off the slot grid) live in `models.validation` and
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -28,6 +28,7 @@ from models.times import ClinicClock, DailyHours, Hours, RangeList, TimeRange, W
 Date = date  # field names `date` below would shadow the type
 
 Category = Literal["consult", "treatment", "follow_up", "touch_up"]
+CATEGORIES: tuple[str, ...] = get_args(Category)
 Tier = Literal["vip", "member", "returning", "new"]
 Source = Literal["new", "waitlist", "reschedule"]
 BookingStatus = Literal["confirmed", "cancelled", "cancelled_late", "no_show"]
@@ -237,7 +238,10 @@ class Service(Strict):
     equipment: dict[str, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
     """Machines held for the whole appointment, as {equipment id: units}."""
     requires_consult: bool = False
-    """A valid consultation must come first."""
+    """A valid consultation that qualifies this service must come first."""
+    qualifies: list[Identifier] | None = None
+    """Consultations only: the services (ids) and categories this consultation qualifies;
+    left out, it qualifies every service that requires a consult."""
     deposit: float = Field(default=0, ge=0)
     """Deposit required to book (0 = none)."""
     value: float = Field(default=0, ge=0)
@@ -250,6 +254,24 @@ class Service(Strict):
         if self.finish and not self.processing:
             raise ValueError("finish minutes only make sense after processing minutes; add both")
         return self
+
+    @model_validator(mode="after")
+    def _only_consults_qualify(self) -> Service:
+        if self.qualifies is not None and self.category != "consult":
+            raise ValueError(
+                f"qualifies says what a consultation qualifies, but this service is a "
+                f"{self.category}; remove qualifies, or make the category consult if the "
+                "service is a consultation"
+            )
+        return self
+
+    def qualifies_for(self, service: Service) -> bool:
+        """Whether this consultation qualifies `service`: by its id or category in
+        `qualifies`, or every service when `qualifies` is left out."""
+        if self.category != "consult":
+            return False
+        listed = self.qualifies
+        return listed is None or service.id in listed or service.category in listed
 
     @property
     def length(self) -> int:
@@ -393,11 +415,13 @@ class Patient(Strict):
     tier: Tier = "new"
     """vip, member, returning or new: sets the weight of their booked minutes."""
     last_consult: date | None = None
-    """Date of the last consultation."""
+    """Date of the last consultation. Which one it was comes from a consult service in the
+    history on that date; without one it qualifies every service."""
     deposit_on_file: bool = False
     """A card on file covers deposits."""
     history: list[HistoryItem] = Field(default_factory=list)
-    """Past appointments, for series spacing."""
+    """Past appointments, for series spacing; a consult service here is a consultation on
+    file from its date."""
 
 
 class Request(Strict):
@@ -429,7 +453,8 @@ class Request(Strict):
     requested_at: Moment | None = None
     """When the patient asked; earlier asks go first on ties."""
     visit: Identifier | None = None
-    """Requests sharing a visit id are booked back to back on one day, in file order."""
+    """Requests sharing a visit id are booked all or none on one day, in file order, back to
+    back: each starts when the one before ends, or at the latest when its room turnover ends."""
 
     _preferred_ranges: tuple[TimeRange, ...] = PrivateAttr(default=())
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from models.dayparts import day_part_key
 from models.findings import Finding
+from models.scenario import CATEGORIES
 from models.times import TimeRange, format_clock
 
 if TYPE_CHECKING:
@@ -89,6 +90,7 @@ def _unknown_references(scenario: Scenario) -> Iterator[Finding]:
     for where, service in _items(scenario, "services"):
         for machine in service.equipment:
             yield from _unknown(f"{where}.equipment", "equipment", machine, machines)
+        yield from _unknown_qualified(where, service.id, service.qualifies or [], services)
     for where, provider in _items(scenario, "providers"):
         for j, service_id in enumerate(provider.services):
             yield from _unknown(f"{where}.services[{j}]", "service", service_id, services)
@@ -110,6 +112,21 @@ def _unknown_references(scenario: Scenario) -> Iterator[Finding]:
         yield from _unknown(f"{where}.service", "service", booking.service, services)
         yield from _unknown(f"{where}.provider", "provider", booking.provider, providers)
         yield from _unknown(f"{where}.room", "room", booking.room, rooms)
+
+
+def _unknown_qualified(
+    where: str, consult: str, entries: list[str], services: set[str]
+) -> Iterator[Finding]:
+    for j, entry in enumerate(entries):
+        if entry not in services and entry not in CATEGORIES:
+            hint = ", ".join(sorted(services)[:8])
+            yield Finding(
+                "unknown_reference",
+                f"{where}.qualifies[{j}]",
+                f"consultation '{consult}' qualifies '{entry}', which is neither a service nor "
+                f"a category; use a service id ({hint}) or a category "
+                f"({', '.join(CATEGORIES)})",
+            )
 
 
 def _overlapping_hours(scenario: Scenario) -> Iterator[Finding]:

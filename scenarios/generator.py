@@ -163,6 +163,13 @@ CONSULT_FOR: dict[str, str] = {
 }
 """The consultation a new patient books together with a treatment that requires one."""
 
+ROUTED_CONSULTS: dict[str, list[str]] = {
+    consult: sorted(s for s, c in CONSULT_FOR.items() if c == consult)
+    for consult in sorted(set(CONSULT_FOR.values()))
+}
+"""With `consult_routing`, what each consultation qualifies (the treatments of CONSULT_FOR);
+consult_skin keeps qualifying every service."""
+
 AFTERCARE: dict[str, tuple[str, ...]] = {
     "follow_up": ("filler_cheek", "filler_lip", "microneedling", "chemical_peel"),
     "body_check": ("body_contouring",),
@@ -292,6 +299,7 @@ def generate_scenario(
     seed: int = 0,
     rooms: int | None = None,
     start: date | None = None,
+    consult_routing: bool = False,
 ) -> Scenario:
     """A synthetic clinic with this many requests, providers and days, the same for a seed.
 
@@ -305,6 +313,9 @@ def generate_scenario(
         Number of rooms; default about 0.8 per provider, at least one of each type.
     start
         First day of the horizon; default Monday 2026-12-07.
+    consult_routing
+        Consultations qualify only their treatments (ROUTED_CONSULTS); the rest of the clinic
+        is the same as without.
     """
     room_count = (
         max(len(ROOM_MIX), round(providers * ROOMS_PER_PROVIDER)) if rooms is None else rooms
@@ -326,10 +337,18 @@ def generate_scenario(
     room_list = _rooms(room_count)
     machines = _machines(room_list)
     bookings = _place_bookings(draft, room_list, machines, round(requests * BOOKINGS_PER_REQUEST))
+    services = list(draft.services.values())
+    if consult_routing:
+        services = [
+            s.model_copy(update={"qualifies": ROUTED_CONSULTS[s.id]})
+            if s.id in ROUTED_CONSULTS
+            else s
+            for s in services
+        ]
     return Scenario(
         clinic=clinic,
         policies=Policies.model_validate(POLICIES),
-        services=list(draft.services.values()),
+        services=services,
         providers=draft.providers,
         rooms=room_list,
         equipment=machines,

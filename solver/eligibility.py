@@ -8,12 +8,13 @@ calendars and indexes come from `solver.facts`, computed once per scenario.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from models.scenario import Booking, Provider, Request, Scenario, Service
 from models.times import MINUTES_PER_DAY
-from solver.facts import ClinicFacts, Ranges
+from solver.facts import ClinicFacts, Ranges, consult_on_file
 
 SUGGESTED_ACTIONS = {
     "no_permitted_provider": "sign off a provider for this service or offer another service",
@@ -21,7 +22,9 @@ SUGGESTED_ACTIONS = {
     "licence_expired": "renew the provider's licence or give the work to someone else",
     "no_room_of_type": "add a room of the type the service needs or change the service's rooms",
     "no_equipment": "bring the machine back into service or rent one",
-    "consult_required": "book a consultation first",
+    "consult_required": "book a consultation that qualifies the service first",
+    "no_qualifying_consult": "add a consultation that qualifies the service to the menu, or "
+    "list the service in a consultation's qualifies",
     "deposit_unpaid": "collect the deposit, then book",
     "window_closed": "offer the patient a day the clinic is open",
     "window_passed": "offer the patient a new date",
@@ -119,13 +122,13 @@ class _RequestRules:
     def __init__(self, facts: ClinicFacts) -> None:
         self.facts = facts
         self.scenario = scenario = facts.scenario
-        self.consult_patients = {
-            r.patient for r in scenario.requests if r.service in facts.consult_ids
-        } | {
-            b.patient
-            for b in scenario.bookings
-            if b.service in facts.consult_ids and b.status == "confirmed"
-        }
+        self.consults_asked: dict[str, set[str]] = defaultdict(set)
+        """The consult services each patient has requested or booked."""
+        confirmed = [b for b in scenario.bookings if b.status == "confirmed"]
+        items: list[Request | Booking] = [*scenario.requests, *confirmed]
+        for item in items:
+            if item.service in facts.consult_ids:
+                self.consults_asked[item.patient].add(item.service)
 
     def evaluate(self, request: Request) -> Job | Escalation:
         """The request's job with candidates, or its escalation."""
@@ -144,10 +147,14 @@ class _RequestRules:
             detail = f"too soon after the last {service.id} (series spacing)"
             return escalate(request, "series_too_soon", detail)
         consult_days = self._days_needing_consult(request, service, days)
-        if consult_days and request.patient not in self.consult_patients:
+        qualifying = self.facts.qualifying_consults(service)
+        if consult_days and not qualifying & self.consults_asked[request.patient]:
             days = [day for day in days if day not in consult_days]
+            if not days and not qualifying:
+                detail = f"no consultation on the menu qualifies {service.id}"
+                return escalate(request, "no_qualifying_consult", detail)
             if not days:
-                detail = "no valid consultation on file and none requested"
+                detail = f"no valid consultation on file or requested qualifies {service.id}"
                 return escalate(request, "consult_required", detail)
         candidates = self._candidates(request, service, days)
         if not candidates:
@@ -219,10 +226,11 @@ class _RequestRules:
     ) -> set[int]:
         if not service.requires_consult:
             return set()
-        last = self.scenario.patient(request.patient).last_consult
-        valid = self.scenario.policies.consult_valid_days
+        patient = self.scenario.patient(request.patient)
         clock = self.facts.clock
-        return {d for d in days if last is None or not 0 <= (clock.day(d) - last).days <= valid}
+        return {
+            d for d in days if not consult_on_file(self.scenario, patient, service, clock.day(d))
+        }
 
     def _candidates(self, request: Request, service: Service, days: list[int]) -> list[Candidate]:
         providers = [p for p in self.scenario.providers if service.id in p.services]
@@ -359,16 +367,20 @@ def eligibility(facts: ClinicFacts) -> Eligibility:
         escalations.append(
             escalate(job, "booking_conflict", f"overlaps locked booking {clashes[job.id]}")
         )
-    return _whole_visits(scenario, _consults_to_book(Eligibility(jobs, escalations)))
+    return _whole_visits(scenario, _consults_to_book(facts, Eligibility(jobs, escalations)))
 
 
-def _consults_to_book(result: Eligibility) -> Eligibility:
-    """Treatments that need a consult in the schedule keep only the days they can have one;
-    a treatment left with no day is escalated as consult_required."""
-    with_consult = {job.patient_id for job in result.jobs if job.service.category == "consult"}
+def _consults_to_book(facts: ClinicFacts, result: Eligibility) -> Eligibility:
+    """Treatments that need a consult in the schedule keep only the days they can have one
+    that qualifies them; a treatment left with no day is escalated as consult_required."""
+    consults: dict[str, set[str]] = defaultdict(set)
+    for job in result.jobs:
+        if job.service.category == "consult":
+            consults[job.patient_id].add(job.service.id)
     jobs = []
     for job in result.jobs:
-        if job.needs_consult_days and job.patient_id not in with_consult:
+        qualifying = facts.qualifying_consults(job.service)
+        if job.needs_consult_days and not qualifying & consults[job.patient_id]:
             job.candidates = [c for c in job.candidates if c.day not in job.needs_consult_days]
             job.needs_consult_days = set()
         if job.candidates:

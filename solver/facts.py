@@ -10,8 +10,9 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
-from models.scenario import Provider, Scenario, Service
+from models.scenario import Patient, Provider, Scenario, Service
 from models.times import MINUTES_PER_DAY, ClinicClock, weekday_of
 
 Ranges = list[tuple[int, int]]
@@ -47,6 +48,7 @@ class ClinicFacts:
             self.rooms_of_type.setdefault(room.type, []).append(room.id)
         self.machine_counts = {machine.id: machine.count for machine in scenario.equipment}
         self.consult_ids = {s.id for s in scenario.services if s.category == "consult"}
+        self._qualifying: dict[str, frozenset[str]] = {}
         self.outages = self._outages()
         self.exact_types = {self.room_type_of[o.id] for o in self.outages if o.kind == "room"}
         """Room types with a room out of service: decided room by room (a pool is not exact)."""
@@ -55,6 +57,14 @@ class ClinicFacts:
     def room_count(self, room_type: str) -> int:
         """How many rooms of a type the clinic has."""
         return len(self.rooms_of_type.get(room_type, []))
+
+    def qualifying_consults(self, service: Service) -> frozenset[str]:
+        """Ids of the consult services that qualify `service` (Service.qualifies)."""
+        if service.id not in self._qualifying:
+            self._qualifying[service.id] = frozenset(
+                s.id for s in self.scenario.services if s.qualifies_for(service)
+            )
+        return self._qualifying[service.id]
 
     def clinic_open(self, day: int) -> tuple[int, int] | None:
         """The clinic's opening range on day `day` in minutes of that day, if open."""
@@ -131,6 +141,26 @@ class ClinicFacts:
                 if units:
                     outages.append(Outage(kind, item_id, start, end, units))
         return outages
+
+
+def consult_on_file(scenario: Scenario, patient: Patient, service: Service, day: date) -> bool:
+    """Whether a consultation on the patient's file, valid on `day`, qualifies `service`.
+
+    On file are every consult service in the history and `last_consult`; a last_consult with
+    no consult service in the history on its date does not say which consultation it was, and
+    qualifies every service.
+    """
+    valid = scenario.policies.consult_valid_days
+
+    def fresh(when: date) -> bool:
+        return 0 <= (day - when).days <= valid
+
+    past = [(h.date, scenario.service(h.service)) for h in patient.history]
+    past = [(when, consult) for when, consult in past if consult.category == "consult"]
+    last = patient.last_consult
+    if last is not None and fresh(last) and all(when != last for when, _ in past):
+        return True
+    return any(fresh(when) and consult.qualifies_for(service) for when, consult in past)
 
 
 def intersect(first: Ranges, second: Ranges) -> Ranges:

@@ -124,7 +124,8 @@ class _FrontDesk:
         self.calendar = _Calendar(facts)
         self.placements: Placements = {}
         self.series_days: dict[tuple[str, str], list[int]] = defaultdict(list)
-        self.consult_ends: dict[str, list[int]] = defaultdict(list)
+        self.consult_ends: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        """Per patient, the end and service of each consult on the calendar."""
         self.on_provider_day: dict[tuple[str, int], dict[str, Job]] = defaultdict(dict)
         self.journal: list[tuple[bool, Job, Placement]] | None = None
         """While an attempt is on: each commit (True) and release (False), to undo it."""
@@ -178,25 +179,37 @@ class _FrontDesk:
     ) -> tuple[list[Placement] | None, int | None]:
         placed: list[Placement] = []
         taken: list[tuple[Job, Placement]] = []
-        moment = start
+        moment, wait = start, 0
         try:
             for index, job in enumerate(chain):
-                providers = [provider_id] if index == 0 else self._providers_at(job, moment)
-                placement, retry = self._fit(job, providers, moment)
+                if index == 0:
+                    placement, retry = self._fit(job, [provider_id], start)
+                else:
+                    placement, retry = self._fit_after(job, moment, wait)
                 if placement is None:
                     return None, (retry - (moment - start)) if retry is not None else None
                 self.calendar.take(job, placement)
                 taken.append((job, placement))
                 placed.append(placement)
-                moment += job.service.length
+                moment, wait = placement.end(job), job.service.buffer_after
                 if job.service.category == "consult":  # a visit's consult serves its treatment
-                    self.consult_ends[job.patient_id].append(moment)
+                    self.consult_ends[job.patient_id].append((moment, job.service.id))
             return placed, None
         finally:
             for job, placement in taken:
                 self.calendar.release(job, placement)
                 if job.service.category == "consult":
-                    self.consult_ends[job.patient_id].remove(placement.end(job))
+                    self.consult_ends[job.patient_id].remove((placement.end(job), job.service.id))
+
+    def _fit_after(self, job: Job, end: int, wait: int) -> tuple[Placement | None, int | None]:
+        """A visit's next part at the earliest fitting start from the end of the part before
+        to the end of that part's room turnover (`wait` minutes later)."""
+        retry = None
+        for start in range(end, end + wait + 1, self.calendar.grid):
+            placement, retry = self._fit(job, self._providers_at(job, start), start)
+            if placement is not None:
+                return placement, None
+        return None, retry if not wait else None  # with a wait, try the next chain start
 
     def _providers_at(self, job: Job, start: int) -> list[str]:
         return [
@@ -234,7 +247,9 @@ class _FrontDesk:
         ):
             return False
         if day in job.needs_consult_days:
-            return any(end <= start for end in self.consult_ends[job.patient_id])
+            qualifying = self.facts.qualifying_consults(job.service)
+            ends = self.consult_ends[job.patient_id]
+            return any(end <= start and consult in qualifying for end, consult in ends)
         return True
 
     def _commit(self, job: Job, placement: Placement) -> None:
@@ -245,7 +260,7 @@ class _FrontDesk:
             self.journal.append((True, job, placement))
         self.series_days[job.patient_id, job.service.id].append(placement.start // MINUTES_PER_DAY)
         if job.service.category == "consult":
-            self.consult_ends[job.patient_id].append(placement.start + job.service.length)
+            self.consult_ends[job.patient_id].append((placement.end(job), job.service.id))
 
     def _release(self, job: Job) -> Placement:
         placement = self.placements.pop(job.id)
@@ -255,15 +270,16 @@ class _FrontDesk:
             self.journal.append((False, job, placement))
         self.series_days[job.patient_id, job.service.id].remove(placement.start // MINUTES_PER_DAY)
         if job.service.category == "consult":
-            self.consult_ends[job.patient_id].remove(placement.start + job.service.length)
+            self.consult_ends[job.patient_id].remove((placement.end(job), job.service.id))
         return placement
 
     def _needed_consult(self, job: Job) -> bool:
-        """A booked consult that a booked treatment of the same patient relies on."""
+        """A booked consult that a booked treatment of the same patient may rely on."""
         return job.service.category == "consult" and any(
             other.patient_id == job.patient_id
             and other.id in self.placements
             and self.placements[other.id].start // MINUTES_PER_DAY in other.needs_consult_days
+            and job.service.id in self.facts.qualifying_consults(other.service)
             for other in self.jobs
         )
 

@@ -227,7 +227,8 @@ class ScheduleModel:
                 self.model.add_no_overlap(stays)
 
     def _visits_back_to_back(self) -> None:
-        """Requests of one visit are all booked or none, back to back in file order."""
+        """Requests of one visit are all booked or none, in file order, each starting when the
+        one before ends or at the latest when that one's room turnover ends."""
         visits: dict[str, list[Job]] = defaultdict(list)
         for job in self.jobs:
             if job.request is not None and job.request.visit:
@@ -237,7 +238,10 @@ class ScheduleModel:
                 before, after = self.vars[previous.id], self.vars[following.id]
                 self.model.add(before.booked == after.booked)
                 gap = self._slots(previous.service.length)
-                self.model.add(after.start == before.start + gap).only_enforce_if(before.booked)
+                wait = self._slots(previous.service.buffer_after)
+                self.model.add_linear_constraint(
+                    after.start - before.start, gap, gap + wait
+                ).only_enforce_if(before.booked)
 
     def _day(self, job: Job) -> LinearExpr:
         job_vars = self.vars[job.id]
@@ -260,7 +264,8 @@ class ScheduleModel:
                     self.model.add(-gap >= spacing).only_enforce_if([order.negated(), *both])
 
     def _consult_first(self) -> None:
-        """A treatment needing a consult on a day without a valid one follows a booked consult."""
+        """A treatment needing a consult on a day without a valid one on file follows a booked
+        consult that qualifies it."""
         consults: dict[str, list[Job]] = defaultdict(list)
         for job in self.jobs:
             if job.service.category == "consult":
@@ -275,7 +280,10 @@ class ScheduleModel:
                 if c.day in job.needs_consult_days
             ]
             earlier = []
+            qualifying = self.facts.qualifying_consults(job.service)
             for consult in consults[job.patient_id]:
+                if consult.service.id not in qualifying:
+                    continue
                 before = self.model.new_bool_var("")
                 consult_vars = self.vars[consult.id]
                 self.model.add_implication(before, consult_vars.booked)

@@ -19,7 +19,7 @@ from models.events import (
 from models.results import Appointment, Schedule
 from models.scenario import Request, Scenario, TimeOff
 from models.times import MINUTES_PER_DAY, ClinicClock, day_pieces, format_clock
-from solver.facts import Outage
+from solver.facts import Outage, consult_on_file
 
 
 class EventError(ValueError):
@@ -204,25 +204,28 @@ def _free_from(day: Day, kind: str, item: str, start: int) -> int:
 
 def _displace_treatments_without_consult(day: Day) -> None:
     """A consult given up, moved or displaced takes with it the patient's later treatments
-    that rely on it: they are re-planned (after a new consult) or escalated."""
-    policies = day.scenario.policies
+    that may rely on it (it qualifies them, none on file does): they are re-planned (after a
+    new consult) or escalated."""
+    scenario = day.scenario
     moving = day.displaced | set(day.rescheduled) | set(day.released)
     for consult_id in moving:
-        consult = day.rows[consult_id]
-        if day.scenario.service(consult.service_id).category != "consult":
+        row = day.rows[consult_id]
+        consult = scenario.service(row.service_id)
+        if consult.category != "consult":
             continue
-        patient = day.scenario.patient(consult.patient_id)
-        for row in day.rows.values():
-            if row.patient_id != patient.id or row.status != "booked" or row.request_id in moving:
+        patient = scenario.patient(row.patient_id)
+        for other in day.rows.values():
+            if other.patient_id != patient.id or other.status != "booked":
                 continue
-            begin = day.start_of(row)
+            begin = day.start_of(other)
+            service = scenario.service(other.service_id)
+            if other.request_id in moving or begin < day.now or not service.requires_consult:
+                continue
             when = day.clock.day(begin // MINUTES_PER_DAY)
-            valid = patient.last_consult is not None and (
-                0 <= (when - patient.last_consult).days <= policies.consult_valid_days
-            )
-            needs = day.scenario.service(row.service_id).requires_consult and not valid
-            if needs and begin >= day.now:
-                day.displaced.add(row.request_id)
+            if consult.qualifies_for(service) and not consult_on_file(
+                scenario, patient, service, when
+            ):
+                day.displaced.add(other.request_id)
 
 
 def _apply(day: Day, event: Any) -> None:

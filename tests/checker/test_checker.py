@@ -579,6 +579,16 @@ def test_visit_back_to_back_on_one_day(
     assert_only(violations, "visit_not_back_to_back", "v1", "r1", "r2")
 
 
+def test_a_visit_may_wait_for_the_room_turnover_of_the_part_before(
+    data: dict[str, Any], schedule: Schedule
+) -> None:
+    data["services"][0]["buffer_after"] = 10  # r1, the consult, ends 09:30
+    scenario = build(data)
+    assert check_schedule(scenario, moved(schedule, "r2", "09:40", "10:00")) == []
+    violations = check_schedule(scenario, moved(schedule, "r2", "09:45", "10:05"))
+    assert_only(violations, "visit_not_back_to_back", "v1", "r1", "r2", "10 minutes")
+
+
 def test_series_spacing_from_history(data: dict[str, Any], schedule: Schedule) -> None:
     data["patients"][2]["history"][0]["date"] = "2026-02-20"
     violations = check_schedule(build(data), schedule)
@@ -623,6 +633,49 @@ def test_consult_row_must_end_before_the_treatment(
     swapped = moved(schedule, "r2", "09:00", "09:20")
     swapped = moved(swapped, "r1", "09:20", "09:50")
     assert_only(check_schedule(build(data), swapped), "consult_missing", "r2", "p_new")
+
+
+@pytest.mark.parametrize(
+    ("qualifies", "broken"), [(["coolsculpt"], True), (["botox"], False), (["treatment"], False)]
+)
+def test_a_consult_qualifies_only_what_it_lists(
+    data: dict[str, Any], schedule: Schedule, qualifies: list[str], broken: bool
+) -> None:
+    data["services"][0]["qualifies"] = qualifies  # r1, the consult before r2 (botox)
+    violations = check_schedule(build(data), schedule)
+    if broken:
+        assert_only(violations, "consult_does_not_qualify", "r2", "'r1' (consult)", "p_new")
+    else:
+        assert violations == []
+
+
+@pytest.mark.parametrize(
+    ("history", "broken"),
+    [
+        ([{"service": "consult", "date": "2026-01-15"}], True),  # the last consult was that one
+        ([{"service": "consult", "date": "2026-01-14"}], False),  # the last one is not recorded
+        ([], False),
+    ],
+)
+def test_the_consult_on_file_qualifies_by_the_history(
+    data: dict[str, Any], schedule: Schedule, history: list[dict[str, str]], broken: bool
+) -> None:
+    data["services"][0]["qualifies"] = ["botox"]
+    data["services"][2]["requires_consult"] = True  # r3 (coolsculpt), p_vip's last consult 01-15
+    data["patients"][0]["history"] = history
+    violations = check_schedule(build(data), schedule)
+    if broken:
+        assert_only(violations, "consult_does_not_qualify", "r3", "consult on 2026-01-15")
+    else:
+        assert violations == []
+
+
+def test_a_consult_in_the_history_is_on_file(data: dict[str, Any], schedule: Schedule) -> None:
+    data["services"][2]["requires_consult"] = True
+    data["patients"][0]["last_consult"] = None
+    assert_only(check_schedule(build(data), schedule), "consult_missing", "r3", "never")
+    data["patients"][0]["history"] = [{"service": "consult", "date": "2026-02-01"}]
+    assert check_schedule(build(data), schedule) == []
 
 
 @pytest.mark.parametrize(

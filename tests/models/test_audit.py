@@ -174,6 +174,22 @@ TRIGGERS: list[tuple[str, Change, str, str]] = [
         "'consult'",
     ),
     (
+        "consult_unavailable",
+        {"services.0.qualifies": ["laser_hair"]},
+        "services[1].requires_consult",
+        "'consult' qualifies laser_hair",
+    ),
+    (
+        "consult_unavailable",
+        {
+            "services.0.qualifies": ["laser_hair"],
+            "services.3": service("tox_consult", 30, "consult", category="consult")
+            | {"qualifies": ["botox"]},
+        },
+        "services[1].requires_consult",
+        "'tox_consult'",  # qualifies botox, but nobody may perform it
+    ),
+    (
         "window_on_closed_days",
         {"requests.0.earliest": "2026-03-08", "requests.0.latest": "2026-03-08"},
         "requests[0]",
@@ -303,6 +319,8 @@ NEAR_MISSES: list[Change] = [
     {"policies.quiet_hours": "21:00-08:00", "policies.reminders": [reminder(24)]},
     {"policies.quiet_hours": "21:00-08:00", "policies.reminders": [reminder(1)]},
     {"policies.quiet_hours": "08:00-21:00", "policies.reminders": [reminder(12)]},
+    {"services.0.qualifies": ["botox"]},
+    {"services.0.qualifies": ["treatment"]},
 ]
 
 

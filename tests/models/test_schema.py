@@ -61,6 +61,8 @@ BEYOND_SHAPE = {
     "off_grid_weekly_hours.yaml": _GRID,
     "weekly_ranges_overlap.yaml": "ranges of one day against each other",
     "visit_two_patients.yaml": "the patients of requests sharing a visit id",
+    "qualifies_on_a_treatment.yaml": "a field allowed only on a consult service",
+    "qualifies_unknown_service.yaml": "the ids and categories of the file's own services",
     "preferred_provider_unknown.yaml": _ID,
     "required_provider_unknown.yaml": _ID,
     "unknown_equipment_in_service.yaml": _ID,

@@ -115,6 +115,22 @@ def test_new_patients_ask_for_their_consult_in_the_same_visit() -> None:
     assert any(scenario.patient(first.patient).tier == "new" for first, _ in consult_visits)
 
 
+def test_consult_routing_changes_only_what_the_consults_qualify() -> None:
+    plain = generated(150, 6, 5)
+    routed = generate_scenario(requests=150, providers=6, days=5, seed=0, consult_routing=True)
+    qualifies = {s.id: s.qualifies for s in routed.services if s.qualifies is not None}
+    assert qualifies == {
+        "consult_body": ["body_contouring"],
+        "consult_injectables": ["biostimulator", "filler_cheek", "filler_lip"],
+    }
+    assert all(s.qualifies is None for s in plain.services)
+    again = scenario_from_data(routed.model_dump(mode="json"))
+    assert again.model_dump() == routed.model_dump()
+    for service in routed.services:
+        service.qualifies = None
+    assert routed.model_dump() == plain.model_dump()
+
+
 def test_series_and_aftercare_have_history() -> None:
     scenario = generated(500, 10, 5)
     history = {(p.id, item.service) for p in scenario.patients for item in p.history}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +15,7 @@ from models.loader import ScenarioError, load_scenario, scenario_from_data
 from solver.replan import reshuffle
 from solver.solve import solve
 from tests.conftest import booking, clinic_data, machine, provider, request, room, service
+from tests.solver.test_solve import assert_sound
 
 ZONE = ZoneInfo("America/Chicago")
 OPEN = {"mon": "09:00-18:50", "tue": "09:00-18:50"}
@@ -106,6 +107,17 @@ def test_the_front_desk_books_a_new_patients_consult_and_treatment_visit() -> No
     assert {row.request_id for row in result.schedule.booked()} == {"c", "t"}
 
 
+def test_a_visit_in_the_one_room_is_booked_after_the_rooms_turnover() -> None:
+    data = _clinic(requests=CONSULT_AND_FILLER_VISIT)
+    data["services"][1]["buffer_after"] = 15  # the consult's turnover
+    result = assert_sound(scenario_from_data(data))
+    booked = {row.request_id: row for row in result.schedule.booked()}
+    assert set(booked) == {"c", "t"}
+    assert booked["c"].room_id == booked["t"].room_id == "l1"
+    assert booked["c"].end is not None and booked["t"].start is not None
+    assert booked["t"].start - booked["c"].end == timedelta(minutes=15)
+
+
 def test_a_treatment_whose_consult_cannot_be_booked_says_consult_required() -> None:
     data = _clinic(
         requests=[
@@ -117,6 +129,38 @@ def test_a_treatment_whose_consult_cannot_be_booked_says_consult_required() -> N
     result = _sound(data)
     reasons = {row.request_id: row.reason for row in result.schedule.appointments}
     assert reasons["t"] == "consult_required"
+
+
+def _routed(requests: list[dict[str, Any]]) -> dict[str, Any]:
+    """The edge clinic with a body consult that qualifies only the laser, and the consult
+    that qualifies only the filler."""
+    data = _clinic(requests=requests)
+    data["services"][1]["qualifies"] = ["filler"]
+    data["services"].append(
+        service("body_consult", 20, "laser", category="consult", qualifies=["laser"])
+    )
+    data["providers"][0]["services"].append("body_consult")
+    return data
+
+
+def test_a_body_consult_does_not_qualify_the_filler_of_its_visit() -> None:
+    visit = [request("c", "p1", "body_consult", visit="v"), request("t", "p1", "filler", visit="v")]
+    result = assert_sound(scenario_from_data(_routed(visit)))
+    reasons = {row.request_id: row.reason for row in result.schedule.appointments}
+    assert reasons == {"c": "visit_incomplete", "t": "consult_required"}
+
+
+def test_the_filler_is_booked_after_the_consult_that_qualifies_it() -> None:
+    requests = [
+        request("body", "p1", "body_consult"),
+        request("t", "p1", "filler", latest="2026-12-08"),
+        request("c", "p1", "consult", "2026-12-08"),
+    ]
+    result = assert_sound(scenario_from_data(_routed(requests)))
+    booked = {row.request_id: row for row in result.schedule.booked()}
+    assert set(booked) == {"body", "t", "c"}
+    assert booked["c"].end is not None and booked["t"].start is not None
+    assert booked["t"].start >= booked["c"].end  # on Tuesday, not after Monday's body consult
 
 
 def _night(data: dict[str, Any]) -> tuple[Any, Any]:

@@ -43,6 +43,7 @@ def _job(scenario: Scenario, job_id: str, not_before: int = 0) -> Job:
 
 
 FILLER = service("filler")
+CONSULT = service("consult", category="consult")
 
 
 CASES: dict[str, tuple[dict[str, Any], int]] = {
@@ -111,7 +112,17 @@ CASES: dict[str, tuple[dict[str, Any], int]] = {
     ),
     "consult_required": (
         {
-            "services": [service("botox", requires_consult=True)],
+            "services": [service("botox", requires_consult=True), CONSULT],
+            "requests": [request("r", "p1", "botox", latest=TUESDAY)],
+        },
+        0,
+    ),
+    "no_qualifying_consult": (
+        {
+            "services": [
+                service("botox", requires_consult=True),
+                service("consult", category="consult", qualifies=["follow_up"]),
+            ],
             "requests": [request("r", "p1", "botox", latest=TUESDAY)],
         },
         0,
@@ -186,6 +197,91 @@ def test_a_consult_in_the_requests_lets_a_treatment_wait_for_it() -> None:
     )
     assert _reasons(scenario) == {}
     assert _job(scenario, "r").needs_consult_days == {0, 1}
+
+
+ROUTED = [
+    service("filler", requires_consult=True),
+    service("body_consult", category="consult", qualifies=["sculpt"]),
+    service("filler_consult", category="consult", qualifies=["filler"]),
+    service("sculpt", requires_consult=True),
+]
+"""A body consult that qualifies only sculpting and a filler consult that qualifies filler."""
+ROUTED_STAFF = [provider("rn", ["filler", "body_consult", "filler_consult"], MINI_WEEK)]
+
+
+def test_a_consult_qualifies_only_the_services_it_lists() -> None:
+    body_only = mini_clinic(
+        services=ROUTED,
+        providers=ROUTED_STAFF,
+        requests=[
+            request("c", "p1", "body_consult", latest=TUESDAY),
+            request("r", "p1", "filler", latest=TUESDAY),
+        ],
+    )
+    assert _reasons(body_only) == {"r": "consult_required"}
+    both = mini_clinic(
+        services=ROUTED,
+        providers=ROUTED_STAFF,
+        requests=[
+            request("c", "p1", "body_consult", latest=TUESDAY),
+            request("f", "p1", "filler_consult", latest=TUESDAY),
+            request("r", "p1", "filler", latest=TUESDAY),
+        ],
+    )
+    assert _reasons(both) == {}
+    assert _job(both, "r").needs_consult_days == {0, 1}
+
+
+def test_a_consult_qualifies_a_category_it_lists() -> None:
+    scenario = mini_clinic(
+        services=[
+            service("filler", requires_consult=True),
+            service("consult", category="consult", qualifies=["treatment"]),
+        ],
+        providers=[provider("rn", ["filler", "consult"], MINI_WEEK)],
+        requests=[
+            request("c", "p1", "consult", latest=TUESDAY),
+            request("r", "p1", "filler", latest=TUESDAY),
+        ],
+    )
+    assert _reasons(scenario) == {}
+
+
+@pytest.mark.parametrize(
+    ("history", "needs_a_consult"),
+    [
+        ([], False),  # which consult is not recorded: it qualifies everything, as before
+        ([{"service": "body_consult", "date": "2026-09-01"}], True),
+        ([{"service": "filler_consult", "date": "2026-09-01"}], False),
+        ([{"service": "body_consult", "date": "2026-08-31"}], False),  # not that day's
+    ],
+)
+def test_the_last_consult_qualifies_what_the_consult_of_that_day_in_the_history_does(
+    history: list[dict[str, str]], needs_a_consult: bool
+) -> None:
+    scenario = mini_clinic(
+        services=ROUTED,
+        providers=ROUTED_STAFF,
+        patients=[{"id": "p1", "last_consult": "2026-09-01", "history": history}],
+        requests=[request("r", "p1", "filler", latest=TUESDAY)],
+    )
+    assert _reasons(scenario) == ({"r": "consult_required"} if needs_a_consult else {})
+
+
+def test_a_consult_in_the_history_is_on_file_while_it_is_valid() -> None:
+    def reasons(day: str) -> dict[str, str]:
+        return _reasons(
+            mini_clinic(
+                services=ROUTED,
+                providers=ROUTED_STAFF,
+                policies={"consult_valid_days": 30},
+                patients=[{"id": "p1", "history": [{"service": "filler_consult", "date": day}]}],
+                requests=[request("r", "p1", "filler", latest=TUESDAY)],
+            )
+        )
+
+    assert reasons("2026-11-07") == {}  # 30 days before Monday
+    assert reasons("2026-11-06") == {"r": "consult_required"}
 
 
 def test_a_treatment_whose_consult_is_escalated_is_escalated_as_consult_required() -> None:

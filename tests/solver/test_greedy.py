@@ -137,6 +137,21 @@ def test_a_visit_that_does_not_fit_whole_is_not_booked_in_part() -> None:
     assert _greedy(scenario)[2] == {}  # 9 hours in an 8-hour day
 
 
+def test_a_visit_in_a_one_room_clinic_waits_only_for_the_rooms_turnover() -> None:
+    visit = {
+        "services": [service("consult", category="consult", buffer_after=15), service("botox")],
+        "providers": [provider("rn", ["consult", "botox"], MINI_WEEK)],
+        "requests": [
+            request("consult", "p1", "consult", visit="v"),
+            request("treat", "p1", "botox", visit="v"),
+        ],
+    }
+    one_room = _starts(_greedy(mini_clinic(**visit))[2])
+    assert one_room == {"consult": ("rn", 540, "inj1"), "treat": ("rn", 585, "inj1")}
+    two_rooms = _starts(_greedy(mini_clinic(rooms=ROOMS, **visit))[2])
+    assert two_rooms == {"consult": ("rn", 540, "inj1"), "treat": ("rn", 570, "inj2")}
+
+
 def test_a_locked_booking_keeps_its_place_and_room() -> None:
     scenario = mini_clinic(
         rooms=ROOMS,
@@ -158,6 +173,58 @@ def test_a_treatment_waits_for_the_consult_it_needs() -> None:
     placements = _greedy(scenario)[2]
     assert placements["consult"].start == 540  # within a weight consults go first
     assert placements["treat"].start == 570  # the treatment right after its consult
+
+
+ROUTED = [
+    service("botox"),
+    service("filler", requires_consult=True),
+    service("body_consult", category="consult", qualifies=["sculpt"]),
+    service("filler_consult", category="consult", qualifies=["filler"]),
+    service("sculpt"),
+]
+"""A body consult that qualifies only sculpting and a filler consult that qualifies filler."""
+ROUTED_STAFF = [provider("rn", ["botox", "filler", "body_consult", "filler_consult"], MINI_WEEK)]
+
+
+def test_a_treatment_waits_for_a_consult_that_qualifies_it() -> None:
+    scenario = mini_clinic(
+        rooms=ROOMS,
+        services=ROUTED,
+        providers=ROUTED_STAFF,
+        requests=[
+            request("body", "p1", "body_consult"),
+            request("treat", "p1", "filler", latest=TUESDAY),
+            request("filler", "p1", "filler_consult", earliest=TUESDAY),
+        ],
+    )
+    placements = _greedy(scenario)[2]
+    assert placements["body"].start == 540
+    assert placements["filler"].start == 1440 + 540
+    assert placements["treat"].start == 1440 + 570  # not on Monday after the body consult
+
+
+def test_in_waitlist_order_may_free_a_consult_no_booked_treatment_relies_on() -> None:
+    scenario = mini_clinic(
+        services=ROUTED,
+        providers=[provider("rn", ROUTED_STAFF[0]["services"], {"mon": "09:00-10:30"})],
+        requests=[
+            request("body", "p1", "body_consult"),
+            request("consult", "p1", "filler_consult"),
+            request("treat", "p1", "filler"),
+            request("walk_in", "p2", "botox"),
+        ],
+    )
+    facts = ClinicFacts(scenario)
+    jobs = eligibility(facts).jobs
+    by_id = {job.id: job for job in jobs}
+    full = {
+        "body": Placement("rn", 540, "injection", "inj1"),
+        "consult": Placement("rn", 570, "injection", "inj1"),
+        "treat": Placement("rn", 600, "injection", "inj1"),
+    }
+    order = [by_id[i] for i in ("walk_in", "treat", "consult", "body")]
+    result = in_waitlist_order(facts, jobs, full, order)
+    assert set(result) == {"walk_in", "consult", "treat"}  # the body consult made way
 
 
 def _low_and_high(monday: str, **sections: Any) -> tuple[ClinicFacts, list[Job], dict[str, Job]]:

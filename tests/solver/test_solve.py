@@ -84,13 +84,15 @@ rule_flags = st.fixed_dictionaries(
 
 @st.composite
 def switched_clinics(draw: st.DrawFn) -> tuple[Scenario, int]:
-    """A generated clinic with some rule families switched off, and the seed it came from."""
+    """A generated clinic with some rule families switched off (and consult routing on or
+    off), and the seed it came from."""
     seed = draw(st.integers(0, 10_000))
     scenario = generate_scenario(
         requests=draw(st.integers(5, 45)),
         providers=draw(st.integers(1, 5)),
         days=draw(st.integers(1, 4)),
         seed=seed,
+        consult_routing=draw(st.booleans()),
     )
     return _switch_rules(scenario, draw(rule_flags)), seed
 

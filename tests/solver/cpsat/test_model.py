@@ -186,6 +186,50 @@ def test_a_visit_booked_in_part_breaks_visit_back_to_back() -> None:
     assert built.disagreement(built.decisions({"a": _at("rn", 540)})) == "visit back to back"
 
 
+def test_a_visits_next_part_may_wait_for_the_rooms_turnover_and_no_longer() -> None:
+    built = _built(
+        mini_clinic(
+            services=[service("botox", buffer_after=15)],
+            requests=[
+                request("a", "p1", "botox", latest=TUESDAY, visit="v"),
+                request("b", "p1", "botox", latest=TUESDAY, visit="v"),
+            ],
+        )
+    )
+    same_room = {"a": _at("rn", 540), "b": _at("rn", 585)}  # after a's 15-minute turnover
+    assert set(built.placements(complete(built, built.decisions(same_room)).values)) == {"a", "b"}
+    later = {"a": _at("rn", 540), "b": _at("rn", 600)}
+    assert built.disagreement(built.decisions(later)) == "visit back to back"
+
+
+def test_only_a_consult_that_qualifies_the_treatment_may_come_before_it() -> None:
+    built = _built(
+        mini_clinic(
+            rooms=ROOMS,
+            services=[
+                service("botox", requires_consult=True),
+                service("body_consult", category="consult", qualifies=["sculpt"]),
+                service("consult", category="consult", qualifies=["botox"]),
+                service("sculpt"),
+            ],
+            providers=[provider("rn", ["botox", "body_consult", "consult"], MINI_WEEK)],
+            requests=[
+                request("body", "p1", "body_consult", latest=TUESDAY),
+                request("consult", "p1", "consult", latest=TUESDAY),
+                request("treat", "p1", "botox", latest=TUESDAY),
+            ],
+        )
+    )
+    after_both = {"body": _at("rn", 540), "consult": _at("rn", 570), "treat": _at("rn", 600)}
+    assert set(built.placements(complete(built, built.decisions(after_both)).values)) == {
+        "body",
+        "consult",
+        "treat",
+    }
+    after_the_body_consult = {"body": _at("rn", 540), "treat": _at("rn", 570)}
+    assert built.disagreement(built.decisions(after_the_body_consult)) == "consult first"
+
+
 def test_decisions_every_family_accepts_are_not_blamed_on_one() -> None:
     scenario = generate_scenario(requests=25, providers=2, days=2, seed=5)
     facts = ClinicFacts(scenario)

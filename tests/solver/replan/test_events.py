@@ -144,6 +144,16 @@ def test_cancelling_a_consult_displaces_the_treatment_that_relies_on_it() -> Non
     assert day.displaced == {"t1"}
 
 
+def test_cancelling_a_consult_that_does_not_qualify_the_treatment_leaves_the_treatment() -> None:
+    scenario = day_clinic()
+    data = scenario.model_dump(mode="json")
+    data["services"][2]["qualifies"] = ["botox"]  # the consult no longer qualifies treat
+    routed = scenario_from_data(data)
+    day = apply_events(routed, night_schedule(scenario), [Cancel(booking="c1")], at("08:00"))
+    assert day.released == {"c1": "cancelled_late"}
+    assert day.displaced == set()
+
+
 @pytest.mark.parametrize(
     ("event", "now", "message"),
     [
