@@ -14,6 +14,7 @@ from datetime import date, datetime
 from models.scenario import Booking, Provider, Request, Scenario, Service
 from models.times import MINUTES_PER_DAY
 from solver.facts import ClinicFacts, Ranges
+from solver.unavailable import ProviderDays
 
 SUGGESTED_ACTIONS = {
     "no_permitted_provider": "sign off a provider for this service or offer another service",
@@ -27,6 +28,8 @@ SUGGESTED_ACTIONS = {
     "window_passed": "offer the patient a new date",
     "series_too_soon": "offer a date after the series spacing",
     "no_provider_hours": "offer another week or add provider hours",
+    "provider_not_working": "offer a day the provider works, or another week",
+    "provider_time_off": "offer a day after the time off, or another provider",
     "visit_incomplete": "book the other parts of the visit or split it",
     "booking_conflict": "call the patient to move this appointment",
     "no_capacity": "offer the waitlist or another week",
@@ -148,10 +151,10 @@ class _RequestRules:
             if not days:
                 detail = "no valid consultation on file and none requested"
                 return escalate(request, "consult_required", detail)
-        candidates = self._candidates(request, service, days)
+        providers = self._providers(request, service)
+        candidates = self._candidates(service, providers, days)
         if not candidates:
-            detail = "no permitted provider works long enough on any day of the window"
-            return escalate(request, "no_provider_hours", detail)
+            return escalate(request, *ProviderDays(self.facts, service).why_none(providers, days))
         return Job(
             id=request.id,
             kind="request",
@@ -174,7 +177,8 @@ class _RequestRules:
         if required:
             permitted = [self.scenario.provider(required)]
         if all(self._expired_before(p, request.earliest) for p in permitted):
-            return "licence_expired", "every permitted provider's licence has expired"
+            expiries = "; ".join(f"{p.id}: licence expired {p.license_expires}" for p in permitted)
+            return "licence_expired", f"every permitted provider's licence has expired ({expiries})"
         if not _usable_room_types(self.facts, service, None):
             return "no_room_of_type", f"no room of type {', '.join(service.room_types)}"
         counts = self.facts.machine_counts
@@ -223,10 +227,15 @@ class _RequestRules:
         clock = self.facts.clock
         return {d for d in days if last is None or not 0 <= (clock.day(d) - last).days <= valid}
 
-    def _candidates(self, request: Request, service: Service, days: list[int]) -> list[Candidate]:
+    def _providers(self, request: Request, service: Service) -> list[Provider]:
         providers = [p for p in self.scenario.providers if service.id in p.services]
         if request.required_provider:
             providers = [p for p in providers if p.id == request.required_provider]
+        return providers
+
+    def _candidates(
+        self, service: Service, providers: list[Provider], days: list[int]
+    ) -> list[Candidate]:
         candidates = []
         for provider in providers:
             for day in days:
