@@ -32,7 +32,14 @@ SUGGESTED_ACTIONS = {
     "provider_time_off": "offer a day after the time off, or another provider",
     "visit_incomplete": "book the other parts of the visit or split it",
     "booking_conflict": "call the patient to move this appointment",
-    "no_capacity": "offer the waitlist or another week",
+    "left_by_soft_rule": "book it at the time named if the clinic accepts the soft rule's cost, "
+    "else offer the waitlist or another week",
+    "search_stopped_early": "book it at the time named, or solve again with a longer time limit",
+    "provider_full": "offer the waitlist or another week",
+    "room_full": "offer the waitlist or another week",
+    "equipment_full": "offer the waitlist or another week",
+    "patient_busy": "offer the patient a time around their other appointment or another week",
+    "visit_apart": "book the parts of the visit on their own or offer another week",
 }
 
 

@@ -101,7 +101,7 @@ class ProviderDays:
             cause, words = self.cause(provider, day)
             causes[cause][words] = None
         parts = [
-            _FORMATS.get(cause, "{}").format(_few(list(causes[cause])))
+            _FORMATS.get(cause, "{}").format(few(list(causes[cause])))
             for cause in CAUSES
             if cause in causes
         ]
@@ -125,7 +125,7 @@ def _clock_ranges(ranges: Ranges) -> str:
     return ", ".join(f"{format_clock(a)}-{format_clock(b)}" for a, b in ranges)
 
 
-def _few(items: list[str], most: int = 3) -> str:
+def few(items: list[str], most: int = 3) -> str:
     """At most `most` items, then how many more."""
     shown = ", ".join(items[:most])
     return shown + (f" and {len(items) - most} more" if len(items) > most else "")

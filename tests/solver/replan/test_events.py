@@ -27,6 +27,7 @@ from models.scenario import Request, Scenario
 from solver.eligibility import eligibility
 from solver.facts import ClinicFacts, Outage
 from solver.placement import Placement
+from solver.reasons import unbooked_reasons
 from solver.replan.events import Day, EventError, apply_events
 from solver.schedule import build_schedule
 from tests.conftest import (
@@ -92,7 +93,8 @@ def night_schedule(scenario: Scenario) -> Schedule:
     placements = {
         i: Placement(p, start, "injection", room) for i, (p, start, room) in PLACED.items()
     }
-    return build_schedule(scenario, eligible.jobs, placements, eligible.escalations)
+    unbooked = unbooked_reasons(facts, eligible.jobs, placements)
+    return build_schedule(scenario, eligible.jobs, placements, eligible.escalations, unbooked)
 
 
 def at(clock: str, day: str = MONDAY) -> datetime:
@@ -262,7 +264,7 @@ def test_the_notice_of_a_cancellation_is_counted_in_real_hours_across_a_dst_chan
     )
     eligible = eligibility(ClinicFacts(scenario))
     sunday_ten = {"r": Placement("rn", 1440 + 600, "injection", "inj1")}  # 10:00 CDT
-    schedule = build_schedule(scenario, eligible.jobs, sunday_ten, [])
+    schedule = build_schedule(scenario, eligible.jobs, sunday_ten, [], {})
     saturday = datetime(2026, 3, 7, 9, 30)  # 09:30 CST: 23.5 hours before, < 24 hours' notice
     day = apply_events(scenario, schedule, [Cancel(booking="r")], saturday)
     assert day.released == {"r": "cancelled_late"}
