@@ -39,10 +39,20 @@ class Blocker:
 
 @dataclass(frozen=True)
 class Blocked:
-    """The starts a blocker rules out and the appointments responsible."""
+    """The starts a blocker rules out, and who rules out which: (lowest start, highest
+    start, appointment or OUT_OF_SERVICE)."""
 
     starts: Ranges
-    ids: list[str] = field(default_factory=list)
+    by: list[tuple[int, int, str]] = field(default_factory=list)
+
+    @property
+    def ids(self) -> list[str]:
+        """The appointments responsible, in the order of the schedule."""
+        return list(dict.fromkeys(who for _, _, who in self.by))
+
+    def ids_at(self, start: int) -> list[str]:
+        """The appointments that rule out `start`."""
+        return list(dict.fromkeys(who for low, high, who in self.by if low <= start <= high))
 
 
 def _ruled_out(spans: list[Span], first: int, last: int) -> list[tuple[int, int, str]]:
@@ -62,7 +72,7 @@ def _within(ruled: list[tuple[int, int, str]], starts: Ranges, grid: int) -> Blo
     covered = on_grid(intersect(merge((lo, hi) for lo, hi, _ in hits), starts), grid)
     if not covered:
         return None
-    return Blocked(covered, list(dict.fromkeys(who for _, _, who in hits)))
+    return Blocked(covered, hits)
 
 
 class Occupancy:

@@ -133,8 +133,7 @@ def blocked_story(facts: ClinicFacts, tries: list[Try]) -> tuple[str, str]:
             by_kind[blocker.kind] += count(blocked.starts, grid)
             held = by_blocker.get(blocker, Blocked([]))
             by_blocker[blocker] = Blocked(
-                merge([*held.starts, *blocked.starts]),
-                list(dict.fromkeys([*held.ids, *blocked.ids])),
+                merge([*held.starts, *blocked.starts]), [*held.by, *blocked.by]
             )
     kinds = sorted(by_kind, key=lambda k: (-by_kind[k], list(BLOCKER_CODES).index(k)))
     told = []

@@ -71,6 +71,11 @@ class ProviderDays:
             return "provider_time_off", day_label(when)
         return "no_provider_hours", self._too_short(provider, day)
 
+    def told(self, provider: Provider, day: int) -> str:
+        """Why the provider has no start on a day, in words ("time off Tue 2026-12-08")."""
+        cause, words = self.cause(provider, day)
+        return _FORMATS.get(cause, "{}").format(words)
+
     def _too_short(self, provider: Provider, day: int) -> str:
         facts, label = self.facts, day_label(self.facts.clock.day(day))
         opening = facts.clinic_open(day)
