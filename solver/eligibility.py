@@ -114,14 +114,6 @@ def asked_at(scenario: Scenario, request: Request) -> datetime:
     return asked
 
 
-def weight_of(scenario: Scenario, request: Request) -> int:
-    """Weight of one booked minute of this request: its priority, else its patient's tier."""
-    if request.priority is not None:
-        return request.priority
-    tier = scenario.patient(request.patient).tier
-    return scenario.policies.tier_weights.get(tier, 1)
-
-
 class _RequestRules:
     """Applies the hard rules to one request, remembering the first rule that empties it."""
 
@@ -167,7 +159,7 @@ class _RequestRules:
             kind="request",
             patient_id=request.patient,
             service=service,
-            weight=weight_of(self.scenario, request),
+            weight=self.scenario.weight_of(request),
             candidates=candidates,
             request=request,
             needs_consult_days=consult_days & {c.day for c in candidates},

@@ -15,7 +15,6 @@ from solver.eligibility import (
     asked_at,
     eligibility,
     escalate,
-    weight_of,
 )
 from solver.facts import ClinicFacts
 from tests.conftest import (
@@ -413,7 +412,7 @@ def test_the_weight_is_the_priority_else_the_tier_weight_of_the_policy() -> None
             request("c", "p1", "botox", latest=TUESDAY, priority=7),
         ],
     )
-    assert [weight_of(scenario, r) for r in scenario.requests] == [9, 3, 7]
+    assert [scenario.weight_of(r) for r in scenario.requests] == [9, 3, 7]
     assert [_job(scenario, i).weight for i in "abc"] == [9, 3, 7]
 
 
