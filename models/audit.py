@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from models.findings import Finding
+from models.scenario import PENALTY_NAMES
 from models.times import MINUTES_PER_DAY, format_clock, weekday_of
 
 if TYPE_CHECKING:
-    from models.scenario import Clinic, Provider, Scenario, Service
+    from models.scenario import Clinic, Provider, Request, Scenario, Service
     from models.times import TimeRange
 
 
@@ -404,6 +405,61 @@ def _hours_cross_dst_change(scenario: Scenario) -> Iterator[Finding]:
         )
 
 
+def _applies(scenario: Scenario, name: str, request: Request) -> bool:
+    """Whether booking the request can break the soft rule `name` (policies.penalties)."""
+    permitted = [p for p in scenario.providers if request.service in p.services]
+    if name == "over_daily_bookings":
+        return any(p.preferences.max_bookings_per_day is not None for p in permitted)
+    if name == "preferred_provider":
+        return request.preferred_provider not in (None, request.required_provider)
+    if name == "preferred_time":
+        return bool(request.preferred_times)
+    if name == "non_preferred_service":
+        favourites = [p.preferences.preferred_services for p in permitted]
+        return any(f and request.service not in f for f in favourites)
+    if name == "moved_booking":
+        unlocked = {b.provider for b in scenario.bookings if not b.locked}
+        return any(p.id in unlocked for p in permitted)
+    return True  # idle_slot: any booking may leave an idle slot in a provider's day
+
+
+_NEVER = {
+    "preferred_provider": "booked with anyone but the preferred provider",
+    "preferred_time": "booked outside its preferred times",
+    "over_daily_bookings": "booked beyond a provider's max_bookings_per_day (a hard cap)",
+    "non_preferred_service": "booked with a provider who prefers other services",
+    "moved_booking": "booked where an unlocked booking would have to move",
+    "idle_slot": "booked where it leaves an idle slot in a provider's day",
+}
+"""What a request worth no more than a penalty is never, by penalty."""
+
+
+def _penalty_outweighs_booking(scenario: Scenario) -> Iterator[Finding]:
+    penalties = scenario.policies.penalties
+    for name in PENALTY_NAMES:
+        penalty = getattr(penalties, name)
+        worth = [
+            (scenario.weight_of(r) * scenario.service(r.service).length, index, r)
+            for index, r in enumerate(scenario.requests)
+            if _applies(scenario, name, r)
+        ]
+        outweighed = sorted(item for item in worth if penalty and item[0] <= penalty)
+        if not outweighed:
+            continue
+        value, _, cheapest = outweighed[0]
+        length = scenario.service(cheapest.service).length
+        yield Finding(
+            "penalty_outweighs_booking",
+            f"policies.penalties.{name}",
+            f"policies.penalties.{name} is {penalty}, as much as or more than booking any of "
+            f"{len(outweighed)} request(s) it applies to is worth (the least: '{cheapest.id}', "
+            f"{cheapest.service} {length} min x weight {scenario.weight_of(cheapest)} = "
+            f"{value}), so such a request is never {_NEVER[name]}; give it a weight of at "
+            f"least {penalty // length + 1} (its priority, or policies.tier_weights) or lower "
+            f"policies.penalties.{name} below {value}",
+        )
+
+
 CHECKS: tuple[Callable[[Scenario], Iterator[Finding]], ...] = (
     _service_without_provider,
     _room_type_missing,
@@ -421,5 +477,6 @@ CHECKS: tuple[Callable[[Scenario], Iterator[Finding]], ...] = (
     _provider_hours_outside_clinic,
     _service_longer_than_day,
     _hours_cross_dst_change,
+    _penalty_outweighs_booking,
 )
 """The audit's checks, in reporting order."""

@@ -558,6 +558,13 @@ class Scenario(Strict):
         """The patient with this id."""
         return self._index("patients")[patient_id]
 
+    def weight_of(self, request: Request) -> int:
+        """Weight of one booked minute of a request: its priority, else its patient's tier
+        weight."""
+        if request.priority is not None:
+            return request.priority
+        return self.policies.tier_weights.get(self.patient(request.patient).tier, 1)
+
     def _index(self, field: str) -> dict[str, Any]:
         if field not in self._indexes:
             self._indexes[field] = {item.id: item for item in getattr(self, field)}

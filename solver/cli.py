@@ -1,4 +1,5 @@
-"""The `medspa` command line: schema, audit, generate, solve, check and demo.
+"""The `medspa` command line: schema, audit, generate, solve, check, explain, reshuffle and
+demo.
 
 Bad input (a malformed file, an unknown id, an impossible window) prints every problem
 with the file and the path inside it, and exits 2; never a traceback.
@@ -6,6 +7,7 @@ with the file and the path inside it, and exits 2; never a traceback.
 
 from __future__ import annotations
 
+import difflib
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -452,6 +454,30 @@ def reshuffle(
     out.print(f"re-planned: {opened} (--through DATE re-plans more days)")
     out.print(f"value filled from the waitlist: {result.value_filled:,} priority-minutes")
     out.print("wrote " + ", ".join(str(p) for p in paths))
+
+
+@app.command()
+def explain(
+    scenario_file: ScenarioArg,
+    schedule_file: Annotated[Path, typer.Argument(help="The schedule.csv it is about.")],
+    request_id: Annotated[str, typer.Argument(help="A request or booking id of the schedule.")],
+) -> None:
+    """Tell why one request is booked where it is, or why not: eligibility per provider and
+    every start tried, with what rules it out or what booking it would cost."""
+    from solver.explain import story
+
+    scenario = _load(scenario_file)
+    with _input_errors():
+        schedule = _read_schedule(schedule_file)
+        _fits(scenario, schedule, schedule_file)
+        known = [row.request_id for row in schedule.appointments]
+        if request_id not in known:
+            close = difflib.get_close_matches(request_id, known, n=3)
+            hint = f"did you mean {', '.join(close)}?" if close else "use an id of its request_id"
+            message = f"no request or booking '{request_id}' in this schedule; {hint}"
+            raise ScenarioError(str(schedule_file), [Finding("unknown_id", "", message)])
+    for line in story(scenario, schedule, request_id):
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from models.scenario import Booking, Provider, Request, Scenario, Service
 from models.times import MINUTES_PER_DAY
 from solver.facts import ClinicFacts, Ranges, consult_on_file
+from solver.unavailable import ProviderDays
 
 SUGGESTED_ACTIONS = {
     "no_permitted_provider": "sign off a provider for this service or offer another service",
@@ -30,10 +31,20 @@ SUGGESTED_ACTIONS = {
     "window_passed": "offer the patient a new date",
     "series_too_soon": "offer a date after the series spacing",
     "no_provider_hours": "offer another week or add provider hours",
+    "provider_not_working": "offer a day the provider works, or another week",
+    "provider_time_off": "offer a day after the time off, or another provider",
     "visit_incomplete": "book the other parts of the visit or split it",
     "visit_under_way": "find the patient's next part of the visit a provider, or rebook it",
+    "not_replanned": "re-plan its days (reshuffle --through) or keep it on the waitlist",
     "booking_conflict": "call the patient to move this appointment",
-    "no_capacity": "offer the waitlist or another week",
+    "left_by_soft_rule": "book it at the time named if the clinic accepts the soft rule's cost, "
+    "else offer the waitlist or another week",
+    "search_stopped_early": "book it at the time named, or solve again with a longer time limit",
+    "provider_full": "offer the waitlist or another week",
+    "room_full": "offer the waitlist or another week",
+    "equipment_full": "offer the waitlist or another week",
+    "patient_busy": "offer the patient a time around their other appointment or another week",
+    "visit_apart": "book the parts of the visit on their own or offer another week",
 }
 
 
@@ -108,14 +119,6 @@ def asked_at(scenario: Scenario, request: Request) -> datetime:
     return asked
 
 
-def weight_of(scenario: Scenario, request: Request) -> int:
-    """Weight of one booked minute of this request: its priority, else its patient's tier."""
-    if request.priority is not None:
-        return request.priority
-    tier = scenario.patient(request.patient).tier
-    return scenario.policies.tier_weights.get(tier, 1)
-
-
 class _RequestRules:
     """Applies the hard rules to one request, remembering the first rule that empties it."""
 
@@ -156,16 +159,16 @@ class _RequestRules:
             if not days:
                 detail = f"no valid consultation on file or requested qualifies {service.id}"
                 return escalate(request, "consult_required", detail)
-        candidates = self._candidates(request, service, days)
+        providers = self._providers(request, service)
+        candidates = self._candidates(service, providers, days)
         if not candidates:
-            detail = "no permitted provider works long enough on any day of the window"
-            return escalate(request, "no_provider_hours", detail)
+            return escalate(request, *ProviderDays(self.facts, service).why_none(providers, days))
         return Job(
             id=request.id,
             kind="request",
             patient_id=request.patient,
             service=service,
-            weight=weight_of(self.scenario, request),
+            weight=self.scenario.weight_of(request),
             candidates=candidates,
             request=request,
             needs_consult_days=consult_days & {c.day for c in candidates},
@@ -182,7 +185,8 @@ class _RequestRules:
         if required:
             permitted = [self.scenario.provider(required)]
         if all(self._expired_before(p, request.earliest) for p in permitted):
-            return "licence_expired", "every permitted provider's licence has expired"
+            expiries = "; ".join(f"{p.id}: licence expired {p.license_expires}" for p in permitted)
+            return "licence_expired", f"every permitted provider's licence has expired ({expiries})"
         if not _usable_room_types(self.facts, service, None):
             return "no_room_of_type", f"no room of type {', '.join(service.room_types)}"
         counts = self.facts.machine_counts
@@ -232,10 +236,15 @@ class _RequestRules:
             d for d in days if not consult_on_file(self.scenario, patient, service, clock.day(d))
         }
 
-    def _candidates(self, request: Request, service: Service, days: list[int]) -> list[Candidate]:
+    def _providers(self, request: Request, service: Service) -> list[Provider]:
         providers = [p for p in self.scenario.providers if service.id in p.services]
         if request.required_provider:
             providers = [p for p in providers if p.id == request.required_provider]
+        return providers
+
+    def _candidates(
+        self, service: Service, providers: list[Provider], days: list[int]
+    ) -> list[Candidate]:
         candidates = []
         for provider in providers:
             for day in days:

@@ -110,15 +110,15 @@ class ClinicFacts:
         length = service.length
         allowed = [(opening[0], opening[1] - length)]
         working = self.working(provider, day)
-        first_part = _merge((a, b - service.duration) for a, b in working)
+        first_part = merge((a, b - service.duration) for a, b in working)
         allowed = intersect(allowed, first_part)
         if service.finish:
             lead = service.duration + service.processing
-            allowed = intersect(allowed, _merge((a - lead, b - length) for a, b in working))
+            allowed = intersect(allowed, merge((a - lead, b - length) for a, b in working))
         offset = day * MINUTES_PER_DAY
         if not fixed:
             allowed = intersect(allowed, [(self.not_before - offset, MINUTES_PER_DAY)])
-        return [(low + offset, high + offset) for low, high in _on_grid(allowed, self.grid)]
+        return [(low + offset, high + offset) for low, high in on_grid(allowed, self.grid)]
 
     def _outages(self) -> list[Outage]:
         """The rooms and machine units out of service, in clinic minutes, widened to the slot
@@ -179,7 +179,25 @@ def intersect(first: Ranges, second: Ranges) -> Ranges:
     return result
 
 
-def _merge(ranges: Iterable[tuple[int, int]]) -> Ranges:
+def subtract(ranges: Ranges, removed: Ranges) -> Ranges:
+    """The parts of sorted inclusive ranges outside sorted, disjoint inclusive `removed`."""
+    result: Ranges = []
+    for low, high in ranges:
+        for cut_low, cut_high in removed:
+            if cut_high < low or cut_low > high:
+                continue
+            if cut_low > low:
+                result.append((low, cut_low - 1))
+            low = cut_high + 1
+            if low > high:
+                break
+        if low <= high:
+            result.append((low, high))
+    return result
+
+
+def merge(ranges: Iterable[tuple[int, int]]) -> Ranges:
+    """Inclusive ranges sorted, with overlapping and touching ones joined."""
     merged: Ranges = []
     for low, high in sorted(ranges):
         if merged and low <= merged[-1][1] + 1:
@@ -189,7 +207,8 @@ def _merge(ranges: Iterable[tuple[int, int]]) -> Ranges:
     return merged
 
 
-def _on_grid(ranges: Ranges, grid: int) -> Ranges:
+def on_grid(ranges: Ranges, grid: int) -> Ranges:
+    """Inclusive ranges shrunk to the minutes on the grid; empty ones dropped."""
     snapped = [(-(-low // grid) * grid, high // grid * grid) for low, high in ranges]
     return [(low, high) for low, high in snapped if low <= high]
 

@@ -15,6 +15,7 @@ from models.scenario import Scenario
 from solver.eligibility import Escalation, Job
 from solver.facts import ClinicFacts
 from solver.placement import Placements
+from solver.reasons import Reason, unbooked_reasons
 from solver.schedule import build_exceptions, build_schedule
 from solver.scoring import objective_terms, total
 
@@ -33,6 +34,8 @@ class SolveResult:
     jobs: list[Job] = field(repr=False, default_factory=list)
     placements: Placements = field(repr=False, default_factory=dict)
     escalations: list[Escalation] = field(repr=False, default_factory=list)
+    unbooked: dict[str, Reason] = field(repr=False, default_factory=dict)
+    """Why each request left unbooked is not booked, by id, established by trying it."""
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -92,14 +95,16 @@ def build_result(
         terms=terms,
         **vars(stats),
     )
-    schedule = build_schedule(scenario, jobs, placements, escalations)
+    unbooked = unbooked_reasons(facts, jobs, placements)
+    schedule = build_schedule(scenario, jobs, placements, escalations, unbooked)
     return SolveResult(
         scenario=scenario,
         schedule=schedule,
-        exceptions=build_exceptions(scenario, schedule, escalations, same_day),
+        exceptions=build_exceptions(scenario, schedule, escalations, unbooked, same_day),
         report=report,
         facts=facts,
         jobs=jobs,
         placements=placements,
         escalations=escalations,
+        unbooked=unbooked,
     )

@@ -1,15 +1,15 @@
-"""Turning placements and escalations into the schedule rows and the exception queue."""
+"""Turning placements, escalations and the reasons of unbooked requests into the schedule
+rows and the exception queue."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 from models.results import Appointment, ExceptionItem, Schedule
 from models.scenario import RELEASED_STATUSES, Policies, Scenario
 from solver.eligibility import SUGGESTED_ACTIONS, Escalation, Job
 from solver.placement import Placements
-
-UNSCHEDULED = "no_capacity"
+from solver.reasons import Reason
 
 
 def equipment_text(equipment: dict[str, int]) -> str:
@@ -18,9 +18,14 @@ def equipment_text(equipment: dict[str, int]) -> str:
 
 
 def build_schedule(
-    scenario: Scenario, jobs: list[Job], placements: Placements, escalations: list[Escalation]
+    scenario: Scenario,
+    jobs: list[Job],
+    placements: Placements,
+    escalations: list[Escalation],
+    unbooked: Mapping[str, Reason],
 ) -> Schedule:
-    """One row per existing booking and per request, in file order; none dropped."""
+    """One row per existing booking and per request, in file order; none dropped. A request
+    neither placed nor escalated has its reason in `unbooked` (`solver.reasons`)."""
     clock = scenario.clinic.clock()
     by_id = {job.id: job for job in jobs}
     escalated = {e.id: e for e in escalations}
@@ -45,7 +50,7 @@ def build_schedule(
         elif item_id in released:
             row.reason = released[item_id]
         else:
-            row.reason = UNSCHEDULED
+            row.reason = unbooked[item_id].code
         rows.append(row)
     return Schedule(appointments=rows)
 
@@ -60,20 +65,22 @@ def build_exceptions(
     scenario: Scenario,
     schedule: Schedule,
     escalations: list[Escalation],
+    unbooked: Mapping[str, Reason],
     same_day: Collection[str] = (),
 ) -> list[ExceptionItem]:
-    """Everything a person must handle: escalations and requests left without a slot.
+    """Everything a person must handle: escalations and requests left without a slot (their
+    reasons in `unbooked`).
 
     Existing bookings and the ids in `same_day` (patients displaced today) go to the
     same-day owner, the rest to the escalation owner.
     """
     details = {e.id: e.detail for e in escalations}
+    details |= {item_id: reason.detail for item_id, reason in unbooked.items()}
     items = []
     for row in schedule.appointments:
         if row.status == "booked" or row.reason in RELEASED_STATUSES:  # gave up: the change list
             continue
         today = row.kind == "booking" or row.request_id in same_day
-        detail = details.get(row.request_id, "every fitting time went to higher-priority requests")
         items.append(
             ExceptionItem(
                 request_id=row.request_id,
@@ -81,7 +88,7 @@ def build_exceptions(
                 reason_code=row.reason,
                 owner=owner_of(scenario.policies, today),
                 suggested_action=SUGGESTED_ACTIONS[row.reason],
-                detail=detail,
+                detail=details[row.request_id],
             )
         )
     return items

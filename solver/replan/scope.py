@@ -38,8 +38,9 @@ class Scope:
     """Filled in by the call: waitlist requests with no day left, not re-planned."""
 
     def __call__(self, jobs: list[Job]) -> tuple[list[Job], list[Escalation]]:
-        """The jobs the re-plan may place, candidates narrowed, and those it hands to a
-        person. A waitlist request with no day left is not re-planned (its row stays)."""
+        """The jobs the re-plan may place, candidates narrowed, and those it hands on: the
+        rest of a visit under way to a person; a waitlist request with no day left is not
+        re-planned (`reshuffle` puts its row back as it was)."""
         handed = [
             escalate(job, "visit_under_way", f"its visit began with {self.stranded[job.id]}")
             for job in jobs
@@ -57,8 +58,10 @@ class Scope:
             for job in kept
             if job.candidates and not (job.request and job.request.visit in emptied - {None})
         ]
-        self.left_out.update({job.id for job in kept} - {job.id for job in planned})
-        return planned, handed
+        left = [job for job in kept if job not in planned]
+        self.left_out.update(job.id for job in left)
+        detail = "no day of its window is re-planned; its row stays as it was"
+        return planned, handed + [escalate(job, "not_replanned", detail) for job in left]
 
     def _pin_outside_days(self, job: Job) -> None:
         """A movable booking on a day the re-plan does not open stays at its time."""

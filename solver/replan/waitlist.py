@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from models.scenario import Request, Scenario
-from solver.eligibility import asked_at, weight_of
+from solver.eligibility import asked_at
 
 
 def waitlist_order(state: Scenario, displaced: set[str]) -> list[str]:
@@ -18,7 +18,7 @@ def waitlist_order(state: Scenario, displaced: set[str]) -> list[str]:
         index, request = indexed
         parts: dict[str, Any] = {
             "displaced": request.id not in displaced,
-            "priority": -weight_of(state, request),
+            "priority": -state.weight_of(request),
             "tier": -state.policies.tier_weights.get(state.patient(request.patient).tier, 1),
             "requested_at": asked_at(state, request),
             "value": -state.service(request.service).value,

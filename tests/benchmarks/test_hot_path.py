@@ -18,6 +18,7 @@ from solver.cpsat.relaxation import capacity_rows
 from solver.eligibility import Eligibility, eligibility
 from solver.facts import ClinicFacts
 from solver.greedy import greedy_schedule
+from solver.reasons import unbooked_reasons
 from solver.schedule import build_schedule
 
 
@@ -40,7 +41,8 @@ def eligible(facts: ClinicFacts) -> Eligibility:
 @pytest.fixture(scope="module")
 def greedy_rows(clinic: Scenario, facts: ClinicFacts, eligible: Eligibility) -> Schedule:
     placements = greedy_schedule(facts, eligible.jobs)
-    return build_schedule(clinic, eligible.jobs, placements, eligible.escalations)
+    unbooked = unbooked_reasons(facts, eligible.jobs, placements)
+    return build_schedule(clinic, eligible.jobs, placements, eligible.escalations, unbooked)
 
 
 def test_eligibility_gives_every_request_a_job_or_an_escalation(
@@ -73,7 +75,8 @@ def test_greedy_placements_pass_the_checker(
     booking_jobs = {job.id for job in eligible.jobs if job.booking is not None}
     assert booking_jobs <= placements.keys(), "the front desk keeps every existing booking"
     assert len(placements) > len(booking_jobs)
-    schedule = build_schedule(clinic, eligible.jobs, placements, eligible.escalations)
+    unbooked = unbooked_reasons(facts, eligible.jobs, placements)
+    schedule = build_schedule(clinic, eligible.jobs, placements, eligible.escalations, unbooked)
     assert [str(v) for v in check_schedule(clinic, schedule)] == []
 
 

@@ -291,6 +291,24 @@ TRIGGERS: list[tuple[str, Change, str, str]] = [
         "clinic.hours.sun",
         "2026-03-08",
     ),
+    (
+        "penalty_outweighs_booking",
+        {
+            "providers.0.preferences.max_bookings_per_day": 8,
+            "policies.penalties": {"over_daily_bookings": 90},
+        },
+        "policies.penalties.over_daily_bookings",
+        "'req_1'",
+    ),
+    (
+        "penalty_outweighs_booking",
+        {
+            "requests.0.preferred_times": ["09:00-10:00"],
+            "policies.penalties": {"preferred_time": 200},
+        },
+        "policies.penalties.preferred_time",
+        "below 90",
+    ),
 ]
 
 
@@ -321,6 +339,11 @@ NEAR_MISSES: list[Change] = [
     {"policies.quiet_hours": "08:00-21:00", "policies.reminders": [reminder(12)]},
     {"services.0.qualifies": ["botox"]},
     {"services.0.qualifies": ["treatment"]},
+    {
+        "providers.0.preferences.max_bookings_per_day": 8,
+        "policies.penalties": {"over_daily_bookings": 89},
+    },
+    {"policies.penalties": {"over_daily_bookings": 1000, "preferred_provider": 1000}},
 ]
 
 
@@ -347,6 +370,26 @@ def test_reminder_in_quiet_hours_names_the_appointments_it_reaches_then(
     [finding] = findings_of(data)
     assert f"for appointments starting {starts} it falls in quiet hours {quiet}" in finding.message
     assert example in finding.message
+
+
+def test_a_penalty_no_booking_outweighs_names_the_request_its_worth_and_both_fixes(
+    base_data: Data,
+) -> None:
+    data = edited(
+        base_data,
+        {
+            "providers.0.preferences.max_bookings_per_day": 8,
+            "policies.penalties": {"over_daily_bookings": 90},
+        },
+    )
+    [finding] = findings_of(data)
+    assert finding.message == (
+        "policies.penalties.over_daily_bookings is 90, as much as or more than booking any of 1 "
+        "request(s) it applies to is worth (the least: 'req_1', botox 30 min x weight 3 = 90), "
+        "so such a request is never booked beyond a provider's max_bookings_per_day (a hard "
+        "cap); give it a weight of at least 4 (its priority, or policies.tier_weights) or lower "
+        "policies.penalties.over_daily_bookings below 90"
+    )
 
 
 def test_licence_expiry_message_says_until_when(base_data: Data) -> None:

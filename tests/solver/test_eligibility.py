@@ -15,18 +15,21 @@ from solver.eligibility import (
     asked_at,
     eligibility,
     escalate,
-    weight_of,
 )
 from solver.facts import ClinicFacts
 from tests.conftest import (
+    HOURS,
     MINI_WEEK,
     MONDAY,
     TUESDAY,
     booking,
+    build,
     mini_clinic,
     provider,
     request,
+    room,
     service,
+    week,
 )
 
 
@@ -130,6 +133,20 @@ CASES: dict[str, tuple[dict[str, Any], int]] = {
     "no_provider_hours": (
         {
             "providers": [provider("rn", ["botox"], {"mon": "09:00-09:15"})],
+            "requests": [request("r", "p1", "botox", latest=TUESDAY)],
+        },
+        0,
+    ),
+    "provider_not_working": (
+        {
+            "providers": [provider("rn", ["botox"], {"wed": "09:00-17:00"})],
+            "requests": [request("r", "p1", "botox", latest=TUESDAY)],
+        },
+        0,
+    ),
+    "provider_time_off": (
+        {
+            "providers": [provider("rn", ["botox"], MINI_WEEK, time_off=[MONDAY, TUESDAY])],
             "requests": [request("r", "p1", "botox", latest=TUESDAY)],
         },
         0,
@@ -311,6 +328,75 @@ def test_late_in_the_window_with_nothing_left_is_no_provider_hours() -> None:
     scenario = mini_clinic(requests=[request("r", "p1", "botox", earliest=TUESDAY, latest=TUESDAY)])
     assert _reasons(scenario, not_before=1440 + 16 * 60 + 45) == {"r": "no_provider_hours"}
     assert _reasons(scenario, not_before=1440 + 16 * 60 + 30) == {}
+    (late,) = _run(scenario, not_before=1440 + 16 * 60 + 40).escalations
+    assert late.detail.endswith(
+        "(rn: on Tue 2026-12-08 after 16:45 works at most 16:45-17:00 (15 min) but botox takes "
+        "30 min)"
+    )
+    both_days = mini_clinic(requests=[request("r", "p1", "botox", latest=TUESDAY)])
+    (closing,) = _run(both_days, not_before=1440 + 17 * 60).escalations
+    assert (closing.reason_code, closing.detail.split(" window ")[1]) == (
+        "no_provider_hours",
+        "(rn: Mon 2026-12-07 passed and on Tue 2026-12-08 after 17:00 nothing is left)",
+    )
+
+
+def _escalation(scenario: Scenario) -> tuple[str, str]:
+    (escalation,) = _run(scenario).escalations
+    return escalation.reason_code, escalation.detail
+
+
+def test_a_provider_who_works_neither_day_of_a_monday_friday_window_is_named_with_their_days() -> (
+    None
+):
+    scenario = build(
+        clinic={
+            "slot_minutes": 15,
+            "horizon": {"start": MONDAY, "days": 5},
+            "hours": week(["mon", "fri"], HOURS),
+        },
+        services=[service("facial", 60, "facial")],
+        providers=[provider("aes", ["facial"], week(["tue", "wed", "thu"], HOURS))],
+        rooms=[room("f1", "facial")],
+        requests=[request("r", "p1", "facial", earliest=MONDAY, latest="2026-12-11")],
+    )
+    assert _escalation(scenario) == (
+        "provider_not_working",
+        "no permitted provider has time for it in the window (aes: works Tue-Thu only)",
+    )
+
+
+def test_a_licence_that_expires_inside_the_window_is_the_reason_with_its_date() -> None:
+    scenario = mini_clinic(
+        providers=[
+            provider("ann", ["botox"], {"wed": HOURS}),
+            provider("bob", ["botox"], {"tue": HOURS}, license_expires=TUESDAY),
+        ],
+        requests=[request("r", "p1", "botox", latest=TUESDAY)],
+    )
+    assert _escalation(scenario) == (
+        "licence_expired",
+        "no permitted provider has time for it in the window (ann: works Wed only; bob: works "
+        "Tue only and licence expires 2026-12-08)",
+    )
+
+
+def test_time_off_and_short_hours_are_told_day_by_day() -> None:
+    away = mini_clinic(
+        providers=[provider("rn", ["botox"], MINI_WEEK, time_off=[MONDAY, TUESDAY])],
+        requests=[request("r", "p1", "botox", latest=TUESDAY)],
+    )
+    assert _escalation(away)[1].endswith("(rn: time off Mon 2026-12-07, Tue 2026-12-08)")
+    short = mini_clinic(
+        providers=[provider("rn", ["botox"], {"mon": "09:00-09:15", "tue": "17:00-18:00"})],
+        requests=[request("r", "p1", "botox", latest=TUESDAY)],
+    )
+    assert _escalation(short) == (
+        "no_provider_hours",
+        "no permitted provider has time for it in the window (rn: on Mon 2026-12-07 works at "
+        "most 09:00-09:15 (15 min) but botox takes 30 min, on Tue 2026-12-08 works "
+        "17:00-18:00, outside clinic hours 09:00-17:00)",
+    )
 
 
 # --- existing bookings -------------------------------------------------------------------
@@ -422,7 +508,7 @@ def test_the_weight_is_the_priority_else_the_tier_weight_of_the_policy() -> None
             request("c", "p1", "botox", latest=TUESDAY, priority=7),
         ],
     )
-    assert [weight_of(scenario, r) for r in scenario.requests] == [9, 3, 7]
+    assert [scenario.weight_of(r) for r in scenario.requests] == [9, 3, 7]
     assert [_job(scenario, i).weight for i in "abc"] == [9, 3, 7]
 
 

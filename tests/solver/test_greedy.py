@@ -13,6 +13,7 @@ from solver.eligibility import Job, eligibility
 from solver.facts import ClinicFacts
 from solver.greedy import greedy_schedule, in_waitlist_order
 from solver.placement import Placement, Placements
+from solver.reasons import unbooked_reasons
 from solver.schedule import build_schedule
 from solver.solve import _floor
 from tests.conftest import (
@@ -265,6 +266,7 @@ def test_the_front_desk_never_breaks_the_checker(clinic: tuple[Scenario, int]) -
     facts = ClinicFacts(scenario)
     eligible = eligibility(facts)
     jobs, placements, lost = _floor(facts, eligible.jobs)
-    schedule = build_schedule(scenario, jobs, placements, eligible.escalations + lost)
+    unbooked = unbooked_reasons(facts, jobs, placements)
+    schedule = build_schedule(scenario, jobs, placements, eligible.escalations + lost, unbooked)
     assert [str(v) for v in check_schedule(scenario, schedule)] == []
     assert all(p.room_id is not None for p in placements.values())

@@ -11,13 +11,8 @@ from models.scenario import Policies, Scenario
 from solver.eligibility import SUGGESTED_ACTIONS, Escalation, eligibility, escalate
 from solver.facts import ClinicFacts
 from solver.placement import Placement
-from solver.schedule import (
-    UNSCHEDULED,
-    build_exceptions,
-    build_schedule,
-    equipment_text,
-    owner_of,
-)
+from solver.reasons import Reason, unbooked_reasons
+from solver.schedule import build_exceptions, build_schedule, equipment_text, owner_of
 from tests.conftest import (
     MINI_WEEK,
     MONDAY,
@@ -58,7 +53,9 @@ def _clinic(**policies: str) -> Scenario:
     )
 
 
-def _schedule(scenario: Scenario) -> tuple[Schedule, list[Escalation]]:
+def _schedule(
+    scenario: Scenario, moved_to: int = 1440 + 600
+) -> tuple[Schedule, list[Escalation], dict[str, Reason]]:
     facts = ClinicFacts(scenario)
     eligible = eligibility(facts)
     by_id = {job.id: job for job in eligible.jobs}
@@ -67,14 +64,15 @@ def _schedule(scenario: Scenario) -> tuple[Schedule, list[Escalation]]:
     escalations = [*eligible.escalations, lost]
     placements = {
         "booked": Placement("rn", 540, "injection", "inj1"),
-        "moved": Placement("rn", 1440 + 600, "injection", "inj2"),
+        "moved": Placement("rn", moved_to, "injection", "inj2"),
     }
-    return build_schedule(scenario, jobs, placements, escalations), escalations
+    unbooked = unbooked_reasons(facts, jobs, placements)
+    return build_schedule(scenario, jobs, placements, escalations, unbooked), escalations, unbooked
 
 
 def test_one_row_per_booking_then_per_request_in_file_order() -> None:
     scenario = _clinic()
-    schedule, _ = _schedule(scenario)
+    schedule, *_ = _schedule(scenario)
     rows = [(r.request_id, r.kind) for r in schedule.appointments]
     assert rows == [
         ("moved", "booking"),
@@ -88,7 +86,7 @@ def test_one_row_per_booking_then_per_request_in_file_order() -> None:
 
 
 def test_each_row_says_where_it_landed_or_why_not() -> None:
-    schedule, _ = _schedule(_clinic())
+    schedule, _, unbooked = _schedule(_clinic())
     rows = {row.request_id: row for row in schedule.appointments}
     booked = rows["booked"]
     assert (booked.status, booked.provider_id, booked.room_id) == ("booked", "rn", "inj1")
@@ -105,34 +103,36 @@ def test_each_row_says_where_it_landed_or_why_not() -> None:
     )
     assert (rows["clash"].status, rows["clash"].reason) == ("escalated", "booking_conflict")
     assert (rows["gone"].status, rows["gone"].reason) == ("unscheduled", "cancelled_late")
-    assert (rows["waiting"].status, rows["waiting"].reason) == ("unscheduled", UNSCHEDULED)
+    assert (rows["waiting"].status, rows["waiting"].reason) == (
+        "unscheduled",
+        unbooked["waiting"].code,
+    )
+    assert unbooked["waiting"].code == "search_stopped_early"  # it fits at 09:30, free
     assert rows["waiting"].provider_id is None and rows["waiting"].start is None
 
 
 def test_a_booking_at_its_old_start_is_not_moved() -> None:
-    scenario = _clinic()
-    facts = ClinicFacts(scenario)
-    jobs = eligibility(facts).jobs
-    placements = {"moved": Placement("rn", 660, "injection", "inj2")}
-    schedule = build_schedule(scenario, jobs, placements, [])
+    schedule, *_ = _schedule(_clinic(), moved_to=660)
     assert not next(r for r in schedule.appointments if r.request_id == "moved").moved
 
 
 def test_exceptions_list_what_needs_a_person_with_its_owner_and_action() -> None:
     scenario = _clinic(escalation_owner="manager", same_day_owner="front desk")
-    schedule, escalations = _schedule(scenario)
-    items = build_exceptions(scenario, schedule, escalations, same_day={"displaced"})
+    schedule, escalations, unbooked = _schedule(scenario)
+    items = build_exceptions(scenario, schedule, escalations, unbooked, same_day={"displaced"})
     found = {i.request_id: (i.reason_code, i.owner) for i in items}
     assert found == {
         "clash": ("booking_conflict", "front desk"),  # an existing booking: today's business
         "escalated": ("no_permitted_provider", "manager"),
-        "waiting": (UNSCHEDULED, "manager"),
-        "displaced": (UNSCHEDULED, "front desk"),
+        "waiting": ("search_stopped_early", "manager"),
+        "displaced": ("search_stopped_early", "front desk"),
     }  # booked rows and the late cancellation are not exceptions
     by_id = {i.request_id: i for i in items}
     assert by_id["escalated"].suggested_action == SUGGESTED_ACTIONS["no_permitted_provider"]
     assert by_id["clash"].detail == "cannot keep its place"
-    assert by_id["waiting"].detail == "every fitting time went to higher-priority requests"
+    assert by_id["waiting"].detail == unbooked["waiting"].detail
+    assert by_id["waiting"].detail.startswith("fits Mon 2026-12-07 09:30 with rn")
+    assert by_id["waiting"].suggested_action == SUGGESTED_ACTIONS["search_stopped_early"]
     assert by_id["waiting"].patient_id == "p2"
 
 

@@ -10,6 +10,7 @@ from models.scenario import PENALTY_NAMES, Scenario
 from solver.eligibility import Job, eligibility
 from solver.facts import ClinicFacts
 from solver.placement import Placement, Placements
+from solver.reasons import unbooked_reasons
 from solver.schedule import build_schedule
 from solver.scoring import BOOKED_TERM, hands_on_span, objective_terms, total
 from tests.conftest import (
@@ -99,7 +100,8 @@ def test_each_penalty_is_counted_once_at_its_weight() -> None:
 def test_the_total_is_the_one_the_checker_recomputes_from_the_schedule() -> None:
     scenario = _clinic()
     jobs, placements = _placed(scenario)
-    schedule = build_schedule(scenario, jobs, placements, [])
+    unbooked = unbooked_reasons(ClinicFacts(scenario), jobs, placements)
+    schedule = build_schedule(scenario, jobs, placements, [], unbooked)
     assert check_schedule(scenario, schedule) == []
     recomputed = recompute_objective(scenario, schedule)
     terms = objective_terms(scenario, jobs, placements)
@@ -158,5 +160,5 @@ def test_processing_between_hands_on_parts_is_idle_time_of_the_provider() -> Non
     placements = {"r": Placement("rn", 540, "injection", "inj1")}
     terms = objective_terms(scenario, [job], placements)
     assert terms["idle_slot"] == 3  # 45 minutes of processing on a 15-minute grid, weight 1
-    schedule = build_schedule(scenario, [job], placements, [])
+    schedule = build_schedule(scenario, [job], placements, [], {})
     assert recompute_objective(scenario, schedule).penalties["idle_slot"] == 3

@@ -15,6 +15,7 @@ from models.loader import scenario_from_data
 from models.results import Appointment, Schedule
 from models.scenario import Scenario
 from scenarios.generator import generate_scenario
+from solver.schedule import build_schedule
 from solver.solve import solve
 from tests import conftest as make
 
@@ -33,7 +34,24 @@ def assert_sound(scenario: Scenario, time_limit: float = 2.0, seed: int = 0) -> 
     assert sorted(ids) == sorted(
         [r.id for r in scenario.requests] + [b.id for b in scenario.bookings]
     )
+    _assert_honest_reasons(scenario, result)
     return result
+
+
+def _assert_honest_reasons(scenario: Scenario, result: Any) -> None:
+    """Every unbooked request that fits alone does: inserted, the checker accepts it and
+    recomputes the change the reason names; a proven optimum leaves nothing that pays."""
+    for reason in result.unbooked.values():
+        if reason.insertion is None:
+            continue
+        assert not (result.report.status == "optimal" and reason.insertion.change > 0)
+        placements = result.placements | reason.insertion.placements
+        schedule = build_schedule(
+            scenario, result.jobs, placements, result.escalations, result.unbooked
+        )
+        assert [str(v) for v in check_schedule(scenario, schedule)] == []
+        change = recompute_objective(scenario, schedule).total - result.report.objective
+        assert change == reason.insertion.change, reason.detail
 
 
 def _switch_rules(scenario: Scenario, flags: dict[str, bool]) -> Scenario:

@@ -27,6 +27,7 @@ from models.scenario import Request, Scenario
 from solver.eligibility import eligibility
 from solver.facts import ClinicFacts, Outage
 from solver.placement import Placement
+from solver.reasons import unbooked_reasons
 from solver.replan.events import Day, EventError, apply_events
 from solver.schedule import build_schedule
 from tests.conftest import (
@@ -92,7 +93,8 @@ def night_schedule(scenario: Scenario) -> Schedule:
     placements = {
         i: Placement(p, start, "injection", room) for i, (p, start, room) in PLACED.items()
     }
-    return build_schedule(scenario, eligible.jobs, placements, eligible.escalations)
+    unbooked = unbooked_reasons(facts, eligible.jobs, placements)
+    return build_schedule(scenario, eligible.jobs, placements, eligible.escalations, unbooked)
 
 
 def at(clock: str, day: str = MONDAY) -> datetime:
@@ -286,7 +288,7 @@ def test_the_notice_of_a_cancellation_is_counted_in_real_hours_across_a_dst_chan
     )
     eligible = eligibility(ClinicFacts(scenario))
     on_sunday = {"r": Placement("rn", 1440 + appointment, "injection", "inj1")}
-    schedule = build_schedule(scenario, eligible.jobs, on_sunday, [])
+    schedule = build_schedule(scenario, eligible.jobs, on_sunday, [], {})
     saturday = datetime.combine(date.fromisoformat(first_day), time(9, 30))
     day = apply_events(scenario, schedule, [Cancel(booking="r")], saturday)
     assert day.released == {"r": released}
