@@ -133,7 +133,8 @@ def test_the_lists_name_bad_files_only_and_leave_shapes_to_check() -> None:
     assert len(SHAPE_ONLY) >= 25
 
 
-_CLOCKISH = st.from_regex(r"\A ?[0-9]{1,3}:[0-9]{1,3} ?\Z")
+_CLOCKISH = st.from_regex(r"\A ?[0-9]{1,3}(:[0-9]{1,3})? ?([AaPp]\.?[Mm]\.?)? ?\Z")
+"""Text like times of day, both kinds: "09:30", "9:5", "9am", "13 PM", "12:60p.m."."""
 
 
 @given(_CLOCKISH, _CLOCKISH)

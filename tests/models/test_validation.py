@@ -420,7 +420,7 @@ def test_all_cross_reference_problems_are_reported_together() -> None:
 
 
 def test_error_paths_name_the_item_id() -> None:
-    data = changed("providers.1.weekly.mon", "9am-5pm")
+    data = changed("providers.1.weekly.mon", "9-5pm")
     assert [problem.where for problem in problems_of(data)] == [
         "providers[1] (id 'rn_kim').weekly.mon[0]"
     ]
