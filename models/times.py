@@ -11,16 +11,36 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, WithJsonSchema, model_serializer, model_validator
 
-from models.shapes import ShortForm
+from models.shapes import ShortForm, Words
 
 MINUTES_PER_DAY = 1440
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAY_WORDS = Words(
+    "weekday",
+    Weekday,
+    {
+        "monday": "mon",
+        "tuesday": "tue",
+        "tues": "tue",
+        "wednesday": "wed",
+        "thursday": "thu",
+        "thur": "thu",
+        "thurs": "thu",
+        "friday": "fri",
+        "saturday": "sat",
+        "sunday": "sun",
+    },
+)
+"""Weekdays as files write them: short or full English names in any case (Mon, Monday)."""
+_Value = TypeVar("_Value")
+ByWeekday = Annotated[dict[Annotated[Weekday, WEEKDAY_WORDS], _Value], WEEKDAY_WORDS.keys]
+"""A mapping keyed by weekday (mon ... sun, read from any name of the day, once each)."""
 
 _CLOCK = re.compile(r"^\s*([0-9]{1,2}):([0-9]{2})\s*$")
 _TWELVE_HOUR = re.compile(r"^\s*([0-9]{1,2})(?::([0-9]{2}))?\s*([ap])\.?m\.?\s*$", re.IGNORECASE)

@@ -55,7 +55,7 @@ clinic:
   name: Several Errors Spa
   timezone: Mars/Olympus
   horizon: {start: 2026-03-09, days: 0}
-  hours: {mon: "09:00-18:00", thurs: "09:00-18:00"}
+  hours: {mon: "09:00-18:00", thrusday: "09:00-18:00"}
 services:
   - {id: botox, name: Botox, category: injectable, duration: 30, room_types: [injection]}
 patients:
@@ -85,7 +85,7 @@ requests:
             [
                 "clinic.timezone",
                 "clinic.horizon.days",
-                "clinic.hours.thurs",
+                "clinic.hours.thrusday",
                 "services[0] (id 'botox').category",
                 "patients[0] (id 'p1').tier",
                 "patients[0] (id 'p1').favourite_colour",

@@ -52,6 +52,7 @@ BEYOND_SHAPE = {
     "out_of_service_backwards.yaml": _ORDER,
     "weekly_range_ends_before_start.yaml": "the order of a range's two times",
     "quiet_hours_equal_ends.yaml": "quiet hours whose two times are equal",
+    "duplicate_weekday.yaml": "two keys naming one weekday (mon and Monday)",
     "finish_without_processing.yaml": "a field allowed only when another is set",
     "off_grid_booking_start.yaml": _GRID,
     "off_grid_buffer.yaml": _GRID,
