@@ -60,7 +60,8 @@ def _preferred_time(value: Any) -> TimeRange | str:
     if isinstance(value, str) and "-" in value:
         return parse_range(value)
     raise ValueError(
-        f"{value!r} is neither a time range 'HH:MM-HH:MM' nor a day part such as 'morning'"
+        f"{value!r} is neither a time range ('HH:MM-HH:MM' or '9am-12pm') nor a day part such "
+        "as 'morning'"
     )
 
 

@@ -22,8 +22,8 @@ from pydantic import (
 )
 
 from models.dayparts import DEFAULT_DAY_PARTS, DayPartName, PreferredTime, day_part_key, resolve
-from models.shapes import DATE_SCHEMA, Moment, ShortForm
-from models.times import ClinicClock, DailyHours, Hours, RangeList, TimeRange, Weekday
+from models.shapes import DATE_SCHEMA, Moment, ShortForm, Words
+from models.times import ByWeekday, ClinicClock, DailyHours, Hours, RangeList, TimeRange
 
 Date = date  # field names `date` below would shadow the type
 
@@ -35,6 +35,8 @@ BookingStatus = Literal["confirmed", "cancelled", "cancelled_late", "no_show"]
 RELEASED_STATUSES = frozenset({"cancelled", "cancelled_late", "no_show"})
 """Statuses of a booking the patient gave up: it no longer holds any time."""
 WaitlistKey = Literal["displaced", "priority", "tier", "requested_at", "value"]
+TIER_WORDS = Words("tier", Tier)
+"""Patient tiers in any case ("VIP"), for tier fields and the keys of tier_weights."""
 Minutes = Annotated[int, Field(ge=0)]
 Identifier = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 
@@ -72,7 +74,7 @@ class Clinic(Strict):
     """Booking grid in minutes: starts, durations and hours must be multiples of it."""
     horizon: Horizon
     """The days to schedule."""
-    hours: dict[Weekday, Hours] = Field(default_factory=dict)
+    hours: ByWeekday[Hours] = Field(default_factory=dict)
     """Opening hours per weekday ("09:00-19:00"); a missing weekday is closed."""
     closed_dates: list[date] = Field(default_factory=list)
     """Dates the clinic is closed although the weekday is open (holidays)."""
@@ -164,11 +166,13 @@ class Policies(Strict):
     """Deposit must be paid this many hours before the appointment."""
     cancellation_notice_hours: int = Field(default=24, ge=0)
     """A cancellation with less notice is late (fee policy)."""
-    waitlist_order: list[WaitlistKey] = Field(default_factory=list)
-    """Who gets freed time first, e.g. [displaced, priority, requested_at]."""
-    tier_weights: dict[Tier, Annotated[int, Field(ge=1)]] = Field(
-        default_factory=lambda: dict(DEFAULT_TIER_WEIGHTS)
+    waitlist_order: list[Annotated[WaitlistKey, Words("waitlist key", WaitlistKey)]] = Field(
+        default_factory=list
     )
+    """Who gets freed time first, e.g. [displaced, priority, requested_at]."""
+    tier_weights: Annotated[
+        dict[Annotated[Tier, TIER_WORDS], Annotated[int, Field(ge=1)]], TIER_WORDS.keys
+    ] = Field(default_factory=lambda: dict(DEFAULT_TIER_WEIGHTS))
     """Weight of one booked minute per patient tier; tiers left out keep their default."""
     max_moves_same_day: int = Field(default=3, ge=0)
     """At most this many confirmed patients moved by one same-day change."""
@@ -223,7 +227,7 @@ class Service(Strict):
     """Unique service id used by providers, requests and bookings."""
     name: str = Field(min_length=1)
     """Name on the menu."""
-    category: Category
+    category: Annotated[Category, Words("category", Category)]
     """consult, treatment, follow_up or touch_up."""
     duration: int = Field(gt=0)
     """Hands-on minutes at the start of the appointment."""
@@ -342,7 +346,7 @@ class Provider(Strict):
     """Services this person is permitted to perform."""
     license_expires: date | None = None
     """Licence expiry date; no bookings on or after it."""
-    weekly: dict[Weekday, RangeList] = Field(default_factory=dict)
+    weekly: ByWeekday[RangeList] = Field(default_factory=dict)
     """Working hours per weekday as ranges; gaps between ranges are breaks."""
     time_off: list[Annotated[TimeOff, ShortForm(DATE_SCHEMA, _whole_day)]] = Field(
         default_factory=list
@@ -412,7 +416,7 @@ class Patient(Strict):
     """Unique patient id."""
     name: str | None = None
     """Name (optional; ids are enough for scheduling)."""
-    tier: Tier = "new"
+    tier: Annotated[Tier, TIER_WORDS] = "new"
     """vip, member, returning or new: sets the weight of their booked minutes."""
     last_consult: date | None = None
     """Date of the last consultation. Which one it was comes from a consult service in the
@@ -448,7 +452,7 @@ class Request(Strict):
     """Weight override; without it the patient's tier weight applies."""
     deposit_paid: bool = False
     """Deposit already paid for this request."""
-    source: Source = "new"
+    source: Annotated[Source, Words("source", Source)] = "new"
     """new, waitlist or reschedule."""
     requested_at: Moment | None = None
     """When the patient asked; earlier asks go first on ties."""
@@ -497,7 +501,7 @@ class Booking(Strict):
     """Start, local wall-clock time of the clinic (an offset, if given, is converted)."""
     locked: bool = True
     """True = stays exactly where it is; false = may move within its day, at a cost."""
-    status: BookingStatus = "confirmed"
+    status: Annotated[BookingStatus, Words("status", BookingStatus)] = "confirmed"
     """confirmed, or cancelled / cancelled_late / no_show: then it no longer holds any time."""
     visit: Identifier | None = None
     """Bookings sharing a visit id are one visit, back to back: a re-plan moves them together

@@ -2,17 +2,20 @@
 
 A short form (one range where a list of them is meant, a bare date for a day off) is
 expanded before validation, and the schema offers it beside the full form, so an editor that
-validates against `medspa schema` accepts what the loader accepts.
+validates against `medspa schema` accepts what the loader accepts. The words of a fixed
+vocabulary (a tier, a weekday) are read in any case and by their other names, and become the
+canonical word at load.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
-from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler, WithJsonSchema
+from pydantic import BeforeValidator, GetCoreSchemaHandler, GetJsonSchemaHandler, WithJsonSchema
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
 
@@ -35,6 +38,52 @@ class ShortForm:
         self, schema: CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         return {"anyOf": [self.schema, handler(schema)]}
+
+
+class Words:
+    """A fixed vocabulary, a Literal of lower-case words, as files write it: in any case,
+    surrounding spaces ignored, and by the other names of a word ("Monday" for mon).
+
+    A `Words` annotates a value of the Literal (`Annotated[Tier, TIER_WORDS]`) and `keys` a
+    mapping keyed by it, whose key type it annotates too. A value that names no word is left
+    as written, for the Literal's own error that lists the words: nothing is guessed.
+    """
+
+    def __init__(self, noun: str, literal: Any, other_names: Mapping[str, str] | None = None):
+        self.noun = noun
+        self.names = {word: word for word in get_args(literal)} | dict(other_names or {})
+        self.pattern = rf"^\s*(?:{'|'.join(_any_case(name) for name in self.names)})\s*$"
+        self.keys = BeforeValidator(self._one_key_each)
+
+    def read(self, value: Any) -> Any:
+        """The word that `value` names, or `value` itself if it names none."""
+        return self.names.get(value.strip().lower(), value) if isinstance(value, str) else value
+
+    def _one_key_each(self, value: Any) -> Any:
+        """Refuse two keys naming one word, which would silently keep one of them.
+
+        The keys are read one by one, by the key type, so an error names the key as written.
+        """
+        written: dict[Any, Any] = {}
+        for key in value if isinstance(value, dict) else ():
+            first = written.setdefault(self.read(key), key)
+            if first != key:
+                raise ValueError(f"'{first}' and '{key}' are one {self.noun}; keep one")
+        return value
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> Any:
+        return core_schema.no_info_before_validator_function(self.read, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        # "type" at the top, or pydantic leaves a key schema out of a mapping's propertyNames
+        return {"type": "string", "anyOf": [handler(schema), {"pattern": self.pattern}]}
+
+
+def _any_case(name: str) -> str:
+    """A JSON Schema (ECMA 262) pattern of `name` in any case: it has no case-blind flag."""
+    return "".join(f"[{c.upper()}{c}]" if c.isalpha() else re.escape(c) for c in name)
 
 
 DATE_SCHEMA = {"type": "string", "format": "date"}

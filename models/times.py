@@ -1,4 +1,4 @@
-"""Wall-clock times of the clinic: "HH:MM" strings, ranges, weekdays and the clinic clock.
+"""Wall-clock times of the clinic: times of day, ranges, weekdays and the clinic clock.
 
 Everything a clinic writes is local wall-clock time. Inside the project a moment is a
 *clinic minute*: ``day_index * 1440 + minutes_since_local_midnight``, counted from the
@@ -11,29 +11,69 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, WithJsonSchema, model_serializer, model_validator
 
-from models.shapes import ShortForm
+from models.shapes import ShortForm, Words
 
 MINUTES_PER_DAY = 1440
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAY_WORDS = Words(
+    "weekday",
+    Weekday,
+    {
+        "monday": "mon",
+        "tuesday": "tue",
+        "tues": "tue",
+        "wednesday": "wed",
+        "thursday": "thu",
+        "thur": "thu",
+        "thurs": "thu",
+        "friday": "fri",
+        "saturday": "sat",
+        "sunday": "sun",
+    },
+)
+"""Weekdays as files write them: short or full English names in any case (Mon, Monday)."""
+_Value = TypeVar("_Value")
+ByWeekday = Annotated[dict[Annotated[Weekday, WEEKDAY_WORDS], _Value], WEEKDAY_WORDS.keys]
+"""A mapping keyed by weekday (mon ... sun, read from any name of the day, once each)."""
 
-_CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
+_CLOCK = re.compile(r"^\s*([0-9]{1,2}):([0-9]{2})\s*$")
+_TWELVE_HOUR = re.compile(r"^\s*([0-9]{1,2})(?::([0-9]{2}))?\s*([ap])\.?m\.?\s*$", re.IGNORECASE)
 
 
 def parse_clock(text: str) -> int:
-    """Minutes since midnight of an "HH:MM" string ("24:00" is the end of the day)."""
+    """Minutes since midnight of a time of day: "HH:MM" ("24:00" is the end of the day) or
+    12-hour, "9am", "9:30 PM", "9 a.m." (12am is midnight, 12pm noon)."""
+    twelve_hour = _TWELVE_HOUR.match(text)
+    if twelve_hour:
+        hours, minutes, half = twelve_hour.groups()
+        return _twelve_hour(text, int(hours), int(minutes or 0), half.lower() == "p")
     match = _CLOCK.match(text)
     if not match:
-        raise ValueError(f"'{text}' is not a time; write it as HH:MM, e.g. '09:30'")
+        raise ValueError(
+            f"'{text}' is not a time; write it as HH:MM, e.g. '09:30', or with am or pm, "
+            "e.g. '9:30am'"
+        )
     hours, minutes = int(match.group(1)), int(match.group(2))
     if minutes >= 60 or hours > 24 or (hours == 24 and minutes):
         raise ValueError(f"'{text}' is not a time of day; use 00:00 to 24:00")
     return hours * 60 + minutes
+
+
+def _twelve_hour(text: str, hours: int, minutes: int, after_noon: bool) -> int:
+    if not 1 <= hours <= 12:
+        raise ValueError(
+            f"'{text}' is not a time of day; with am or pm the hour is 1 to 12 (12am is "
+            "midnight, 12pm noon); without them write HH:MM, 00:00 to 24:00"
+        )
+    if minutes >= 60:
+        raise ValueError(f"'{text}' is not a time of day; the minutes run from 00 to 59")
+    return (hours % 12 + 12 * after_noon) * 60 + minutes
 
 
 def format_clock(minutes: int) -> str:
@@ -42,11 +82,21 @@ def format_clock(minutes: int) -> str:
 
 
 def _range_minutes(text: str) -> tuple[int, int]:
-    """The start and end minutes of an "HH:MM-HH:MM" string."""
+    """The start and end minutes of an "HH:MM-HH:MM" (or "9am-5pm") string.
+
+    An end of 12am is midnight at the end of the day, 24:00 ("6pm-12am"), unless the range
+    starts at midnight too ("12am-12am" stays as ambiguous as "08:00-08:00").
+    """
     first, sep, second = text.partition("-")
     if not sep:
-        raise ValueError(f"'{text}' is not a time range; write it as 'HH:MM-HH:MM'")
-    return parse_clock(first), parse_clock(second)
+        raise ValueError(
+            f"'{text}' is not a time range; write it as 'HH:MM-HH:MM', e.g. '09:00-17:00' "
+            "or '9am-5pm'"
+        )
+    start, end = parse_clock(first), parse_clock(second)
+    if end == 0 and start and _TWELVE_HOUR.match(second):
+        end = MINUTES_PER_DAY
+    return start, end
 
 
 def _same_day(start: int, end: int) -> None:
@@ -143,9 +193,13 @@ class DailyRange(_ClockRange):
         return minute >= self.start or minute < self.end
 
 
-_CLOCK_PATTERN = r"\s*(?:[01]?\d:[0-5]\d|2[0-3]:[0-5]\d|24:00)\s*"
+_CLOCK_PATTERN = (
+    r"\s*(?:[01]?[0-9]:[0-5][0-9]|2[0-3]:[0-5][0-9]|24:00"
+    r"|(?:0?[1-9]|1[0-2])(?::[0-5][0-9])?\s*[AaPp]\.?[Mm]\.?)\s*"
+)
 RANGE_SCHEMA = {"type": "string", "pattern": f"^{_CLOCK_PATTERN}-{_CLOCK_PATTERN}$"}
-"""JSON Schema of "HH:MM-HH:MM" text; the order of the two times is the loader's to check."""
+"""JSON Schema of "HH:MM-HH:MM" (or "9am-5pm") text; the order of the two times is the
+loader's to check."""
 Hours = Annotated[TimeRange, WithJsonSchema(RANGE_SCHEMA)]
 """A "HH:MM-HH:MM" range within one day, as it appears in scenario files."""
 DailyHours = Annotated[DailyRange, WithJsonSchema(RANGE_SCHEMA)]

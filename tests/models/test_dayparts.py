@@ -80,7 +80,7 @@ def test_an_unknown_day_part_names_the_item_the_known_parts_and_how_to_define_it
 @pytest.mark.parametrize(
     ("times", "message"),
     [
-        (["9am"], "'9am' is neither a time range 'HH:MM-HH:MM' nor a day part such as 'morning'"),
+        (["9am"], "'9am' is neither a time range ('HH:MM-HH:MM' or '9am-12pm') nor a day part"),
         ([9], "9 is neither a time range"),
         (["morn!ng"], "'morn!ng' is not a day part name; start it with a letter"),
         (["12:00-09:00"], "'12:00-09:00' ends before it starts"),

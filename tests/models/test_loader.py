@@ -55,7 +55,7 @@ clinic:
   name: Several Errors Spa
   timezone: Mars/Olympus
   horizon: {start: 2026-03-09, days: 0}
-  hours: {mon: "09:00-18:00", thurs: "09:00-18:00"}
+  hours: {mon: "09:00-18:00", thrusday: "09:00-18:00"}
 services:
   - {id: botox, name: Botox, category: injectable, duration: 30, room_types: [injection]}
 patients:
@@ -85,7 +85,7 @@ requests:
             [
                 "clinic.timezone",
                 "clinic.horizon.days",
-                "clinic.hours.thurs",
+                "clinic.hours.thrusday",
                 "services[0] (id 'botox').category",
                 "patients[0] (id 'p1').tier",
                 "patients[0] (id 'p1').favourite_colour",
@@ -131,7 +131,21 @@ def test_yaml_and_json_versions_of_a_scenario_are_equal() -> None:
     assert len(from_json.requests) == 4
 
 
-@pytest.mark.parametrize("name", ["minimal.yaml", "minimal.json", "dst_spring.yaml"])
+def test_a_file_written_as_clinics_write_loads_and_saves_as_the_canonical_one(
+    tmp_path: Path,
+) -> None:
+    written = load_scenario(GOOD / "written_forms.yaml")
+    assert written.model_dump() == load_scenario(GOOD / "minimal.yaml").model_dump()
+    save_scenario(written, tmp_path / "written.yaml")
+    save_scenario(load_scenario(GOOD / "minimal.yaml"), tmp_path / "minimal.yaml")
+    saved = (tmp_path / "written.yaml").read_text(encoding="utf-8")
+    assert saved == (tmp_path / "minimal.yaml").read_text(encoding="utf-8")
+    assert not [form for form in ("Monday", "VIP", "Treatment", "Waitlist", "9am") if form in saved]
+
+
+@pytest.mark.parametrize(
+    "name", ["minimal.yaml", "minimal.json", "dst_spring.yaml", "written_forms.yaml"]
+)
 @pytest.mark.parametrize("suffix", [".yaml", ".json"])
 def test_save_and_load_round_trip(tmp_path: Path, name: str, suffix: str) -> None:
     scenario = load_scenario(GOOD / name)

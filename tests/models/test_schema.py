@@ -52,6 +52,7 @@ BEYOND_SHAPE = {
     "out_of_service_backwards.yaml": _ORDER,
     "weekly_range_ends_before_start.yaml": "the order of a range's two times",
     "quiet_hours_equal_ends.yaml": "quiet hours whose two times are equal",
+    "duplicate_weekday.yaml": "two keys naming one weekday (mon and Monday)",
     "finish_without_processing.yaml": "a field allowed only when another is set",
     "off_grid_booking_start.yaml": _GRID,
     "off_grid_buffer.yaml": _GRID,
@@ -135,7 +136,8 @@ def test_the_lists_name_bad_files_only_and_leave_shapes_to_check() -> None:
     assert len(SHAPE_ONLY) >= 25
 
 
-_CLOCKISH = st.from_regex(r"\A ?[0-9]{1,3}:[0-9]{1,3} ?\Z")
+_CLOCKISH = st.from_regex(r"\A ?[0-9]{1,3}(:[0-9]{1,3})? ?([AaPp]\.?[Mm]\.?)? ?\Z")
+"""Text like times of day, both kinds: "09:30", "9:5", "9am", "13 PM", "12:60p.m."."""
 
 
 @given(_CLOCKISH, _CLOCKISH)

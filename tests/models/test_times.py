@@ -32,6 +32,18 @@ TEN_AM = 10 * 60
         (" 07:15 ", 435),
         ("23:59", 1439),
         ("24:00", 1440),
+        ("9am", 540),
+        ("9 am", 540),
+        ("9AM", 540),
+        ("09:30am", 570),
+        ("9:30 a.m.", 570),
+        ("5pm", 1020),
+        ("5:30 PM", 1050),
+        ("12pm", 720),
+        ("12:15pm", 735),
+        ("12am", 0),
+        ("12:45am", 45),
+        ("11:59 pm", 1439),
     ],
 )
 def test_parse_clock_reads_wall_clock_times(text: str, minutes: int) -> None:
@@ -41,8 +53,16 @@ def test_parse_clock_reads_wall_clock_times(text: str, minutes: int) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("9am", "is not a time; write it as HH:MM"),
+        ("9", "is not a time; write it as HH:MM, e.g. '09:30', or with am or pm, e.g. '9:30am'"),
         ("", "is not a time"),
+        ("9 o'clock", "is not a time"),
+        ("9:30a", "is not a time"),
+        ("13pm", "'13pm' is not a time of day; with am or pm the hour is 1 to 12"),
+        ("0am", "'0am' is not a time of day; with am or pm the hour is 1 to 12"),
+        ("00:30am", "with am or pm the hour is 1 to 12"),
+        ("13:00pm", "with am or pm the hour is 1 to 12"),
+        ("9:75am", "'9:75am' is not a time of day; the minutes run from 00 to 59"),
+        ("12:60pm", "the minutes run from 00 to 59"),
         ("12:5", "is not a time"),
         ("-1:00", "is not a time"),
         ("25:00", "is not a time of day; use 00:00 to 24:00"),
@@ -76,13 +96,36 @@ def test_time_range_accepts_spaces_and_the_end_of_the_day() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "canonical"),
+    [
+        ("9am-5pm", "09:00-17:00"),
+        ("9:00am - 5:00pm", "09:00-17:00"),
+        ("9 AM-5:30 p.m.", "09:00-17:30"),
+        ("9am-12pm", "09:00-12:00"),  # until noon
+        ("12pm-5pm", "12:00-17:00"),  # from noon
+        ("12am-6am", "00:00-06:00"),  # from midnight at the start of the day
+        ("6pm-12am", "18:00-24:00"),  # until midnight at its end
+        ("10pm-12:00 AM", "22:00-24:00"),
+        ("9am-17:00", "09:00-17:00"),
+    ],
+)
+def test_time_range_reads_am_and_pm_as_a_person_means_them(text: str, canonical: str) -> None:
+    assert TimeRange.model_validate(text) == TimeRange.model_validate(canonical)
+
+
+@pytest.mark.parametrize(
     ("value", "message"),
     [
         ("17:00-09:00", "'17:00-09:00' ends before it starts"),
         ("10:00-10:00", "'10:00-10:00' ends when it starts"),
         ({"start": 600, "end": 540}, "'10:00-09:00' ends before it starts"),
         ("09:00", "is not a time range; write it as 'HH:MM-HH:MM'"),
-        ("9am-5pm", "'9am' is not a time"),
+        ("9-5pm", "'9' is not a time"),
+        ("9am", "'9am' is not a time range; write it as 'HH:MM-HH:MM', e.g. '09:00-17:00' or '9am"),
+        ("5pm-9am", "'17:00-09:00' ends before it starts"),
+        ("12am-12am", "'00:00-00:00' ends when it starts"),
+        ("10pm-12:30am", "split a range across midnight in two"),
+        ("9am-13pm", "'13pm' is not a time of day"),
         ("09:00-25:00", "'25:00' is not a time of day"),
         ({"start": 600}, "Field required"),
     ],
@@ -120,7 +163,23 @@ def test_daily_range_runs_overnight_when_it_ends_before_it_starts(
     assert hours.model_dump() == text
 
 
-@pytest.mark.parametrize("text", ["08:00-08:00", "00:00-00:00", "24:00-00:00", "24:00-24:00"])
+@pytest.mark.parametrize(
+    ("text", "canonical"),
+    [
+        ("9pm-8am", "21:00-08:00"),  # overnight
+        ("9:30 PM - 7 AM", "21:30-07:00"),
+        ("8am-9pm", "08:00-21:00"),  # the daytime between
+        ("9pm-12am", "21:00-24:00"),
+        ("12am-6am", "00:00-06:00"),
+    ],
+)
+def test_daily_range_reads_am_and_pm_as_a_person_means_them(text: str, canonical: str) -> None:
+    assert DailyRange.model_validate(text) == DailyRange.model_validate(canonical)
+
+
+@pytest.mark.parametrize(
+    "text", ["08:00-08:00", "00:00-00:00", "24:00-00:00", "24:00-24:00", "8am-8am", "12am-12am"]
+)
 def test_daily_range_with_equal_ends_is_refused_without_guessing(text: str) -> None:
     with pytest.raises(ValidationError, match="starts and ends at the same time") as caught:
         DailyRange.model_validate(text)

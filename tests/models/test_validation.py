@@ -161,8 +161,13 @@ FIELD_RULES = [
     one_rule("services.0.durration", 30, None, f"{BOTOX}.durration", "unknown field 'durration'"),
     one_rule("providers.1.name", "", "Kim", f"{RN_KIM}.name", "at least 1 character"),
     one_rule("providers.1.weekly.tue", 9, ["09:00-12:00"], f"{RN_KIM}.weekly.tue", "valid list"),
+    one_rule("providers.1.weekly.tusday", "09:00-12:00", None, f"{RN_KIM}.weekly.tusday", "'mon'"),
     one_rule(
-        "providers.1.weekly.tuesday", "09:00-12:00", None, f"{RN_KIM}.weekly.tuesday", "'mon'"
+        "providers.1.weekly.Tuesday",
+        "09:00-12:00",
+        None,
+        f"{RN_KIM}.weekly",
+        "'tue' and 'Tuesday' are one weekday; keep one",
     ),
     one_rule(
         "providers.1.weekly.tue", "12:00-09:00", "09:00-12:00", f"{RN_KIM}.weekly.tue[0]", "before"
@@ -420,7 +425,7 @@ def test_all_cross_reference_problems_are_reported_together() -> None:
 
 
 def test_error_paths_name_the_item_id() -> None:
-    data = changed("providers.1.weekly.mon", "9am-5pm")
+    data = changed("providers.1.weekly.mon", "9-5pm")
     assert [problem.where for problem in problems_of(data)] == [
         "providers[1] (id 'rn_kim').weekly.mon[0]"
     ]

@@ -4,6 +4,7 @@ one recomputed from the schedule, the greedy is a floor, and tiny clinics match 
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from checker import check_schedule, recompute_objective
-from models.loader import scenario_from_data
+from models.audit import audit
+from models.loader import load_scenario, scenario_from_data
 from models.results import Appointment, Schedule
 from models.scenario import Scenario
 from scenarios.generator import generate_scenario
@@ -138,10 +140,18 @@ def test_a_tiny_time_limit_still_returns_a_checked_schedule_no_worse_than_greedy
     assert result.schedule.booked()
 
 
+GOOD = sorted((Path(__file__).parents[1] / "data" / "good").iterdir())
+
+
+@pytest.mark.parametrize("path", GOOD, ids=lambda path: path.name)
+def test_every_good_file_audits_and_solves_to_a_checked_schedule(path: Path) -> None:
+    scenario = load_scenario(path)
+    audit(scenario)  # warnings are the clinic's to read; it must not fail
+    assert_sound(scenario, time_limit=1.0).schedule.booked()
+
+
 @pytest.mark.slow
 def test_the_sample_clinic_solves_to_a_valid_schedule_better_than_the_front_desk() -> None:
-    from models.loader import load_scenario
-
     scenario = load_scenario("scenarios/sample_clinic.yaml")
     result = assert_sound(scenario, time_limit=5.0)
     assert result.report.objective > result.report.greedy_objective
