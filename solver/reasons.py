@@ -106,10 +106,12 @@ class Trier:
         return self.visits[visit] if visit else [job]
 
     def tries(self, unit: list[Job]) -> list[Try]:
-        """Every candidate of every part of the unit, tried alone."""
+        """Every candidate of every part of the unit, tried alone (a part after a consultation
+        of its visit that qualifies it waits for no other)."""
         found = []
         for index, job in enumerate(unit):
-            consult_before = any(j.service.category == "consult" for j in unit[:index])
+            qualifying = self.facts.qualifying_consults(job.service)
+            consult_before = any(j.service.id in qualifying for j in unit[:index])
             for candidate in job.candidates:
                 blocked = self.occupancy.blocked(job, candidate, consult_before)
                 ruled_out = merge(r for b in blocked.values() for r in b.starts)

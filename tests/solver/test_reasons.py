@@ -1,8 +1,8 @@
 """Why an unbooked request is not booked, established by trying it alone in the schedule: a
 soft rule that outweighs it (checked by inserting it), a search that stopped early, or the
-provider-day, room, machine, the patient's own appointment, series or consultation that rules
-out every start; a visit's part may wait out the room turnover of the part before; and the
-tries agree with the front desk on generated clinics."""
+provider-day, room, machine, the patient's own appointment, series or consultation (one that
+qualifies the treatment) that rules out every start; a visit's part may wait out the room
+turnover of the part before; and the tries agree with the front desk on generated clinics."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from models.scenario import Scenario
 from solver.eligibility import SUGGESTED_ACTIONS, Job, eligibility
 from solver.facts import ClinicFacts
 from solver.greedy import _FrontDesk
-from solver.placement import Placements
+from solver.placement import Placement, Placements
 from solver.reasons import Insertion, Reason, Trier, unbooked_reasons
 from solver.schedule import build_schedule
 from solver.solve import _floor, solve
@@ -27,6 +27,7 @@ from tests.conftest import (
     MONDAY,
     NINE,
     TUESDAY,
+    Data,
     booking,
     machine,
     mini_clinic,
@@ -240,6 +241,54 @@ def test_a_visit_part_waits_out_the_room_turnover_of_the_part_before() -> None:
     starts = {i: p.start for i, p in reason.insertion.placements.items()}
     assert starts == {"c": NINE, "t": NINE + 45}
     assert _checked(scenario, reason.insertion.placements) == []
+
+
+ROUTED = [
+    service("consult_skin", category="consult", qualifies=["peel"]),
+    service("consult_inj", category="consult", qualifies=["filler"]),
+    service("peel"),
+    service("filler", requires_consult=True),
+]
+"""Two consultations, each qualifying one treatment; only the filler needs one."""
+
+
+def _routed(requests: list[Data], bookings: list[Data] | None = None) -> Scenario:
+    everything = ["consult_skin", "consult_inj", "peel", "filler"]
+    return mini_clinic(
+        services=ROUTED,
+        providers=[provider("rn", everything, {"mon": "09:00-11:00"})],
+        rooms=ROOMS,
+        requests=requests,
+        bookings=bookings or [],
+    )
+
+
+def test_a_booked_consultation_that_does_not_qualify_the_treatment_is_not_waited_for() -> None:
+    scenario = _routed(
+        [request("t", "p1", "filler"), request("c", "p1", "consult_inj")],
+        [booking("b", "p1", "consult_skin", "rn", "inj1", f"{MONDAY}T09:00")],
+    )
+    trier, jobs = _trier(scenario, {"b": Placement("rn", NINE, "injection", "inj1")})
+    reason = trier.reason(jobs["t"])
+    assert reason.code == "consult_required"
+    assert (
+        "before its consultation has ended (most: Mon 2026-12-07, no consultation booked that "
+        "qualifies filler)"
+    ) in reason.detail
+
+
+def test_a_visit_consultation_that_does_not_qualify_the_treatment_does_not_serve_it() -> None:
+    scenario = _routed(
+        [
+            request("s", "p1", "consult_skin", visit="v"),
+            request("t", "p1", "filler", visit="v"),
+            request("c", "p1", "consult_inj"),
+        ]
+    )
+    trier, jobs = _trier(scenario, {})
+    reasons = trier.reasons(trier.unit(jobs["t"]))
+    assert (reasons["s"].code, reasons["t"].code) == ("visit_incomplete", "consult_required")
+    assert "no consultation booked" in reasons["t"].detail
 
 
 def test_every_reason_code_has_an_action_and_is_documented() -> None:
