@@ -1,7 +1,7 @@
 """What a schedule occupies, computed once, and which starts of a candidate each occupant
 rules out: the provider's hands-on time, the rooms of the job's types, machine units, the
-patient's own appointments, the series a service belongs to and the consultation a treatment
-waits for. `solver.reasons` tries unbooked requests against it.
+patient's own appointments, the series a service belongs to and the consultation that
+qualifies a treatment, which it waits for. `solver.reasons` tries unbooked requests against it.
 
 Times are clinic minutes; busy spans are [start, end), start ranges inclusive on both ends.
 """
@@ -89,7 +89,8 @@ class Occupancy:
         self.machines: dict[tuple[str, int], list[tuple[int, int, int, str]]] = defaultdict(list)
         self.patients: dict[tuple[str, int], list[Span]] = defaultdict(list)
         self.series: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
-        self.consult_ends: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        self.consults: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
+        """Each patient's booked consultations: (end, appointment, consult service)."""
         self._room_cache: dict[tuple[tuple[str, ...], int, int], list[tuple[int, int, str]]] = {}
         self._machine_cache: dict[tuple[str, int, int, int], list[tuple[int, int, str]]] = {}
         self._within_cache: dict[tuple[Blocker, str, tuple[tuple[int, int], ...]], Blocked | None]
@@ -122,13 +123,14 @@ class Occupancy:
         self.patients[job.patient_id, day].append((start, end, job.id))
         self.series[job.patient_id, service.id].append((day, job.id))
         if service.category == "consult":
-            self.consult_ends[job.patient_id].append((end, job.id))
+            self.consults[job.patient_id].append((end, job.id, service.id))
 
     def blocked(
         self, job: Job, candidate: Candidate, consult_in_visit: bool
     ) -> dict[Blocker, Blocked]:
         """The starts of the candidate each occupant rules out (blockers ruling out none are
-        left out). A treatment whose visit holds a consultation before it waits for none.
+        left out). A treatment whose visit holds a consultation that qualifies it before it
+        waits for none.
 
         What the provider, rooms and machines rule out is the same for every request of a
         service with the same candidate, so it is computed once."""
@@ -212,11 +214,19 @@ class Occupancy:
         ]
 
     def _consult(self, job: Job, day: int) -> list[tuple[int, int, str]]:
-        """Starts before the first booked consultation of the patient has ended."""
-        ends = self.consult_ends[job.patient_id]
+        """Starts before the patient's first booked consultation that qualifies the treatment
+        has ended (consult routing: `Service.qualifies`)."""
+        booked = self.consults[job.patient_id]
+        qualifying = self.facts.qualifying_consults(job.service)
+        ends = [(end, who) for end, who, consult in booked if consult in qualifying]
         first = min((end for end, _ in ends), default=(day + 1) * MINUTES_PER_DAY)
-        who = [w for end, w in ends if end == first] or ["no consultation booked"]
-        return [(day * MINUTES_PER_DAY, first - 1, who[0])]
+        if ends:
+            who = next(w for end, w in ends if end == first)
+        elif booked:
+            who = f"no consultation booked that qualifies {job.service.id}"
+        else:
+            who = "no consultation booked"
+        return [(day * MINUTES_PER_DAY, first - 1, who)]
 
     def free_rooms(self, job: Job, start: int, taken: list[tuple[str, int, int]]) -> Iterator[str]:
         """The rooms of the job's types free for its stay and turnover from `start`, also clear

@@ -1,17 +1,18 @@
 """Why a request the solve left unbooked is not booked, established by trying it.
 
-Each unbooked request (a visit: all its parts, back to back) is tried alone in the final
-schedule at every start of its candidates, against the occupancy of `solver.occupancy`. If a
-start breaks no hard rule, the request *fits alone*: the best such start is scored with
-`solver.scoring` (the change of every objective term), and either the soft rules that cost
-more than the booking gains are named (`left_by_soft_rule`), or, when booking it there would
-have raised the objective, the search stopped before it found it (`search_stopped_early`).
-If no start is free, the kind of blocker that rules out the most starts gives the reason,
-with the provider-day, rooms, machine, the patient's own appointment, series or consultation
-that ruled them out: `provider_full`, `room_full`, `equipment_full`, `patient_busy`,
+Each unbooked request is tried alone in the final schedule at every start of its candidates,
+against the occupancy of `solver.occupancy`; a visit with all its parts, each starting when
+the one before ends or at the latest when that part's room turnover ends. If a start breaks
+no hard rule, the request *fits alone*: the best such start is scored with `solver.scoring`
+(the change of every objective term), and either the soft rules that cost more than the
+booking gains are named (`left_by_soft_rule`), or, when booking it there would have raised
+the objective, the search stopped before it found it (`search_stopped_early`). If no start is
+free, the kind of blocker that rules out the most starts gives the reason, with the
+provider-day, rooms, machine, the patient's own appointment, series or consultation that
+ruled them out: `provider_full`, `room_full`, `equipment_full`, `patient_busy`,
 `series_too_soon`, `consult_required`. A visit part that fits while another part does not is
-`visit_incomplete`; parts that each fit but never back to back are `visit_apart`. The words
-are `solver.stories`; every code is in docs/reasons.md.
+`visit_incomplete`; parts that each fit but never one after the other are `visit_apart`. The
+words are `solver.stories`; every code is in docs/reasons.md.
 """
 
 from __future__ import annotations
@@ -81,6 +82,9 @@ def _runs(points: list[int], grid: int) -> Ranges:
 Holds = tuple[tuple[str, int, int], ...]
 """Rooms held by the earlier parts of a visit: (room, start, end)."""
 
+Offsets = tuple[int, ...]
+"""When each part of a unit starts, in minutes after its first part starts."""
+
 
 class Trier:
     """Tries unbooked requests alone in one schedule (the occupancy is computed once)."""
@@ -102,10 +106,12 @@ class Trier:
         return self.visits[visit] if visit else [job]
 
     def tries(self, unit: list[Job]) -> list[Try]:
-        """Every candidate of every part of the unit, tried alone."""
+        """Every candidate of every part of the unit, tried alone (a part after a consultation
+        of its visit that qualifies it waits for no other)."""
         found = []
         for index, job in enumerate(unit):
-            consult_before = any(j.service.category == "consult" for j in unit[:index])
+            qualifying = self.facts.qualifying_consults(job.service)
+            consult_before = any(j.service.id in qualifying for j in unit[:index])
             for candidate in job.candidates:
                 blocked = self.occupancy.blocked(job, candidate, consult_before)
                 ruled_out = merge(r for b in blocked.values() for r in b.starts)
@@ -137,12 +143,27 @@ class Trier:
         partner = Reason("visit_incomplete", f"its visit partner {blocked[0].id}: {words}", tries)
         return {job.id: own if job is blocked[0] else partner for job in unit}
 
+    def offsets(self, unit: list[Job]) -> list[Offsets]:
+        """Every way the unit's parts may follow each other: each later part starts when the
+        part before ends or, on the grid, up to the end of that part's room turnover (the
+        visit rule of the model, the front desk and the checker)."""
+        grid, ways = self.facts.grid, []
+        for waits in itertools.product(
+            *(range(0, j.service.buffer_after + 1, grid) for j in unit[:-1])
+        ):
+            steps = (j.service.length + w for j, w in zip(unit[:-1], waits, strict=True))
+            ways.append((0, *itertools.accumulate(steps)))
+        return ways
+
     def chain_starts(self, unit: list[Job], tries: list[Try], first: Try) -> Ranges:
         """Starts of the unit's first part, with `first`, at which every later part has a
-        free candidate back to back on the same day."""
-        starts, offset = first.free, 0
-        for index, job in enumerate(unit[1:]):
-            offset += unit[index].service.length
+        free candidate on the same day, following the part before in one of the unit's ways."""
+        return merge(r for o in self.offsets(unit) for r in self._chain(unit, tries, first, o))
+
+    def _chain(self, unit: list[Job], tries: list[Try], first: Try, offsets: Offsets) -> Ranges:
+        """Starts of the first part at which every later part is free at its offset."""
+        starts = first.free
+        for job, offset in zip(unit[1:], offsets[1:], strict=True):
             later = merge(
                 (lo - offset, hi - offset)
                 for t in tries
@@ -156,28 +177,35 @@ class Trier:
         self, unit: list[Job], tries: list[Try], first: Try, starts: Ranges
     ) -> Insertion | None:
         """The best insertion of the unit at one of `starts` of its first try (None if none
-        fits). The objective's change is piecewise linear in the start, so its turning points
-        and the ends of the ranges are enough. A visit's parts are free at `starts` each on
-        its own; the starts at which they also find rooms together are found first."""
-        if len(unit) > 1:
-            grid, nobody = self.facts.grid, ("",) * len(unit)
-            every = (s for low, high in starts for s in range(low, high + 1, grid))
-            starts = _runs([s for s in every if self._placed(unit, nobody, s) is not None], grid)
-        points = sorted(set(self._turning_points(unit, tries, first, starts)))
-        found = [i for s in points for i in self._insertions(unit, tries, first, s)]
-        return max(found, key=lambda i: i.change, default=None)
+        fits; of equal ones the earliest). For each way the parts follow each other the
+        objective's change is piecewise linear in the start, so its turning points and the
+        ends of the ranges where every part is free are enough. A visit's parts are free
+        there each on its own; the starts at which they also find rooms together are found
+        first."""
+        found = []
+        for offsets in self.offsets(unit):
+            these = intersect(starts, self._chain(unit, tries, first, offsets))
+            if len(unit) > 1:
+                grid, nobody = self.facts.grid, ("",) * len(unit)
+                every = [s for low, high in these for s in range(low, high + 1, grid)]
+                placed = [s for s in every if self._placed(unit, nobody, s, offsets) is not None]
+                these = _runs(placed, grid)
+            points = sorted(set(self._turning_points(unit, tries, first, these, offsets)))
+            found += [i for s in points for i in self._insertions(unit, tries, first, s, offsets)]
+        key = unit[0].id
+        return max(found, key=lambda i: (i.change, -i.placements[key].start), default=None)
 
     def _turning_points(
-        self, unit: list[Job], tries: list[Try], first: Try, starts: Ranges
+        self, unit: list[Job], tries: list[Try], first: Try, starts: Ranges, offsets: Offsets
     ) -> Iterator[int]:
         """Starts at which the change of the objective may turn: the ends of `starts`; for
         each part, where it meets the first or last hands-on minute of its provider's day, the
         edges of its preferred times and, for a visit's later parts, where a provider becomes
-        free or busy (each as the start of the first part, on the grid)."""
+        free or busy (each as the start of the first part, on the grid, with the parts at
+        `offsets`)."""
         grid, day = self.facts.grid, first.candidate.day
         midnight = day * MINUTES_PER_DAY
-        offset = 0
-        for index, job in enumerate(unit):
+        for index, (job, offset) in enumerate(zip(unit, offsets, strict=True)):
             own = [first] if index == 0 else [t for t in tries if t.job is job]
             moments = []
             end_offset = hands_on_span(job, 0)[1]
@@ -196,19 +224,18 @@ class Trier:
                 for point in (moment // grid * grid - offset, -(-moment // grid) * grid - offset):
                     if any(lo <= point <= hi for lo, hi in starts):
                         yield point
-            offset += job.service.length
         for low, high in starts:
             yield from (low, high)
 
     def _insertions(
-        self, unit: list[Job], tries: list[Try], first: Try, start: int
+        self, unit: list[Job], tries: list[Try], first: Try, start: int, offsets: Offsets
     ) -> Iterator[Insertion]:
-        """Every way of booking the unit from `start` with `first` for its first part: each
-        later part with any of its free providers, each part in a free room."""
+        """Every way of booking the unit from `start` with `first` for its first part and the
+        later parts at `offsets`: each later part with any of its free providers, each part in
+        a free room."""
         choices = [[first.candidate.provider_id]]
-        moment = start
-        for job in unit[1:]:
-            moment += unit[len(choices) - 1].service.length
+        for job, offset in zip(unit[1:], offsets[1:], strict=True):
+            moment = start + offset
             free = [
                 t.candidate.provider_id
                 for t in tries
@@ -216,24 +243,31 @@ class Trier:
             ]
             choices.append(list(dict.fromkeys(free)))
         for providers in itertools.product(*choices):
-            placements = self._placed(unit, providers, start)
+            placements = self._placed(unit, providers, start, offsets)
             if placements is not None:
                 yield Insertion(placements, self._change(unit, placements))
 
     def _placed(
-        self, unit: list[Job], providers: tuple[str, ...], start: int, taken: Holds = ()
+        self,
+        unit: list[Job],
+        providers: tuple[str, ...],
+        start: int,
+        offsets: Offsets,
+        taken: Holds = (),
     ) -> dict[str, Placement] | None:
-        """The unit's parts back to back from `start` with these providers, each in a free
-        room (a visit's later parts may need a room an earlier part leaves free)."""
+        """The unit's parts from `start`, each at its offset with its provider and in a free
+        room (a visit's later parts may need a room an earlier part leaves free once its
+        turnover ends)."""
         if not unit:
             return {}
-        job, end = unit[0], start + unit[0].service.length
-        for room in self.occupancy.free_rooms(job, start, list(taken)):
-            hold = (room, start, end + job.service.buffer_after)
-            rest = self._placed(unit[1:], providers[1:], end, (*taken, hold))
+        job, begin = unit[0], start + offsets[0]
+        end = begin + job.service.length
+        for room in self.occupancy.free_rooms(job, begin, list(taken)):
+            hold = (room, begin, end + job.service.buffer_after)
+            rest = self._placed(unit[1:], providers[1:], start, offsets[1:], (*taken, hold))
             if rest is not None:
                 room_type = self.facts.room_type_of[room]
-                return {job.id: Placement(providers[0], start, room_type, room)} | rest
+                return {job.id: Placement(providers[0], begin, room_type, room)} | rest
         return None
 
     def _change(self, unit: list[Job], placements: dict[str, Placement]) -> dict[str, int]:

@@ -154,7 +154,7 @@ def blocked_story(facts: ClinicFacts, tries: list[Try]) -> tuple[str, str]:
 
 
 def apart_story(facts: ClinicFacts, unit: list[Job], tries: list[Try]) -> str:
-    """The words of a visit whose parts each fit alone, but never together."""
+    """The words of a visit whose parts each fit alone, but never one after the other."""
     parts = []
     for job in unit:
         free = [t for t in tries if t.job is job and t.free]
@@ -164,4 +164,7 @@ def apart_story(facts: ClinicFacts, unit: list[Job], tries: list[Try]) -> str:
             f"{job.id} at {day} {starts_text(free[0].free)} with "
             f"{free[0].candidate.provider_id}{more}"
         )
-    return f"each part fits alone, but never back to back: {'; '.join(parts)}"
+    return (
+        "each part fits alone, but never one after the other (a part may wait only for the room "
+        f"turnover of the part before): {'; '.join(parts)}"
+    )

@@ -1,11 +1,13 @@
 """Why an unbooked request is not booked, established by trying it alone in the schedule: a
 soft rule that outweighs it (checked by inserting it), a search that stopped early, or the
-provider-day, room, machine, the patient's own appointment, series or consultation that rules
-out every start; and the tries agree with the front desk on generated clinics."""
+provider-day, room, machine, the patient's own appointment, series or consultation (one that
+qualifies the treatment) that rules out every start; a visit's part may wait out the room
+turnover of the part before; and the tries agree with the front desk on generated clinics."""
 
 from __future__ import annotations
 
 import random
+from collections import defaultdict
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -15,7 +17,7 @@ from models.scenario import Scenario
 from solver.eligibility import SUGGESTED_ACTIONS, Job, eligibility
 from solver.facts import ClinicFacts
 from solver.greedy import _FrontDesk
-from solver.placement import Placements
+from solver.placement import Placement, Placements
 from solver.reasons import Insertion, Reason, Trier, unbooked_reasons
 from solver.schedule import build_schedule
 from solver.solve import _floor, solve
@@ -23,7 +25,9 @@ from solver.stories import BLOCKER_CODES
 from tests.conftest import (
     MINI_WEEK,
     MONDAY,
+    NINE,
     TUESDAY,
+    Data,
     booking,
     machine,
     mini_clinic,
@@ -146,6 +150,15 @@ def _trier(scenario: Scenario, placements: Placements) -> tuple[Trier, dict[str,
     return Trier(facts, jobs, placements), {job.id: job for job in jobs}
 
 
+def _checked(scenario: Scenario, placements: Placements) -> list[str]:
+    """What the checker finds in a schedule of these placements (the rest left unbooked)."""
+    facts = ClinicFacts(scenario)
+    eligible = eligibility(facts)
+    reasons = unbooked_reasons(facts, eligible.jobs, placements)
+    schedule = build_schedule(scenario, eligible.jobs, placements, eligible.escalations, reasons)
+    return [str(v) for v in check_schedule(scenario, schedule)]
+
+
 def test_a_request_that_would_raise_the_objective_says_the_search_stopped_early() -> None:
     scenario = mini_clinic(requests=[request("r", "p1", "botox")])
     trier, jobs = _trier(scenario, {})
@@ -176,8 +189,8 @@ def test_visit_parts_that_never_meet_back_to_back_and_a_partner_that_cannot_be_b
         request("a", "p1", "botox", visit="v"),
         request("b", "p1", "filler", visit="v"),
     ]
-    apart = mini_clinic(
-        services=[service("botox"), service("filler")],
+    apart = mini_clinic(  # b may wait out a's turnover until 09:45, not until 10:00
+        services=[service("botox", buffer_after=15), service("filler")],
         providers=[
             provider("rn", ["botox"], {"mon": "09:00-09:30"}),
             provider("md", ["filler"], {"mon": "10:00-10:30"}, role="md"),
@@ -189,8 +202,9 @@ def test_visit_parts_that_never_meet_back_to_back_and_a_partner_that_cannot_be_b
     reason = trier.reason(jobs["a"])
     assert (reason.code, reason.detail) == (
         "visit_apart",
-        "each part fits alone, but never back to back: a at Mon 2026-12-07 09:00 with rn; b at "
-        "Mon 2026-12-07 10:00 with md",
+        "each part fits alone, but never one after the other (a part may wait only for the room "
+        "turnover of the part before): a at Mon 2026-12-07 09:00 with rn; b at Mon 2026-12-07 "
+        "10:00 with md",
     )
     blocked = mini_clinic(
         services=[service("botox"), service("filler")],
@@ -205,6 +219,76 @@ def test_visit_parts_that_never_meet_back_to_back_and_a_partner_that_cannot_be_b
     reasons, rows = _solved(blocked)
     assert (rows["a"], rows["b"]) == ("visit_incomplete", "provider_full")
     assert reasons["a"].detail.startswith("its visit partner b: no free start among 1 tried")
+
+
+def test_a_visit_part_waits_out_the_room_turnover_of_the_part_before() -> None:
+    scenario = mini_clinic(  # one injection room: t starts when c's turnover ends, at 09:45
+        services=[
+            service("consult", category="consult", buffer_after=15, qualifies=["filler"]),
+            service("filler", requires_consult=True),
+        ],
+        providers=[provider("rn", ["consult", "filler"], {"mon": "09:00-10:15"})],
+        requests=[
+            request("c", "p1", "consult", visit="v"),
+            request("t", "p1", "filler", visit="v"),
+        ],
+    )
+    trier, jobs = _trier(scenario, {})
+    reason = trier.reason(jobs["t"])
+    assert reason.code == "search_stopped_early"
+    assert reason.detail.startswith("the visit fits Mon 2026-12-07 09:00 (c with rn, t with rn)")
+    assert reason.insertion is not None
+    starts = {i: p.start for i, p in reason.insertion.placements.items()}
+    assert starts == {"c": NINE, "t": NINE + 45}
+    assert _checked(scenario, reason.insertion.placements) == []
+
+
+ROUTED = [
+    service("consult_skin", category="consult", qualifies=["peel"]),
+    service("consult_inj", category="consult", qualifies=["filler"]),
+    service("peel"),
+    service("filler", requires_consult=True),
+]
+"""Two consultations, each qualifying one treatment; only the filler needs one."""
+
+
+def _routed(requests: list[Data], bookings: list[Data] | None = None) -> Scenario:
+    everything = ["consult_skin", "consult_inj", "peel", "filler"]
+    return mini_clinic(
+        services=ROUTED,
+        providers=[provider("rn", everything, {"mon": "09:00-11:00"})],
+        rooms=ROOMS,
+        requests=requests,
+        bookings=bookings or [],
+    )
+
+
+def test_a_booked_consultation_that_does_not_qualify_the_treatment_is_not_waited_for() -> None:
+    scenario = _routed(
+        [request("t", "p1", "filler"), request("c", "p1", "consult_inj")],
+        [booking("b", "p1", "consult_skin", "rn", "inj1", f"{MONDAY}T09:00")],
+    )
+    trier, jobs = _trier(scenario, {"b": Placement("rn", NINE, "injection", "inj1")})
+    reason = trier.reason(jobs["t"])
+    assert reason.code == "consult_required"
+    assert (
+        "before its consultation has ended (most: Mon 2026-12-07, no consultation booked that "
+        "qualifies filler)"
+    ) in reason.detail
+
+
+def test_a_visit_consultation_that_does_not_qualify_the_treatment_does_not_serve_it() -> None:
+    scenario = _routed(
+        [
+            request("s", "p1", "consult_skin", visit="v"),
+            request("t", "p1", "filler", visit="v"),
+            request("c", "p1", "consult_inj"),
+        ]
+    )
+    trier, jobs = _trier(scenario, {})
+    reasons = trier.reasons(trier.unit(jobs["t"]))
+    assert (reasons["s"].code, reasons["t"].code) == ("visit_incomplete", "consult_required")
+    assert "no consultation booked" in reasons["t"].detail
 
 
 def test_every_reason_code_has_an_action_and_is_documented() -> None:
@@ -236,12 +320,25 @@ def test_tries_agree_with_the_front_desk_and_the_best_start_is_the_best(
     jobs, placements, lost = _floor(facts, eligible.jobs)
     escalations = eligible.escalations + lost
     by_id = {job.id: job for job in jobs}
-    dropped = {  # some requests taken off again (whole visits, no consults), to fit alone
+    units: dict[str, list[Job]] = defaultdict(list)
+    for job in jobs:
+        if job.request is not None:
+            units[job.request.visit or job.id].append(job)
+
+    def relied_on(key: str, job: Job) -> bool:
+        """A consult that a treatment of its patient outside its unit may need."""
+        return job.service.category == "consult" and any(
+            other.patient_id == job.patient_id and other.needs_consult_days
+            for other in jobs
+            if other not in units[key]
+        )
+
+    dropped = {  # some requests taken off again, whole visits, to fit alone
         job.id
-        for job in jobs
-        if job.request is not None
-        and job.service.category != "consult"
-        and random.Random(f"{seed}{job.request.visit or job.id}").random() < 0.3
+        for key, unit in units.items()
+        if random.Random(f"{seed}{key}").random() < 0.3
+        and not any(relied_on(key, job) for job in unit)
+        for job in unit
     }
     kept = {i: p for i, p in placements.items() if i not in dropped}
     desk = _FrontDesk(facts, jobs)
