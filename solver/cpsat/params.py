@@ -52,16 +52,9 @@ class SearchParams:
     bound then falls back to the whole-model run's."""
 
     def __post_init__(self) -> None:
-        problems = [
-            f"{f.name} must be more than 0 (got {getattr(self, f.name)})"
-            for f in fields(self)
-            if not getattr(self, f.name) > 0
-        ]
-        for name in ("stall_step", "shrink_factor", "one_day_share", "bound_share", "stall_share"):
-            if getattr(self, name) > 1:
-                problems.append(f"{name} is a share: at most 1 (got {getattr(self, name)})")
+        problems = _out_of_range(vars(self))
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError("; ".join(f"{name} {message}" for name, message in problems))
 
     @classmethod
     def from_toml(cls, path: str | Path) -> SearchParams:
@@ -91,9 +84,27 @@ class SearchParams:
                 problems.append(
                     Finding("invalid_value", key, f"write a whole number (got {value!r})")
                 )
+        if not problems:
+            defaults = {f.name: f.default for f in fields(cls)}
+            wrong = _out_of_range(defaults | data)
+            problems = [Finding("invalid_value", name, message) for name, message in wrong]
         if problems:
             raise ScenarioError(source, problems)
-        try:
-            return cls(**data)
-        except ValueError as error:
-            raise ScenarioError(source, [Finding("invalid_value", "", str(error))]) from None
+        return cls(**data)
+
+
+SHARES = ("stall_step", "shrink_factor", "one_day_share", "bound_share", "stall_share")
+"""Parameters that are a share of something: at most 1."""
+
+
+def _out_of_range(values: dict[str, Any]) -> list[tuple[str, str]]:
+    """(parameter, what is wrong) for each value outside its range."""
+    problems = [
+        (name, f"must be more than 0 (got {value})")
+        for name, value in values.items()
+        if not value > 0
+    ]
+    problems += [
+        (name, f"is a share: at most 1 (got {values[name]})") for name in SHARES if values[name] > 1
+    ]
+    return problems

@@ -86,9 +86,9 @@ def test_a_value_that_is_not_a_number_of_the_right_kind_is_named(
 )
 def test_an_out_of_range_value_is_named(tmp_path: Path, line: str, key: str) -> None:
     path = _toml(tmp_path, line + "\n")
-    ((code, _, message),) = _problems(path)
-    assert code == "invalid_value"
-    assert message.startswith(key)
+    ((code, where, message),) = _problems(path)
+    assert (code, where) == ("invalid_value", key)
+    assert message.startswith(("must be more than 0", "is a share"))
     with pytest.raises(ScenarioError, match=key):
         SearchParams.from_toml(path)
 
@@ -102,6 +102,14 @@ def test_a_missing_or_unreadable_file_is_a_scenario_error(tmp_path: Path) -> Non
     assert [code for code, _, _ in _problems(tmp_path / "absent.toml")] == ["file_not_found"]
     assert [code for code, _, _ in _problems(_toml(tmp_path, "piece_seconds = \n"))] == [
         "invalid_toml"
+    ]
+
+
+def test_an_out_of_range_value_in_a_file_names_its_parameter(tmp_path: Path) -> None:
+    path = _toml(tmp_path, "grow_by = 0\nshrink_factor = 2.0\npiece_seconds = 0.5\n")
+    assert _problems(path) == [
+        ("invalid_value", "grow_by", "must be more than 0 (got 0)"),
+        ("invalid_value", "shrink_factor", "is a share: at most 1 (got 2.0)"),
     ]
 
 
