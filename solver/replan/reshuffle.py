@@ -15,7 +15,7 @@ from solver.cpsat.params import SearchParams
 from solver.eligibility import Job
 from solver.replan.changes import change_list
 from solver.replan.events import apply_events
-from solver.replan.scope import Scope, replan_days
+from solver.replan.scope import NOT_REPLANNED, Scope, replan_days
 from solver.replan.state import state_scenario
 from solver.replan.waitlist import waitlist_order
 from solver.report import SolveResult
@@ -65,13 +65,12 @@ def reshuffle(
 
     days = replan_days(day, through)
     created = frozenset(day.displaced | set(day.rescheduled) | {r.id for r in day.new_requests})
-    scope = Scope(days, created, dict(day.stranded))
     replan = Replan(
         not_before=day.now,
         max_moves=scenario.policies.max_moves_same_day,
         same_day=frozenset(day.displaced),
         waitlist=waitlist_jobs,
-        scope=scope,
+        scope=Scope(days, created, dict(day.stranded)),
     )
     solved = solve(
         state,
@@ -82,7 +81,8 @@ def reshuffle(
         replan=replan,
         deterministic=deterministic,
     )
-    after = _rows_kept(schedule, solved.schedule, scope.left_out)
+    left_out = {e.id for e in solved.escalations if e.reason_code == NOT_REPLANNED}
+    after = _rows_kept(schedule, solved.schedule, left_out)
     before = {row.request_id for row in schedule.appointments if row.status == "booked"}
     filled = sum(
         job.weight * job.service.length
@@ -90,7 +90,7 @@ def reshuffle(
         if job.request is not None and job.id in solved.placements and job.id not in before
     )
     changes = change_list(day, schedule, after)
-    exceptions = [item for item in solved.exceptions if item.request_id not in scope.left_out]
+    exceptions = [item for item in solved.exceptions if item.request_id not in left_out]
     first_day = day.clock.day(min(day.active_days, default=day.now // MINUTES_PER_DAY))
     opened = [day.clock.day(index) for index in sorted(days)]
     return ReshuffleResult(
@@ -103,8 +103,7 @@ def _rows_kept(before: Schedule, after: Schedule, left_out: set[str]) -> Schedul
     old = {row.request_id: row for row in before.appointments}
     return Schedule(
         appointments=[
-            old[row.request_id] if row.request_id in left_out and row.request_id in old else row
-            for row in after.appointments
+            old[row.request_id] if row.request_id in left_out else row for row in after.appointments
         ]
     )
 

@@ -8,12 +8,15 @@ window. A displaced part of a visit that has already begun goes to a person.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from models.times import MINUTES_PER_DAY
 from solver.eligibility import Candidate, Escalation, Job, escalate
 from solver.replan.events import Day
+
+NOT_REPLANNED = "not_replanned"
+"""The code of a waitlist request no opened day can take: `reshuffle` puts its row back."""
 
 
 def replan_days(day: Day, through: date | None = None) -> frozenset[int]:
@@ -34,8 +37,6 @@ class Scope:
     """Requests the events created: displaced, rescheduled and new ones."""
     stranded: dict[str, str]
     """Displaced visit parts whose visit has begun (id -> the part under way)."""
-    left_out: set[str] = field(default_factory=set)
-    """Filled in by the call: waitlist requests with no day left, not re-planned."""
 
     def __call__(self, jobs: list[Job]) -> tuple[list[Job], list[Escalation]]:
         """The jobs the re-plan may place, candidates narrowed, and those it hands on: the
@@ -58,10 +59,9 @@ class Scope:
             for job in kept
             if job.candidates and not (job.request and job.request.visit in emptied - {None})
         ]
-        left = [job for job in kept if job not in planned]
-        self.left_out.update(job.id for job in left)
         detail = "no day of its window is re-planned; its row stays as it was"
-        return planned, handed + [escalate(job, "not_replanned", detail) for job in left]
+        left = [escalate(job, NOT_REPLANNED, detail) for job in kept if job not in planned]
+        return planned, handed + left
 
     def _pin_outside_days(self, job: Job) -> None:
         """A movable booking on a day the re-plan does not open stays at its time."""

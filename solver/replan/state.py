@@ -41,8 +41,7 @@ def _as_booking(day: Day, row: Appointment) -> dict[str, Any]:
 def _displaced_request(day: Day, row: Appointment, heaviest: int) -> dict[str, Any]:
     """A displaced appointment as a request for the same day, rebooked first. It keeps the
     request's own preferences; without them it prefers its provider and time."""
-    base = day.requests.get(row.request_id)
-    fields = base.model_dump(mode="json") if base else {"id": row.request_id}
+    fields = _request_fields(day, row)
     start = day.start_of(row)
     when = day.clock.day(start // MINUTES_PER_DAY).isoformat()
     minute = start % MINUTES_PER_DAY
@@ -64,9 +63,7 @@ def _displaced_request(day: Day, row: Appointment, heaviest: int) -> dict[str, A
 
 def _rescheduled_request(day: Day, row: Appointment, event: Reschedule) -> dict[str, Any]:
     """A booked appointment the patient asked to move, as a request in its new window."""
-    base = day.requests.get(row.request_id)
-    fields = base.model_dump(mode="json") if base else {"id": row.request_id}
-    return fields | {
+    return _request_fields(day, row) | {
         "patient": row.patient_id,
         "service": row.service_id,
         "earliest": event.earliest.isoformat(),
@@ -75,6 +72,13 @@ def _rescheduled_request(day: Day, row: Appointment, event: Reschedule) -> dict[
         "source": "reschedule",
         "visit": None,
     }
+
+
+def _request_fields(day: Day, row: Appointment) -> dict[str, Any]:
+    """The fields of the request a row was booked for (its preferences), or just its id when
+    it was an existing booking."""
+    base = day.requests.get(row.request_id)
+    return base.model_dump(mode="json") if base else {"id": row.request_id}
 
 
 def state_scenario(day: Day) -> Scenario:
