@@ -17,7 +17,7 @@ from typing import IO, Any
 import yaml
 from pydantic import ValidationError
 
-from models.findings import Finding
+from models.findings import Finding, excerpt, printable
 from models.scenario import DEFER_CROSS_CHECKS, Scenario
 from models.validation import cross_reference_problems
 
@@ -37,7 +37,7 @@ class ScenarioError(Exception):
 
 def _located(problem: Finding) -> str:
     """A problem as 'where: what', the way the file's author looks for it."""
-    return f"{problem.where}: {problem.message}" if problem.where else problem.message
+    return printable(f"{problem.where}: {problem.message}" if problem.where else problem.message)
 
 
 _FIXES = {
@@ -175,12 +175,12 @@ def _problem(detail: Any, data: Any) -> Finding:
     if kind == "extra_forbidden":
         message = f"unknown field '{location[-1]}'"
     if kind == "literal_error":
-        message = f"{message} (got {detail['input']!r})"
+        message = f"{message} (got {excerpt(detail['input'])})"
     elif kind in _FIXES:
         message = f"{message}; {_FIXES[kind]}"
     shows_input = kind not in {"missing", "extra_forbidden", "value_error", "literal_error"}
     if shows_input and not isinstance(detail["input"], dict | list):
-        message = f"{message} (got {detail['input']!r})"
+        message = f"{message} (got {excerpt(detail['input'])})"
     return Finding(kind, _path(location, data), message)
 
 

@@ -265,3 +265,11 @@ def test_quiet_hours_across_midnight_keep_their_meaning_through_saving(tmp_path:
     assert [quiet.covers(hour * 60) for hour in (23, 0, 7, 8, 12, 20)] == [True] * 3 + [False] * 3
     save_scenario(scenario, tmp_path / "saved.yaml")
     assert load_scenario(tmp_path / "saved.yaml").policies.quiet_hours == quiet
+
+
+def test_messages_quote_a_short_excerpt_and_escape_control_characters() -> None:
+    from models.findings import Finding, excerpt
+
+    assert excerpt("a" * 5_000_000) == f"'{'a' * 60}… (5,000,000 characters)'"
+    assert excerpt(list(range(200_000))) == "a list of 200,000 items"
+    assert str(Finding("x", "requests[0]", "id 'a\nforged: line'")).count("\n") == 0
