@@ -7,12 +7,8 @@
 from __future__ import annotations
 
 import json
-import os
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -20,6 +16,7 @@ from pydantic import ValidationError
 from models.findings import Finding, excerpt, printable
 from models.scenario import DEFER_CROSS_CHECKS, Scenario
 from models.validation import cross_reference_problems
+from models.writing import write_atomically
 
 
 class ScenarioError(Exception):
@@ -232,25 +229,3 @@ def save_scenario(scenario: Scenario, path: str | Path) -> None:
     else:
         text = yaml.dump(data, Dumper=_TextDumper, sort_keys=False, allow_unicode=True)
     write_atomically(path, text)
-
-
-@contextmanager
-def atomic_file(path: Path, binary: bool = False) -> Iterator[IO[Any]]:
-    """A new file that replaces `path` only once the block finishes, so no half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with temporary.open(
-            "xb" if binary else "x", encoding=None if binary else "utf-8"
-        ) as stream:
-            yield stream
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write text to path through a temporary file, so readers never see half a file."""
-    with atomic_file(path) as stream:
-        stream.write(text)

@@ -20,10 +20,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MultipleLocator, PercentFormatter
 
-from models.loader import atomic_file
 from models.results import Schedule
 from models.scenario import Category, Scenario, Service, Tier
 from models.times import format_clock, weekday_of
+from models.writing import atomic_file
 
 matplotlib.use("Agg")  # off-screen drawing; must come before pyplot is imported
 import matplotlib.pyplot as plt
