@@ -25,7 +25,8 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from benchmarks.runner import COLUMNS, SAMPLE_NAME, TRAJECTORY_COLUMNS, Record
-from models.loader import write_atomically
+from models.spreadsheet import write_csv
+from models.writing import write_atomically
 from solver.outputs.plots import save_figure
 
 GAP_TARGETS: tuple[tuple[int, float, float], ...] = ((500, 30.0, 1.0), (2000, 120.0, 3.0))
@@ -393,12 +394,10 @@ def write_report(records: Sequence[Record], out: Path, machine: str) -> list[Pat
     out.mkdir(parents=True, exist_ok=True)
     frame = results_frame(records)
     points = trajectories_frame(records)
-    texts = {
-        "results.csv": frame.round(4).to_csv(index=False),
-        "trajectories.csv": points.to_csv(index=False),
-        "results.md": markdown(frame, machine),
-        "machine.txt": machine + "\n",
-    }
+    tables = {"results.csv": frame.round(4), "trajectories.csv": points}
+    texts = {"results.md": markdown(frame, machine), "machine.txt": machine + "\n"}
+    for name, table in tables.items():
+        write_csv(table, out / name)
     for name, text in texts.items():
         write_atomically(out / name, text)
     figures = (
@@ -408,4 +407,4 @@ def write_report(records: Sequence[Record], out: Path, machine: str) -> list[Pat
     )
     for name, fig in zip(PLOTS, figures, strict=True):
         save_figure(fig, out / name)
-    return [out / name for name in (*texts, *PLOTS)]
+    return [out / name for name in (*tables, *texts, *PLOTS)]

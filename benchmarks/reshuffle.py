@@ -24,9 +24,10 @@ import pandas as pd
 from benchmarks.report import machine_description
 from checker import check_schedule
 from models.events import Cancel
-from models.loader import write_atomically
 from models.results import Change
+from models.spreadsheet import write_csv
 from models.times import weekday_of
+from models.writing import write_atomically
 from scenarios.generator import generate_scenario
 from solver.outputs.plots import save_figure
 from solver.replan import reshuffle
@@ -130,7 +131,7 @@ def write(trials: list[Trial], out: Path, name: str = "reshuffle", setup: str = 
     import matplotlib.pyplot as plt
 
     frame = pd.DataFrame([asdict(t) for t in trials])
-    write_atomically(out / f"{name}.csv", frame.to_csv(index=False))
+    write_csv(frame, out / f"{name}.csv")
     figures = summary(trials)
     lines = [
         "# Same-day re-solver: cancellations on a full day",

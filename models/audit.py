@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from models.findings import Finding
+from models.findings import Finding, excerpt
 from models.scenario import PENALTY_NAMES
+from models.spreadsheet import looks_like_formula
 from models.times import MINUTES_PER_DAY, format_clock, weekday_of
 
 if TYPE_CHECKING:
@@ -460,6 +461,34 @@ def _penalty_outweighs_booking(scenario: Scenario) -> Iterator[Finding]:
         )
 
 
+def _texts(node: Any, where: str, item: str) -> Iterator[tuple[str, str, str]]:
+    """(path, id of the item it belongs to, text) of every text value under `node`."""
+    if isinstance(node, str):
+        yield where, item, node
+    elif isinstance(node, dict):
+        item = excerpt(node["id"]) if isinstance(node.get("id"), str) else item
+        for key, value in node.items():
+            yield from _texts(value, f"{where}.{key}" if where else str(key), item)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _texts(value, f"{where}[{index}]", item)
+
+
+def _formula_like_text(scenario: Scenario) -> Iterator[Finding]:
+    data = scenario.model_dump(mode="json", exclude_defaults=True)
+    for where, item, text in _texts(data, "", ""):
+        if looks_like_formula(text):
+            owner = f" (of {item})" if item else ""
+            yield Finding(
+                "formula_like_text",
+                where,
+                f"{where}{owner} is {excerpt(text)}, which starts like a spreadsheet formula "
+                f"({excerpt(text[0])}), so a spreadsheet would run it; medspa's CSV files write "
+                "it with a ' in front so it shows as text; if it is meant as text, start it "
+                "with a letter or digit",
+            )
+
+
 CHECKS: tuple[Callable[[Scenario], Iterator[Finding]], ...] = (
     _service_without_provider,
     _room_type_missing,
@@ -478,5 +507,6 @@ CHECKS: tuple[Callable[[Scenario], Iterator[Finding]], ...] = (
     _service_longer_than_day,
     _hours_cross_dst_change,
     _penalty_outweighs_booking,
+    _formula_like_text,
 )
 """The audit's checks, in reporting order."""

@@ -15,6 +15,8 @@ from typing import Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from models.spreadsheet import read_csv, write_csv
+
 Status = Literal["booked", "unscheduled", "escalated"]
 SolveStatus = Literal["optimal", "time_limit", "greedy"]
 SCHEDULE_COLUMNS = [
@@ -139,8 +141,12 @@ class Schedule(BaseModel):
 
     @classmethod
     def read_csv(cls, path: str | Path) -> Schedule:
-        """Read a schedule.csv file."""
-        return cls.from_frame(pd.read_csv(path, dtype=str, keep_default_na=False))
+        """Read a schedule.csv file (as `write_csv` or a spreadsheet wrote it)."""
+        return cls.from_frame(read_csv(path))
+
+    def write_csv(self, path: Path) -> None:
+        """Write schedule.csv, safe to open in a spreadsheet (models/spreadsheet.py)."""
+        write_csv(self.to_frame(), path)
 
 
 class Change(BaseModel):

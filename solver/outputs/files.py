@@ -1,5 +1,6 @@
 """Writing the files of a solve (schedule.csv, kpis.json, exceptions.csv, gantt.png) and of a
-re-plan (schedule.csv, changes.csv, exceptions.csv, scenario.yaml, gantt_day.png).
+re-plan (schedule.csv, changes.csv, exceptions.csv, scenario.yaml, gantt_day.png); every CSV
+safe to open in a spreadsheet (models/spreadsheet.py).
 
 All files are first written into a temporary folder next to the destination and moved into
 place only when every one of them is complete, so a failed run never leaves half an output.
@@ -18,6 +19,7 @@ from typing import Any
 from models.loader import save_scenario
 from models.results import Schedule, changes_frame, exceptions_frame
 from models.scenario import Scenario
+from models.spreadsheet import write_csv
 from solver.outputs.plots import plot_before_after, plot_gantt, save_figure
 from solver.replan import ReshuffleResult
 from solver.report import SolveResult
@@ -43,11 +45,9 @@ def write_outputs(result: SolveResult, kpis: dict[str, Any], out_dir: Path) -> l
     """Write the four solve outputs into out_dir atomically; return their paths."""
     text = json.dumps(kpis, indent=2, default=str)
     writers: dict[str, Writer] = {
-        "schedule.csv": lambda path: result.frame.to_csv(path, index=False),
+        "schedule.csv": result.schedule.write_csv,
         "kpis.json": lambda path: path.write_text(text, encoding="utf-8"),
-        "exceptions.csv": lambda path: exceptions_frame(result.exceptions).to_csv(
-            path, index=False
-        ),
+        "exceptions.csv": lambda path: write_csv(exceptions_frame(result.exceptions), path),
         "gantt.png": lambda path: save_figure(plot_gantt(result.scenario, result.schedule), path),
     }
     return write_files(out_dir, writers)
@@ -59,11 +59,9 @@ def write_reshuffle_outputs(
     """Write the re-plan: new schedule, changes, exceptions, the state scenario, the day's Gantt."""
     day = result.first_day
     writers: dict[str, Writer] = {
-        "schedule.csv": lambda path: result.schedule.to_frame().to_csv(path, index=False),
-        "changes.csv": lambda path: changes_frame(result.changes).to_csv(path, index=False),
-        "exceptions.csv": lambda path: exceptions_frame(result.exceptions).to_csv(
-            path, index=False
-        ),
+        "schedule.csv": result.schedule.write_csv,
+        "changes.csv": lambda path: write_csv(changes_frame(result.changes), path),
+        "exceptions.csv": lambda path: write_csv(exceptions_frame(result.exceptions), path),
         "scenario.yaml": lambda path: save_scenario(result.state, path),
         "gantt_day.png": lambda path: save_figure(
             plot_before_after(before, (result.state, result.schedule), day), path

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.reshuffle import run, summary, write
+from benchmarks.reshuffle import Trial, run, summary, write
 
 
 def test_reshuffle_benchmark_writes_latency_and_value_against_a_full_re_solve(
@@ -26,3 +26,10 @@ def test_reshuffle_benchmark_writes_latency_and_value_against_a_full_re_solve(
     assert "p95 latency" in report and "value filled vs full re-solve" in report
     assert "patients to call per cancellation" in report
     assert (tmp_path / "reshuffle_latency.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_benchmark_csv_is_safe_in_a_spreadsheet_and_keeps_its_numbers(tmp_path: Path) -> None:
+    trial = Trial(0, "2026-12-08T10:00", "=cmd|' /C calc'!A0", 0.5, -30, 10, 0, 1, 0, True)
+    write([trial], tmp_path)
+    row = (tmp_path / "reshuffle.csv").read_text().splitlines()[1]
+    assert row.split(",")[2:5] == ["'=cmd|' /C calc'!A0", "0.5", "-30"]

@@ -309,6 +309,14 @@ TRIGGERS: list[tuple[str, Change, str, str]] = [
         "policies.penalties.preferred_time",
         "below 90",
     ),
+    (
+        "formula_like_text",
+        {"policies.escalation_owner": '=HYPERLINK("http://example.com")'},
+        "policies.escalation_owner",
+        "'=HYPERLINK(",
+    ),
+    ("formula_like_text", {"providers.0.name": "@SUM(A1)"}, "providers[0].name", "'np_lee'"),
+    ("formula_like_text", {"rooms.0.id": "-room"}, "rooms[0].id", "'-room'"),
 ]
 
 
@@ -344,6 +352,7 @@ NEAR_MISSES: list[Change] = [
         "policies.penalties": {"over_daily_bookings": 89},
     },
     {"policies.penalties": {"over_daily_bookings": 1000, "preferred_provider": 1000}},
+    {"providers.0.name": "Dana Lee-Smith = +1 @home", "policies.escalation_owner": "'lead"},
 ]
 
 

