@@ -23,10 +23,11 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from models.audit import audit
-from models.findings import Finding
+from models.findings import Finding, excerpt
 from models.loader import ScenarioError, load_scenario, save_scenario, write_atomically
 from models.results import ProgressPoint, Schedule, ScheduleFileError
 from models.scenario import Scenario
+from solver.outputs.folder import OutputFolderError, file_problem, folder_problem, why_not
 
 app = typer.Typer(
     help="Schedule optimizer for med spas: check the rulebook, book the week, re-plan the day.",
@@ -58,15 +59,27 @@ def _load(path: Path) -> Scenario:
         return load_scenario(path)
 
 
-def _output_folder(path: Path) -> Path:
-    """The --out folder, checked before any work: it must be a folder or not exist yet."""
-    if path.exists() and not path.is_dir():
-        problem = Finding(
-            "not_a_folder", "", "is a file, not a folder; give --out a folder to write into"
-        )
+def _refuse_out(problem: Finding | None) -> None:
+    """Exit 2 with the problem of the --out path, found before any work (None: it is usable)."""
+    if problem is not None:
         with _input_errors():
-            raise ScenarioError(str(path), [problem])
-    return path
+            raise ScenarioError("--out", [problem])
+
+
+@contextmanager
+def _writing(out_dir: Path) -> Iterator[None]:
+    """Report outputs that could not be written (what was there is left as it was), exit 2."""
+    with _input_errors():
+        try:
+            yield
+        except OutputFolderError as error:
+            raise ScenarioError("--out", [error.problem]) from None
+        except OSError as error:
+            message = (
+                f"could not write {excerpt(str(out_dir))} ({why_not(error)}); what was there is "
+                "unchanged; fix that or give --out another path"
+            )
+            raise ScenarioError("--out", [Finding("cannot_write", "", message)]) from None
 
 
 @app.command()
@@ -74,11 +87,14 @@ def schema(
     output: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
 ) -> None:
     """Print the JSON Schema of scenario files, for editors that validate YAML/JSON."""
+    if output is not None:
+        _refuse_out(file_problem(output, "scenario.schema.json"))
     text = json.dumps(Scenario.model_json_schema(), indent=2)
     if output is None:
         print(text)
     else:
-        write_atomically(output, text)
+        with _writing(output):
+            write_atomically(output, text)
 
 
 def _findings_table(findings: list[Finding]) -> Table:
@@ -118,6 +134,8 @@ def generate(
     """Generate a synthetic clinic of any size, for tests and benchmarks."""
     from scenarios.generator import generate_scenario
 
+    if output is not None:
+        _refuse_out(file_problem(output, "clinic.yaml"))
     scenario = generate_scenario(
         requests=requests, providers=providers, days=days, seed=seed, rooms=rooms
     )
@@ -128,7 +146,8 @@ def generate(
 
         print(yaml.safe_dump(scenario_to_data(scenario), sort_keys=False))
     else:
-        save_scenario(scenario, output)
+        with _writing(output):
+            save_scenario(scenario, output)
         size = f"{len(scenario.requests)} requests, {len(scenario.providers)} providers"
         out.print(f"wrote {output}: {size}")
 
@@ -152,12 +171,17 @@ def _search_params(path: Path | None) -> Any:
 
 
 def _inputs(
-    scenario_file: Path, out_dir: Path, search: SearchOptions
+    scenario_file: Path,
+    out_dir: Path,
+    search: SearchOptions,
+    other_inputs: dict[str, Path | None] | None = None,
 ) -> tuple[Scenario, dict[str, Any]]:
     """The scenario, the search options (time limit, workers, seed, deterministic, tuning) and
-    a usable --out folder, checked before any work."""
-    scenario = _load(scenario_file)
+    a usable --out folder, checked before any work (`other_inputs`: more input files)."""
     time_limit, workers, seed, deterministic, search_params = search
+    inputs = {"scenario": scenario_file, "search parameters": search_params}
+    _refuse_out(folder_problem(out_dir, inputs | (other_inputs or {})))
+    scenario = _load(scenario_file)
     options = {
         "time_limit": time_limit,
         "num_workers": workers,
@@ -165,7 +189,6 @@ def _inputs(
         "deterministic": deterministic,
         "params": _search_params(search_params),
     }
-    _output_folder(out_dir)
     return scenario, options
 
 
@@ -221,7 +244,8 @@ def _run_solve(
     for note in result.report.notes:
         err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
     figures = kpis(result)
-    paths = write_outputs(result, figures, out_dir)
+    with _writing(out_dir):
+        paths = write_outputs(result, figures, out_dir)
     out.print(_kpi_table(figures))
     out.print("wrote " + ", ".join(str(p) for p in paths))
     return figures
@@ -424,15 +448,11 @@ def reshuffle(
     from solver.replan import reshuffle as replan
 
     search = (time_limit, workers, seed, deterministic, search_params)
-    scenario, options = _inputs(scenario_file, out_dir, search)
+    inputs = {"schedule": schedule_file, "events file": events_file}
+    scenario, options = _inputs(scenario_file, out_dir, search, inputs)
     with _input_errors():
         schedule = _read_schedule(schedule_file)
         _fits(scenario, schedule, schedule_file)
-        if out_dir.resolve() == schedule_file.resolve().parent:
-            message = (
-                "--out is the folder of the input schedule; choose another, it is never overwritten"
-            )
-            raise ScenarioError(str(out_dir), [Finding("would_overwrite_input", "", message)])
         events = _events(event or [], events_file)
         moment = _moment(now, scenario)
         last_day = _date(through, "--through") if through else None
@@ -440,7 +460,8 @@ def reshuffle(
             result = replan(scenario, schedule, events, moment, through=last_day, **options)
         except EventError as error:
             raise ScenarioError("events", [Finding("invalid_event", "", str(error))]) from None
-    paths = write_reshuffle_outputs(result, (scenario, schedule), out_dir)
+    with _writing(out_dir):
+        paths = write_reshuffle_outputs(result, (scenario, schedule), out_dir)
     table = Table(title=f"Re-plan at {moment:%Y-%m-%d %H:%M}")
     for column in ("change", "who", "from", "to", "call"):
         table.add_column(column)

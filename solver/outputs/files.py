@@ -1,18 +1,10 @@
-"""Writing the files of a solve (schedule.csv, kpis.json, exceptions.csv, gantt.png) and of a
-re-plan (schedule.csv, changes.csv, exceptions.csv, scenario.yaml, gantt_day.png); every CSV
-safe to open in a spreadsheet (models/spreadsheet.py).
-
-All files are first written into a temporary folder next to the destination and moved into
-place only when every one of them is complete, so a failed run never leaves half an output.
-"""
+"""The files of a solve (schedule.csv, kpis.json, exceptions.csv, gantt.png) and of a re-plan
+(schedule.csv, changes.csv, exceptions.csv, scenario.yaml, gantt_day.png), each set written
+into --out as one (solver/outputs/folder.py); every CSV safe to open in a spreadsheet."""
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,29 +12,14 @@ from models.loader import save_scenario
 from models.results import Schedule, changes_frame, exceptions_frame
 from models.scenario import Scenario
 from models.spreadsheet import write_csv
+from solver.outputs.folder import Writer, write_set
 from solver.outputs.plots import plot_before_after, plot_gantt, save_figure
 from solver.replan import ReshuffleResult
 from solver.report import SolveResult
 
-Writer = Callable[[Path], object]
-
-
-def write_files(out_dir: Path, writers: dict[str, Writer]) -> list[Path]:
-    """Run each writer into a staging folder, then move every file into out_dir at once."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out_dir, prefix=".writing-"))
-    try:
-        for name, write in writers.items():
-            write(staging / name)
-        for name in writers:
-            os.replace(staging / name, out_dir / name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return [out_dir / name for name in writers]
-
 
 def write_outputs(result: SolveResult, kpis: dict[str, Any], out_dir: Path) -> list[Path]:
-    """Write the four solve outputs into out_dir atomically; return their paths."""
+    """Write the four solve outputs into out_dir as one set; return their paths."""
     text = json.dumps(kpis, indent=2, default=str)
     writers: dict[str, Writer] = {
         "schedule.csv": result.schedule.write_csv,
@@ -50,7 +27,7 @@ def write_outputs(result: SolveResult, kpis: dict[str, Any], out_dir: Path) -> l
         "exceptions.csv": lambda path: write_csv(exceptions_frame(result.exceptions), path),
         "gantt.png": lambda path: save_figure(plot_gantt(result.scenario, result.schedule), path),
     }
-    return write_files(out_dir, writers)
+    return write_set(out_dir, writers, "solve")
 
 
 def write_reshuffle_outputs(
@@ -67,4 +44,4 @@ def write_reshuffle_outputs(
             plot_before_after(before, (result.state, result.schedule), day), path
         ),
     }
-    return write_files(out_dir, writers)
+    return write_set(out_dir, writers, "reshuffle")

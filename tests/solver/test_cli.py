@@ -46,6 +46,7 @@ def test_solve_writes_the_four_outputs_with_one_row_per_request_and_booking(
     small_clinic: Path, solved: Path
 ) -> None:
     assert sorted(p.name for p in solved.iterdir()) == [
+        ".medspa-outputs.json",  # the list of what medspa wrote there
         "exceptions.csv",
         "gantt.png",
         "kpis.json",

@@ -30,10 +30,10 @@ def solved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     )
     path = folder / "clinic.yaml"
     save_scenario(scenario, path)
-    args = ["solve", str(path), "--out", str(folder), "--time-limit", "1", "--workers", "1"]
+    args = ["solve", str(path), "--out", str(folder / "out"), "--time-limit", "1", "--workers", "1"]
     result = runner.invoke(app, [*args, "--quiet"])
     assert result.exit_code == 0, result.output
-    return path, folder / "schedule.csv"
+    return path, folder / "out" / "schedule.csv"
 
 
 def _explain(solved: tuple[Path, Path], item_id: str) -> tuple[int, str]:

@@ -1,60 +1,26 @@
-"""write_files is all or nothing: every file moves into place once all are written, a writer
-that raises leaves the folder as it was; the solve and re-plan outputs are complete, and
-every CSV among them is safe to open in a spreadsheet."""
+"""The solve and re-plan outputs are complete sets, and every CSV among them is safe to open
+in a spreadsheet (how a set replaces the folder is tests/solver/outputs/test_folder.py)."""
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
-import pytest
 from typer.testing import CliRunner
 
 from models.events import Cancel
 from models.loader import load_scenario, save_scenario
 from models.results import SCHEDULE_COLUMNS, Change, ExceptionItem, Schedule
 from solver.cli import app
-from solver.outputs.files import write_files, write_outputs, write_reshuffle_outputs
+from solver.outputs.files import write_outputs, write_reshuffle_outputs
+from solver.outputs.folder import RECORD
 from solver.outputs.kpis import kpis
 from solver.replan import reshuffle
 from solver.solve import solve
 from tests.conftest import MONDAY, TUESDAY, mini_clinic, patients, provider, request, service
 from tests.solver.replan.test_events import at
-
-
-def _text(content: str) -> Callable[[Path], object]:
-    return lambda path: path.write_text(content, encoding="utf-8")
-
-
-def _fails(path: Path) -> None:
-    path.write_text("half", encoding="utf-8")
-    raise OSError("disk full")
-
-
-def test_every_file_lands_in_the_folder_and_no_staging_is_left(tmp_path: Path) -> None:
-    out = tmp_path / "new" / "out"
-    paths = write_files(out, {"a.txt": _text("A"), "b.txt": _text("B")})
-    assert paths == [out / "a.txt", out / "b.txt"]
-    assert sorted(p.name for p in out.iterdir()) == ["a.txt", "b.txt"]
-    assert (out / "b.txt").read_text(encoding="utf-8") == "B"
-
-
-def test_a_writer_that_raises_leaves_nothing_in_the_folder(tmp_path: Path) -> None:
-    with pytest.raises(OSError, match="disk full"):
-        write_files(tmp_path, {"a.txt": _text("A"), "b.txt": _fails, "c.txt": _text("C")})
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_a_failed_run_leaves_the_files_of_the_last_run_as_they_were(tmp_path: Path) -> None:
-    write_files(tmp_path, {"a.txt": _text("old A"), "b.txt": _text("old B")})
-    with pytest.raises(OSError):
-        write_files(tmp_path, {"a.txt": _text("new A"), "b.txt": _fails})
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.txt"]
-    assert (tmp_path / "a.txt").read_text(encoding="utf-8") == "old A"
-    assert (tmp_path / "b.txt").read_text(encoding="utf-8") == "old B"
 
 
 def test_the_solve_outputs_are_the_four_files_with_their_columns(tmp_path: Path) -> None:
@@ -69,7 +35,7 @@ def test_the_solve_outputs_are_the_four_files_with_their_columns(tmp_path: Path)
     figures = kpis(result)
     paths = write_outputs(result, figures, tmp_path)
     assert [p.name for p in paths] == ["schedule.csv", "kpis.json", "exceptions.csv", "gantt.png"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in paths)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([RECORD, *(p.name for p in paths)])
     schedule = pd.read_csv(tmp_path / "schedule.csv", dtype=str, keep_default_na=False)
     assert list(schedule.columns) == SCHEDULE_COLUMNS
     assert list(schedule["status"]) == ["booked", "escalated"]

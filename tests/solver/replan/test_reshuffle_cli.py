@@ -17,7 +17,14 @@ from solver.cli import app
 runner = CliRunner()
 NOW = "2026-12-07T11:00"
 FAST = ["--time-limit", "0.5", "--workers", "1", "--seed", "0", "--deterministic"]
-OUTPUTS = ["changes.csv", "exceptions.csv", "gantt_day.png", "scenario.yaml", "schedule.csv"]
+OUTPUTS = [
+    ".medspa-outputs.json",  # the list of what medspa wrote there
+    "changes.csv",
+    "exceptions.csv",
+    "gantt_day.png",
+    "scenario.yaml",
+    "schedule.csv",
+]
 
 
 @pytest.fixture(scope="module")
@@ -143,6 +150,6 @@ def test_the_input_schedule_folder_is_refused_as_output(
     args = ["--event", f"cancel:{future}", "--now", NOW]
     result = _reshuffle(scenario, schedule, schedule.parent, *args)
     assert result.exit_code == 2, result.output
-    assert "--out is the folder of the input schedule" in result.output
+    assert "holds the input schedule" in result.output
     assert "Traceback" not in result.output
     assert {p.name: p.read_bytes() for p in schedule.parent.iterdir()} == before
