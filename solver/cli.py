@@ -23,7 +23,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from models.audit import audit
-from models.findings import Finding
+from models.findings import Finding, excerpt
 from models.loader import ScenarioError, load_scenario, save_scenario, write_atomically
 from models.results import ProgressPoint, Schedule, ScheduleFileError
 from models.scenario import Scenario
@@ -104,23 +104,60 @@ def audit_command(scenario_file: ScenarioArg, as_json: JsonFlag = False) -> None
     raise typer.Exit(1 if findings else 0)
 
 
+def _within(low: float, high: float, fix: str) -> Callable[[Any], Any]:
+    """An option check: a value outside [low, high] (or not a number at all, nan) is refused
+    with the range in words."""
+
+    def check(value: Any) -> Any:
+        if value is not None and not low <= value <= high:
+            raise typer.BadParameter(f"{excerpt(value)} is out of range; {fix}")
+        return value
+
+    return check
+
+
+def _count(most: int, things: str) -> Callable[[Any], Any]:
+    """An option callback for a count of generated things: 1 to `most`."""
+    return _within(1, most, f"give 1 to {most:,} {things}")
+
+
+MAX_GENERATED_REQUESTS = 20_000
+"""The largest benchmark clinic has 3,000 requests; 20,000 take half a minute to generate."""
+MAX_GENERATED_ITEMS = 1_000
+"""Providers or rooms: far beyond any clinic, and quick to generate."""
+
+
 @app.command()
 def generate(
-    requests: Annotated[int, typer.Option(min=1, help="Number of requests.")] = 150,
-    providers: Annotated[int, typer.Option(min=1, help="Number of providers.")] = 6,
-    days: Annotated[int, typer.Option(min=1, max=366, help="Days in the horizon.")] = 5,
+    requests: Annotated[
+        int,
+        typer.Option(callback=_count(MAX_GENERATED_REQUESTS, "requests"), help="Requests."),
+    ] = 150,
+    providers: Annotated[
+        int,
+        typer.Option(callback=_count(MAX_GENERATED_ITEMS, "providers"), help="Providers."),
+    ] = 6,
+    days: Annotated[
+        int, typer.Option(callback=_count(366, "days"), help="Days in the horizon.")
+    ] = 5,
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same clinic.")] = 0,
     rooms: Annotated[
-        int | None, typer.Option(min=1, help="Rooms (default: in proportion).")
+        int | None,
+        typer.Option(
+            callback=_count(MAX_GENERATED_ITEMS, "rooms"), help="Rooms (default: in proportion)."
+        ),
     ] = None,
     output: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
 ) -> None:
     """Generate a synthetic clinic of any size, for tests and benchmarks."""
     from scenarios.generator import generate_scenario
 
-    scenario = generate_scenario(
-        requests=requests, providers=providers, days=days, seed=seed, rooms=rooms
-    )
+    try:
+        scenario = generate_scenario(
+            requests=requests, providers=providers, days=days, seed=seed, rooms=rooms
+        )
+    except ValueError as error:  # sizes the generator cannot build, e.g. fewer rooms than types
+        raise typer.BadParameter(str(error)) from None
     if output is None:
         import yaml
 
@@ -227,13 +264,45 @@ def _run_solve(
     return figures
 
 
+MAX_TIME_LIMIT = 86_400.0
+"""A nightly solve runs for minutes; a day keeps a mistyped (or infinite) limit from running
+for ever."""
+MAX_WORKERS = 64
+"""CP-SAT gains little beyond a few dozen workers, and each holds its own copy of the model."""
+SEED_RANGE = (-(2**31), 2**31 - 1)
+"""CP-SAT's random seed is a 32-bit whole number."""
 OutOption = Annotated[Path, typer.Option("--out", help="Folder for the output files.")]
 TimeLimit = Annotated[
     float,
-    typer.Option("--time-limit", min=0.1, help="Search time in wall-clock seconds, any workers."),
+    typer.Option(
+        "--time-limit",
+        callback=_within(
+            0.1,
+            MAX_TIME_LIMIT,
+            f"give a number of seconds from 0.1 to {MAX_TIME_LIMIT:,.0f} (24 hours)",
+        ),
+        help="Search time in wall-clock seconds, any workers (at most 24 hours).",
+    ),
 ]
-Workers = Annotated[int, typer.Option("--workers", min=1, help="Search workers (cores).")]
-Seed = Annotated[int, typer.Option("--seed", help="Random seed of the search.")]
+Workers = Annotated[
+    int,
+    typer.Option(
+        "--workers",
+        callback=_within(1, MAX_WORKERS, f"give 1 to {MAX_WORKERS} workers"),
+        help=f"Search workers (cores), 1 to {MAX_WORKERS}.",
+    ),
+]
+Seed = Annotated[
+    int,
+    typer.Option(
+        "--seed",
+        callback=_within(
+            *SEED_RANGE,
+            f"the search takes a whole number from {SEED_RANGE[0]:,} to {SEED_RANGE[1]:,}",
+        ),
+        help="Random seed of the search.",
+    ),
+]
 Quiet = Annotated[bool, typer.Option("--quiet", help="No progress display.")]
 ParamsOption = Annotated[
     Path | None,

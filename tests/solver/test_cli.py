@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from models.loader import load_scenario, save_scenario
 from models.results import SCHEDULE_COLUMNS
@@ -239,3 +239,91 @@ def test_deterministic_runs_repeat_exactly_and_say_so(small_clinic: Path, tmp_pa
         figures = json.loads((out / "kpis.json").read_text())["solver"]
         assert (figures["deterministic"], figures["num_workers"]) == (True, 1)
     assert outputs[0] == outputs[1]
+
+
+def said(result: Result) -> str:
+    """The output as one line: the error box's borders and its wrapping taken out."""
+    return " ".join(result.output.replace("│", " ").split())
+
+
+def must_not_run(*args: object, **options: object) -> object:
+    """Stands in for the work a refused option must never reach."""
+    raise AssertionError("the work started")
+
+
+TIME_RANGE = "give a number of seconds from 0.1 to 86,400 (24 hours)"
+SEED_RANGE = "the search takes a whole number from -2,147,483,648 to 2,147,483,647"
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "named"),
+    [
+        ("--time-limit", "inf", f"'--time-limit': inf is out of range; {TIME_RANGE}"),
+        ("--time-limit", "nan", f"'--time-limit': nan is out of range; {TIME_RANGE}"),
+        ("--time-limit", "1e308", f"'--time-limit': 1e+308 is out of range; {TIME_RANGE}"),
+        ("--time-limit", "0", f"'--time-limit': 0.0 is out of range; {TIME_RANGE}"),
+        ("--workers", "100000", "'--workers': 100000 is out of range; give 1 to 64 workers"),
+        ("--workers", "0", "'--workers': 0 is out of range; give 1 to 64 workers"),
+        ("--seed", "99999999999", f"'--seed': 99999999999 is out of range; {SEED_RANGE}"),
+        ("--seed", "-2147483649", f"'--seed': -2147483649 is out of range; {SEED_RANGE}"),
+    ],
+)
+@pytest.mark.parametrize("command", ["solve", "reshuffle", "demo"])
+def test_a_search_option_out_of_range_exits_2_naming_the_option_and_its_range(
+    command: str,
+    option: str,
+    value: str,
+    named: str,
+    small_clinic: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import solver.solve as solve_module
+
+    monkeypatch.setattr(solve_module, "solve", must_not_run)
+    out = tmp_path / "out"
+    args = [command, str(small_clinic), "--out", str(out), option, value]
+    if command == "reshuffle":
+        args += ["--schedule", str(tmp_path / "schedule.csv"), "--event", "cancel:b_01"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert named in said(result)
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_the_largest_search_options_are_accepted(small_clinic: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["solve", str(small_clinic), "--out", str(out), "--seed", "2147483647"]
+    result = runner.invoke(app, [*args, "--time-limit", "0.2", "--workers", "2", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "kpis.json").read_text())["solver"]["seed"] == 2**31 - 1
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--requests", "1000000"], "'--requests': 1000000 is out of range; give 1 to 20,000"),
+        (["--requests", "0"], "'--requests': 0 is out of range; give 1 to 20,000 requests"),
+        (["--providers", "5000"], "'--providers': 5000 is out of range; give 1 to 1,000"),
+        (["--rooms", "100000"], "'--rooms': 100000 is out of range; give 1 to 1,000 rooms"),
+        (["--days", "400"], "'--days': 400 is out of range; give 1 to 366 days"),
+    ],
+)
+def test_generate_refuses_a_size_out_of_range_before_generating(
+    args: list[str], named: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import scenarios.generator
+
+    monkeypatch.setattr(scenarios.generator, "generate_scenario", must_not_run)
+    result = runner.invoke(app, ["generate", *args, "--out", str(tmp_path / "clinic.yaml")])
+    assert result.exit_code == 2, result.output
+    assert named in said(result)
+    assert not (tmp_path / "clinic.yaml").exists()
+
+
+def test_generate_with_fewer_rooms_than_room_types_exits_2_saying_so(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["generate", "--rooms", "2", "--out", str(tmp_path / "c.yaml")])
+    assert result.exit_code == 2, result.output
+    assert "rooms must be at least 4, one per room type" in said(result)
+    assert "Traceback" not in result.output
