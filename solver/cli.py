@@ -348,7 +348,7 @@ def _read_schedule(path: Path) -> Schedule:
     except FileNotFoundError:
         problem = Finding("file_not_found", "", "file not found; check the path")
     except Exception as error:  # pandas and pydantic raise many kinds for a broken CSV
-        first_line = str(error).splitlines()[0]
+        first_line = (str(error) or type(error).__name__).splitlines()[0]
         problem = Finding(
             "unreadable_schedule",
             "",
@@ -543,7 +543,7 @@ def explain(
         if request_id not in known:
             close = difflib.get_close_matches(request_id, known, n=3)
             hint = f"did you mean {', '.join(close)}?" if close else "use an id of its request_id"
-            message = f"no request or booking '{request_id}' in this schedule; {hint}"
+            message = f"no request or booking {excerpt(request_id)} in this schedule; {hint}"
             raise ScenarioError(str(schedule_file), [Finding("unknown_id", "", message)])
     for line in story(scenario, schedule, request_id):
         out.print(line, markup=False, highlight=False, soft_wrap=True)
