@@ -27,6 +27,7 @@ from models.findings import Finding, excerpt
 from models.loader import ScenarioError, load_scenario, save_scenario, write_atomically
 from models.results import ProgressPoint, Schedule, ScheduleFileError
 from models.scenario import Scenario
+from models.times import MINUTES_PER_DAY
 
 app = typer.Typer(
     help="Schedule optimizer for med spas: check the rulebook, book the week, re-plan the day.",
@@ -398,9 +399,17 @@ def main() -> None:
 
 
 def _events(texts: list[str], events_file: Path | None) -> list[Any]:
-    from models.events import EVENT_ADAPTER, EVENT_KINDS, parse_event
+    from models.events import EVENT_ADAPTER, EVENT_KINDS, MAX_EVENTS, parse_event, problem_text
     from models.loader import read_data
 
+    written = [] if events_file is None else read_data(events_file) or []
+    count = len(texts) + (len(written) if isinstance(written, list) else 0)
+    if count > MAX_EVENTS:
+        message = (
+            f"{count:,} events; a re-plan takes at most {MAX_EVENTS:,}, so re-plan them in "
+            "steps, each from the schedule the one before wrote"
+        )
+        raise ScenarioError("events", [Finding("too_many_events", "", message)])
     problems = []
     events = []
     for text in texts:
@@ -408,40 +417,75 @@ def _events(texts: list[str], events_file: Path | None) -> list[Any]:
             events.append(parse_event(text))
         except ValueError as error:
             problems.append(Finding("invalid_event", "--event", str(error)))
-    if events_file is not None:
-        try:
-            events += EVENT_ADAPTER.validate_python(read_data(events_file) or [])
-        except ValidationError as error:
-            for detail in error.errors():
-                path = "events" + "".join(
-                    f"[{part}]" if isinstance(part, int) else f".{part}"
-                    for part in detail["loc"]
-                    if part not in EVENT_KINDS
-                )
-                problems.append(Finding("invalid_event", f"{events_file}: {path}", detail["msg"]))
+    try:
+        events += EVENT_ADAPTER.validate_python(written)
+    except ValidationError as error:
+        for detail in error.errors():
+            path = "events" + "".join(
+                f"[{part}]" if isinstance(part, int) else f".{part}"
+                for part in detail["loc"]
+                if part not in EVENT_KINDS
+            )
+            problems.append(
+                Finding("invalid_event", f"{events_file}: {path}", problem_text(detail))
+            )
     if problems:
         raise ScenarioError("events", problems)
     return events
 
 
 def _moment(text: str | None, scenario: Scenario) -> datetime:
-    zone = scenario.clinic.clock().zone
+    """The re-plan's now: --now (clinic time unless it has an offset) or this computer's clock,
+    within the scenario's horizon."""
+    from solver.replan.events import horizon_minute, horizon_text
+
+    clock = scenario.clinic.clock()
     if text is None:
-        return datetime.now(zone)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        message = f"'{text}' is not a time; write it as YYYY-MM-DDTHH:MM, e.g. 2026-12-08T10:00"
-        raise ScenarioError("--now", [Finding("invalid_time", "", message)]) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+        moment = datetime.now(clock.zone)
+        given = f"now ({moment:%Y-%m-%d %H:%M} by this computer's clock)"
+        fix = "give the time of the change with --now"
+    else:
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            message = (
+                f"{excerpt(text)} is not a time; write it as YYYY-MM-DDTHH:MM, "
+                "e.g. 2026-12-08T10:00"
+            )
+            raise ScenarioError("--now", [Finding("invalid_time", "", message)]) from None
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=clock.zone)
+        given, fix = excerpt(text), "give a time within it"
+    if horizon_minute(clock, moment) is None:
+        message = (
+            f"{given} lies outside the scenario's horizon, {horizon_text(clock)}, so no event "
+            f"could apply; {fix}, e.g. --now {clock.first_day}T10:00, or re-plan with the "
+            "scenario of that week"
+        )
+        raise ScenarioError("--now", [Finding("now_outside_horizon", "", message)])
+    return moment
 
 
 def _date(text: str, option: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        message = f"'{text}' is not a date; write it as YYYY-MM-DD, e.g. 2026-12-09"
+        message = f"{excerpt(text)} is not a date; write it as YYYY-MM-DD, e.g. 2026-12-09"
         raise ScenarioError(option, [Finding("invalid_date", "", message)]) from None
+
+
+def _check_through(last_day: date | None, scenario: Scenario, moment: datetime) -> None:
+    """--through lies from the day of the re-plan's now to the horizon's last day."""
+    if last_day is None:
+        return
+    clock = scenario.clinic.clock()
+    today = clock.day(clock.minute(moment) // MINUTES_PER_DAY)
+    last = clock.day(clock.num_days - 1)
+    if not today <= last_day <= last:
+        message = (
+            f"{last_day} is not a day the re-plan can open; give a date from {today} "
+            f"(the day of --now) to {last} (the last day of the horizon)"
+        )
+        raise ScenarioError("--through", [Finding("through_outside_horizon", "", message)])
 
 
 def _fits(scenario: Scenario, schedule: Schedule, source: Path) -> None:
@@ -503,8 +547,9 @@ def reshuffle(
             )
             raise ScenarioError(str(out_dir), [Finding("would_overwrite_input", "", message)])
         events = _events(event or [], events_file)
+        last_day = None if through is None else _date(through, "--through")
         moment = _moment(now, scenario)
-        last_day = _date(through, "--through") if through else None
+        _check_through(last_day, scenario, moment)
         try:
             result = replan(scenario, schedule, events, moment, through=last_day, **options)
         except EventError as error:
