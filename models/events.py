@@ -13,9 +13,25 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails
 
+from models.findings import excerpt
 from models.scenario import Request
+from models.times import MINUTES_PER_DAY
+
+MAX_EVENTS = 1_000
+"""Events in one re-plan: a busy day brings tens; a thousand keeps a re-plan quick."""
+_EVENT_QUOTE = 120
+"""Characters of an event's text quoted back: one event line holds several values."""
 
 
 class _Event(BaseModel):
@@ -59,7 +75,18 @@ class RunningLate(_Event):
     provider: str
     """Provider id."""
     minutes: int = Field(gt=0)
-    """How late, in minutes."""
+    """How late, in minutes (at most a day)."""
+
+    @field_validator("minutes")
+    @classmethod
+    def _within_a_day(cls, minutes: int) -> int:
+        if minutes > MINUTES_PER_DAY:
+            raise ValueError(
+                f"{minutes:,} minutes is more than a day; running late is at most "
+                f"{MINUTES_PER_DAY:,} minutes, for a longer absence use provider_out with from "
+                "and to"
+            )
+        return minutes
 
 
 class RoomOrMachineDown(_Event):
@@ -126,13 +153,23 @@ EVENT_KINDS = frozenset([*_TARGET, "new_request"])
 """Every event kind."""
 
 
+def problem_text(detail: ErrorDetails) -> str:
+    """What is wrong with one field of an event, quoting at most an excerpt of the value."""
+    message = detail["msg"].removeprefix("Value error, ")
+    quoted = detail["type"] not in {"missing", "extra_forbidden", "value_error"}
+    if quoted and not isinstance(detail["input"], dict | list):
+        message = f"{message} (got {excerpt(detail['input'])})"
+    return message
+
+
 def parse_event(text: str) -> Any:
     """An event from its command-line form `kind:target,key=value,...`; ValueError if malformed."""
     kind, _, rest = text.partition(":")
     kind = kind.strip()
+    event = excerpt(text, _EVENT_QUOTE)
     if kind not in EVENT_KINDS:
         kinds = ", ".join(sorted(EVENT_KINDS))
-        raise ValueError(f"event '{text}': unknown kind '{kind}'; use one of {kinds}")
+        raise ValueError(f"event {event}: unknown kind {excerpt(kind)}; use one of {kinds}")
     fields: dict[str, Any] = {"kind": kind}
     for position, part in enumerate(p for p in rest.split(",") if p.strip()):
         key, sep, value = part.partition("=")
@@ -141,10 +178,10 @@ def parse_event(text: str) -> Any:
         elif position == 0 and kind in _TARGET:
             fields[_TARGET[kind]] = key.strip()
         else:
-            raise ValueError(f"'{part}' in '{text}' is not key=value")
+            raise ValueError(f"{excerpt(part)} in {event} is not key=value")
     try:
         return EVENT_ADAPTER.validate_python([fields])[0]
     except ValidationError as error:
         detail = error.errors()[0]
         where = ".".join(str(p) for p in detail["loc"][2:]) or kind
-        raise ValueError(f"event '{text}': {where}: {detail['msg']}") from None
+        raise ValueError(f"event {event}: {where}: {problem_text(detail)}") from None

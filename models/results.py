@@ -8,13 +8,17 @@ service_id, provider_id, room_id, equipment, start, end, status, reason, plus `k
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from models.findings import excerpt
+from models.loader import _problem  # a bad value in the words a scenario file gets
+from models.scenario import Identifier
 from models.spreadsheet import read_csv, write_csv
 
 Status = Literal["booked", "unscheduled", "escalated"]
@@ -33,6 +37,14 @@ SCHEDULE_COLUMNS = [
     "kind",
     "moved",
 ]
+MAX_CELL_CHARACTERS = 1_000
+"""A schedule holds ids, times and codes, far shorter; a longer cell is refused, so that no
+check quotes megabytes back."""
+TIME_YEARS = (2, 9998)
+"""Years a schedule time may carry: within a day of year 1 or 9999 a time cannot be moved
+to the clinic's timezone."""
+_SEPARATORS = {";": "semicolons (;)", "\t": "tabs"}
+_EQUIPMENT_PART = re.compile(r"^\s*[A-Za-z0-9_.:\-]+:[0-9]+\s*$")
 
 
 class Appointment(BaseModel):
@@ -40,15 +52,15 @@ class Appointment(BaseModel):
 
     model_config = ConfigDict(use_attribute_docstrings=True)
 
-    request_id: str
+    request_id: Identifier
     """Request id, or booking id for an existing booking."""
-    patient_id: str
+    patient_id: Identifier
     """Patient id."""
-    service_id: str
+    service_id: Identifier
     """Service id."""
-    provider_id: str | None = None
+    provider_id: Identifier | None = None
     """Provider, when booked."""
-    room_id: str | None = None
+    room_id: Identifier | None = None
     """Room, when booked."""
     equipment: str = ""
     """Machines held, as 'id:units' joined by ';'."""
@@ -64,6 +76,39 @@ class Appointment(BaseModel):
     """request = asked for; booking = already on the calendar."""
     moved: bool = False
     """An existing booking placed at another time than before."""
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _written_time(cls, value: Any) -> Any:
+        """A time as text is ISO 8601 in whole minutes, in a year a clock can convert."""
+        if not isinstance(value, str):
+            return value
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(
+                f"{excerpt(value)} is not a time; write it as ISO 8601, e.g. "
+                "2026-12-08T10:00:00-05:00"
+            ) from None
+        if moment.second or moment.microsecond:
+            raise ValueError(f"{excerpt(value)} has seconds; schedule times are whole minutes")
+        if not TIME_YEARS[0] <= moment.year <= TIME_YEARS[1]:
+            raise ValueError(
+                f"{excerpt(value)} is out of range (year {moment.year}); a schedule's times "
+                "lie in its scenario's horizon"
+            )
+        return moment
+
+    @field_validator("equipment")
+    @classmethod
+    def _machine_units(cls, text: str) -> str:
+        """Machines held as 'id:units' joined by ';', units a whole number."""
+        if not all(_EQUIPMENT_PART.match(part) for part in text.split(";") if part.strip()):
+            raise ValueError(
+                f"{excerpt(text)} is not a list of machine:units; write each machine as its id "
+                "and a whole number of units, joined by ';', e.g. 'laser_platform:1'"
+            )
+        return text
 
 
 class ExceptionItem(BaseModel):
@@ -113,35 +158,55 @@ class Schedule(BaseModel):
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> Schedule:
-        """Rows of a DataFrame shaped like schedule.csv."""
-        records = frame.astype(object).where(frame.notna(), None).to_dict("records")
-        cleaned = [
-            {k: (None if v == "" else v) for k, v in row.items() if k in SCHEDULE_COLUMNS}
-            for row in records
-        ]
+        """Rows of a DataFrame shaped like schedule.csv; every bad cell is reported by its
+        line and column."""
         missing = [c for c in SCHEDULE_COLUMNS[:10] if c not in frame.columns]
         if missing:
-            raise ScheduleFileError([f"missing column(s) {', '.join(missing)}"])
+            raise ScheduleFileError(
+                [f"line 1 (the header): missing column(s) {', '.join(missing)}"]
+            )
+        records = frame.astype(object).where(frame.notna(), None).to_dict("records")
         appointments, problems = [], []
-        for line, row in enumerate(cleaned, start=2):  # line 1 is the header
+        for line, record in enumerate(records, start=2):  # line 1 is the header
+            row = {k: (None if v == "" else v) for k, v in record.items() if k in SCHEDULE_COLUMNS}
+            known = row.get("request_id")
+            where = f"line {line}" + (f" (id {excerpt(known)})" if known else "")
+            long = [
+                f"{where}.{column}: {excerpt(value)} is longer than {MAX_CELL_CHARACTERS:,} "
+                "characters, far more than an id, a time or a code"
+                for column, value in row.items()
+                if isinstance(value, str) and len(value) > MAX_CELL_CHARACTERS
+            ]
+            if long:
+                problems += long
+                continue
             row["equipment"] = row.get("equipment") or ""
             row["reason"] = row.get("reason") or ""
-            row["moved"] = str(row.get("moved")).lower() == "true"
+            row["moved"] = row.get("moved") or False
             try:
                 appointments.append(Appointment.model_validate(row))
             except ValidationError as error:
-                where = f"line {line} ({row.get('request_id') or 'no id'})"
-                problems += [
-                    f"{where}.{'.'.join(map(str, d['loc']))}: {d['msg']} (got {d['input']!r})"
-                    for d in error.errors()
-                ]
+                for detail in error.errors():
+                    problem = _problem(detail, row)
+                    problems.append(f"{where}.{problem.where}: {problem.message}")
         if problems:
             raise ScheduleFileError(problems)
         return cls(appointments=appointments)
 
     @classmethod
     def read_csv(cls, path: str | Path) -> Schedule:
-        """Read a schedule.csv file (as `write_csv` or a spreadsheet wrote it)."""
+        """Read a schedule.csv file (comma-separated UTF-8, as `write_csv` or a spreadsheet
+        wrote it)."""
+        with open(path, encoding="utf-8", newline="") as stream:
+            header = stream.readline()
+        found = [name for mark, name in _SEPARATORS.items() if mark in header]
+        if found and "," not in header:
+            raise ScheduleFileError(
+                [
+                    f"line 1 (the header): the columns are separated by {found[0]}; a schedule "
+                    "separates them with commas (save it as comma-separated CSV)"
+                ]
+            )
         return cls.from_frame(read_csv(path))
 
     def write_csv(self, path: Path) -> None:

@@ -27,6 +27,7 @@ from models.findings import Finding, excerpt
 from models.loader import ScenarioError, load_scenario, save_scenario, write_atomically
 from models.results import ProgressPoint, Schedule, ScheduleFileError
 from models.scenario import Scenario
+from models.times import MINUTES_PER_DAY
 from solver.outputs.folder import OutputFolderError, file_problem, folder_problem, why_not
 
 app = typer.Typer(
@@ -120,14 +121,48 @@ def audit_command(scenario_file: ScenarioArg, as_json: JsonFlag = False) -> None
     raise typer.Exit(1 if findings else 0)
 
 
+def _within(low: float, high: float, fix: str) -> Callable[[Any], Any]:
+    """An option check: a value outside [low, high] (or not a number at all, nan) is refused
+    with the range in words."""
+
+    def check(value: Any) -> Any:
+        if value is not None and not low <= value <= high:
+            raise typer.BadParameter(f"{excerpt(value)} is out of range; {fix}")
+        return value
+
+    return check
+
+
+def _count(most: int, things: str) -> Callable[[Any], Any]:
+    """An option callback for a count of generated things: 1 to `most`."""
+    return _within(1, most, f"give 1 to {most:,} {things}")
+
+
+MAX_GENERATED_REQUESTS = 20_000
+"""The largest benchmark clinic has 3,000 requests; 20,000 take half a minute to generate."""
+MAX_GENERATED_ITEMS = 1_000
+"""Providers or rooms: far beyond any clinic, and quick to generate."""
+
+
 @app.command()
 def generate(
-    requests: Annotated[int, typer.Option(min=1, help="Number of requests.")] = 150,
-    providers: Annotated[int, typer.Option(min=1, help="Number of providers.")] = 6,
-    days: Annotated[int, typer.Option(min=1, max=366, help="Days in the horizon.")] = 5,
+    requests: Annotated[
+        int,
+        typer.Option(callback=_count(MAX_GENERATED_REQUESTS, "requests"), help="Requests."),
+    ] = 150,
+    providers: Annotated[
+        int,
+        typer.Option(callback=_count(MAX_GENERATED_ITEMS, "providers"), help="Providers."),
+    ] = 6,
+    days: Annotated[
+        int, typer.Option(callback=_count(366, "days"), help="Days in the horizon.")
+    ] = 5,
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same clinic.")] = 0,
     rooms: Annotated[
-        int | None, typer.Option(min=1, help="Rooms (default: in proportion).")
+        int | None,
+        typer.Option(
+            callback=_count(MAX_GENERATED_ITEMS, "rooms"), help="Rooms (default: in proportion)."
+        ),
     ] = None,
     output: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
 ) -> None:
@@ -136,9 +171,12 @@ def generate(
 
     if output is not None:
         _refuse_out(file_problem(output, "clinic.yaml"))
-    scenario = generate_scenario(
-        requests=requests, providers=providers, days=days, seed=seed, rooms=rooms
-    )
+    try:
+        scenario = generate_scenario(
+            requests=requests, providers=providers, days=days, seed=seed, rooms=rooms
+        )
+    except ValueError as error:  # sizes the generator cannot build, e.g. fewer rooms than types
+        raise typer.BadParameter(str(error)) from None
     if output is None:
         import yaml
 
@@ -251,13 +289,45 @@ def _run_solve(
     return figures
 
 
+MAX_TIME_LIMIT = 86_400.0
+"""A nightly solve runs for minutes; a day keeps a mistyped (or infinite) limit from running
+for ever."""
+MAX_WORKERS = 64
+"""CP-SAT gains little beyond a few dozen workers, and each holds its own copy of the model."""
+SEED_RANGE = (-(2**31), 2**31 - 1)
+"""CP-SAT's random seed is a 32-bit whole number."""
 OutOption = Annotated[Path, typer.Option("--out", help="Folder for the output files.")]
 TimeLimit = Annotated[
     float,
-    typer.Option("--time-limit", min=0.1, help="Search time in wall-clock seconds, any workers."),
+    typer.Option(
+        "--time-limit",
+        callback=_within(
+            0.1,
+            MAX_TIME_LIMIT,
+            f"give a number of seconds from 0.1 to {MAX_TIME_LIMIT:,.0f} (24 hours)",
+        ),
+        help="Search time in wall-clock seconds, any workers (at most 24 hours).",
+    ),
 ]
-Workers = Annotated[int, typer.Option("--workers", min=1, help="Search workers (cores).")]
-Seed = Annotated[int, typer.Option("--seed", help="Random seed of the search.")]
+Workers = Annotated[
+    int,
+    typer.Option(
+        "--workers",
+        callback=_within(1, MAX_WORKERS, f"give 1 to {MAX_WORKERS} workers"),
+        help=f"Search workers (cores), 1 to {MAX_WORKERS}.",
+    ),
+]
+Seed = Annotated[
+    int,
+    typer.Option(
+        "--seed",
+        callback=_within(
+            *SEED_RANGE,
+            f"the search takes a whole number from {SEED_RANGE[0]:,} to {SEED_RANGE[1]:,}",
+        ),
+        help="Random seed of the search.",
+    ),
+]
 Quiet = Annotated[bool, typer.Option("--quiet", help="No progress display.")]
 ParamsOption = Annotated[
     Path | None,
@@ -303,7 +373,7 @@ def _read_schedule(path: Path) -> Schedule:
     except FileNotFoundError:
         problem = Finding("file_not_found", "", "file not found; check the path")
     except Exception as error:  # pandas and pydantic raise many kinds for a broken CSV
-        first_line = str(error).splitlines()[0]
+        first_line = (str(error) or type(error).__name__).splitlines()[0]
         problem = Finding(
             "unreadable_schedule",
             "",
@@ -353,9 +423,17 @@ def main() -> None:
 
 
 def _events(texts: list[str], events_file: Path | None) -> list[Any]:
-    from models.events import EVENT_ADAPTER, EVENT_KINDS, parse_event
+    from models.events import EVENT_ADAPTER, EVENT_KINDS, MAX_EVENTS, parse_event, problem_text
     from models.loader import read_data
 
+    written = [] if events_file is None else read_data(events_file) or []
+    count = len(texts) + (len(written) if isinstance(written, list) else 0)
+    if count > MAX_EVENTS:
+        message = (
+            f"{count:,} events; a re-plan takes at most {MAX_EVENTS:,}, so re-plan them in "
+            "steps, each from the schedule the one before wrote"
+        )
+        raise ScenarioError("events", [Finding("too_many_events", "", message)])
     problems = []
     events = []
     for text in texts:
@@ -363,40 +441,75 @@ def _events(texts: list[str], events_file: Path | None) -> list[Any]:
             events.append(parse_event(text))
         except ValueError as error:
             problems.append(Finding("invalid_event", "--event", str(error)))
-    if events_file is not None:
-        try:
-            events += EVENT_ADAPTER.validate_python(read_data(events_file) or [])
-        except ValidationError as error:
-            for detail in error.errors():
-                path = "events" + "".join(
-                    f"[{part}]" if isinstance(part, int) else f".{part}"
-                    for part in detail["loc"]
-                    if part not in EVENT_KINDS
-                )
-                problems.append(Finding("invalid_event", f"{events_file}: {path}", detail["msg"]))
+    try:
+        events += EVENT_ADAPTER.validate_python(written)
+    except ValidationError as error:
+        for detail in error.errors():
+            path = "events" + "".join(
+                f"[{part}]" if isinstance(part, int) else f".{part}"
+                for part in detail["loc"]
+                if part not in EVENT_KINDS
+            )
+            problems.append(
+                Finding("invalid_event", f"{events_file}: {path}", problem_text(detail))
+            )
     if problems:
         raise ScenarioError("events", problems)
     return events
 
 
 def _moment(text: str | None, scenario: Scenario) -> datetime:
-    zone = scenario.clinic.clock().zone
+    """The re-plan's now: --now (clinic time unless it has an offset) or this computer's clock,
+    within the scenario's horizon."""
+    from solver.replan.events import horizon_minute, horizon_text
+
+    clock = scenario.clinic.clock()
     if text is None:
-        return datetime.now(zone)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        message = f"'{text}' is not a time; write it as YYYY-MM-DDTHH:MM, e.g. 2026-12-08T10:00"
-        raise ScenarioError("--now", [Finding("invalid_time", "", message)]) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+        moment = datetime.now(clock.zone)
+        given = f"now ({moment:%Y-%m-%d %H:%M} by this computer's clock)"
+        fix = "give the time of the change with --now"
+    else:
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            message = (
+                f"{excerpt(text)} is not a time; write it as YYYY-MM-DDTHH:MM, "
+                "e.g. 2026-12-08T10:00"
+            )
+            raise ScenarioError("--now", [Finding("invalid_time", "", message)]) from None
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=clock.zone)
+        given, fix = excerpt(text), "give a time within it"
+    if horizon_minute(clock, moment) is None:
+        message = (
+            f"{given} lies outside the scenario's horizon, {horizon_text(clock)}, so no event "
+            f"could apply; {fix}, e.g. --now {clock.first_day}T10:00, or re-plan with the "
+            "scenario of that week"
+        )
+        raise ScenarioError("--now", [Finding("now_outside_horizon", "", message)])
+    return moment
 
 
 def _date(text: str, option: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        message = f"'{text}' is not a date; write it as YYYY-MM-DD, e.g. 2026-12-09"
+        message = f"{excerpt(text)} is not a date; write it as YYYY-MM-DD, e.g. 2026-12-09"
         raise ScenarioError(option, [Finding("invalid_date", "", message)]) from None
+
+
+def _check_through(last_day: date | None, scenario: Scenario, moment: datetime) -> None:
+    """--through lies from the day of the re-plan's now to the horizon's last day."""
+    if last_day is None:
+        return
+    clock = scenario.clinic.clock()
+    today = clock.day(clock.minute(moment) // MINUTES_PER_DAY)
+    last = clock.day(clock.num_days - 1)
+    if not today <= last_day <= last:
+        message = (
+            f"{last_day} is not a day the re-plan can open; give a date from {today} "
+            f"(the day of --now) to {last} (the last day of the horizon)"
+        )
+        raise ScenarioError("--through", [Finding("through_outside_horizon", "", message)])
 
 
 def _fits(scenario: Scenario, schedule: Schedule, source: Path) -> None:
@@ -454,8 +567,9 @@ def reshuffle(
         schedule = _read_schedule(schedule_file)
         _fits(scenario, schedule, schedule_file)
         events = _events(event or [], events_file)
+        last_day = None if through is None else _date(through, "--through")
         moment = _moment(now, scenario)
-        last_day = _date(through, "--through") if through else None
+        _check_through(last_day, scenario, moment)
         try:
             result = replan(scenario, schedule, events, moment, through=last_day, **options)
         except EventError as error:
@@ -495,7 +609,7 @@ def explain(
         if request_id not in known:
             close = difflib.get_close_matches(request_id, known, n=3)
             hint = f"did you mean {', '.join(close)}?" if close else "use an id of its request_id"
-            message = f"no request or booking '{request_id}' in this schedule; {hint}"
+            message = f"no request or booking {excerpt(request_id)} in this schedule; {hint}"
             raise ScenarioError(str(schedule_file), [Finding("unknown_id", "", message)])
     for line in story(scenario, schedule, request_id):
         out.print(line, markup=False, highlight=False, soft_wrap=True)

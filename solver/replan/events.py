@@ -16,6 +16,7 @@ from models.events import (
     RoomOrMachineDown,
     RunningLate,
 )
+from models.findings import excerpt
 from models.results import Appointment, Schedule
 from models.scenario import Request, Scenario, TimeOff
 from models.times import MINUTES_PER_DAY, ClinicClock, day_pieces, format_clock
@@ -24,6 +25,20 @@ from solver.facts import Outage, consult_on_file
 
 class EventError(ValueError):
     """An event that cannot apply to the schedule (unknown id, in the past, ...)."""
+
+
+def horizon_minute(clock: ClinicClock, moment: datetime) -> int | None:
+    """The clinic minute of a moment within the horizon (its very end included), or None."""
+    try:
+        minute = clock.minute(moment)
+    except OverflowError:  # within a day of year 1 or 9999, with an offset
+        return None
+    return minute if 0 <= minute <= clock.num_days * MINUTES_PER_DAY else None
+
+
+def horizon_text(clock: ClinicClock) -> str:
+    """The horizon in words: '2026-12-07 00:00 to 2026-12-09 00:00'."""
+    return f"{clock.first_day} 00:00 to {clock.day(clock.num_days)} 00:00"
 
 
 @dataclass
@@ -54,8 +69,33 @@ class Day:
         item = self.requests.get(row_id) or self.bookings.get(row_id)
         return item.visit if item is not None else None
 
-    def minute(self, moment: datetime | None, default: int) -> int:
-        return default if moment is None else self.clock.minute(moment)
+    def minute(self, moment: datetime | None, default: int, what: str, fix: str) -> int:
+        """The clinic minute of an event's time, `default` if left out; a time outside the
+        horizon is refused, naming `what` it is and the `fix`."""
+        if moment is None:
+            return default
+        minute = horizon_minute(self.clock, moment)
+        if minute is None:
+            written = excerpt(moment.isoformat(timespec="minutes"))
+            raise EventError(
+                f"{what} {written} lies outside the scenario's horizon, "
+                f"{horizon_text(self.clock)}; write a time within it, or {fix}"
+            )
+        return minute
+
+    def span(
+        self, event: ProviderOut | RoomOrMachineDown, name: str, not_before: int = 0
+    ) -> tuple[int, int]:
+        """[from, to) of an absence or outage: from now by default (never before
+        `not_before`), to the end of that day by default."""
+        start = self.minute(event.start, self.now, f"{name}: from", "leave from out for now")
+        start = max(start, not_before)
+        end = self.minute(
+            event.end, self.end_of_day(start), f"{name}: to", "leave to out for the end of that day"
+        )
+        if end <= start:
+            raise EventError(f"{name}: ends before it starts; check from/to")
+        return start, end
 
     def forget(self, row_id: str) -> None:
         """The patient gave the slot up: an earlier displacement or reschedule no longer holds."""
@@ -65,9 +105,13 @@ class Day:
     def booked_row(self, row_id: str, event: str) -> Appointment:
         row = self.rows.get(row_id)
         if row is None:
-            raise EventError(f"{event}: no appointment '{row_id}' in the schedule; check the id")
+            raise EventError(
+                f"{event}: no appointment {excerpt(row_id)} in the schedule; check the id"
+            )
         if row.status != "booked" or row.start is None:
-            raise EventError(f"{event}: '{row_id}' is not booked ({row.status}); nothing to change")
+            raise EventError(
+                f"{event}: {excerpt(row_id)} is not booked ({row.status}); nothing to change"
+            )
         return row
 
     def start_of(self, row: Appointment) -> int:
@@ -82,21 +126,40 @@ def _apply_cancel(day: Day, event: Cancel) -> None:
     row = day.booked_row(event.booking, "cancel")
     start = day.start_of(row)
     if start < day.now:
-        raise EventError(f"cancel: '{row.request_id}' started at {row.start}, before now; too late")
-    called = day.minute(event.at, day.now)
+        raise EventError(
+            f"cancel: {excerpt(row.request_id)} started at {row.start}, before now; too late"
+        )
     notice = day.scenario.policies.cancellation_notice_hours * 60
-    ahead = day.clock.local(start).timestamp() - day.clock.local(called).timestamp()
+    ahead = day.clock.local(start).timestamp() - _called(day, event).timestamp()
     late = ahead < timedelta(minutes=notice).total_seconds()  # real hours, DST included
     day.released[row.request_id] = "cancelled_late" if late else "cancelled"
     day.forget(row.request_id)
     day.active_days.add(start // MINUTES_PER_DAY)
 
 
+def _called(day: Day, event: Cancel) -> datetime:
+    """When the patient called: `at` (any time up to now, days before the horizon too), or
+    now."""
+    now = day.clock.local(day.now)
+    if event.at is None:
+        return now
+    called = event.at if event.at.tzinfo else event.at.replace(tzinfo=day.clock.zone)
+    if called > now:
+        written = excerpt(event.at.isoformat(timespec="minutes"))
+        raise EventError(
+            f"cancel {excerpt(event.booking)}: at {written} is after now ({now:%Y-%m-%d %H:%M}); "
+            "write when the patient called, or leave at out for now"
+        )
+    return called
+
+
 def _apply_no_show(day: Day, event: NoShow) -> None:
     row = day.booked_row(event.booking, "no_show")
     start = day.start_of(row)
     if start > day.now:
-        raise EventError(f"no_show: '{row.request_id}' starts at {row.start}, after now; wait")
+        raise EventError(
+            f"no_show: {excerpt(row.request_id)} starts at {row.start}, after now; wait"
+        )
     day.released[row.request_id] = "no_show"
     day.forget(row.request_id)
     day.active_days.add(start // MINUTES_PER_DAY)
@@ -107,7 +170,7 @@ def _apply_away(day: Day, provider_id: str, start: int, end: int) -> None:
     known = {p.id for p in day.scenario.providers}
     if provider_id not in known:
         raise EventError(
-            f"provider '{provider_id}' is unknown; use one of {', '.join(sorted(known))}"
+            f"provider {excerpt(provider_id)} is unknown; use one of {', '.join(sorted(known))}"
         )
     start = max(start, day.now, _busy_until(day, provider_id))
     if end <= start:
@@ -155,13 +218,10 @@ def _apply_outage(day: Day, event: RoomOrMachineDown) -> None:
     machines = {e.id for e in day.scenario.equipment}
     if event.id not in rooms | machines:
         raise EventError(
-            f"{event.kind}: '{event.id}' is neither a room nor a machine; check the id"
+            f"{event.kind}: {excerpt(event.id)} is neither a room nor a machine; check the id"
         )
     kind = "room" if event.id in rooms else "machine"
-    start = max(day.minute(event.start, day.now), day.now)
-    end = day.minute(event.end, day.end_of_day(start))
-    if end <= start:
-        raise EventError(f"{event.kind}: '{event.id}' ends before it starts; check from/to")
+    start, end = day.span(event, f"{event.kind} {excerpt(event.id)}", not_before=day.now)
     start = _free_from(day, kind, event.id, start)
     if end <= start:
         return
@@ -234,13 +294,9 @@ def _apply(day: Day, event: Any) -> None:
     elif isinstance(event, NoShow):
         _apply_no_show(day, event)
     elif isinstance(event, ProviderOut):
-        start = day.minute(event.start, day.now)
-        end = day.minute(event.end, day.end_of_day(start))
-        if end <= start:
-            raise EventError(
-                f"provider_out: '{event.provider}' ends before it starts; check from/to"
-            )
-        _apply_away(day, event.provider, start, end)
+        _apply_away(
+            day, event.provider, *day.span(event, f"provider_out {excerpt(event.provider)}")
+        )
     elif isinstance(event, RunningLate):
         _apply_away(day, event.provider, day.now, day.now + event.minutes)
     elif isinstance(event, RoomOrMachineDown):
@@ -250,7 +306,9 @@ def _apply(day: Day, event: Any) -> None:
     elif isinstance(event, Reschedule):
         row = day.booked_row(event.booking, "reschedule")
         if day.start_of(row) < day.now:
-            raise EventError(f"reschedule: '{row.request_id}' already started; too late to move")
+            raise EventError(
+                f"reschedule: {excerpt(row.request_id)} already started; too late to move"
+            )
         day.rescheduled[row.request_id] = event
         day.active_days.add(day.start_of(row) // MINUTES_PER_DAY)
 

@@ -107,6 +107,12 @@ def test_a_new_request_is_written_flat_and_gets_an_id_from_patient_and_service()
         ("reschedule:q1,earliest=2026-12-09", "latest: Field required"),
         ("running_late:md_lee,minutes=0", "minutes: Input should be greater than 0"),
         ("running_late:md_lee,minutes=abc", "minutes: Input should be a valid integer"),
+        (
+            "running_late:md_lee,minutes=100000000000",
+            "minutes: 100,000,000,000 minutes is more than a day; running late is at most 1,440 "
+            "minutes, for a longer absence use provider_out with from and to",
+        ),
+        ("running_late:md_lee,minutes=1441", "1,441 minutes is more than a day"),
         ("cancel:q1,colour=red", "colour: Extra inputs are not permitted"),
         ("cancel:q1,q2", "'q2' in 'cancel:q1,q2' is not key=value"),
         ("new_request:p4", "'p4' in 'new_request:p4' is not key=value"),
@@ -139,3 +145,25 @@ def test_an_events_file_is_a_list_of_events_told_apart_by_kind() -> None:
     assert events[1].start == datetime(2026, 12, 8, 12)
     with pytest.raises(ValidationError):
         EVENT_ADAPTER.validate_python([{"kind": "flood", "room": "laser_1"}])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cancel:q1," + "x" * 5_000_000,
+        "cancel:" + "q" * 5_000_000 + ",colour=red",
+        "explode" * 1_000_000,
+        "running_late:md_lee,minutes=" + "9" * 4_000 + "x",
+    ],
+    ids=["a huge pair", "a huge event", "a huge kind", "a huge number"],
+)
+def test_a_huge_event_is_quoted_as_an_excerpt(text: str) -> None:
+    with pytest.raises(ValueError) as raised:
+        parse_event(text)
+    message = str(raised.value)
+    assert len(message) < 500
+    assert f"({len(text):,} characters)" in message
+
+
+def test_a_running_late_of_a_whole_day_is_allowed() -> None:
+    assert parse_event("running_late:md_lee,minutes=1440").minutes == 1440

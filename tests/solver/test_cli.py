@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from models.loader import load_scenario, save_scenario
 from models.results import SCHEDULE_COLUMNS
@@ -166,7 +166,8 @@ def test_a_hand_edited_schedule_names_each_bad_line_and_column(
     edited.write_text(f"{header}\nq1,p1,botox,,,,12/8/2026 10:00,,Booked,\n")
     result = runner.invoke(app, ["check", str(small_clinic), str(edited)])
     assert result.exit_code == 2
-    assert "line 2 (q1).start" in result.output and "line 2 (q1).status" in result.output
+    assert "line 2 (id 'q1').start" in result.output
+    assert "line 2 (id 'q1').status" in result.output
 
 
 def test_an_empty_clinic_solves_and_out_must_be_a_folder(tmp_path: Path) -> None:
@@ -240,3 +241,194 @@ def test_deterministic_runs_repeat_exactly_and_say_so(small_clinic: Path, tmp_pa
         figures = json.loads((out / "kpis.json").read_text())["solver"]
         assert (figures["deterministic"], figures["num_workers"]) == (True, 1)
     assert outputs[0] == outputs[1]
+
+
+def said(result: Result) -> str:
+    """The output as one line: the error box's borders and its wrapping taken out."""
+    return " ".join(result.output.replace("│", " ").split())
+
+
+def must_not_run(*args: object, **options: object) -> object:
+    """Stands in for the work a refused option must never reach."""
+    raise AssertionError("the work started")
+
+
+TIME_RANGE = "give a number of seconds from 0.1 to 86,400 (24 hours)"
+SEED_RANGE = "the search takes a whole number from -2,147,483,648 to 2,147,483,647"
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "named"),
+    [
+        ("--time-limit", "inf", f"'--time-limit': inf is out of range; {TIME_RANGE}"),
+        ("--time-limit", "nan", f"'--time-limit': nan is out of range; {TIME_RANGE}"),
+        ("--time-limit", "1e308", f"'--time-limit': 1e+308 is out of range; {TIME_RANGE}"),
+        ("--time-limit", "0", f"'--time-limit': 0.0 is out of range; {TIME_RANGE}"),
+        ("--workers", "100000", "'--workers': 100000 is out of range; give 1 to 64 workers"),
+        ("--workers", "0", "'--workers': 0 is out of range; give 1 to 64 workers"),
+        ("--seed", "99999999999", f"'--seed': 99999999999 is out of range; {SEED_RANGE}"),
+        ("--seed", "-2147483649", f"'--seed': -2147483649 is out of range; {SEED_RANGE}"),
+    ],
+)
+@pytest.mark.parametrize("command", ["solve", "reshuffle", "demo"])
+def test_a_search_option_out_of_range_exits_2_naming_the_option_and_its_range(
+    command: str,
+    option: str,
+    value: str,
+    named: str,
+    small_clinic: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import solver.solve as solve_module
+
+    monkeypatch.setattr(solve_module, "solve", must_not_run)
+    out = tmp_path / "out"
+    args = [command, str(small_clinic), "--out", str(out), option, value]
+    if command == "reshuffle":
+        args += ["--schedule", str(tmp_path / "schedule.csv"), "--event", "cancel:b_01"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert named in said(result)
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_the_largest_search_options_are_accepted(small_clinic: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["solve", str(small_clinic), "--out", str(out), "--seed", "2147483647"]
+    result = runner.invoke(app, [*args, "--time-limit", "0.2", "--workers", "2", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "kpis.json").read_text())["solver"]["seed"] == 2**31 - 1
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--requests", "1000000"], "'--requests': 1000000 is out of range; give 1 to 20,000"),
+        (["--requests", "0"], "'--requests': 0 is out of range; give 1 to 20,000 requests"),
+        (["--providers", "5000"], "'--providers': 5000 is out of range; give 1 to 1,000"),
+        (["--rooms", "100000"], "'--rooms': 100000 is out of range; give 1 to 1,000 rooms"),
+        (["--days", "400"], "'--days': 400 is out of range; give 1 to 366 days"),
+    ],
+)
+def test_generate_refuses_a_size_out_of_range_before_generating(
+    args: list[str], named: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import scenarios.generator
+
+    monkeypatch.setattr(scenarios.generator, "generate_scenario", must_not_run)
+    result = runner.invoke(app, ["generate", *args, "--out", str(tmp_path / "clinic.yaml")])
+    assert result.exit_code == 2, result.output
+    assert named in said(result)
+    assert not (tmp_path / "clinic.yaml").exists()
+
+
+def test_generate_with_fewer_rooms_than_room_types_exits_2_saying_so(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["generate", "--rooms", "2", "--out", str(tmp_path / "c.yaml")])
+    assert result.exit_code == 2, result.output
+    assert "rooms must be at least 4, one per room type" in said(result)
+    assert "Traceback" not in result.output
+
+
+ROW = (
+    "b_01,p_01,botox,np_01,injection_1,,2026-12-07T09:50:00-05:00,2026-12-07T10:10:00-05:00,"
+    "booked,,booking,False"
+)
+START, END = "2026-12-07T09:50:00-05:00", "2026-12-07T10:10:00-05:00"
+LINE_2 = "line 2 (id 'b_01')"
+
+
+def schedule_file(folder: Path, *rows: str, separator: str = ",") -> Path:
+    """A schedule.csv of these rows under the usual header."""
+    path = folder / "schedule.csv"
+    lines = [",".join(SCHEDULE_COLUMNS), *rows]
+    path.write_text("\n".join(line.replace(",", separator) for line in lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("rows", "separator", "named"),
+    [
+        (
+            [ROW.replace(START, "0001-01-01T00:00+14:00")],
+            ",",
+            f"{LINE_2}.start: '0001-01-01T00:00+14:00' is out of range (year 1)",
+        ),
+        (
+            [ROW.replace(END, "9999-12-31T23:00-12:00")],
+            ",",
+            f"{LINE_2}.end: '9999-12-31T23:00-12:00' is out of range (year 9999)",
+        ),
+        (
+            [ROW.replace(START, "2026-12-07T09:50:30-05:00")],
+            ",",
+            f"{LINE_2}.start: '2026-12-07T09:50:30-05:00' has seconds; schedule times are whole",
+        ),
+        ([ROW.replace(START, "inf")], ",", f"{LINE_2}.start: 'inf' is not a time"),
+        (
+            [ROW.replace("injection_1,,", "injection_1,laser_platform:nan,")],
+            ",",
+            f"{LINE_2}.equipment: 'laser_platform:nan' is not a list of machine:units",
+        ),
+        (
+            [ROW.replace("injection_1,,", "injection_1,laser_platform:1e400,")],
+            ",",
+            f"{LINE_2}.equipment: 'laser_platform:1e400' is not a list of machine:units",
+        ),
+        ([ROW.replace("False", "maybe")], ",", f"{LINE_2}.moved: Input should be a valid boolean"),
+        (
+            [ROW.replace("b_01", '"b_\n01"')],
+            ",",
+            "line 2 (id 'b_\\n01').request_id: String should match pattern",
+        ),
+        (
+            [ROW.replace("botox", "x" * 5_000_000)],
+            ",",
+            f"{LINE_2}.service_id: '{'x' * 60}… (5,000,000 characters)' is longer than 1,000",
+        ),
+        ([ROW], ";", "line 1 (the header): the columns are separated by semicolons (;)"),
+        ([ROW], "\t", "line 1 (the header): the columns are separated by tabs"),
+    ],
+    ids=[
+        "year 1",
+        "year 9999",
+        "seconds",
+        "start inf",
+        "units nan",
+        "units 1e400",
+        "moved maybe",
+        "id with a newline",
+        "5 MB cell",
+        "semicolons",
+        "tabs",
+    ],
+)
+def test_a_bad_schedule_file_exits_2_naming_the_line_and_column(
+    rows: list[str], separator: str, named: str, small_clinic: Path, tmp_path: Path
+) -> None:
+    schedule = schedule_file(tmp_path, *rows, separator=separator)
+    result = runner.invoke(app, ["check", str(small_clinic), str(schedule)])
+    assert result.exit_code == 2, result.output[:2000]
+    assert named in result.output
+    assert "Traceback" not in result.output
+    assert len(result.output) < 2_000
+    assert len(result.output.splitlines()) == 2  # the problem, and the count
+
+
+@pytest.mark.parametrize("command", ["check", "reshuffle", "explain"])
+def test_every_command_reading_a_schedule_refuses_a_bad_one_with_exit_2(
+    command: str, small_clinic: Path, tmp_path: Path
+) -> None:
+    schedule = schedule_file(tmp_path, ROW.replace(START, "0001-01-01T00:00+14:00"))
+    replan = ["--out", str(tmp_path / "out"), "--event", "cancel:b_01", "--now", "2026-12-07T11:00"]
+    args = {
+        "check": [str(schedule)],
+        "reshuffle": ["--schedule", str(schedule), *replan],
+        "explain": [str(schedule), "b_01"],
+    }[command]
+    result = runner.invoke(app, [command, str(small_clinic), *args])
+    assert result.exit_code == 2, result.output
+    assert f"{schedule}: {LINE_2}.start: '0001-01-01T00:00+14:00' is out of range" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()

@@ -74,3 +74,10 @@ def test_an_unknown_id_exits_2_naming_it_and_the_close_ones(solved: tuple[Path, 
     assert "no request or booking 'r22' in this schedule; did you mean r2" in output
     assert str(solved[1]) in output
     assert "Traceback" not in output
+
+
+def test_a_huge_unknown_id_is_quoted_as_an_excerpt(solved: tuple[Path, Path]) -> None:
+    code, output = _explain(solved, "r" * 5_000_000 + "\nforged line")
+    assert code == 2
+    assert f"no request or booking '{'r' * 60}… (5,000,012 characters)'" in output
+    assert len(output) < 1_000 and "forged line" not in output

@@ -179,6 +179,51 @@ def test_an_event_that_cannot_apply_is_refused(event: Any, now: str, message: st
         _apply([event], now)
 
 
+HORIZON = "the scenario's horizon, 2026-12-07 00:00 to 2026-12-09 00:00; write a time within it"
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        (
+            ProviderOut.model_validate({"provider": "rn", "to": "9999-12-31T23:00"}),
+            f"provider_out 'rn': to '9999-12-31T23:00' lies outside {HORIZON}, or leave to out",
+        ),
+        (
+            ProviderOut.model_validate({"provider": "rn", "to": "9999-12-31T23:00-12:00"}),
+            "to '9999-12-31T23:00-12:00' lies outside",
+        ),
+        (
+            RoomOrMachineDown.model_validate({"id": "inj1", "from": "0001-01-01T00:00+14:00"}),
+            f"room_or_machine_down 'inj1': from '0001-01-01T00:00+14:00' lies outside {HORIZON}",
+        ),
+        (
+            RoomOrMachineDown.model_validate({"id": "ipl", "to": "2026-12-09T00:01"}),
+            "to '2026-12-09T00:01' lies outside",
+        ),
+        (
+            Cancel.model_validate({"booking": "r2", "at": "9999-12-31T23:00-12:00"}),
+            "cancel 'r2': at '9999-12-31T23:00-12:00' is after now (2026-12-07 08:00)",
+        ),
+    ],
+    ids=["to in year 9999", "with an offset", "from in year 1", "a minute late", "a call ahead"],
+)
+def test_an_event_time_outside_the_horizon_or_ahead_of_now_is_refused_naming_it(
+    event: Any, message: str
+) -> None:
+    with pytest.raises(EventError) as refused:
+        _apply([event], "08:00")
+    assert message in str(refused.value)
+
+
+def test_an_absence_may_last_to_the_end_of_the_horizon_and_a_call_come_before_it() -> None:
+    out = ProviderOut.model_validate({"provider": "rn", "to": "2026-12-09T00:00"})
+    called = Cancel.model_validate({"booking": "r2", "at": "0001-01-01T00:00+14:00"})
+    day = _apply([out, called], "08:00")
+    assert [str(absence.hours) for absence in day.time_off["rn"]] == ["08:00-24:00", "00:00-24:00"]
+    assert day.released == {"r2": "cancelled"}  # called long before: not late
+
+
 # --- a provider away ---------------------------------------------------------------------
 
 
