@@ -24,7 +24,15 @@ from rich.table import Table
 
 from models.audit import audit
 from models.findings import Finding
-from models.loader import ScenarioError, load_scenario, save_scenario, write_atomically
+from models.limits import MAX_INPUT_MB, MAX_INPUT_MB_OVERRIDE
+from models.loader import (
+    ScenarioError,
+    check_input_size,
+    load_scenario,
+    save_scenario,
+    set_max_input_mb,
+    write_atomically,
+)
 from models.results import ProgressPoint, Schedule, ScheduleFileError
 from models.scenario import Scenario
 
@@ -39,6 +47,24 @@ err = Console(stderr=True)
 
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (YAML or JSON).")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+@app.callback()
+def _global_options(
+    context: typer.Context,
+    max_input_mb: Annotated[
+        int,
+        typer.Option(
+            "--max-input-mb",
+            min=1,
+            max=MAX_INPUT_MB_OVERRIDE,
+            help="Largest input file (scenario, schedule, events) to read, in MB.",
+        ),
+    ] = MAX_INPUT_MB,
+) -> None:
+    """Options of every command: they come before its name, and hold for that command only."""
+    set_max_input_mb(max_input_mb)
+    context.call_on_close(lambda: set_max_input_mb(MAX_INPUT_MB))
 
 
 @contextmanager
@@ -269,6 +295,7 @@ def solve_command(
 
 
 def _read_schedule(path: Path) -> Schedule:
+    check_input_size(path)
     try:
         return Schedule.read_csv(path)
     except ScheduleFileError as error:

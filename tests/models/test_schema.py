@@ -32,6 +32,10 @@ NOT_DATA = {
     "json_syntax_error.json": "not JSON",
     "yaml_syntax_error.yaml": "not YAML",
     "not_utf8.yaml": "not text",
+    "alias_billion_laughs.yaml": "aliases beyond the limit are refused while reading",
+    "nested_too_deep.yaml": "nesting beyond the limit is refused while reading",
+    "nested_too_deep.json": "nesting beyond the limit is refused while reading",
+    "int_tag_on_text.yaml": "a YAML tag on a value it does not fit",
 }
 """Bad files that never become data to hold against a schema."""
 
