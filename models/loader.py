@@ -64,9 +64,11 @@ _FIXES = {
     "model_type": "write a mapping of fields to values",
     "string_type": "write text",
     "string_pattern_mismatch": "use letters, digits and _ . : - only",
+    "string_too_long": "shorten it",
     "greater_than": "use a larger number",
     "greater_than_equal": "use a larger number",
     "less_than_equal": "use a smaller number",
+    "finite_number": "write an ordinary number (not .inf or .nan, infinity or not-a-number)",
     "too_short": "add at least one",
 }
 
@@ -368,6 +370,14 @@ def _problem(detail: Any, data: Any) -> Finding:
         message = f"unknown field '{location[-1]}'"
     if kind == "literal_error":
         message = f"{message} (got {excerpt(detail['input'])})"
+    elif kind == "too_long":
+        limit, length = detail["ctx"]["max_length"], detail["ctx"]["actual_length"]
+        message = (
+            f"holds {length:,} items, more than the {limit:,} it may hold; remove some (or "
+            "split the scenario into smaller ones)"
+        )
+    elif kind == "int_parsing_size":
+        message = "the number is far too large; use a smaller whole number"
     elif kind in _FIXES:
         message = f"{message}; {_FIXES[kind]}"
     shows_input = kind not in {"missing", "extra_forbidden", "value_error", "literal_error"}

@@ -14,8 +14,16 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, WithJsonSchema, model_serializer, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_serializer,
+    model_validator,
+)
 
+from models.limits import MAX_RANGES
 from models.shapes import ShortForm, Words
 
 MINUTES_PER_DAY = 1440
@@ -210,7 +218,9 @@ def _one_as_list(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
-RangeList = Annotated[list[Hours], ShortForm(RANGE_SCHEMA, _one_as_list)]
+RangeList = Annotated[
+    list[Hours], Field(max_length=MAX_RANGES), ShortForm(RANGE_SCHEMA, _one_as_list)
+]
 """Ranges of one day, or a single range written alone ("09:00-17:00")."""
 
 

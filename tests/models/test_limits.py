@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from models import limits
 from models.loader import ScenarioError, load_scenario, scenario_from_data, set_max_input_mb
+from models.shapes import DATE_SCHEMA
 from solver.cli import app
 from tests import conftest as make
 from tests.models.test_loader import BAD, GOOD
@@ -243,7 +244,19 @@ def test_max_input_mb_holds_for_an_events_file(tmp_path: Path) -> None:
     assert runner.invoke(app, command).exit_code == 0
 
 
-# --- the number of problems ----------------------------------------------
+# --- list lengths and the number of problems ----------------------------------------------
+
+
+def test_a_list_beyond_its_limit_is_one_problem_with_the_limit(tmp_path: Path) -> None:
+    data = make.clinic_data(requests=[{}] * (limits.MAX_REQUESTS + 1))
+    with pytest.raises(ScenarioError) as caught:
+        scenario_from_data(data)
+    [problem] = caught.value.problems
+    assert (problem.code, problem.where) == ("too_long", "requests")
+    assert problem.message == (
+        "holds 20,001 items, more than the 20,000 it may hold; remove some (or split the "
+        "scenario into smaller ones)"
+    )
 
 
 def test_at_most_max_problems_are_listed_and_a_count_stands_for_the_rest() -> None:
@@ -256,6 +269,109 @@ def test_at_most_max_problems_are_listed_and_a_count_stands_for_the_rest() -> No
         "199,900 more problems are not listed; fix these and check the file again"
     )
     assert len(caught.value.report()) < 30_000
+
+
+# --- dates --------------------------------------------------------------------------------
+
+
+def test_the_schema_pattern_of_dates_says_the_years_of_the_limits() -> None:
+    import re
+
+    pattern = DATE_SCHEMA["pattern"]
+    for day in (limits.FIRST_DATE, limits.LAST_DATE):
+        assert re.match(pattern, day.isoformat())
+    assert not re.match(pattern, f"{limits.FIRST_DATE.year - 1}-12-31")
+    assert not re.match(pattern, f"{limits.LAST_DATE.year + 1}-01-01")
+
+
+# --- numbers: the objective stays far inside int64 -----------------------------------------
+
+
+def test_displaced_patients_of_a_re_plan_keep_a_priority_the_limits_allow() -> None:
+    from solver.replan.state import DISPLACED_PRIORITY_FACTOR
+
+    assert DISPLACED_PRIORITY_FACTOR * limits.MAX_TIER_WEIGHT <= limits.MAX_PRIORITY
+
+
+def test_the_largest_objective_the_limits_allow_fits_int64_many_times_over() -> None:
+    """Every coefficient of the CP-SAT objective times the largest value of its variable
+    (solver/cpsat/model.py), at the limits: CP-SAT refuses a model whose objective could
+    overflow, and the solve would silently keep the front desk's schedule."""
+    jobs = limits.MAX_REQUESTS + limits.MAX_BOOKINGS
+    provider_days = limits.MAX_PROVIDERS * 366
+    choices = jobs * provider_days  # one choice variable per job, provider and day at most
+    slots = 366 * 1440 + 1  # the idle-slot variables' domain on a 1-minute grid
+    longest = 3 * limits.MAX_SERVICE_MINUTES  # duration, processing and finish
+    booked = limits.MAX_REQUESTS * limits.MAX_PRIORITY * longest
+    per_choice = 3 * limits.MAX_PENALTY  # preferred provider and service, over daily bookings
+    per_job = 2 * limits.MAX_PENALTY  # preferred time, moved booking
+    idle = provider_days * slots * limits.MAX_PENALTY
+    largest = booked + choices * per_choice + jobs * per_job + idle
+    assert largest * 32 < 2**63
+
+
+@pytest.mark.slow
+def test_a_clinic_at_the_limits_is_solved_by_the_model_and_its_objective_checks_out() -> None:
+    from checker import recompute_objective
+    from models.scenario import PENALTY_NAMES
+    from solver.solve import solve
+
+    penalties = dict.fromkeys(PENALTY_NAMES, limits.MAX_PENALTY)
+    scenario = make.build(
+        clinic={"slot_minutes": 60, "hours": {"mon": "00:00-24:00"}},
+        policies={"tier_weights": {"vip": limits.MAX_TIER_WEIGHT}, "penalties": penalties},
+        services=[
+            make.service("day", 480, processing=480, finish=480, value=limits.MAX_MONEY),
+            make.service("botox", 60),
+        ],
+        providers=[
+            make.provider("rn", ["day", "botox"], {"mon": "00:00-24:00"}),
+            make.provider("np", ["botox"], {"mon": "00:00-24:00"}),
+        ],
+        rooms=[make.room("inj1", "injection"), make.room("inj2", "injection")],
+        patients=[make.patient("p1", "vip"), make.patient("p2"), make.patient("p3")],
+        requests=[
+            make.request("r1", "p1", "day", priority=limits.MAX_PRIORITY),
+            make.request("r2", "p2", "botox", preferred_provider="np"),
+            make.request("r3", "p3", "botox", preferred_provider="np", preferred_times=["morning"]),
+        ],
+    )
+    result = solve(scenario, time_limit=10, num_workers=1, seed=0)
+    assert result.report.status == "optimal", result.report.notes
+    idle = 8  # rn's slots of processing, between the hands-on parts of r1
+    assert (
+        result.report.objective == limits.MAX_PRIORITY * 1440 + 2 * 60 - idle * limits.MAX_PENALTY
+    )
+    assert recompute_objective(scenario, result.schedule).total == result.report.objective
+
+
+def test_docs_scenario_md_states_the_limits() -> None:
+    text = (Path(__file__).parents[2] / "docs" / "scenario.md").read_text(encoding="utf-8")
+    table = text[text.index("## limits") :]
+    numbers = [
+        limits.MAX_INPUT_MB,
+        limits.MAX_INPUT_MB_OVERRIDE,
+        limits.MAX_DEPTH,
+        limits.MAX_ALIAS_NODES,
+        limits.MAX_REQUESTS,
+        limits.MAX_PATIENTS,
+        limits.MAX_SERVICES,
+        limits.MAX_ENTRIES,
+        limits.MAX_RANGES,
+        limits.MAX_ID_CHARACTERS,
+        limits.MAX_SERVICE_MINUTES,
+        limits.MAX_NOTICE_HOURS,
+        limits.MAX_DAYS_BETWEEN,
+        limits.MAX_TIER_WEIGHT,
+        limits.MAX_PRIORITY,
+        limits.MAX_PENALTY,
+        limits.MAX_UNITS,
+        limits.MAX_DAILY_BOOKINGS,
+        limits.MAX_MONEY,
+        limits.MAX_PROBLEMS,
+    ]
+    assert [n for n in numbers if f"{n:,}" not in table] == []
+    assert f"{limits.FIRST_DATE} to {limits.LAST_DATE}" in table
 
 
 def test_max_input_mb_holds_for_its_command_only(tmp_path: Path) -> None:
