@@ -381,6 +381,13 @@ class OutOfService(Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> OutOfService:
+        if (self.start.tzinfo is None) != (self.end.tzinfo is None):
+            raise ValueError(
+                f"start {self.start.isoformat(timespec='minutes')} and end "
+                f"{self.end.isoformat(timespec='minutes')} are written differently, one with a "
+                "UTC offset and one without; write both as clinic time (without an offset), "
+                "or both with their offset"
+            )
         if self.end <= self.start:
             raise ValueError(
                 f"ends at {self.end}, not after its start {self.start}; a span across "

@@ -10,7 +10,7 @@ ISO 8601 with an offset needs the timezone.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -270,6 +270,22 @@ class ClinicClock:
         index, in_day = divmod(minute, MINUTES_PER_DAY)
         naive = datetime.combine(self.day(index), time()) + timedelta(minutes=in_day)
         return naive.replace(tzinfo=self.zone)
+
+    def skipped(self, moment: datetime) -> tuple[datetime, datetime] | None:
+        """The wall-clock span the clocks skip (they go forward from its start to its end)
+        that holds a local moment, or None if the moment is on the clock."""
+        if moment.tzinfo is not None or self._on_the_clock(moment):
+            return None
+        start = moment.replace(second=0, microsecond=0)
+        while not self._on_the_clock(start - timedelta(minutes=1)):
+            start -= timedelta(minutes=1)
+        before, after = (moment.replace(tzinfo=self.zone, fold=f).utcoffset() for f in (0, 1))
+        assert before is not None and after is not None
+        return start, start + (after - before)
+
+    def _on_the_clock(self, moment: datetime) -> bool:
+        aware = moment.replace(tzinfo=self.zone)
+        return aware.astimezone(UTC).astimezone(self.zone).replace(tzinfo=None) == moment
 
     def iso(self, minute: int) -> str:
         """ISO 8601 text with the UTC offset in force then, e.g. 2026-03-09T10:00:00-04:00."""

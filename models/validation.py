@@ -34,6 +34,7 @@ def cross_reference_problems(scenario: Scenario) -> list[Finding]:
         _unknown_references,
         _overlapping_hours,
         _off_grid_times,
+        _times_the_clocks_skip,
         _dates_outside_horizon,
         _visits_of_one_patient,
         _unknown_day_parts,
@@ -179,7 +180,38 @@ def _off_grid_times(scenario: Scenario) -> Iterator[Finding]:
     clock = scenario.clinic.clock()
     for where, booking in _items(scenario, "bookings"):
         minute = clock.minute(booking.start) % 1440
-        yield from _off_grid(f"{where}.start", grid, minute, f"start {format_clock(minute)}")
+        start = booking.start.astimezone(clock.zone) if booking.start.tzinfo else booking.start
+        if start.second or start.microsecond:
+            yield Finding(
+                "off_grid",
+                f"{where}.start",
+                f"start {start:%H:%M:%S} has seconds, so it is off the {grid}-minute booking "
+                f"grid; write it as HH:MM, a multiple of {grid} minutes (clinic.slot_minutes)",
+            )
+        else:
+            yield from _off_grid(f"{where}.start", grid, minute, f"start {format_clock(minute)}")
+
+
+def _times_the_clocks_skip(scenario: Scenario) -> Iterator[Finding]:
+    """Local times that never happen: the hour skipped when the clocks go forward."""
+    clock = scenario.clinic.clock()
+    moments = [(f"{where}.start", booking.start) for where, booking in _items(scenario, "bookings")]
+    for field in ("rooms", "equipment"):
+        for where, item in _items(scenario, field):
+            for j, span in enumerate(item.out_of_service):
+                path = f"{where}.out_of_service[{j}]"
+                moments += [(f"{path}.start", span.start), (f"{path}.end", span.end)]
+    for path, moment in moments:
+        skipped = clock.skipped(moment)
+        if skipped is not None:
+            start, end = (f"{t:%H:%M}" for t in skipped)
+            yield Finding(
+                "time_skipped_by_clock_change",
+                path,
+                f"{moment:%Y-%m-%dT%H:%M} never happens in {scenario.clinic.timezone}: that "
+                f"night the clocks go forward from {start} to {end}; write a time the clocks "
+                f"show, before {start} or from {end}",
+            )
 
 
 def _dates_outside_horizon(scenario: Scenario) -> Iterator[Finding]:

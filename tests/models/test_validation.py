@@ -218,6 +218,7 @@ FIELD_RULES = [
 ]
 
 AT_MOST = "less than or equal to"
+ROOM_OUT = "rooms[0] (id 'inj1').out_of_service[0]"
 LIMIT_RULES = [
     one_rule("services.0.duration", 1445, 1440, f"{BOTOX}.duration", f"{AT_MOST} 1440"),
     one_rule("services.1.processing", 1445, 1440, f"{COOLSCULPT}.processing", f"{AT_MOST} 1440"),
@@ -341,6 +342,13 @@ LIMIT_RULES = [
         f"{B1}.start",
         "0001-01-01 is before 1900-01-01",
     ),
+    one_rule(
+        "rooms.0.out_of_service",
+        [{"start": "2026-03-09T10:00", "end": "2026-03-09T12:00-05:00"}],
+        [{"start": "2026-03-09T10:00-05:00", "end": "2026-03-09T12:00-05:00"}],
+        ROOM_OUT,
+        "one with a UTC offset and one without; write both as clinic time",
+    ),
 ]
 
 CROSS_RULES = [
@@ -458,6 +466,35 @@ CROSS_RULES = [
         "2026-03-09T10:05:00",
         f"{B1}.start",
         "start 10:02 is off the 5-minute booking grid",
+    ),
+    one_rule(
+        "bookings.0.start",
+        "2026-03-09T10:00:30",
+        "2026-03-09T10:00:00",
+        f"{B1}.start",
+        "start 10:00:30 has seconds, so it is off the 5-minute booking grid",
+    ),
+    one_rule(
+        "bookings.0.start",
+        "2026-03-09T15:00:00.5+00:00",
+        "2026-03-09T15:00:00+00:00",
+        f"{B1}.start",
+        "start 11:00:00 has seconds",
+    ),
+    one_rule(
+        "rooms.0.out_of_service",
+        [{"start": "2026-03-08T02:30", "end": "2026-03-08T04:00"}],
+        [{"start": "2026-03-08T01:30", "end": "2026-03-08T04:00"}],
+        f"{ROOM_OUT}.start",
+        "2026-03-08T02:30 never happens in America/New_York: that night the clocks go forward "
+        "from 02:00 to 03:00",
+    ),
+    one_rule(
+        "equipment.0.out_of_service",
+        [{"start": "2026-03-08T01:00", "end": "2026-03-08T02:00"}],
+        [{"start": "2026-03-08T01:00", "end": "2026-03-08T03:00"}],
+        "equipment[0] (id 'coolsculpt_unit').out_of_service[0].end",
+        "2026-03-08T02:00 never happens",
     ),
     one_rule(
         "bookings.0.start",
