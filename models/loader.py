@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from models.findings import Finding, excerpt, printable
 from models.limits import MAX_ALIAS_NODES, MAX_DEPTH, MAX_INPUT_MB, MAX_PROBLEMS
 from models.scenario import DEFER_CROSS_CHECKS, Scenario
+from models.shapes import read_unquoted
 from models.validation import cross_reference_problems
 
 
@@ -366,6 +367,7 @@ def _problem(detail: Any, data: Any) -> Finding:
     location = tuple(detail["loc"])
     message = detail["msg"].removeprefix("Value error, ")
     kind = detail["type"]
+    unquoted = kind == "string_type" and isinstance(detail["input"], int | float)
     if kind == "extra_forbidden":
         message = f"unknown field '{location[-1]}'"
     if kind == "literal_error":
@@ -378,10 +380,12 @@ def _problem(detail: Any, data: Any) -> Finding:
         )
     elif kind == "int_parsing_size":
         message = "the number is far too large; use a smaller whole number"
+    elif unquoted:
+        message = f"{message}; put it in quotes: {read_unquoted(detail['input'])}"
     elif kind in _FIXES:
         message = f"{message}; {_FIXES[kind]}"
-    shows_input = kind not in {"missing", "extra_forbidden", "value_error", "literal_error"}
-    if shows_input and not isinstance(detail["input"], dict | list):
+    shown = unquoted or kind in {"missing", "extra_forbidden", "value_error", "literal_error"}
+    if not shown and not isinstance(detail["input"], dict | list):
         message = f"{message} (got {excerpt(detail['input'])})"
     return Finding(kind, _path(location, data), message)
 
@@ -395,7 +399,7 @@ def _path(location: tuple[Any, ...], data: Any) -> str:
             text += f"[{part}]"
             node = node[part] if isinstance(node, list) and part < len(node) else None
             if isinstance(node, dict) and isinstance(node.get("id"), str):
-                text += f" (id '{node['id']}')"
+                text += f" (id {excerpt(node['id'])})"
         else:
             if str(part).startswith("function-") or part == "[key]":
                 continue

@@ -131,3 +131,19 @@ Moment = Annotated[
 """A moment as scenario files write it: YYYY-MM-DDTHH:MM, seconds and a UTC offset optional
 (JSON Schema's date-time would demand both, and a date alone means its midnight), on a date
 from FIRST_DATE to LAST_DATE."""
+
+
+def read_unquoted(value: Any) -> str:
+    """What YAML made of a value written without quotes where text is meant, as the reason to
+    put it in quotes: `12:30` reads as the number 750 (minutes in base 60), `yes` as true."""
+    if isinstance(value, bool):
+        return f"unquoted, yes, no, on and off are read as true or false (got {value})"
+    if isinstance(value, int) and value >= 60:
+        digits = []
+        rest = value
+        while rest:
+            rest, digit = divmod(rest, 60)
+            digits.append(digit)
+        clock = ":".join([str(digits[-1]), *(f"{d:02d}" for d in reversed(digits[:-1]))])
+        return f"unquoted, it was read as the number {value}, as YAML reads an unquoted {clock}"
+    return f"unquoted, it was read as the number {value}"

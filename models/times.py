@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from models.limits import MAX_RANGES
-from models.shapes import ShortForm, Words
+from models.shapes import ShortForm, Words, read_unquoted
 
 MINUTES_PER_DAY = 1440
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -123,6 +123,14 @@ def _same_day(start: int, end: int) -> None:
         )
 
 
+def _not_a_range(value: float) -> ValueError:
+    """The error of a number where a range is meant (YAML reads an unquoted 10:00 as 600)."""
+    return ValueError(
+        f"{value} is not a time range; write it as 'HH:MM-HH:MM' in quotes, e.g. "
+        f"'09:00-17:00'; {read_unquoted(value)}"
+    )
+
+
 class _ClockRange(BaseModel):
     """Two wall-clock times of a day, written "HH:MM-HH:MM"."""
 
@@ -139,6 +147,8 @@ class _ClockRange(BaseModel):
         if isinstance(value, str):
             start, end = _range_minutes(value)
             value = {"start": start, "end": end}
+        elif isinstance(value, int | float):
+            raise _not_a_range(value)
         return value
 
     @model_serializer
@@ -215,6 +225,8 @@ DailyHours = Annotated[DailyRange, WithJsonSchema(RANGE_SCHEMA)]
 
 
 def _one_as_list(value: Any) -> Any:
+    if isinstance(value, int | float):
+        raise _not_a_range(value)
     return [value] if isinstance(value, str) else value
 
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from models.dayparts import day_part_key
-from models.findings import Finding
+from models.findings import EXCERPT_CHARACTERS, Finding, excerpt
 from models.scenario import CATEGORIES
 from models.times import TimeRange, format_clock
 
@@ -48,7 +48,7 @@ def _items(scenario: Scenario, field: str) -> Iterator[tuple[str, Any]]:
     For example `providers[1] (id 'rn_kim')`, so a clinic manager finds the item.
     """
     for index, item in enumerate(getattr(scenario, field)):
-        yield f"{field}[{index}] (id '{item.id}')", item
+        yield f"{field}[{index}] (id {excerpt(item.id)})", item
 
 
 def _duplicate_ids(scenario: Scenario) -> Iterator[Finding]:
@@ -78,7 +78,7 @@ def _unknown(path: str, kind: str, value: str | None, known: Iterable[str]) -> I
         yield Finding(
             "unknown_reference",
             path,
-            f"unknown {kind} '{value}'; use one of the {kind} ids ({hint})",
+            f"unknown {kind} {excerpt(value)}; use one of the {kind} ids ({hint})",
         )
 
 
@@ -248,8 +248,8 @@ def _visits_of_one_patient(scenario: Scenario) -> Iterator[Finding]:
                 yield Finding(
                     "visit_of_two_patients",
                     f"{where}.visit",
-                    f"visit '{item.visit}' already belongs to patient '{patient}'; the parts "
-                    "of one visit must be for the same patient (use another visit id)",
+                    f"visit '{item.visit}' already belongs to patient {excerpt(patient)}; the "
+                    "parts of one visit must be for the same patient (use another visit id)",
                 )
 
 
@@ -259,10 +259,11 @@ def _unknown_day_parts(scenario: Scenario) -> Iterator[Finding]:
     for where, request in _items(scenario, "requests"):
         for j, entry in enumerate(request.preferred_times):
             if isinstance(entry, str) and day_part_key(entry) not in known:
+                key = day_part_key(entry)
+                example = f" as {key}: 'HH:MM-HH:MM'" if len(key) <= EXCERPT_CHARACTERS else ""
                 yield Finding(
                     "unknown_day_part",
                     f"{where}.preferred_times[{j}]",
-                    f"unknown day part '{entry}'; write a time range 'HH:MM-HH:MM', one of the "
-                    f"day parts ({names}), or define it in policies.day_parts as "
-                    f"{day_part_key(entry)}: 'HH:MM-HH:MM'",
+                    f"unknown day part {excerpt(entry)}; write a time range 'HH:MM-HH:MM', one of "
+                    f"the day parts ({names}), or define it in policies.day_parts{example}",
                 )

@@ -161,7 +161,13 @@ FIELD_RULES = [
     ),
     one_rule("services.0.durration", 30, None, f"{BOTOX}.durration", "unknown field 'durration'"),
     one_rule("providers.1.name", "", "Kim", f"{RN_KIM}.name", "at least 1 character"),
-    one_rule("providers.1.weekly.tue", 9, ["09:00-12:00"], f"{RN_KIM}.weekly.tue", "valid list"),
+    one_rule(
+        "providers.1.weekly.tue",
+        9,
+        ["09:00-12:00"],
+        f"{RN_KIM}.weekly.tue",
+        "9 is not a time range; write it as 'HH:MM-HH:MM' in quotes",
+    ),
     one_rule("providers.1.weekly.tusday", "09:00-12:00", None, f"{RN_KIM}.weekly.tusday", "'mon'"),
     one_rule(
         "providers.1.weekly.Tuesday",
@@ -283,7 +289,7 @@ LIMIT_RULES = [
         "patients.2",
         {"id": "p" * 101},
         {"id": "p" * 100},
-        f"patients[2] (id '{'p' * 101}').id",
+        f"patients[2] (id '{'p' * 60}… (101 characters)').id",
         "at most 100 characters",
     ),
     one_rule(
@@ -349,6 +355,24 @@ LIMIT_RULES = [
         ROOM_OUT,
         "one with a UTC offset and one without; write both as clinic time",
     ),
+    one_rule(
+        "clinic.hours.mon",
+        600,
+        "10:00-18:00",
+        "clinic.hours.mon",
+        "as YAML reads an unquoted 10:00",
+    ),
+    one_rule(
+        "providers.1.weekly.tue",
+        [9],
+        ["09:00-12:00"],
+        f"{RN_KIM}.weekly.tue[0]",
+        "9 is not a time range; write it as 'HH:MM-HH:MM'",
+    ),
+    one_rule("policies.quiet_hours", 1260, "21:00-08:00", "policies.quiet_hours", "unquoted 21:00"),
+    one_rule("patients.2", {"id": 750}, {"id": "12:30"}, "patients[2].id", "put it in quotes"),
+    one_rule("patients.2", {"id": True}, {"id": "yes"}, "patients[2].id", "true or false"),
+    one_rule("services.0.name", 7, "7", f"{BOTOX}.name", "read as the number 7"),
 ]
 
 CROSS_RULES = [
@@ -407,6 +431,13 @@ CROSS_RULES = [
         "unknown service 'peel'",
     ),
     one_rule("requests.0.patient", "p9", "p2", f"{R1}.patient", "unknown patient 'p9'"),
+    one_rule(
+        "requests.0.patient",
+        "p" * 5_000_000,
+        "p2",
+        f"{R1}.patient",
+        f"unknown patient '{'p' * 60}… (5,000,000 characters)'; use one of the patient ids",
+    ),
     one_rule("requests.0.service", "peel", "coolsculpt", f"{R1}.service", "unknown service 'peel'"),
     one_rule(
         "requests.0.required_provider",
