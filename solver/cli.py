@@ -22,9 +22,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from models import limits
 from models.audit import audit
 from models.findings import Finding
-from models.limits import MAX_INPUT_MB, MAX_INPUT_MB_OVERRIDE
 from models.loader import (
     ScenarioError,
     check_input_size,
@@ -57,14 +57,14 @@ def _global_options(
         typer.Option(
             "--max-input-mb",
             min=1,
-            max=MAX_INPUT_MB_OVERRIDE,
+            max=limits.MAX_INPUT_MB_OVERRIDE,
             help="Largest input file (scenario, schedule, events) to read, in MB.",
         ),
-    ] = MAX_INPUT_MB,
+    ] = limits.MAX_INPUT_MB,
 ) -> None:
     """Options of every command: they come before its name, and hold for that command only."""
     set_max_input_mb(max_input_mb)
-    context.call_on_close(lambda: set_max_input_mb(MAX_INPUT_MB))
+    context.call_on_close(lambda: set_max_input_mb(limits.MAX_INPUT_MB))
 
 
 @contextmanager
@@ -132,12 +132,17 @@ def audit_command(scenario_file: ScenarioArg, as_json: JsonFlag = False) -> None
 
 @app.command()
 def generate(
-    requests: Annotated[int, typer.Option(min=1, help="Number of requests.")] = 150,
-    providers: Annotated[int, typer.Option(min=1, help="Number of providers.")] = 6,
+    requests: Annotated[
+        int, typer.Option(min=1, max=limits.MAX_REQUESTS, help="Number of requests.")
+    ] = 150,
+    providers: Annotated[
+        int, typer.Option(min=1, max=limits.MAX_PROVIDERS, help="Number of providers.")
+    ] = 6,
     days: Annotated[int, typer.Option(min=1, max=366, help="Days in the horizon.")] = 5,
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same clinic.")] = 0,
     rooms: Annotated[
-        int | None, typer.Option(min=1, help="Rooms (default: in proportion).")
+        int | None,
+        typer.Option(min=1, max=limits.MAX_ROOMS, help="Rooms (default: in proportion)."),
     ] = None,
     output: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
 ) -> None:

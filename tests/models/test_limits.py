@@ -378,3 +378,19 @@ def test_max_input_mb_holds_for_its_command_only(tmp_path: Path) -> None:
     path = big_scenario(tmp_path)
     assert runner.invoke(app, ["--max-input-mb", "1", "audit", str(path)]).exit_code == 2
     assert load_scenario(path).clinic.name == "Minimal Med Spa"
+
+
+@pytest.mark.parametrize(
+    ("option", "limit"),
+    [
+        ("--requests", limits.MAX_REQUESTS),
+        ("--providers", limits.MAX_PROVIDERS),
+        ("--rooms", limits.MAX_ROOMS),
+    ],
+)
+def test_generate_refuses_a_clinic_beyond_the_limits_before_building_it(
+    option: str, limit: int
+) -> None:
+    result = runner.invoke(app, ["generate", option, str(limit + 1)])
+    assert result.exit_code == 2
+    assert f"Invalid value for '{option}'" in result.output
