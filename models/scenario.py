@@ -21,8 +21,9 @@ from pydantic import (
     model_validator,
 )
 
+from models import limits
 from models.dayparts import DEFAULT_DAY_PARTS, DayPartName, PreferredTime, day_part_key, resolve
-from models.shapes import DATE_SCHEMA, Moment, ShortForm, Words
+from models.shapes import DATE_SCHEMA, Day, Moment, ShortForm, Words
 from models.times import ByWeekday, ClinicClock, DailyHours, Hours, RangeList, TimeRange
 
 Date = date  # field names `date` below would shadow the type
@@ -37,8 +38,14 @@ RELEASED_STATUSES = frozenset({"cancelled", "cancelled_late", "no_show"})
 WaitlistKey = Literal["displaced", "priority", "tier", "requested_at", "value"]
 TIER_WORDS = Words("tier", Tier)
 """Patient tiers in any case ("VIP"), for tier fields and the keys of tier_weights."""
-Minutes = Annotated[int, Field(ge=0)]
-Identifier = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+Minutes = Annotated[int, Field(ge=0, le=limits.MAX_SERVICE_MINUTES)]
+NoticeHours = Annotated[int, Field(ge=0, le=limits.MAX_NOTICE_HOURS)]
+Penalty = Annotated[int, Field(ge=0, le=limits.MAX_PENALTY)]
+Money = Annotated[float, Field(ge=0, le=limits.MAX_MONEY, allow_inf_nan=False)]
+Identifier = Annotated[
+    str,
+    Field(min_length=1, max_length=limits.MAX_ID_CHARACTERS, pattern=r"^[A-Za-z0-9_.:\-]+$"),
+]
 
 DEFAULT_TIER_WEIGHTS: dict[Tier, int] = {"vip": 4, "member": 3, "returning": 2, "new": 1}
 
@@ -55,7 +62,7 @@ class Strict(BaseModel):
 class Horizon(Strict):
     """The days being scheduled."""
 
-    start: date
+    start: Day
     """First day of the horizon (local date)."""
     days: int = Field(ge=1, le=366)
     """Number of consecutive days, the first included."""
@@ -76,7 +83,7 @@ class Clinic(Strict):
     """The days to schedule."""
     hours: ByWeekday[Hours] = Field(default_factory=dict)
     """Opening hours per weekday ("09:00-19:00"); a missing weekday is closed."""
-    closed_dates: list[date] = Field(default_factory=list)
+    closed_dates: list[Day] = Field(default_factory=list, max_length=limits.MAX_ENTRIES)
     """Dates the clinic is closed although the weekday is open (holidays)."""
 
     @field_validator("slot_minutes")
@@ -120,7 +127,7 @@ class Reminder(Strict):
     """What the clinic calls this reminder."""
     on_booking: bool = False
     """Send as soon as the appointment is booked."""
-    hours_before: int | None = Field(default=None, ge=0)
+    hours_before: NoticeHours | None = None
     """Send this many hours before the appointment."""
     template: str | None = None
     """Message template; without one the reminder cannot be sent."""
@@ -135,17 +142,17 @@ class Reminder(Strict):
 class Penalties(Strict):
     """Weights of the soft rules, in priority-minutes (one booked minute of a weight-1 patient)."""
 
-    preferred_provider: int = Field(default=10, ge=0)
+    preferred_provider: Penalty = 10
     """Booked with someone other than the patient's preferred provider."""
-    preferred_time: int = Field(default=5, ge=0)
+    preferred_time: Penalty = 5
     """Booked outside every preferred time range of the request."""
-    over_daily_bookings: int = Field(default=60, ge=0)
+    over_daily_bookings: Penalty = 60
     """Each booking beyond a provider's max_bookings_per_day."""
-    non_preferred_service: int = Field(default=2, ge=0)
+    non_preferred_service: Penalty = 2
     """A provider with preferred services booked for another service."""
-    moved_booking: int = Field(default=30, ge=0)
+    moved_booking: Penalty = 30
     """An existing unlocked booking moved to another time."""
-    idle_slot: int = Field(default=1, ge=0)
+    idle_slot: Penalty = 1
     """Each idle slot between a provider's first and last appointment of a day."""
 
 
@@ -160,30 +167,36 @@ class Policies(Strict):
     """Who handles requests the optimizer cannot book (a role or a name)."""
     same_day_owner: str | None = None
     """Who handles same-day changes: cancellations, no-shows, a provider out."""
-    consult_valid_days: int = Field(default=365, ge=1)
+    consult_valid_days: int = Field(default=365, ge=1, le=limits.MAX_DAYS_BETWEEN)
     """How long a consultation stays valid for treatments that require one."""
-    deposit_deadline_hours: int = Field(default=48, ge=0)
+    deposit_deadline_hours: NoticeHours = 48
     """Deposit must be paid this many hours before the appointment."""
-    cancellation_notice_hours: int = Field(default=24, ge=0)
+    cancellation_notice_hours: NoticeHours = 24
     """A cancellation with less notice is late (fee policy)."""
     waitlist_order: list[Annotated[WaitlistKey, Words("waitlist key", WaitlistKey)]] = Field(
-        default_factory=list
+        default_factory=list, max_length=len(get_args(WaitlistKey))
     )
     """Who gets freed time first, e.g. [displaced, priority, requested_at]."""
     tier_weights: Annotated[
-        dict[Annotated[Tier, TIER_WORDS], Annotated[int, Field(ge=1)]], TIER_WORDS.keys
+        dict[
+            Annotated[Tier, TIER_WORDS],
+            Annotated[int, Field(ge=1, le=limits.MAX_TIER_WEIGHT)],
+        ],
+        TIER_WORDS.keys,
     ] = Field(default_factory=lambda: dict(DEFAULT_TIER_WEIGHTS))
     """Weight of one booked minute per patient tier; tiers left out keep their default."""
-    max_moves_same_day: int = Field(default=3, ge=0)
+    max_moves_same_day: int = Field(default=3, ge=0, le=limits.MAX_BOOKINGS)
     """At most this many confirmed patients moved by one same-day change."""
-    reminders: list[Reminder] = Field(default_factory=list)
+    reminders: list[Reminder] = Field(default_factory=list, max_length=limits.MAX_RANGES)
     """Reminder messages and when they go out."""
     quiet_hours: DailyHours | None = None
     """No messages to patients in this range, every day; "21:00-08:00" runs overnight."""
     penalties: Penalties = Field(default_factory=Penalties)
     """Weights of the soft rules."""
     day_parts: dict[DayPartName, RangeList] = Field(
-        default_factory=dict, json_schema_extra={"additionalProperties": False}
+        default_factory=dict,
+        max_length=limits.MAX_RANGES,
+        json_schema_extra={"additionalProperties": False},
     )
     """Named times of day that requests may prefer, each a range or a list of ranges, e.g.
     {morning: "09:00-12:00"}; they replace or add to the default day parts: morning
@@ -229,7 +242,7 @@ class Service(Strict):
     """Name on the menu."""
     category: Annotated[Category, Words("category", Category)]
     """consult, treatment, follow_up or touch_up."""
-    duration: int = Field(gt=0)
+    duration: int = Field(gt=0, le=limits.MAX_SERVICE_MINUTES)
     """Hands-on minutes at the start of the appointment."""
     processing: Minutes = 0
     """Minutes after the hands-on part when the provider is free but the room is held."""
@@ -237,20 +250,22 @@ class Service(Strict):
     """Hands-on minutes after processing (e.g. removing an applicator)."""
     buffer_after: Minutes = 0
     """Room turnover minutes after the appointment."""
-    room_types: list[Identifier] = Field(min_length=1)
+    room_types: list[Identifier] = Field(min_length=1, max_length=limits.MAX_ENTRIES)
     """Room types the service can take place in (any one of them)."""
-    equipment: dict[str, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
+    equipment: dict[str, Annotated[int, Field(ge=1, le=limits.MAX_UNITS)]] = Field(
+        default_factory=dict, max_length=limits.MAX_ENTRIES
+    )
     """Machines held for the whole appointment, as {equipment id: units}."""
     requires_consult: bool = False
     """A valid consultation that qualifies this service must come first."""
-    qualifies: list[Identifier] | None = None
+    qualifies: list[Identifier] | None = Field(default=None, max_length=limits.MAX_ENTRIES)
     """Consultations only: the services (ids) and categories this consultation qualifies;
     left out, it qualifies every service that requires a consult."""
-    deposit: float = Field(default=0, ge=0)
+    deposit: Money = 0
     """Deposit required to book (0 = none)."""
-    value: float = Field(default=0, ge=0)
+    value: Money = 0
     """Price, used for value KPIs."""
-    min_days_between: int | None = Field(default=None, ge=1)
+    min_days_between: int | None = Field(default=None, ge=1, le=limits.MAX_DAYS_BETWEEN)
     """Series spacing: days between two appointments of this service for one patient."""
 
     @model_validator(mode="after")
@@ -298,9 +313,9 @@ class Service(Strict):
 class TimeOff(Strict):
     """An absence: a whole day, several days, or part of a day."""
 
-    date: date
+    date: Day
     """First day of the absence."""
-    until: Date | None = None
+    until: Day | None = None
     """Last day of a multi-day absence (inclusive)."""
     hours: Hours | None = None
     """Part of each day away ("12:00-15:00"); none = the whole day."""
@@ -327,9 +342,9 @@ def _whole_day(value: Any) -> Any:
 class ProviderPreferences(Strict):
     """Soft wishes of a provider; breaking them costs penalty points."""
 
-    max_bookings_per_day: int | None = Field(default=None, ge=1)
+    max_bookings_per_day: int | None = Field(default=None, ge=1, le=limits.MAX_DAILY_BOOKINGS)
     """Rather no more appointments than this per day."""
-    preferred_services: list[str] = Field(default_factory=list)
+    preferred_services: list[str] = Field(default_factory=list, max_length=limits.MAX_ENTRIES)
     """Services the provider would rather do."""
 
 
@@ -342,14 +357,14 @@ class Provider(Strict):
     """Name shown to patients and on the schedule."""
     role: str = Field(min_length=1)
     """Role, e.g. medical_director, nurse_practitioner, rn_injector, aesthetician."""
-    services: list[str] = Field(default_factory=list)
+    services: list[str] = Field(default_factory=list, max_length=limits.MAX_ENTRIES)
     """Services this person is permitted to perform."""
-    license_expires: date | None = None
+    license_expires: Day | None = None
     """Licence expiry date; no bookings on or after it."""
     weekly: ByWeekday[RangeList] = Field(default_factory=dict)
     """Working hours per weekday as ranges; gaps between ranges are breaks."""
     time_off: list[Annotated[TimeOff, ShortForm(DATE_SCHEMA, _whole_day)]] = Field(
-        default_factory=list
+        default_factory=list, max_length=limits.MAX_ENTRIES
     )
     """Absences: dates, date ranges or partial days."""
     preferences: ProviderPreferences = Field(default_factory=ProviderPreferences)
@@ -366,6 +381,13 @@ class OutOfService(Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> OutOfService:
+        if (self.start.tzinfo is None) != (self.end.tzinfo is None):
+            raise ValueError(
+                f"start {self.start.isoformat(timespec='minutes')} and end "
+                f"{self.end.isoformat(timespec='minutes')} are written differently, one with a "
+                "UTC offset and one without; write both as clinic time (without an offset), "
+                "or both with their offset"
+            )
         if self.end <= self.start:
             raise ValueError(
                 f"ends at {self.end}, not after its start {self.start}; a span across "
@@ -383,7 +405,7 @@ class Room(Strict):
     """Room type that services ask for, e.g. injection, laser, facial, body."""
     name: str | None = None
     """Name shown on the schedule."""
-    out_of_service: list[OutOfService] = Field(default_factory=list)
+    out_of_service: list[OutOfService] = Field(default_factory=list, max_length=limits.MAX_ENTRIES)
     """Spans in which the room cannot be used (repairs, deep cleaning)."""
 
 
@@ -394,9 +416,9 @@ class Equipment(Strict):
     """Unique equipment id that services refer to."""
     name: str = Field(min_length=1)
     """Name of the machine."""
-    count: int = Field(ge=0)
+    count: int = Field(ge=0, le=limits.MAX_UNITS)
     """Units available (0 = out of service)."""
-    out_of_service: list[OutOfService] = Field(default_factory=list)
+    out_of_service: list[OutOfService] = Field(default_factory=list, max_length=limits.MAX_ENTRIES)
     """Spans in which one unit is out of service (each span takes one unit)."""
 
 
@@ -405,7 +427,7 @@ class HistoryItem(Strict):
 
     service: str
     """Service id."""
-    date: date
+    date: Day
     """Day of the appointment."""
 
 
@@ -418,12 +440,12 @@ class Patient(Strict):
     """Name (optional; ids are enough for scheduling)."""
     tier: Annotated[Tier, TIER_WORDS] = "new"
     """vip, member, returning or new: sets the weight of their booked minutes."""
-    last_consult: date | None = None
+    last_consult: Day | None = None
     """Date of the last consultation. Which one it was comes from a consult service in the
     history on that date; without one it qualifies every service."""
     deposit_on_file: bool = False
     """A card on file covers deposits."""
-    history: list[HistoryItem] = Field(default_factory=list)
+    history: list[HistoryItem] = Field(default_factory=list, max_length=limits.MAX_ENTRIES)
     """Past appointments, for series spacing; a consult service here is a consultation on
     file from its date."""
 
@@ -437,18 +459,18 @@ class Request(Strict):
     """Patient id."""
     service: str
     """Service id."""
-    earliest: date
+    earliest: Day
     """First acceptable day."""
-    latest: date
+    latest: Day
     """Last acceptable day (inclusive)."""
     required_provider: str | None = None
     """Only this provider (hard rule)."""
     preferred_provider: str | None = None
     """This provider if possible (soft rule)."""
-    preferred_times: list[PreferredTime] = Field(default_factory=list)
+    preferred_times: list[PreferredTime] = Field(default_factory=list, max_length=limits.MAX_RANGES)
     """Preferred times of day (soft rule): ranges ("15:00-19:00") or day parts (morning,
     afternoon, evening, am, pm, or a name of policies.day_parts)."""
-    priority: int | None = Field(default=None, ge=1)
+    priority: int | None = Field(default=None, ge=1, le=limits.MAX_PRIORITY)
     """Weight override; without it the patient's tier weight applies."""
     deposit_paid: bool = False
     """Deposit already paid for this request."""
@@ -515,19 +537,19 @@ class Scenario(Strict):
     """The clinic, its hours and horizon."""
     policies: Policies = Field(default_factory=Policies)
     """Booking policy."""
-    services: list[Service] = Field(default_factory=list)
+    services: list[Service] = Field(default_factory=list, max_length=limits.MAX_SERVICES)
     """Service menu."""
-    providers: list[Provider] = Field(default_factory=list)
+    providers: list[Provider] = Field(default_factory=list, max_length=limits.MAX_PROVIDERS)
     """Providers and their permissions and hours."""
-    rooms: list[Room] = Field(default_factory=list)
+    rooms: list[Room] = Field(default_factory=list, max_length=limits.MAX_ROOMS)
     """Treatment rooms."""
-    equipment: list[Equipment] = Field(default_factory=list)
+    equipment: list[Equipment] = Field(default_factory=list, max_length=limits.MAX_MACHINES)
     """Machines."""
-    patients: list[Patient] = Field(default_factory=list)
+    patients: list[Patient] = Field(default_factory=list, max_length=limits.MAX_PATIENTS)
     """Patients."""
-    requests: list[Request] = Field(default_factory=list)
+    requests: list[Request] = Field(default_factory=list, max_length=limits.MAX_REQUESTS)
     """Appointment requests to schedule."""
-    bookings: list[Booking] = Field(default_factory=list)
+    bookings: list[Booking] = Field(default_factory=list, max_length=limits.MAX_BOOKINGS)
     """Appointments already on the calendar."""
 
     _indexes: dict[str, dict[str, Any]] = PrivateAttr(default_factory=dict)

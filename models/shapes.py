@@ -12,12 +12,20 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Annotated, Any, get_args
+from datetime import date, datetime
+from typing import Annotated, Any, TypeVar, get_args
 
-from pydantic import BeforeValidator, GetCoreSchemaHandler, GetJsonSchemaHandler, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    WithJsonSchema,
+)
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
+
+from models.limits import FIRST_DATE, LAST_DATE
 
 
 @dataclass(frozen=True)
@@ -86,13 +94,56 @@ def _any_case(name: str) -> str:
     return "".join(f"[{c.upper()}{c}]" if c.isalpha() else re.escape(c) for c in name)
 
 
-DATE_SCHEMA = {"type": "string", "format": "date"}
-"""JSON Schema of a YYYY-MM-DD date."""
+_YEAR = r"^(19|2[0-9])[0-9]{2}-"
+"""The years FIRST_DATE to LAST_DATE, as a JSON Schema pattern."""
+DATE_SCHEMA = {"type": "string", "format": "date", "pattern": _YEAR}
+"""JSON Schema of a YYYY-MM-DD date, FIRST_DATE to LAST_DATE."""
+
+_Dated = TypeVar("_Dated", date, datetime)
+
+
+def _on_the_calendar(value: _Dated) -> _Dated:
+    """Refuse a date before FIRST_DATE or after LAST_DATE (the calendar ends in 9999, and an
+    offset, a horizon or a consult's validity must never run off it)."""
+    day = value.date() if isinstance(value, datetime) else value
+    if not FIRST_DATE <= day <= LAST_DATE:
+        bound = (
+            f"before {FIRST_DATE}, the first"
+            if day < FIRST_DATE
+            else f"after {LAST_DATE}, the last"
+        )
+        raise ValueError(f"{day} is {bound} date a scenario may hold; check the year")
+    return value
+
+
+Day = Annotated[date, AfterValidator(_on_the_calendar), WithJsonSchema(DATE_SCHEMA)]
+"""A date as scenario files write it: YYYY-MM-DD, FIRST_DATE to LAST_DATE."""
 
 _MOMENT_PATTERN = (
-    r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
+    r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
     r"([Tt _]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?([Zz]|[+-]([01]\d|2[0-3]):?[0-5]\d)?)?$"
 )
-Moment = Annotated[datetime, WithJsonSchema({"type": "string", "pattern": _MOMENT_PATTERN})]
+Moment = Annotated[
+    datetime,
+    AfterValidator(_on_the_calendar),
+    WithJsonSchema({"type": "string", "pattern": _MOMENT_PATTERN}),
+]
 """A moment as scenario files write it: YYYY-MM-DDTHH:MM, seconds and a UTC offset optional
-(JSON Schema's date-time would demand both, and a date alone means its midnight)."""
+(JSON Schema's date-time would demand both, and a date alone means its midnight), on a date
+from FIRST_DATE to LAST_DATE."""
+
+
+def read_unquoted(value: Any) -> str:
+    """What YAML made of a value written without quotes where text is meant, as the reason to
+    put it in quotes: `12:30` reads as the number 750 (minutes in base 60), `yes` as true."""
+    if isinstance(value, bool):
+        return f"unquoted, yes, no, on and off are read as true or false (got {value})"
+    if isinstance(value, int) and value >= 60:
+        digits = []
+        rest = value
+        while rest:
+            rest, digit = divmod(rest, 60)
+            digits.append(digit)
+        clock = ":".join([str(digits[-1]), *(f"{d:02d}" for d in reversed(digits[:-1]))])
+        return f"unquoted, it was read as the number {value}, as YAML reads an unquoted {clock}"
+    return f"unquoted, it was read as the number {value}"

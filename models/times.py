@@ -10,13 +10,21 @@ ISO 8601 with an offset needs the timezone.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, WithJsonSchema, model_serializer, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_serializer,
+    model_validator,
+)
 
-from models.shapes import ShortForm, Words
+from models.limits import MAX_RANGES
+from models.shapes import ShortForm, Words, read_unquoted
 
 MINUTES_PER_DAY = 1440
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -115,6 +123,14 @@ def _same_day(start: int, end: int) -> None:
         )
 
 
+def _not_a_range(value: float) -> ValueError:
+    """The error of a number where a range is meant (YAML reads an unquoted 10:00 as 600)."""
+    return ValueError(
+        f"{value} is not a time range; write it as 'HH:MM-HH:MM' in quotes, e.g. "
+        f"'09:00-17:00'; {read_unquoted(value)}"
+    )
+
+
 class _ClockRange(BaseModel):
     """Two wall-clock times of a day, written "HH:MM-HH:MM"."""
 
@@ -131,6 +147,8 @@ class _ClockRange(BaseModel):
         if isinstance(value, str):
             start, end = _range_minutes(value)
             value = {"start": start, "end": end}
+        elif isinstance(value, int | float):
+            raise _not_a_range(value)
         return value
 
     @model_serializer
@@ -207,10 +225,14 @@ DailyHours = Annotated[DailyRange, WithJsonSchema(RANGE_SCHEMA)]
 
 
 def _one_as_list(value: Any) -> Any:
+    if isinstance(value, int | float):
+        raise _not_a_range(value)
     return [value] if isinstance(value, str) else value
 
 
-RangeList = Annotated[list[Hours], ShortForm(RANGE_SCHEMA, _one_as_list)]
+RangeList = Annotated[
+    list[Hours], Field(max_length=MAX_RANGES), ShortForm(RANGE_SCHEMA, _one_as_list)
+]
 """Ranges of one day, or a single range written alone ("09:00-17:00")."""
 
 
@@ -260,6 +282,22 @@ class ClinicClock:
         index, in_day = divmod(minute, MINUTES_PER_DAY)
         naive = datetime.combine(self.day(index), time()) + timedelta(minutes=in_day)
         return naive.replace(tzinfo=self.zone)
+
+    def skipped(self, moment: datetime) -> tuple[datetime, datetime] | None:
+        """The wall-clock span the clocks skip (they go forward from its start to its end)
+        that holds a local moment, or None if the moment is on the clock."""
+        if moment.tzinfo is not None or self._on_the_clock(moment):
+            return None
+        start = moment.replace(second=0, microsecond=0)
+        while not self._on_the_clock(start - timedelta(minutes=1)):
+            start -= timedelta(minutes=1)
+        before, after = (moment.replace(tzinfo=self.zone, fold=f).utcoffset() for f in (0, 1))
+        assert before is not None and after is not None
+        return start, start + (after - before)
+
+    def _on_the_clock(self, moment: datetime) -> bool:
+        aware = moment.replace(tzinfo=self.zone)
+        return aware.astimezone(UTC).astimezone(self.zone).replace(tzinfo=None) == moment
 
     def iso(self, minute: int) -> str:
         """ISO 8601 text with the UTC offset in force then, e.g. 2026-03-09T10:00:00-04:00."""

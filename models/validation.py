@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from models.dayparts import day_part_key
-from models.findings import Finding
+from models.findings import EXCERPT_CHARACTERS, Finding, excerpt
 from models.scenario import CATEGORIES
 from models.times import TimeRange, format_clock
 
@@ -34,6 +34,7 @@ def cross_reference_problems(scenario: Scenario) -> list[Finding]:
         _unknown_references,
         _overlapping_hours,
         _off_grid_times,
+        _times_the_clocks_skip,
         _dates_outside_horizon,
         _visits_of_one_patient,
         _unknown_day_parts,
@@ -47,7 +48,7 @@ def _items(scenario: Scenario, field: str) -> Iterator[tuple[str, Any]]:
     For example `providers[1] (id 'rn_kim')`, so a clinic manager finds the item.
     """
     for index, item in enumerate(getattr(scenario, field)):
-        yield f"{field}[{index}] (id '{item.id}')", item
+        yield f"{field}[{index}] (id {excerpt(item.id)})", item
 
 
 def _duplicate_ids(scenario: Scenario) -> Iterator[Finding]:
@@ -77,7 +78,7 @@ def _unknown(path: str, kind: str, value: str | None, known: Iterable[str]) -> I
         yield Finding(
             "unknown_reference",
             path,
-            f"unknown {kind} '{value}'; use one of the {kind} ids ({hint})",
+            f"unknown {kind} {excerpt(value)}; use one of the {kind} ids ({hint})",
         )
 
 
@@ -179,7 +180,38 @@ def _off_grid_times(scenario: Scenario) -> Iterator[Finding]:
     clock = scenario.clinic.clock()
     for where, booking in _items(scenario, "bookings"):
         minute = clock.minute(booking.start) % 1440
-        yield from _off_grid(f"{where}.start", grid, minute, f"start {format_clock(minute)}")
+        start = booking.start.astimezone(clock.zone) if booking.start.tzinfo else booking.start
+        if start.second or start.microsecond:
+            yield Finding(
+                "off_grid",
+                f"{where}.start",
+                f"start {start:%H:%M:%S} has seconds, so it is off the {grid}-minute booking "
+                f"grid; write it as HH:MM, a multiple of {grid} minutes (clinic.slot_minutes)",
+            )
+        else:
+            yield from _off_grid(f"{where}.start", grid, minute, f"start {format_clock(minute)}")
+
+
+def _times_the_clocks_skip(scenario: Scenario) -> Iterator[Finding]:
+    """Local times that never happen: the hour skipped when the clocks go forward."""
+    clock = scenario.clinic.clock()
+    moments = [(f"{where}.start", booking.start) for where, booking in _items(scenario, "bookings")]
+    for field in ("rooms", "equipment"):
+        for where, item in _items(scenario, field):
+            for j, span in enumerate(item.out_of_service):
+                path = f"{where}.out_of_service[{j}]"
+                moments += [(f"{path}.start", span.start), (f"{path}.end", span.end)]
+    for path, moment in moments:
+        skipped = clock.skipped(moment)
+        if skipped is not None:
+            start, end = (f"{t:%H:%M}" for t in skipped)
+            yield Finding(
+                "time_skipped_by_clock_change",
+                path,
+                f"{moment:%Y-%m-%dT%H:%M} never happens in {scenario.clinic.timezone}: that "
+                f"night the clocks go forward from {start} to {end}; write a time the clocks "
+                f"show, before {start} or from {end}",
+            )
 
 
 def _dates_outside_horizon(scenario: Scenario) -> Iterator[Finding]:
@@ -216,8 +248,8 @@ def _visits_of_one_patient(scenario: Scenario) -> Iterator[Finding]:
                 yield Finding(
                     "visit_of_two_patients",
                     f"{where}.visit",
-                    f"visit '{item.visit}' already belongs to patient '{patient}'; the parts "
-                    "of one visit must be for the same patient (use another visit id)",
+                    f"visit '{item.visit}' already belongs to patient {excerpt(patient)}; the "
+                    "parts of one visit must be for the same patient (use another visit id)",
                 )
 
 
@@ -227,10 +259,11 @@ def _unknown_day_parts(scenario: Scenario) -> Iterator[Finding]:
     for where, request in _items(scenario, "requests"):
         for j, entry in enumerate(request.preferred_times):
             if isinstance(entry, str) and day_part_key(entry) not in known:
+                key = day_part_key(entry)
+                example = f" as {key}: 'HH:MM-HH:MM'" if len(key) <= EXCERPT_CHARACTERS else ""
                 yield Finding(
                     "unknown_day_part",
                     f"{where}.preferred_times[{j}]",
-                    f"unknown day part '{entry}'; write a time range 'HH:MM-HH:MM', one of the "
-                    f"day parts ({names}), or define it in policies.day_parts as "
-                    f"{day_part_key(entry)}: 'HH:MM-HH:MM'",
+                    f"unknown day part {excerpt(entry)}; write a time range 'HH:MM-HH:MM', one of "
+                    f"the day parts ({names}), or define it in policies.day_parts{example}",
                 )

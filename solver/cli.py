@@ -22,9 +22,17 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from models import limits
 from models.audit import audit
 from models.findings import Finding, excerpt
-from models.loader import ScenarioError, load_scenario, save_scenario, write_atomically
+from models.loader import (
+    ScenarioError,
+    check_input_size,
+    load_scenario,
+    save_scenario,
+    set_max_input_mb,
+    write_atomically,
+)
 from models.results import ProgressPoint, Schedule, ScheduleFileError
 from models.scenario import Scenario
 from models.times import MINUTES_PER_DAY
@@ -41,6 +49,24 @@ err = Console(stderr=True)
 
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (YAML or JSON).")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+@app.callback()
+def _global_options(
+    context: typer.Context,
+    max_input_mb: Annotated[
+        int,
+        typer.Option(
+            "--max-input-mb",
+            min=1,
+            max=limits.MAX_INPUT_MB_OVERRIDE,
+            help="Largest input file (scenario, schedule, events) to read, in MB.",
+        ),
+    ] = limits.MAX_INPUT_MB,
+) -> None:
+    """Options of every command: they come before its name, and hold for that command only."""
+    set_max_input_mb(max_input_mb)
+    context.call_on_close(lambda: set_max_input_mb(limits.MAX_INPUT_MB))
 
 
 @contextmanager
@@ -138,21 +164,15 @@ def _count(most: int, things: str) -> Callable[[Any], Any]:
     return _within(1, most, f"give 1 to {most:,} {things}")
 
 
-MAX_GENERATED_REQUESTS = 20_000
-"""The largest benchmark clinic has 3,000 requests; 20,000 take half a minute to generate."""
-MAX_GENERATED_ITEMS = 1_000
-"""Providers or rooms: far beyond any clinic, and quick to generate."""
-
-
 @app.command()
 def generate(
     requests: Annotated[
         int,
-        typer.Option(callback=_count(MAX_GENERATED_REQUESTS, "requests"), help="Requests."),
+        typer.Option(callback=_count(limits.MAX_REQUESTS, "requests"), help="Requests."),
     ] = 150,
     providers: Annotated[
         int,
-        typer.Option(callback=_count(MAX_GENERATED_ITEMS, "providers"), help="Providers."),
+        typer.Option(callback=_count(limits.MAX_PROVIDERS, "providers"), help="Providers."),
     ] = 6,
     days: Annotated[
         int, typer.Option(callback=_count(366, "days"), help="Days in the horizon.")
@@ -161,7 +181,7 @@ def generate(
     rooms: Annotated[
         int | None,
         typer.Option(
-            callback=_count(MAX_GENERATED_ITEMS, "rooms"), help="Rooms (default: in proportion)."
+            callback=_count(limits.MAX_ROOMS, "rooms"), help="Rooms (default: in proportion)."
         ),
     ] = None,
     output: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
@@ -363,6 +383,7 @@ def solve_command(
 
 
 def _read_schedule(path: Path) -> Schedule:
+    check_input_size(path)
     try:
         return Schedule.read_csv(path)
     except ScheduleFileError as error:

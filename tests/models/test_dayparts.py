@@ -106,7 +106,7 @@ def test_a_preferred_time_that_is_neither_range_nor_name_is_refused(
         ),
         ({"12-1": "12:00-13:00"}, "policies.day_parts.12-1", "'12-1' is not a day part name"),
         ({"lunch": "13:00-12:00"}, "policies.day_parts.lunch[0]", "ends before it starts"),
-        ({"lunch": 12}, "policies.day_parts.lunch", "valid list"),
+        ({"lunch": 12}, "policies.day_parts.lunch", "12 is not a time range; write it as"),
     ],
 )
 def test_bad_day_part_definitions_are_refused(

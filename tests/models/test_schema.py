@@ -32,6 +32,10 @@ NOT_DATA = {
     "json_syntax_error.json": "not JSON",
     "yaml_syntax_error.yaml": "not YAML",
     "not_utf8.yaml": "not text",
+    "alias_billion_laughs.yaml": "aliases beyond the limit are refused while reading",
+    "nested_too_deep.yaml": "nesting beyond the limit is refused while reading",
+    "nested_too_deep.json": "nesting beyond the limit is refused while reading",
+    "int_tag_on_text.yaml": "a YAML tag on a value it does not fit",
 }
 """Bad files that never become data to hold against a schema."""
 
@@ -55,6 +59,9 @@ BEYOND_SHAPE = {
     "duplicate_weekday.yaml": "two keys naming one weekday (mon and Monday)",
     "finish_without_processing.yaml": "a field allowed only when another is set",
     "off_grid_booking_start.yaml": _GRID,
+    "booking_start_seconds.yaml": _GRID,
+    "booking_in_clock_gap.yaml": "local times against the clinic's daylight-saving changes",
+    "out_of_service_mixed_offsets.yaml": "how two times of one span are written",
     "off_grid_buffer.yaml": _GRID,
     "off_grid_duration.yaml": _GRID,
     "off_grid_hours.yaml": _GRID,

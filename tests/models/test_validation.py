@@ -94,7 +94,8 @@ def request(**fields: str) -> dict[str, str]:
 
 def one_rule(where: str, bad: Any, good: Any, path: str, message: str) -> Any:
     """A test case: setting `where` to `bad` breaks one rule, to `good` keeps it."""
-    return pytest.param(where, bad, good, path, message, id=f"{where}={bad!r}")
+    label = f"{where}={bad!r}"
+    return pytest.param(where, bad, good, path, message, id=label[:80])
 
 
 FIELD_RULES = [
@@ -160,7 +161,13 @@ FIELD_RULES = [
     ),
     one_rule("services.0.durration", 30, None, f"{BOTOX}.durration", "unknown field 'durration'"),
     one_rule("providers.1.name", "", "Kim", f"{RN_KIM}.name", "at least 1 character"),
-    one_rule("providers.1.weekly.tue", 9, ["09:00-12:00"], f"{RN_KIM}.weekly.tue", "valid list"),
+    one_rule(
+        "providers.1.weekly.tue",
+        9,
+        ["09:00-12:00"],
+        f"{RN_KIM}.weekly.tue",
+        "9 is not a time range; write it as 'HH:MM-HH:MM' in quotes",
+    ),
     one_rule("providers.1.weekly.tusday", "09:00-12:00", None, f"{RN_KIM}.weekly.tusday", "'mon'"),
     one_rule(
         "providers.1.weekly.Tuesday",
@@ -214,6 +221,158 @@ FIELD_RULES = [
     ),
     one_rule("bookings.0.start", "10am", "2026-03-09 10:00", f"{B1}.start", "YYYY-MM-DDTHH:MM"),
     one_rule("bookings.0.locked", "sometimes", False, f"{B1}.locked", "true or false"),
+]
+
+AT_MOST = "less than or equal to"
+ROOM_OUT = "rooms[0] (id 'inj1').out_of_service[0]"
+LIMIT_RULES = [
+    one_rule("services.0.duration", 1445, 1440, f"{BOTOX}.duration", f"{AT_MOST} 1440"),
+    one_rule("services.1.processing", 1445, 1440, f"{COOLSCULPT}.processing", f"{AT_MOST} 1440"),
+    one_rule("services.1.finish", 1445, 1440, f"{COOLSCULPT}.finish", f"{AT_MOST} 1440"),
+    one_rule("services.0.buffer_after", 1445, 1440, f"{BOTOX}.buffer_after", f"{AT_MOST} 1440"),
+    one_rule(
+        "policies.penalties",
+        {"idle_slot": 1_000_001},
+        {"idle_slot": 1_000_000},
+        "policies.penalties.idle_slot",
+        f"{AT_MOST} 1000000",
+    ),
+    one_rule(
+        "policies.tier_weights",
+        {"vip": 1001},
+        {"vip": 1000},
+        "policies.tier_weights.vip",
+        f"{AT_MOST} 1000",
+    ),
+    one_rule("requests.0.priority", 10_001, 10_000, f"{R1}.priority", f"{AT_MOST} 10000"),
+    one_rule("requests.0.priority", 1e20, 10_000, f"{R1}.priority", "far too large; use a smaller"),
+    one_rule("services.0.value", float("inf"), 450, f"{BOTOX}.value", "not .inf or .nan"),
+    one_rule("services.0.deposit", float("nan"), 100, f"{BOTOX}.deposit", "not .inf or .nan"),
+    one_rule("services.0.value", 1e7, 1e6, f"{BOTOX}.value", f"{AT_MOST} 1000000"),
+    one_rule("services.0.duration", float("inf"), 30, f"{BOTOX}.duration", "not .inf or .nan"),
+    one_rule("equipment.0.count", 1001, 1000, "equipment[0] (id 'coolsculpt_unit').count", AT_MOST),
+    one_rule(
+        "services.1.equipment",
+        {"coolsculpt_unit": 1001},
+        {"coolsculpt_unit": 2},
+        f"{COOLSCULPT}.equipment.coolsculpt_unit",
+        f"{AT_MOST} 1000",
+    ),
+    one_rule(
+        "policies.reminders.0.hours_before",
+        8785,
+        8784,
+        "policies.reminders[0].hours_before",
+        f"{AT_MOST} 8784",
+    ),
+    one_rule(
+        "policies.cancellation_notice_hours",
+        10**12,
+        8784,
+        "policies.cancellation_notice_hours",
+        AT_MOST,
+    ),
+    one_rule(
+        "policies.deposit_deadline_hours", 10**12, 0, "policies.deposit_deadline_hours", AT_MOST
+    ),
+    one_rule("policies.consult_valid_days", 36_601, 36_600, "policies.consult_valid_days", AT_MOST),
+    one_rule("services.0.min_days_between", 36_601, 36_600, f"{BOTOX}.min_days_between", AT_MOST),
+    one_rule(
+        "providers.0.preferences",
+        {"max_bookings_per_day": 1441},
+        {"max_bookings_per_day": 1440},
+        f"{DR_NG}.preferences.max_bookings_per_day",
+        f"{AT_MOST} 1440",
+    ),
+    one_rule("policies.max_moves_same_day", 20_001, 20_000, "policies.max_moves_same_day", AT_MOST),
+    one_rule(
+        "patients.2",
+        {"id": "p" * 101},
+        {"id": "p" * 100},
+        f"patients[2] (id '{'p' * 60}… (101 characters)').id",
+        "at most 100 characters",
+    ),
+    one_rule(
+        "policies.waitlist_order",
+        ["tier"] * 6,
+        ["tier"] * 5,
+        "policies.waitlist_order",
+        "holds 6 items, more than the 5 it may hold",
+    ),
+    one_rule(
+        "clinic.closed_dates",
+        ["2026-03-11"] * 1001,
+        ["2026-03-11"] * 1000,
+        "clinic.closed_dates",
+        "holds 1,001 items, more than the 1,000 it may hold; remove some",
+    ),
+    one_rule(
+        "providers.1.weekly.tue",
+        ["09:00-09:05"] * 101,
+        ["09:00-09:05"],
+        f"{RN_KIM}.weekly.tue",
+        "more than the 100 it may hold",
+    ),
+    one_rule(
+        "clinic.horizon.start",
+        "9999-12-29",
+        "2026-03-09",
+        "clinic.horizon.start",
+        "9999-12-29 is after 2999-12-31, the last date a scenario may hold; check the year",
+    ),
+    one_rule(
+        "providers.1.license_expires",
+        "9999-12-31",
+        "2999-12-31",
+        f"{RN_KIM}.license_expires",
+        "after 2999-12-31",
+    ),
+    one_rule(
+        "patients.0.history.0.date",
+        "1899-12-31",
+        "1900-01-01",
+        f"{P1}.history[0].date",
+        "1899-12-31 is before 1900-01-01, the first date a scenario may hold",
+    ),
+    one_rule(
+        "requests.0.requested_at",
+        "9999-12-31T23:00-12:00",
+        "2999-12-31T23:00-12:00",
+        f"{R1}.requested_at",
+        "after 2999-12-31",
+    ),
+    one_rule(
+        "bookings.0.start",
+        "0001-01-01T00:00+14:00",
+        "2026-03-09T10:00+00:00",
+        f"{B1}.start",
+        "0001-01-01 is before 1900-01-01",
+    ),
+    one_rule(
+        "rooms.0.out_of_service",
+        [{"start": "2026-03-09T10:00", "end": "2026-03-09T12:00-05:00"}],
+        [{"start": "2026-03-09T10:00-05:00", "end": "2026-03-09T12:00-05:00"}],
+        ROOM_OUT,
+        "one with a UTC offset and one without; write both as clinic time",
+    ),
+    one_rule(
+        "clinic.hours.mon",
+        600,
+        "10:00-18:00",
+        "clinic.hours.mon",
+        "as YAML reads an unquoted 10:00",
+    ),
+    one_rule(
+        "providers.1.weekly.tue",
+        [9],
+        ["09:00-12:00"],
+        f"{RN_KIM}.weekly.tue[0]",
+        "9 is not a time range; write it as 'HH:MM-HH:MM'",
+    ),
+    one_rule("policies.quiet_hours", 1260, "21:00-08:00", "policies.quiet_hours", "unquoted 21:00"),
+    one_rule("patients.2", {"id": 750}, {"id": "12:30"}, "patients[2].id", "put it in quotes"),
+    one_rule("patients.2", {"id": True}, {"id": "yes"}, "patients[2].id", "true or false"),
+    one_rule("services.0.name", 7, "7", f"{BOTOX}.name", "read as the number 7"),
 ]
 
 CROSS_RULES = [
@@ -272,6 +431,13 @@ CROSS_RULES = [
         "unknown service 'peel'",
     ),
     one_rule("requests.0.patient", "p9", "p2", f"{R1}.patient", "unknown patient 'p9'"),
+    one_rule(
+        "requests.0.patient",
+        "p" * 5_000_000,
+        "p2",
+        f"{R1}.patient",
+        f"unknown patient '{'p' * 60}… (5,000,000 characters)'; use one of the patient ids",
+    ),
     one_rule("requests.0.service", "peel", "coolsculpt", f"{R1}.service", "unknown service 'peel'"),
     one_rule(
         "requests.0.required_provider",
@@ -334,6 +500,35 @@ CROSS_RULES = [
     ),
     one_rule(
         "bookings.0.start",
+        "2026-03-09T10:00:30",
+        "2026-03-09T10:00:00",
+        f"{B1}.start",
+        "start 10:00:30 has seconds, so it is off the 5-minute booking grid",
+    ),
+    one_rule(
+        "bookings.0.start",
+        "2026-03-09T15:00:00.5+00:00",
+        "2026-03-09T15:00:00+00:00",
+        f"{B1}.start",
+        "start 11:00:00 has seconds",
+    ),
+    one_rule(
+        "rooms.0.out_of_service",
+        [{"start": "2026-03-08T02:30", "end": "2026-03-08T04:00"}],
+        [{"start": "2026-03-08T01:30", "end": "2026-03-08T04:00"}],
+        f"{ROOM_OUT}.start",
+        "2026-03-08T02:30 never happens in America/New_York: that night the clocks go forward "
+        "from 02:00 to 03:00",
+    ),
+    one_rule(
+        "equipment.0.out_of_service",
+        [{"start": "2026-03-08T01:00", "end": "2026-03-08T02:00"}],
+        [{"start": "2026-03-08T01:00", "end": "2026-03-08T03:00"}],
+        "equipment[0] (id 'coolsculpt_unit').out_of_service[0].end",
+        "2026-03-08T02:00 never happens",
+    ),
+    one_rule(
+        "bookings.0.start",
         "2026-03-09T16:03:00+01:00",
         "2026-03-09T16:05:00+01:00",
         f"{B1}.start",
@@ -381,7 +576,10 @@ def test_base_scenario_is_valid() -> None:
     assert problems_of(BASE) == []
 
 
-@pytest.mark.parametrize(("where", "bad", "good", "path", "message"), FIELD_RULES + CROSS_RULES)
+ALL_RULES = FIELD_RULES + LIMIT_RULES + CROSS_RULES
+
+
+@pytest.mark.parametrize(("where", "bad", "good", "path", "message"), ALL_RULES)
 def test_rule_fails_on_bad_value_with_one_clear_problem(
     where: str, bad: Any, good: Any, path: str, message: str
 ) -> None:
@@ -390,7 +588,7 @@ def test_rule_fails_on_bad_value_with_one_clear_problem(
     assert message in problems[0].message
 
 
-@pytest.mark.parametrize(("where", "bad", "good", "path", "message"), FIELD_RULES + CROSS_RULES)
+@pytest.mark.parametrize(("where", "bad", "good", "path", "message"), ALL_RULES)
 def test_rule_passes_on_good_value(
     where: str, bad: Any, good: Any, path: str, message: str
 ) -> None:
