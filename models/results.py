@@ -22,7 +22,7 @@ from models.scenario import Identifier
 from models.spreadsheet import read_csv, write_csv
 
 Status = Literal["booked", "unscheduled", "escalated"]
-SolveStatus = Literal["optimal", "time_limit", "greedy"]
+SolveStatus = Literal["optimal", "time_limit", "greedy", "interrupted"]
 SCHEDULE_COLUMNS = [
     "request_id",
     "patient_id",
@@ -291,7 +291,8 @@ class SolveReport(BaseModel):
 
     status: SolveStatus
     """optimal (proven best), time_limit (stopped at the limit with the best schedule found),
-    or greedy (the front-desk schedule was kept: the search found nothing better). A clinic is
+    greedy (the front-desk schedule was kept: the search found nothing better), or interrupted
+    (Ctrl-C or SIGTERM stopped the search early; the best schedule found by then). A clinic is
     never infeasible: every request may stay unbooked and bookings that clash are escalated."""
     objective: int
     """Objective of the returned schedule, recomputed from it."""
@@ -325,3 +326,5 @@ class SolveReport(BaseModel):
     notes: list[str] = Field(default_factory=list)
     """Anything unusual about this solve, in words (e.g. a starting schedule the model
     rejected, and which of its rules disagreed)."""
+    interrupted_after: float | None = None
+    """Seconds into the solve when Ctrl-C or SIGTERM stopped the search (None: nothing did)."""

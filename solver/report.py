@@ -10,7 +10,14 @@ from typing import Literal
 
 import pandas as pd
 
-from models.results import ExceptionItem, ProgressPoint, Schedule, SolveReport, gap
+from models.results import (
+    ExceptionItem,
+    ProgressPoint,
+    Schedule,
+    SolveReport,
+    SolveStatus,
+    gap,
+)
 from models.scenario import Scenario
 from solver.eligibility import Escalation, Job
 from solver.facts import ClinicFacts
@@ -58,6 +65,7 @@ class SolveStats:
     num_constraints: int = 0
     progress: list[ProgressPoint] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    interrupted_after: float | None = None
 
 
 def build_result(
@@ -75,15 +83,19 @@ def build_result(
     """The result of these placements: a schedule of every request and booking, its exception
     queue (`same_day` ids go to the same-day owner) and its report.
 
-    The status says what happened: optimal when the objective meets the proven bound, else
-    greedy when the front desk's schedule was kept, else time_limit.
+    The status says what happened: interrupted when a stop (Ctrl-C) ended the search, else
+    optimal when the objective meets the proven bound, else greedy when the front desk's
+    schedule was kept, else time_limit.
     """
     scenario = facts.scenario
     terms = objective_terms(scenario, jobs, placements)
     objective = total(terms)
     bound = max(bound, objective)
-    if objective >= bound:
-        status: Literal["optimal", "time_limit", "greedy"] = "optimal"
+    status: SolveStatus
+    if stats.interrupted_after is not None:
+        status = "interrupted"
+    elif objective >= bound:
+        status = "optimal"
     else:
         status = "greedy" if found_by == "front_desk" else "time_limit"
     report = SolveReport(

@@ -1,15 +1,18 @@
 """`solve()`: scenario in, schedule + exception queue + report out.
 
 Eligibility escalates what no rule allows, the greedy front desk gives a floor and a start,
-CP-SAT searches, and the better of the two schedules goes to `solver.report`, where statuses
-are decided. A same-day re-plan is the same solve with a `Replan`: a present before which
-nothing moves, a cap on moves, and the waitlist order made to hold afterwards.
+CP-SAT searches (until the time limit, or a stop: Ctrl-C), and the better of the two schedules
+goes to `solver.report`, where statuses are decided. A same-day re-plan is the same solve with
+a `Replan`: a present before which nothing moves, a cap on moves, and the waitlist order made
+to hold afterwards.
 """
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from models.results import ProgressPoint
@@ -21,6 +24,7 @@ from solver.cpsat.search import Incumbent, complete, search
 from solver.eligibility import Escalation, Job, eligibility, escalate
 from solver.facts import ClinicFacts
 from solver.greedy import greedy_schedule, in_waitlist_order
+from solver.interrupt import Stop
 from solver.placement import Placements, assign_rooms
 from solver.report import FoundBy, SolveResult, SolveStats, build_result
 from solver.scoring import objective_terms, total
@@ -61,20 +65,20 @@ def _floor(facts: ClinicFacts, jobs: list[Job]) -> tuple[list[Job], Placements, 
 
 
 def _starting_point(
-    built: ScheduleModel, greedy: Placements, notes: list[str]
+    built: ScheduleModel, greedy: Placements, notes: list[str], stop: Stop
 ) -> tuple[Incumbent, Placements]:
     """The front desk's schedule as a full model solution. If the model rejects it, the rule
     that disagrees goes into the notes and the search starts from the existing bookings alone;
     the front desk's schedule is then never returned."""
     try:
-        return complete(built, built.decisions(greedy)), greedy
+        return complete(built, built.decisions(greedy), stop), greedy
     except RuntimeError:
-        rule = built.disagreement(built.decisions(greedy))
+        rule = built.disagreement(built.decisions(greedy), stop)
     message = f"the front desk's schedule breaks the model's rule '{rule}'"
     bookings = {job.id for job in built.jobs if job.booking is not None}
     kept = {job_id: p for job_id, p in greedy.items() if job_id in bookings}
     try:
-        start = complete(built, built.decisions(kept))
+        start = complete(built, built.decisions(kept), stop)
     except RuntimeError:
         raise ModelDisagreement(f"{message}, even with the existing bookings alone") from None
     notes.append(f"{message}; the search started from the existing bookings alone")
@@ -91,6 +95,7 @@ def solve(
     params: SearchParams | None = None,
     replan: Replan | None = None,
     deterministic: bool = False,
+    stop: Stop | None = None,
 ) -> SolveResult:
     """Book as much priority-weighted time as possible without breaking a hard rule.
 
@@ -112,11 +117,28 @@ def solve(
         Repeat exactly: one worker, and the time limit counted in CP-SAT work units (at the
         reference machine's pace) instead of seconds, so the same seed gives the same schedule
         on any machine, however long it takes there.
+    stop
+        Once requested, the search ends within moments and the best schedule found so far is
+        returned (status interrupted). Without one, Ctrl-C (or a Jupyter kernel interrupt) is
+        the stop while solve() runs in the main thread; a second Ctrl-C, or one before a first
+        schedule exists, raises `solver.interrupt.Interrupted` (a KeyboardInterrupt).
     """
+    stats = SolveStats(time_limit, 1 if deterministic else num_workers, seed, deterministic)
+    watch = Stop().on_signals(signal.SIGINT) if stop is None else nullcontext(stop)
+    with watch as halt:
+        return _solve(scenario, stats, on_progress, params or SearchParams(), replan, halt)
+
+
+def _solve(
+    scenario: Scenario,
+    stats: SolveStats,
+    on_progress: ProgressCallback | None,
+    params: SearchParams,
+    replan: Replan | None,
+    stop: Stop,
+) -> SolveResult:
     started = time.perf_counter()
-    params, replan = params or SearchParams(), replan or Replan()
-    num_workers = 1 if deterministic else num_workers
-    stats = SolveStats(time_limit, num_workers, seed, deterministic)
+    replan = replan or Replan()
     facts = ClinicFacts(scenario, replan.not_before)
     eligible = eligibility(facts)
     jobs, escalations = eligible.jobs, eligible.escalations
@@ -131,6 +153,8 @@ def solve(
     stats.build_time = time.perf_counter() - build_started
     stats.num_variables = len(built.model.proto.variables)
     stats.num_constraints = len(built.model.proto.constraints)
+    start, placements = _starting_point(built, greedy, stats.notes, stop)
+    stop.has_schedule = True
 
     def improved(objective: int, bound: int, seconds: float) -> None:
         point = ProgressPoint(seconds=round(seconds, 3), objective=objective, bound=bound)
@@ -139,23 +163,25 @@ def solve(
             on_progress(point)
 
     everything = sum(job.weight * job.service.length for job in jobs if job.request is not None)
-    relaxed = booked_minutes_bound(jobs, rows, params.lp_seconds)
+    relaxed = booked_minutes_bound(jobs, rows, params.lp_seconds, stop)
     bound = everything if relaxed is None else min(everything, relaxed)
     greedy_objective = total(objective_terms(scenario, jobs, greedy))
-    start, placements = _starting_point(built, greedy, stats.notes)
     found_by: FoundBy = "front_desk"
     improved(start.objective, bound, 0.0)
     outcome = search(
         built,
         start,
         bound,
-        time_limit,
-        num_workers,
-        seed,
+        stats.time_limit,
+        stats.num_workers,
+        stats.seed,
         improved,
         params=params,
-        deterministic=deterministic,
+        deterministic=stats.deterministic,
+        stop=stop,
     )
+    if stop.when is not None:
+        stats.interrupted_after = round(max(0.0, stop.when - started), 3)
     found = built.placements(outcome.best.values)
     if total(objective_terms(scenario, jobs, found)) > start.objective or outcome.proven:
         assign_rooms(facts, jobs, found)

@@ -20,6 +20,7 @@ from models.times import MINUTES_PER_DAY
 from solver.cpsat.relaxation import CapacityRow
 from solver.eligibility import Candidate, Job
 from solver.facts import ClinicFacts, Outage
+from solver.interrupt import Stop
 from solver.placement import Placement, Placements
 from solver.scoring import BOOKED_TERM
 
@@ -459,9 +460,10 @@ class ScheduleModel:
             piece.proto.solution_hint.values.extend(hint)
         return piece
 
-    def disagreement(self, decisions: dict[int, int]) -> str:
+    def disagreement(self, decisions: dict[int, int], stop: Stop | None = None) -> str:
         """The first family of hard rules that these fixed decisions break on its own, or
         "several rules together" when each family alone accepts them."""
+        stop = stop or Stop()
         for name, indices in self.families.items():
             piece = self.fixed(decisions)
             for index, constraint in enumerate(piece.proto.constraints):
@@ -471,7 +473,7 @@ class ScheduleModel:
             solver.parameters.num_workers = 1
             solver.parameters.max_time_in_seconds = 10.0
             solver.parameters.stop_after_first_solution = True
-            if solver.solve(piece) == cp_model.INFEASIBLE:
+            if stop.solve(solver, piece) == cp_model.INFEASIBLE:
                 return name
         return "several rules together"
 

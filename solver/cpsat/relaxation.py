@@ -18,6 +18,7 @@ from ortools.linear_solver import pywraplp
 
 from solver.eligibility import Job
 from solver.facts import ClinicFacts
+from solver.interrupt import Stop
 
 Term = tuple[int, str, int]
 """Minutes, job id, index of the job's candidate that uses them."""
@@ -84,10 +85,12 @@ def _pool_days(facts: ClinicFacts, jobs: list[Job]) -> list[CapacityRow]:
     return rows
 
 
-def booked_minutes_bound(jobs: list[Job], rows: list[CapacityRow], seconds: float) -> int | None:
+def booked_minutes_bound(
+    jobs: list[Job], rows: list[CapacityRow], seconds: float, stop: Stop | None = None
+) -> int | None:
     """An upper bound on the objective: the most priority-weighted minutes a fractional
     schedule keeping `rows` could book (penalties only lower the objective); None if the
-    LP solver does not finish within `seconds`.
+    LP solver does not finish within `seconds`, or a `stop` interrupts it.
 
     The bound is read from the LP's duals (any duals give a valid bound, see `_dual_bound`),
     so the LP solver's tolerances cannot make it too low.
@@ -101,7 +104,7 @@ def booked_minutes_bound(jobs: list[Job], rows: list[CapacityRow], seconds: floa
     for row in rows:
         terms = [(lp.columns[job_id, index], minutes) for minutes, job_id, index in row.terms]
         lp.row(terms, -math.inf, float(row.capacity))
-    return lp.bound(seconds)
+    return lp.bound(seconds, stop)
 
 
 class _Relaxation:
@@ -131,11 +134,13 @@ class _Relaxation:
             constraint.SetCoefficient(self.variables[column], coefficient)
         self.rows.append((constraint, low, high, terms))
 
-    def bound(self, seconds: float) -> int | None:
-        """The whole-number bound, or None if GLOP does not reach an optimum in time."""
+    def bound(self, seconds: float, stop: Stop | None = None) -> int | None:
+        """The whole-number bound, or None if GLOP does not reach an optimum in time (or a
+        stop interrupts it)."""
         self.solver.Objective().SetMaximization()
         self.solver.SetTimeLimit(max(1, round(seconds * 1000)))  # 0 would mean none
-        if self.solver.Solve() != pywraplp.Solver.OPTIMAL:
+        status = (stop or Stop()).run(self.solver.Solve, self.solver.InterruptSolve)
+        if status != pywraplp.Solver.OPTIMAL:
             return None
         value = self._dual_bound()
         return math.floor(value + 1e-9 * max(1.0, abs(value)))

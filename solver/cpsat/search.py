@@ -30,6 +30,7 @@ from ortools.sat.python import cp_model
 from models.times import MINUTES_PER_DAY
 from solver.cpsat.model import ScheduleModel
 from solver.cpsat.params import SearchParams
+from solver.interrupt import Stop
 
 
 @dataclass
@@ -97,10 +98,12 @@ def _solver(num_workers: int, seed: int) -> cp_model.CpSolver:
     return solver
 
 
-def complete(built: ScheduleModel, decisions: dict[int, int]) -> Incumbent:
+def complete(
+    built: ScheduleModel, decisions: dict[int, int], stop: Stop | None = None
+) -> Incumbent:
     """The full solution of fixed decisions (e.g. the greedy schedule's)."""
     solver = _solver(1, 0)
-    status = solver.solve(built.fixed(decisions))
+    status = (stop or Stop()).solve(solver, built.fixed(decisions))
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         raise RuntimeError(f"the starting schedule breaks the model: {solver.status_name(status)}")
     return Incumbent(list(solver.response_proto.solution), round(solver.objective_value))
@@ -110,9 +113,16 @@ class _WholeModelRun:
     """CP-SAT on the whole model: the proven bound, and any schedule it finds."""
 
     def __init__(
-        self, built: ScheduleModel, start: Incumbent, num_workers: int, seed: int, step: float
+        self,
+        built: ScheduleModel,
+        start: Incumbent,
+        num_workers: int,
+        seed: int,
+        step: float,
+        stop: Stop | None = None,
     ) -> None:
         self.built = built
+        self.interrupt = stop or Stop()
         self.step = step
         self.solver = _solver(num_workers, seed)
         # Presolve probing of the whole model can take longer than the whole time limit.
@@ -138,7 +148,7 @@ class _WholeModelRun:
         """Search until the budget allows no more (or the model is solved)."""
         model = self.built.fixed({}, self.start.values)
         budget.configure(self.solver, seconds)
-        status = self.solver.solve(model)
+        status = self.interrupt.solve(self.solver, model)
         budget.spend(self.solver)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             values = list(self.solver.response_proto.solution)
@@ -176,8 +186,11 @@ class SharedIncumbent:
 class NeighbourhoodSearch:
     """Re-plans a few provider-days at a time around the incumbent."""
 
-    def __init__(self, built: ScheduleModel, seed: int, params: SearchParams) -> None:
+    def __init__(
+        self, built: ScheduleModel, seed: int, params: SearchParams, stop: Stop | None = None
+    ) -> None:
         self.built = built
+        self.interrupt = stop or Stop()
         self.rng = random.Random(seed)
         self.params = params
         self.size = params.first_piece_size
@@ -199,15 +212,16 @@ class NeighbourhoodSearch:
         return other
 
     def run(
-        self, shared: SharedIncumbent, budget: Budget, bound: int, stop: Callable[[], bool]
+        self, shared: SharedIncumbent, budget: Budget, bound: int, until: Callable[[], bool]
     ) -> None:
-        """Improve the shared schedule until the budget is spent, it reaches the bound, or
-        stop()."""
+        """Improve the shared schedule until the budget is spent, it reaches the bound,
+        until(), or the run is asked to stop."""
         while (
             budget.left() > 0.05
             and shared.best.objective < bound
             and self.provider_days
-            and not stop()
+            and not until()
+            and not self.interrupt.requested
         ):
             incumbent = shared.best
             freed, days = self.neighbourhood(incumbent)
@@ -263,7 +277,7 @@ class NeighbourhoodSearch:
         solver.parameters.cp_model_probing_level = 0
         solver.parameters.symmetry_level = 0
         budget.configure(solver, self.params.piece_seconds)
-        status = solver.solve(piece)
+        status = self.interrupt.solve(solver, piece)
         budget.spend(solver)
         if status == cp_model.MODEL_INVALID:
             raise RuntimeError(f"neighbourhood model is invalid: {piece.validate()}")
@@ -291,14 +305,18 @@ def search(
     on_improve: ImprovementCallback | None = None,
     params: SearchParams | None = None,
     deterministic: bool = False,
+    stop: Stop | None = None,
 ) -> SearchOutcome:
     """Improve `start` within the time limit; `upper_bound` is a bound known beforehand.
-    `deterministic` searches with one worker and counts work units instead of seconds."""
+    `deterministic` searches with one worker and counts work units instead of seconds. A
+    `stop` ends the search within moments, with the best schedule found so far."""
     params = params or SearchParams()
+    stop = stop or Stop()
     num_workers = 1 if deterministic else num_workers
     budget = Budget(time_limit, deterministic, params)
-    whole = _WholeModelRun(built, start, max(1, num_workers - 1), seed, params.stall_step)
-    neighbourhoods = NeighbourhoodSearch(built, seed, params)
+    workers = max(1, num_workers - 1)
+    whole = _WholeModelRun(built, start, workers, seed, params.stall_step, stop)
+    neighbourhoods = NeighbourhoodSearch(built, seed, params, stop)
     shared = SharedIncumbent(start, budget, on_improve)
     if num_workers == 1:
         whole.run(budget, time_limit * params.bound_share)
@@ -314,29 +332,32 @@ def search(
             shared, budget, upper_bound, lambda: whole.finished.is_set() or whole.stalled(stall)
         )
         whole.stop()
-        background.join()
+        stop.wait(background)
         bound = min(upper_bound, whole.bound if whole.bound is not None else upper_bound)
         shared.offer(whole.best, bound)
         if not whole.proven:  # the bound has stopped moving: every worker searches pieces
             searches = [neighbourhoods.fork(seed + k) for k in range(num_workers)]
-            _in_parallel(searches, shared, budget, bound)
+            _in_parallel(searches, shared, budget, bound, stop)
     bound = max(bound, shared.best.objective)
     return SearchOutcome(shared.best, bound, whole.proven or shared.best.objective >= bound)
 
 
 def _in_parallel(
-    searches: list[NeighbourhoodSearch], shared: SharedIncumbent, budget: Budget, bound: int
+    searches: list[NeighbourhoodSearch],
+    shared: SharedIncumbent,
+    budget: Budget,
+    bound: int,
+    stop: Stop | None = None,
 ) -> None:
     """Run the searches in threads (CP-SAT releases the GIL while it solves) until the budget
-    is spent."""
+    is spent or a stop."""
     threads = [
         threading.Thread(target=search.run, args=(shared, budget, bound, _never), daemon=True)
         for search in searches
     ]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
+    (stop or Stop()).wait(*threads)
 
 
 def _never() -> bool:

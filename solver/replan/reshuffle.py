@@ -13,6 +13,7 @@ from models.scenario import Scenario
 from models.times import MINUTES_PER_DAY
 from solver.cpsat.params import SearchParams
 from solver.eligibility import Job
+from solver.interrupt import Stop
 from solver.replan.changes import change_list
 from solver.replan.events import apply_events
 from solver.replan.scope import NOT_REPLANNED, Scope, replan_days
@@ -52,9 +53,11 @@ def reshuffle(
     *,
     deterministic: bool = False,
     through: date | None = None,
+    stop: Stop | None = None,
 ) -> ReshuffleResult:
     """Apply events at `now` and re-plan, with as few moves as possible, the days they touch
-    and the rest of today (every day up to `through` too, if given)."""
+    and the rest of today (every day up to `through` too, if given). A `stop` (or Ctrl-C, as
+    in `solve`) ends the search early with the best re-plan found so far."""
     day = apply_events(scenario, schedule, events, now)
     state = state_scenario(day)
     ranked = waitlist_order(state, day.displaced)
@@ -80,6 +83,7 @@ def reshuffle(
         params=params,
         replan=replan,
         deterministic=deterministic,
+        stop=stop,
     )
     left_out = {e.id for e in solved.escalations if e.reason_code == NOT_REPLANNED}
     after = _rows_kept(schedule, solved.schedule, left_out)
