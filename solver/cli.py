@@ -2,16 +2,21 @@
 demo.
 
 Bad input (a malformed file, an unknown id, an impossible window) prints every problem
-with the file and the path inside it, and exits 2; never a traceback.
+with the file and the path inside it, and exits 2; never a traceback. Ctrl-C or SIGTERM
+during solve, reshuffle or demo writes the best schedule found so far, or nothing if there is
+none yet or on a second signal, and exits 128 + the signal's number (130, 143).
 """
 
 from __future__ import annotations
 
 import difflib
 import json
+import signal
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -36,6 +41,7 @@ from models.loader import (
 from models.results import ProgressPoint, Schedule, ScheduleFileError
 from models.scenario import Scenario
 from models.times import MINUTES_PER_DAY
+from solver.interrupt import Interrupted, Stop
 from solver.outputs.folder import OutputFolderError, file_problem, folder_problem, why_not
 
 app = typer.Typer(
@@ -107,6 +113,85 @@ def _writing(out_dir: Path) -> Iterator[None]:
                 "unchanged; fix that or give --out another path"
             )
             raise ScenarioError("--out", [Finding("cannot_write", "", message)]) from None
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@dataclass
+class _Run:
+    """A command that writes into `out_dir`, which Ctrl-C or SIGTERM can stop."""
+
+    out_dir: Path
+    stop: Stop = field(default_factory=Stop)
+    started: float = field(default_factory=time.perf_counter)
+    writing: bool = False
+
+
+def _write(run: _Run, write: Callable[[Path], list[Path]]) -> list[Path]:
+    """Write the outputs into the run's folder, noting meanwhile that the writing is under way
+    (what a second signal then leaves there)."""
+    run.writing = True
+    paths = write(run.out_dir)
+    run.writing = False
+    return paths
+
+
+def _signal_words(signum: int | None) -> str:
+    return "Ctrl-C" if signum in (None, signal.SIGINT) else signal.Signals(signum).name
+
+
+def _signal_exit(signum: int | None) -> typer.Exit:
+    """Exit 128 + the signal's number, as a shell reports a command a signal ended."""
+    return typer.Exit(128 + (signum or signal.SIGINT))
+
+
+@contextmanager
+def _stoppable(out_dir: Path) -> Iterator[_Run]:
+    """Run a command under Ctrl-C and SIGTERM: the first stops the search (the command then
+    writes the best schedule so far, see `_stopped`); one before a first schedule exists, or a
+    second one, ends the command at once with one line, writing nothing."""
+    run = _Run(out_dir)
+    try:
+        with run.stop.on_signals(*STOP_SIGNALS):
+            yield run
+    except Interrupted as error:
+        words = _signal_words(error.signum)
+        if not run.stop.has_schedule:
+            seconds = time.perf_counter() - run.started
+            what = f"{words} after {seconds:.1f} s, before a first schedule was found"
+        else:
+            what = f"{words} again"
+        folder = excerpt(str(out_dir))
+        if run.writing:
+            kept = f"{folder} holds either its old files or the complete new set"
+        else:
+            kept = f"nothing was written, {folder} is as it was"
+        err.print(
+            f"{what}: stopped at once; {kept}.", markup=False, highlight=False, soft_wrap=True
+        )
+        raise _signal_exit(error.signum) from None
+
+
+def _stopped(run: _Run, report: Any) -> None:
+    """After the outputs are written: if a signal came, say so and exit with its code."""
+    stop = run.stop
+    if not stop.requested:
+        return
+    words, folder = _signal_words(stop.signum), excerpt(str(run.out_dir))
+    if report.status == "interrupted":
+        message = (
+            f"{words} {report.interrupted_after:.1f} s into the solve (time limit "
+            f"{report.time_limit:g} s): stopped the search; wrote the best schedule found so far "
+            f"to {folder} (status interrupted)."
+        )
+    else:
+        message = (
+            f"{words} after the search had finished: wrote its complete result to {folder} "
+            f"(status {report.status})."
+        )
+    err.print(message, markup=False, highlight=False, soft_wrap=True)
+    raise _signal_exit(stop.signum)
 
 
 @app.command()
@@ -213,7 +298,7 @@ def generate(
 def _progress_printer(progress: Progress, task: Any) -> Callable[[ProgressPoint], None]:
     def update(point: ProgressPoint) -> None:
         figures = f"objective {point.objective:,}  bound {point.bound:,}  gap {point.gap:.2%}"
-        progress.update(task, description=figures)
+        progress.update(task, description=f"{figures}  (Ctrl-C: stop, keep the best so far)")
 
     return update
 
@@ -230,15 +315,16 @@ def _search_params(path: Path | None) -> Any:
 
 def _inputs(
     scenario_file: Path,
-    out_dir: Path,
+    run: _Run,
     search: SearchOptions,
     other_inputs: dict[str, Path | None] | None = None,
 ) -> tuple[Scenario, dict[str, Any]]:
-    """The scenario, the search options (time limit, workers, seed, deterministic, tuning) and
-    a usable --out folder, checked before any work (`other_inputs`: more input files)."""
+    """The scenario, the search options (time limit, workers, seed, deterministic, tuning, the
+    run's stop) and a usable --out folder, checked before any work (`other_inputs`: more input
+    files)."""
     time_limit, workers, seed, deterministic, search_params = search
     inputs = {"scenario": scenario_file, "search parameters": search_params}
-    _refuse_out(folder_problem(out_dir, inputs | (other_inputs or {})))
+    _refuse_out(folder_problem(run.out_dir, inputs | (other_inputs or {})))
     scenario = _load(scenario_file)
     options = {
         "time_limit": time_limit,
@@ -246,15 +332,38 @@ def _inputs(
         "seed": seed,
         "deterministic": deterministic,
         "params": _search_params(search_params),
+        "stop": run.stop,
     }
     return scenario, options
+
+
+STOP_HINT = "Ctrl-C stops it and writes the best schedule found so far"
+
+
+def _announce_search(time_limit: float) -> Callable[[ProgressPoint], None]:
+    """For a log (stderr not a terminal): one line when the search starts."""
+    said = False
+
+    def update(point: ProgressPoint) -> None:
+        nonlocal said
+        if not said:
+            said = True
+            err.print(
+                f"searching for up to {time_limit:g} s; {STOP_HINT}",
+                highlight=False,
+                soft_wrap=True,
+            )
+
+    return update
 
 
 def _solve_with_progress(scenario: Scenario, options: dict[str, Any], quiet: bool) -> Any:
     from solver.solve import solve
 
-    if quiet or not sys.stderr.isatty():
+    if quiet:
         return solve(scenario, **options)
+    if not sys.stderr.isatty():
+        return solve(scenario, on_progress=_announce_search(options["time_limit"]), **options)
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=True) as progress:
         task = progress.add_task("searching…", total=None)
@@ -292,9 +401,8 @@ def _kpi_table(figures: dict[str, Any]) -> Table:
     return table
 
 
-def _run_solve(
-    scenario: Scenario, out_dir: Path, options: dict[str, Any], quiet: bool
-) -> dict[str, Any]:
+def _run_solve(scenario: Scenario, run: _Run, options: dict[str, Any], quiet: bool) -> None:
+    """Solve, write the four outputs and show the key figures; exit after a signal."""
     from solver.outputs.files import write_outputs
     from solver.outputs.kpis import kpis
 
@@ -302,11 +410,11 @@ def _run_solve(
     for note in result.report.notes:
         err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
     figures = kpis(result)
-    with _writing(out_dir):
-        paths = write_outputs(result, figures, out_dir)
+    with _writing(run.out_dir):
+        paths = _write(run, lambda folder: write_outputs(result, figures, folder))
     out.print(_kpi_table(figures))
     out.print("wrote " + ", ".join(str(p) for p in paths))
-    return figures
+    _stopped(run, result.report)
 
 
 MAX_TIME_LIMIT = 86_400.0
@@ -376,10 +484,12 @@ def solve_command(
     search_params: ParamsOption = None,
     deterministic: Deterministic = False,
 ) -> None:
-    """Book the horizon: writes schedule.csv, kpis.json, exceptions.csv and gantt.png."""
+    """Book the horizon: writes schedule.csv, kpis.json, exceptions.csv and gantt.png.
+    Ctrl-C (or SIGTERM) stops the search and writes the best schedule found so far."""
     search = (time_limit, workers, seed, deterministic, search_params)
-    scenario, options = _inputs(scenario_file, out_dir, search)
-    _run_solve(scenario, out_dir, options, quiet)
+    with _stoppable(out_dir) as run:
+        scenario, options = _inputs(scenario_file, run, search)
+        _run_solve(scenario, run, options, quiet)
 
 
 def _read_schedule(path: Path) -> Schedule:
@@ -583,20 +693,29 @@ def reshuffle(
 
     search = (time_limit, workers, seed, deterministic, search_params)
     inputs = {"schedule": schedule_file, "events file": events_file}
-    scenario, options = _inputs(scenario_file, out_dir, search, inputs)
-    with _input_errors():
-        schedule = _read_schedule(schedule_file)
-        _fits(scenario, schedule, schedule_file)
-        events = _events(event or [], events_file)
-        last_day = None if through is None else _date(through, "--through")
-        moment = _moment(now, scenario)
-        _check_through(last_day, scenario, moment)
-        try:
-            result = replan(scenario, schedule, events, moment, through=last_day, **options)
-        except EventError as error:
-            raise ScenarioError("events", [Finding("invalid_event", "", str(error))]) from None
-    with _writing(out_dir):
-        paths = write_reshuffle_outputs(result, (scenario, schedule), out_dir)
+    with _stoppable(out_dir) as run:
+        scenario, options = _inputs(scenario_file, run, search, inputs)
+        with _input_errors():
+            schedule = _read_schedule(schedule_file)
+            _fits(scenario, schedule, schedule_file)
+            events = _events(event or [], events_file)
+            last_day = None if through is None else _date(through, "--through")
+            moment = _moment(now, scenario)
+            _check_through(last_day, scenario, moment)
+            try:
+                result = replan(scenario, schedule, events, moment, through=last_day, **options)
+            except EventError as error:
+                raise ScenarioError("events", [Finding("invalid_event", "", str(error))]) from None
+        with _writing(out_dir):
+            paths = _write(
+                run, lambda folder: write_reshuffle_outputs(result, (scenario, schedule), folder)
+            )
+        _show_replan(result, moment, paths)
+        _stopped(run, result.report)
+
+
+def _show_replan(result: Any, moment: datetime, paths: list[Path]) -> None:
+    """The change list, the days re-planned and the value filled."""
     table = Table(title=f"Re-plan at {moment:%Y-%m-%d %H:%M}")
     for column in ("change", "who", "from", "to", "call"):
         table.add_column(column)
@@ -650,16 +769,17 @@ def demo(
     from checker import check_schedule
 
     search = (time_limit, workers, seed, deterministic, search_params)
-    scenario, options = _inputs(scenario_file, out_dir, search)
-    findings = audit(scenario)
-    counts = ", ".join(
-        f"{len(getattr(scenario, part))} {part}"
-        for part in ("providers", "services", "rooms", "requests", "bookings")
-    )
-    out.print(f"{scenario.clinic.name}: {counts}")
-    if findings:
-        out.print(_findings_table(findings))
-    _run_solve(scenario, out_dir, options, False)
+    with _stoppable(out_dir) as run:
+        scenario, options = _inputs(scenario_file, run, search)
+        findings = audit(scenario)
+        counts = ", ".join(
+            f"{len(getattr(scenario, part))} {part}"
+            for part in ("providers", "services", "rooms", "requests", "bookings")
+        )
+        out.print(f"{scenario.clinic.name}: {counts}")
+        if findings:
+            out.print(_findings_table(findings))
+        _run_solve(scenario, run, options, False)
     violations = check_schedule(scenario, Schedule.read_csv(out_dir / "schedule.csv"))
     verdict = "passes every hard rule" if not violations else f"has {len(violations)} violation(s)!"
     out.print(f"independent checker: {out_dir / 'schedule.csv'} {verdict}")
