@@ -1,5 +1,5 @@
 """`python -m solver` runs the medspa command line."""
 
-from solver.cli import main
+from solver.console import main
 
 main()

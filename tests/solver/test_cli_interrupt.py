@@ -165,6 +165,16 @@ def test_a_second_signal_quits_at_once_and_leaves_the_old_outputs(
     assert _contents(old_outputs) == before
 
 
+def test_ctrl_c_while_starting_says_so_in_one_line(clinic: Path, old_outputs: Path) -> None:
+    before = _contents(old_outputs)
+    solving = _Solve(clinic, old_outputs)
+    time.sleep(0.3)  # loading the command line takes a second or two
+    ended = solving.signal(signal.SIGINT)
+    assert ended.seconds < 4.0
+    assert (ended.code, ended.stderr) == (130, "stopped while starting; nothing was written.\n")
+    assert _contents(old_outputs) == before
+
+
 @pytest.fixture
 def guard() -> Iterator[None]:
     """In-process signals only recorded outside the command, so one that comes late cannot end
