@@ -103,8 +103,10 @@ def test_searches_in_parallel_improve_one_schedule_that_stays_feasible() -> None
     _in_parallel([search.fork(1), search.fork(2)], shared, shared.budget, bound=10**9)
     best = shared.best
     assert best.objective > start.objective
-    # the decisions of the shared schedule complete into a solution of the same objective
-    assert complete(built, built.decisions(built.placements(best.values))).objective == (
+    # the decisions of the shared schedule complete into a solution at least as good: a step
+    # cut short by its time limit (a loaded machine) may leave a penalty higher than its
+    # decisions need, never lower
+    assert complete(built, built.decisions(built.placements(best.values))).objective >= (
         best.objective
     )
 
