@@ -177,15 +177,16 @@ def cli_failure(args: list[str], out_dir: Path | None = None) -> Failure | None:
 
 
 def _error_kind(output: str) -> str:
-    """`OverflowError: date value out of range`: the error a crash printed, its quoted values
-    and numbers left out so that one cause gives one signature."""
+    """`OverflowError: date value out of`: the error a crash printed and the first four words
+    of its message, which name the cause (the rest varies with where it struck)."""
     found = re.findall(
-        r"internal error \((\w+: [^\n]*)|^(\w+(?:Error|Exception)\b.*)$", output, re.M
+        r"internal error \((\w+): ([^\n]*)|^(\w+(?:Error|Exception)): (.*)$", output, re.M
     )
     if not found:
         return "no error named"
-    error = next(a or b for a, b in reversed(found)).partition("); nothing was written")[0]
-    return re.sub(r"'[^']*'|\"[^\"]*\"|\d+", "…", error)[:80]
+    kind, message, other_kind, other_message = found[-1]
+    words = re.sub(r"'[^']*'|\"[^\"]*\"|\d+", "…", message or other_message).split()[:4]
+    return f"{kind or other_kind}: {' '.join(words)}"
 
 
 def _reject(constant: str) -> Any:

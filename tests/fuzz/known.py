@@ -72,15 +72,15 @@ KNOWN: list[Known] = [
     Known(
         "loader: timeout",
         ["loader", "{file}"],
-        {"file.yaml": TINY.replace(b"{id: p0}", b"{id: p0, tier: [" + b"vip, " * 200_000 + b"]}")},
+        {"file.yaml": TINY.replace(b"{id: p0}", b"{id: p0, tier: [" + b"vip, " * 400_000 + b"]}")},
     ),
     Known(
-        "audit: exit 3, OverflowError: date value out of range",
+        "audit: exit 3, OverflowError: date value out of",
         ["audit", "{file}"],
         {"file.yaml": LATE_BOOKING},
     ),
     Known(
-        "solve: exit 3, OverflowError: date value out of range",
+        "solve: exit 3, OverflowError: date value out of",
         ["solve", "{file}", "--out", "{out}", *SOLVE],
         {
             "file.yaml": TINY.replace(
@@ -90,12 +90,17 @@ KNOWN: list[Known] = [
         },
     ),
     Known(
+        "solve: exit 3, RecursionError: maximum recursion depth exceeded",
+        ["solve", "{file}", "--out", "{out}", *SOLVE],
+        {"file.json": b"[" * 1000 + b"]" * 1000},
+    ),
+    Known(
         "solve: kpis.json is not strict JSON",
         ["solve", "{file}", "--out", "{out}", *SOLVE],
         {"file.yaml": TINY.replace(b"duration: 30,", b"duration: 30, value: .inf,")},
     ),
     Known(
-        "check: exit 3, OverflowError: date value out of range",
+        "check: exit 3, OverflowError: date value out of",
         ["check", "{file}", "{schedule}"],
         {
             "file.yaml": TINY,
@@ -113,19 +118,13 @@ KNOWN: list[Known] = [
         "reshuffle: out of memory", [*RESHUFFLE, "--event=running_late:np_01,minutes=100000000000"]
     ),
     Known(
-        "reshuffle: exit 3, OverflowError: date value out of range",
+        "reshuffle: exit 3, OverflowError: date value out of",
         [*RESHUFFLE, "--event=cancel:r_03,at=9999-12-31T23:00-12:00"],
     ),
     Known(
-        "reshuffle: exit 3, RecursionError: maximum recursion depth exceeded in comparison",
+        "reshuffle: exit 3, RecursionError: maximum recursion depth exceeded",
         [*RESHUFFLE, "--events", "{events}"],
         {"events.yaml": b"[" * 1000 + b"]" * 1000},
-    ),
-    Known(
-        "reshuffle: exit 3, RecursionError: maximum recursion depth exceeded while decoding"
-        " a JSON array fro",
-        [*RESHUFFLE, "--events", "{events}"],
-        {"events.json": b"[" * 1000 + b"]" * 1000},
     ),
     Known("reshuffle: timeout", [*RESHUFFLE, "--event=provider_out:np_01,to=9999-12-31T10:00"]),
 ]

@@ -35,9 +35,9 @@ from tests.fuzz.strategies import (
     schedule_files,
 )
 
-COMMON = {"deadline": None, "suppress_health_check": list(HealthCheck), "database": None}
-settings.register_profile("ci", max_examples=60, derandomize=True, **COMMON)
-settings.register_profile("nightly", max_examples=2000, print_blob=True, **COMMON)
+COMMON = settings(deadline=None, suppress_health_check=list(HealthCheck), database=None)
+settings.register_profile("ci", COMMON, max_examples=60, derandomize=True)
+settings.register_profile("nightly", COMMON, max_examples=2000, print_blob=True)
 LOADER = settings.get_profile(PROFILE)
 CLI = settings(
     LOADER,
