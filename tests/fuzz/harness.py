@@ -35,6 +35,8 @@ CLI_SECONDS = 40
 """`--time-limit 1 --deterministic` on a small clinic takes about 2.5 s, imports included."""
 MEMORY = 2 * 1024**3
 """Bytes of memory a case may add: a small clinic's solve needs a few hundred megabytes."""
+SOLVE = ["--time-limit", "1", "--deterministic"]
+"""How the fuzz cases run `solve` and `reshuffle`: a short, repeatable search."""
 LONGEST_LINE = 2_000
 """Characters of one line of a message; values are quoted in 60-character excerpts."""
 PROJECT = ("models", "checker", "solver", "scenarios")

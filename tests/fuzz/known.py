@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tests.fuzz.harness import SOLVE
+
 
 @dataclass(frozen=True)
 class Known:
@@ -49,7 +51,17 @@ request_id,patient_id,service_id,provider_id,room_id,equipment,start,end,status,
 r1,p0,botox,rn,inj1,,2026-12-07T09:00:00-06:00,2026-12-07T09:30:00-06:00,booked,,request,False
 """
 """TINY's schedule, as `medspa solve` writes it."""
-SOLVE = ["--time-limit", "1", "--deterministic"]
+UNBOOKABLE = TINY.replace(
+    b"services:\n",
+    b"""\
+services:
+  - {id: peel, name: Peel, category: treatment, duration: 30, room_types: [injection]}
+""",
+).replace(
+    b"requests: [",
+    b"requests: [{id: r0, patient: p0, service: peel, earliest: 2026-12-07, latest: 2026-12-07}, ",
+)
+"""TINY with a request no provider may take: it goes to the exception queue."""
 RESHUFFLE = ["reshuffle", "{clinic}", "--schedule", "{schedule}", "--now=2026-12-07T08:00", *SOLVE]
 RESHUFFLE += ["--out", "{out}"]
 
@@ -98,6 +110,16 @@ KNOWN: list[Known] = [
         "solve: kpis.json is not strict JSON",
         ["solve", "{file}", "--out", "{out}", *SOLVE],
         {"file.yaml": TINY.replace(b"duration: 30,", b"duration: 30, value: .inf,")},
+    ),
+    Known(
+        "solve: control characters in a message",
+        ["solve", "{file}", "--out", "{out}", *SOLVE],
+        {"file.yaml": TINY.replace(b"name: Test Spa", b'name: "Test Spa\\e[2J"')},
+    ),
+    Known(
+        "solve: a formula cell in exceptions.csv",
+        ["solve", "{file}", "--out", "{out}", *SOLVE],
+        {"file.yaml": UNBOOKABLE + b"policies: {escalation_owner: '=HYPERLINK(1)'}\n"},
     ),
     Known(
         "check: exit 3, OverflowError: date value out of",

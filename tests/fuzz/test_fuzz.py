@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from tests.fuzz.harness import Cases, cli_failure, loader_failure
+from tests.fuzz.harness import SOLVE, Cases, cli_failure, loader_failure
 from tests.fuzz.known import KNOWN, SIGNATURES, Known
 from tests.fuzz.strategies import (
     HOSTILE,
@@ -45,7 +45,6 @@ CLI = settings(
     # A CLI case takes seconds: in `make test` a failure is reported as found, not shrunk.
     phases=[Phase.explicit, Phase.generate] if PROFILE == "ci" else LOADER.phases,
 )
-SOLVE = ["--time-limit", "1", "--deterministic"]
 
 
 def _fuzz(test: str, case: Callable[[Cases], Callable[[], None]]) -> None:
