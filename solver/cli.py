@@ -26,10 +26,11 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from models import limits
 from models.audit import audit
-from models.findings import Finding, excerpt
+from models.findings import Finding, excerpt, printable
 from models.loader import (
     ScenarioError,
     check_input_size,
@@ -73,6 +74,11 @@ def _global_options(
     """Options of every command: they come before its name, and hold for that command only."""
     set_max_input_mb(max_input_mb)
     context.call_on_close(lambda: set_max_input_mb(limits.MAX_INPUT_MB))
+
+
+def _said(text: str) -> Text:
+    """Text from a file, printed as written: no markup, control characters escaped."""
+    return Text(printable(text))
 
 
 @contextmanager
@@ -214,7 +220,7 @@ def _findings_table(findings: list[Finding]) -> Table:
     for column in ("code", "where", "what to do"):
         table.add_column(column, overflow="fold")
     for finding in findings:
-        table.add_row(finding.code, finding.where, finding.message)
+        table.add_row(*(_said(text) for text in (finding.code, finding.where, finding.message)))
     return table
 
 
@@ -371,7 +377,7 @@ def _solve_with_progress(scenario: Scenario, options: dict[str, Any], quiet: boo
 
 
 def _kpi_table(figures: dict[str, Any]) -> Table:
-    table = Table(title=f"{figures['clinic']}: week of {figures['horizon']['start']}")
+    table = Table(title=_said(f"{figures['clinic']}: week of {figures['horizon']['start']}"))
     table.add_column("figure")
     table.add_column("value", justify="right")
     requests, objective = figures["requests"], figures["objective"]
@@ -408,7 +414,7 @@ def _run_solve(scenario: Scenario, run: _Run, options: dict[str, Any], quiet: bo
 
     result = _solve_with_progress(scenario, options, quiet)
     for note in result.report.notes:
-        err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+        err.print(_said(f"note: {note}"), soft_wrap=True)
     figures = kpis(result)
     with _writing(run.out_dir):
         paths = _write(run, lambda folder: write_outputs(result, figures, folder))
@@ -530,10 +536,8 @@ def check(
         print(json.dumps([v.to_dict() for v in violations], indent=2))
     else:
         for violation in violations:
-            out.print(
-                f"[red]{violation.code}[/red] {violation.where}: {violation.message}",
-                highlight=False,
-            )
+            line = Text(violation.code, style="red")
+            out.print(line.append(_said(f" {violation.where}: {violation.message}")))
         verdict = f"{len(violations)} violation(s)" if violations else "every hard rule holds"
         out.print(f"{schedule_file}: {verdict}")
     raise typer.Exit(1 if violations else 0)
@@ -752,7 +756,7 @@ def explain(
             message = f"no request or booking {excerpt(request_id)} in this schedule; {hint}"
             raise ScenarioError(str(schedule_file), [Finding("unknown_id", "", message)])
     for line in story(scenario, schedule, request_id):
-        out.print(line, markup=False, highlight=False, soft_wrap=True)
+        out.print(_said(line), soft_wrap=True)
 
 
 @app.command()
@@ -776,7 +780,7 @@ def demo(
             f"{len(getattr(scenario, part))} {part}"
             for part in ("providers", "services", "rooms", "requests", "bookings")
         )
-        out.print(f"{scenario.clinic.name}: {counts}")
+        out.print(_said(f"{scenario.clinic.name}: {counts}"))
         if findings:
             out.print(_findings_table(findings))
         _run_solve(scenario, run, options, False)

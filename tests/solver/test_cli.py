@@ -432,3 +432,19 @@ def test_every_command_reading_a_schedule_refuses_a_bad_one_with_exit_2(
     assert f"{schedule}: {LINE_2}.start: '0001-01-01T00:00+14:00' is out of range" in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_text_from_the_file_is_printed_as_written_never_as_markup_or_control_codes(
+    small_clinic: Path, tmp_path: Path
+) -> None:
+    """A clinic name holding a terminal escape or rich markup is shown escaped and literal in
+    the KPI table (it cleared the screen, and '[red]' would have coloured the rest)."""
+    scenario = load_scenario(small_clinic)
+    scenario.clinic.name = "Spa\x1b[2J [red]Downtown"
+    clinic = tmp_path / "clinic.yaml"
+    save_scenario(scenario, clinic)
+    args = ["solve", str(clinic), "--out", str(tmp_path / "out"), "--time-limit", "1"]
+    result = runner.invoke(app, [*args, "--deterministic", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output
+    assert "Spa\\x1b[2J [red]Downtown" in result.output
