@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MultipleLocator, PercentFormatter
 
+from models.findings import printable
 from models.results import Schedule
 from models.scenario import Category, Scenario, Service, Tier
 from models.times import format_clock, weekday_of
@@ -399,4 +400,10 @@ def _gantt_title(scenario: Scenario, days: list[date]) -> str:
     span = f"{days[0]:%a %d %b %Y}"
     if len(days) > 1:
         span += f" to {days[-1]:%a %d %b %Y}"
-    return f"{scenario.clinic.name}: {span}"
+    return f"{_as_written(scenario.clinic.name)}: {span}"
+
+
+def _as_written(text: str) -> str:
+    """Text from the file shown as written: `$` is not the start of a formula (matplotlib's
+    mathtext would draw `$x^2$` as maths and fail on `$\\frac$`), control codes escaped."""
+    return printable(text).replace("$", r"\$")

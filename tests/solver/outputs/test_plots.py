@@ -312,3 +312,11 @@ def test_a_long_horizon_draws_its_first_two_weeks() -> None:
     )
     figure = plot_gantt(scenario_from_data(data), Rows())
     assert len(figure.axes) == MAX_GANTT_DAYS
+
+
+def test_a_clinic_name_is_drawn_as_written_never_as_a_formula(tmp_path: Path) -> None:
+    """matplotlib reads `$...$` as maths: `$\\frac$` in a clinic name failed the whole write."""
+    scenario = scenario_from_data(clinic_data(clinic={"name": "Spa $\\frac$ \x1b x"}))
+    figure = plot_gantt(scenario, Schedule(appointments=[]))
+    save_figure(figure, tmp_path / "gantt.png")
+    assert figure.get_suptitle().startswith("Spa \\$\\frac\\$ \\x1b x")
