@@ -14,6 +14,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, PlainValidator, WithJsonSchema
 
+from models.findings import excerpt
+from models.limits import MAX_ID_CHARACTERS
 from models.times import RANGE_SCHEMA, TimeRange, parse_range
 
 DEFAULT_DAY_PARTS: dict[str, tuple[TimeRange, ...]] = {
@@ -29,7 +31,7 @@ DEFAULT_DAY_PARTS: dict[str, tuple[TimeRange, ...]] = {
 """The day parts every clinic has unless its policies.day_parts say otherwise."""
 
 _NAME = r"^\s*[A-Za-z][A-Za-z0-9_ -]*$"
-NAME_SCHEMA = {"type": "string", "pattern": _NAME}
+NAME_SCHEMA = {"type": "string", "pattern": _NAME, "maxLength": MAX_ID_CHARACTERS}
 """JSON Schema of a day-part name: a letter, then letters, digits, spaces, _ or -."""
 
 
@@ -41,8 +43,13 @@ def day_part_key(name: str) -> str:
 def _checked_name(name: str) -> str:
     if not re.match(_NAME, name):
         raise ValueError(
-            f"'{name}' is not a day part name; start it with a letter and use letters, "
+            f"{excerpt(name)} is not a day part name; start it with a letter and use letters, "
             "digits, spaces, _ or - only"
+        )
+    if len(name) > MAX_ID_CHARACTERS:
+        raise ValueError(
+            f"the day part name {excerpt(name)} is longer than {MAX_ID_CHARACTERS} characters; "
+            "shorten it"
         )
     return name
 
@@ -60,8 +67,8 @@ def _preferred_time(value: Any) -> TimeRange | str:
     if isinstance(value, str) and "-" in value:
         return parse_range(value)
     raise ValueError(
-        f"{value!r} is neither a time range ('HH:MM-HH:MM' or '9am-12pm') nor a day part such "
-        "as 'morning'"
+        f"{excerpt(value)} is neither a time range ('HH:MM-HH:MM' or '9am-12pm') nor a day part "
+        "such as 'morning'"
     )
 
 

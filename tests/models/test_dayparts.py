@@ -115,3 +115,11 @@ def test_bad_day_part_definitions_are_refused(
     [(found_where, found)] = problems(policies={"day_parts": day_parts})
     assert found_where == where
     assert message in found
+
+
+@pytest.mark.parametrize("name", ["x" * 3000, "9" + "x" * 3000, "x" * 2000 + "!"])
+def test_a_long_day_part_name_is_refused_quoting_only_an_excerpt(name: str) -> None:
+    data = clinic_data(requests=[request("r1", "p1", "botox", preferred_times=[name])])
+    with pytest.raises(ScenarioError) as error:
+        scenario_from_data(data)
+    assert max(len(line) for line in error.value.report().splitlines()) < 400
