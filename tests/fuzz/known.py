@@ -46,6 +46,9 @@ bookings: [{id: b1, patient: p0, service: botox, provider: rn, room: inj1,
             start: "9999-12-31T23:00-12:00"}]
 """
 )
+LONG_DAY_PART = TINY.replace(
+    b"latest: 2026-12-07}", b"latest: 2026-12-07, preferred_times: [" + b"x" * 3000 + b"]}"
+)
 SCHEDULE = b"""\
 request_id,patient_id,service_id,provider_id,room_id,equipment,start,end,status,reason,kind,moved
 r1,p0,botox,rn,inj1,,2026-12-07T09:00:00-06:00,2026-12-07T09:30:00-06:00,booked,,request,False
@@ -85,6 +88,21 @@ KNOWN: list[Known] = [
         "loader: timeout",
         ["loader", "{file}"],
         {"file.yaml": TINY.replace(b"{id: p0}", b"{id: p0, tier: [" + b"vip, " * 400_000 + b"]}")},
+    ),
+    Known(
+        "audit: a message line of over 2,000 characters",
+        ["audit", "{file}"],
+        {"file.yaml": LONG_DAY_PART},
+    ),
+    Known(
+        "solve: a message line of over 2,000 characters",
+        ["solve", "{file}", "--out", "{out}", *SOLVE],
+        {"file.yaml": LONG_DAY_PART},
+    ),
+    Known(
+        "audit: exit 3, RecursionError: maximum recursion depth exceeded",
+        ["audit", "{file}"],
+        {"file.json": b"[" * 1000 + b"]" * 1000},
     ),
     Known(
         "audit: exit 3, OverflowError: date value out of",
@@ -148,6 +166,8 @@ KNOWN: list[Known] = [
         [*RESHUFFLE, "--events", "{events}"],
         {"events.yaml": b"[" * 1000 + b"]" * 1000},
     ),
+    # The same unbounded run as the last but one: it runs out of memory on a quiet machine,
+    # out of time on a busy one.
     Known("reshuffle: timeout", [*RESHUFFLE, "--event=provider_out:np_01,to=9999-12-31T10:00"]),
 ]
 SIGNATURES = {known.signature for known in KNOWN}
