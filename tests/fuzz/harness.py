@@ -187,7 +187,8 @@ def _error_kind(output: str) -> str:
     if not found:
         return "no error named"
     kind, message, other_kind, other_message = found[-1]
-    words = re.sub(r"'[^']*'|\"[^\"]*\"|\d+", "…", message or other_message).split()[:4]
+    message = (message or other_message).partition("); nothing was written")[0]
+    words = re.sub(r"'[^']*'|\"[^\"]*\"|\d+", "…", message).split()[:4]
     return f"{kind or other_kind}: {' '.join(words)}"
 
 
