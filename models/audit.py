@@ -10,7 +10,7 @@ stable code, the path inside the scenario file and the fix, in words.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -94,14 +94,6 @@ def _clocks_change(zone: ZoneInfo, day: date, minute: int) -> bool:
     """Whether the wall-clock time does not exist or happens twice (daylight saving)."""
     first, second = (_local(day, minute, zone, fold) for fold in (0, 1))
     return first.utcoffset() != second.utcoffset()
-
-
-def _exists(zone: ZoneInfo, day: date, minute: int) -> bool:
-    """Whether the wall-clock time happens at all (not skipped when clocks go forward)."""
-    moment = _local(day, minute, zone, 0)
-    return moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == (
-        moment.replace(tzinfo=None)
-    )
 
 
 def _start_times(clinic: Clinic) -> list[int]:
@@ -387,14 +379,16 @@ def _service_longer_than_day(scenario: Scenario) -> Iterator[Finding]:
 def _hours_cross_dst_change(scenario: Scenario) -> Iterator[Finding]:
     clinic = scenario.clinic
     zone = ZoneInfo(clinic.timezone)
-    for day in clinic.clock().days():
+    clock = clinic.clock()
+    for day in clock.days():
         opening = _opening(clinic, day)
         if opening is None or not _is_change_day(zone, day):
             continue
         changed = [m for m in range(opening.start, opening.end) if _clocks_change(zone, day, m)]
         if not changed:
             continue
-        what = "happen twice" if _exists(zone, day, changed[0]) else "do not exist"
+        first = datetime.combine(day, time()) + timedelta(minutes=changed[0])
+        what = "happen twice" if clock.happens(first) else "do not exist"
         after = format_clock(changed[-1] + 1)
         yield Finding(
             "hours_cross_dst_change",

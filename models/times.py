@@ -286,16 +286,17 @@ class ClinicClock:
     def skipped(self, moment: datetime) -> tuple[datetime, datetime] | None:
         """The wall-clock span the clocks skip (they go forward from its start to its end)
         that holds a local moment, or None if the moment is on the clock."""
-        if moment.tzinfo is not None or self._on_the_clock(moment):
+        if moment.tzinfo is not None or self.happens(moment):
             return None
         start = moment.replace(second=0, microsecond=0)
-        while not self._on_the_clock(start - timedelta(minutes=1)):
+        while not self.happens(start - timedelta(minutes=1)):
             start -= timedelta(minutes=1)
         before, after = (moment.replace(tzinfo=self.zone, fold=f).utcoffset() for f in (0, 1))
         assert before is not None and after is not None
         return start, start + (after - before)
 
-    def _on_the_clock(self, moment: datetime) -> bool:
+    def happens(self, moment: datetime) -> bool:
+        """Whether a naive local moment is on the clock (not skipped when clocks go forward)."""
         aware = moment.replace(tzinfo=self.zone)
         return aware.astimezone(UTC).astimezone(self.zone).replace(tzinfo=None) == moment
 
