@@ -1,5 +1,5 @@
-"""The `medspa` command line: schema, audit, generate, solve, check, explain, reshuffle and
-demo.
+"""The `medspa` command line: schema, audit, generate, solve, check, explain, reshuffle,
+slots and demo.
 
 Bad input (a malformed file, an unknown id, an impossible window) prints every problem
 with the file and the path inside it, and exits 2; never a traceback. Ctrl-C or SIGTERM
@@ -593,26 +593,33 @@ def _events(texts: list[str], events_file: Path | None) -> list[Any]:
     return events
 
 
+def _clock_time(text: str | None, scenario: Scenario, option: str) -> datetime:
+    """A local time given as `option` (clinic time unless it has an offset), or this
+    computer's clock."""
+    zone = scenario.clinic.clock().zone
+    if text is None:
+        return datetime.now(zone)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        message = (
+            f"{excerpt(text)} is not a time; write it as YYYY-MM-DDTHH:MM, e.g. 2026-12-08T10:00"
+        )
+        raise ScenarioError(option, [Finding("invalid_time", "", message)]) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
 def _moment(text: str | None, scenario: Scenario) -> datetime:
     """The re-plan's now: --now (clinic time unless it has an offset) or this computer's clock,
     within the scenario's horizon."""
     from solver.replan.events import horizon_minute, horizon_text
 
     clock = scenario.clinic.clock()
+    moment = _clock_time(text, scenario, "--now")
     if text is None:
-        moment = datetime.now(clock.zone)
         given = f"now ({moment:%Y-%m-%d %H:%M} by this computer's clock)"
         fix = "give the time of the change with --now"
     else:
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            message = (
-                f"{excerpt(text)} is not a time; write it as YYYY-MM-DDTHH:MM, "
-                "e.g. 2026-12-08T10:00"
-            )
-            raise ScenarioError("--now", [Finding("invalid_time", "", message)]) from None
-        moment = moment if moment.tzinfo else moment.replace(tzinfo=clock.zone)
         given, fix = excerpt(text), "give a time within it"
     if horizon_minute(clock, moment) is None:
         message = (
@@ -757,6 +764,150 @@ def explain(
             raise ScenarioError(str(schedule_file), [Finding("unknown_id", "", message)])
     for line in story(scenario, schedule, request_id):
         out.print(_said(line), soft_wrap=True)
+
+
+MAX_TOP = 50
+"""More options than a coordinator reads out on the phone."""
+MAX_MOVES = 3
+"""Each move is another patient to call; more than three is a re-plan (reshuffle)."""
+DateOption = Annotated[str | None, typer.Option(help="YYYY-MM-DD (default: the horizon's ends).")]
+
+
+@app.command()
+def slots(
+    scenario_file: ScenarioArg,
+    schedule_file: Annotated[Path, typer.Option("--schedule", help="The current schedule.csv.")],
+    patient: Annotated[str, typer.Option("--patient", help="The caller's patient id.")],
+    service: Annotated[str, typer.Option("--service", help="The service id asked for.")],
+    earliest: DateOption = None,
+    latest: DateOption = None,
+    provider: Annotated[
+        str | None, typer.Option("--provider", help="Only this provider (the patient insists).")
+    ] = None,
+    prefer_provider: Annotated[
+        str | None, typer.Option("--prefer-provider", help="This provider if possible.")
+    ] = None,
+    prefer_time: Annotated[
+        list[str] | None,
+        typer.Option("--prefer-time", help="Preferred times: 15:00-19:00 or morning (repeatable)."),
+    ] = None,
+    top: Annotated[
+        int,
+        typer.Option(callback=_within(1, MAX_TOP, f"give 1 to {MAX_TOP}"), help="Options shown."),
+    ] = 5,
+    moves: Annotated[
+        int,
+        typer.Option(
+            callback=_within(0, MAX_MOVES, f"give 0 to {MAX_MOVES} moves"),
+            help=f"Also offer times that moving up to this many bookings frees (0 to {MAX_MOVES}).",
+        ),
+    ] = 0,
+    now: Annotated[
+        str | None,
+        typer.Option(help="Local time of the call (default: now); nothing earlier is offered."),
+    ] = None,
+    at: Annotated[
+        str | None, typer.Option("--at", help="Why not then? A local time, e.g. 2026-12-08T14:00.")
+    ] = None,
+    take: Annotated[
+        int | None, typer.Option("--take", help="Book option N; writes the new schedule to --out.")
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder for options.csv, or with --take the new schedule."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Where one phone call fits best: the ranked options for a request in the schedule, what
+    each changes and the bookings it moves; --at tells why a time is not offered; --take books
+    an option. Read-only unless --out. Exit 0 with options, 1 with none, 2 bad input."""
+    from solver.outputs.files import write_options, write_taken_outputs
+    from solver.slots import CallError, call_request, open_call, ranked
+    from solver.slots.show import option_row, recommendation_data, why_not_data
+    from solver.slots.take import take as book
+    from solver.slots.why_not import why_not
+
+    with _input_errors():
+        if take is not None and (out_dir is None or at is not None):
+            fix = "give --out DIR for the new schedule" if out_dir is None else "leave out --at"
+            raise ScenarioError("--take", [Finding("take_needs_out", "", f"--take: {fix}")])
+        if out_dir is not None:
+            inputs = {"scenario": scenario_file, "schedule": schedule_file}
+            _refuse_out(folder_problem(out_dir, inputs))
+        scenario = _load(scenario_file)
+        schedule = _read_schedule(schedule_file)
+        _fits(scenario, schedule, schedule_file)
+        moment = _clock_time(now, scenario, "--now")
+        asked = None if at is None else _clock_time(at, scenario, "--at")
+        try:
+            request = call_request(
+                scenario,
+                schedule,
+                patient,
+                service,
+                earliest=None if earliest is None else _date(earliest, "--earliest"),
+                latest=None if latest is None else _date(latest, "--latest"),
+                provider=provider,
+                preferred_provider=prefer_provider,
+                preferred_times=prefer_time or [],
+            )
+            call = open_call(scenario, schedule, request, moment)
+        except CallError as error:
+            raise ScenarioError("call", [Finding("invalid_call", "", str(error))]) from None
+    if asked is not None:
+        verdicts = why_not(call, asked, provider)
+        if as_json:
+            print(json.dumps(why_not_data(verdicts), indent=2))
+            return
+        _show_refusal(verdicts.refusal)
+        for verdict in verdicts.verdicts:
+            out.print(
+                _said(f"{asked:%a %Y-%m-%d %H:%M} with {verdict.provider_id}: {verdict.words}")
+            )
+        return
+    answer = ranked(call, top, moves)
+    rows = [option_row(rank, option) for rank, option in enumerate(answer.options, 1)]
+    if take is not None:
+        if not 1 <= take <= len(answer.options):
+            message = (
+                f"there are {len(answer.options)} option(s); give --take 1 to {len(answer.options)}"
+            )
+            with _input_errors():
+                raise ScenarioError("--take", [Finding("no_such_option", "", message)])
+        taken = book(call, answer.options[take - 1])
+        assert out_dir is not None
+        with _writing(out_dir):
+            paths = write_taken_outputs(taken, (scenario, schedule), out_dir)
+        rows = rows[take - 1 : take]
+    elif out_dir is not None:
+        with _writing(out_dir):
+            paths = write_options(rows, out_dir)
+    if as_json:
+        print(json.dumps(recommendation_data(answer), indent=2))
+    else:
+        _show_refusal(answer.refusal)
+        if rows:
+            _show_options(request, rows, "Booked" if take else "Options")
+    if out_dir is not None and not as_json:
+        out.print("wrote " + ", ".join(str(p) for p in paths))
+    raise typer.Exit(0 if answer.options else 1)
+
+
+def _show_refusal(refusal: Any) -> None:
+    if refusal is not None:
+        out.print(_said(f"no option: {refusal.code}: {refusal.detail}"), soft_wrap=True)
+        out.print(_said(f"suggested: {refusal.action}"), soft_wrap=True)
+
+
+def _show_options(request: Any, rows: list[dict[str, Any]], title: str) -> None:
+    """One line per option (when, who, where, the change and why), its moves below it."""
+    out.print(_said(f"{title} for {request.patient}, {request.service}:"))
+    for row in rows:
+        when = f"{row['weekday']} {row['date']} {row['start'][11:16]}-{row['end'][11:16]}"
+        line = f"{row['rank']:>2}. {when}  {row['provider_id']}  {row['room_id']}"
+        out.print(_said(f"{line}  {row['change']:+} ({row['why']})"), soft_wrap=True)
+        for move in filter(None, row["moves"].split("; ")):
+            out.print(_said(f"      moves {move}"), soft_wrap=True)
 
 
 @app.command()

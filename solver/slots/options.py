@@ -1,0 +1,257 @@
+"""Ranked options for one call. Every opening where the request fits as the calendar stands (a
+run of free starts of one provider on one day) gives one option, at its best start, with the
+change of every objective term (`solver.reasons` tries it). With `max_moves`, an opening that
+moving at most that many unlocked bookings of its day creates gives one too: the bookings in
+the way (`solver.slots.freeing`) are taken off, the request is booked at the best start that
+frees, and each of them is put back at its own best free start that day, with its provider.
+Options rank by the objective's change, then fewer moves, then the earlier start."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from models.results import Schedule
+from models.scenario import Request, Scenario
+from models.times import MINUTES_PER_DAY
+from solver.eligibility import SUGGESTED_ACTIONS
+from solver.facts import subtract
+from solver.placement import Placement, Placements
+from solver.reasons import Insertion, Trier, Try
+from solver.schedule import equipment_text
+from solver.scoring import BOOKED_TERM, objective_terms
+from solver.slots.call import Call, Refusal, open_call
+from solver.slots.freeing import freeing_sets
+
+
+@dataclass(frozen=True)
+class Move:
+    """A booking moved to make room: from when and where to when and where (same provider,
+    same day)."""
+
+    booking_id: str
+    patient_id: str
+    service_id: str
+    provider_id: str
+    from_start: datetime
+    to_start: datetime
+    from_room: str
+    to_room: str
+
+
+@dataclass(frozen=True)
+class Option:
+    """One place the request can be booked, what it changes and the moves it needs."""
+
+    provider_id: str
+    room_id: str
+    equipment: str
+    start: datetime
+    end: datetime
+    change: int
+    """How much the objective rises (falls, if negative) with the request booked here."""
+    terms: dict[str, int]
+    """The change of each objective term: booked priority-minutes gained, and each soft rule's
+    cost (negative: a cost saved, e.g. an idle gap filled)."""
+    moves: tuple[Move, ...] = ()
+    placements: dict[str, Placement] = field(default_factory=dict, repr=False, compare=False)
+    """The request's placement and every moved booking's."""
+
+
+@dataclass
+class Recommendation:
+    """The options of a call, best first, or why there are none."""
+
+    call: Call = field(repr=False)
+    options: list[Option]
+    refusal: Refusal | None = None
+    """Why the request has no option: it cannot be booked at all, or nothing is free for it."""
+
+
+def recommend(
+    scenario: Scenario,
+    schedule: Schedule,
+    request: Request,
+    top: int = 5,
+    max_moves: int = 0,
+    now: datetime | None = None,
+) -> Recommendation:
+    """The `top` best options for `request` in `schedule` (read-only), with at most
+    `max_moves` unlocked bookings moved for each; nothing before `now` is offered or moved
+    (default: the start of the horizon)."""
+    return ranked(open_call(scenario, schedule, request, now), top, max_moves)
+
+
+def ranked(call: Call, top: int = 5, max_moves: int = 0) -> Recommendation:
+    """The options of an opened call (see `recommend`)."""
+    job = call.job
+    if job is None:
+        return Recommendation(call, [], call.refusal)
+    trier = Trier(call.facts, call.jobs, call.placements)
+    tries = trier.tries([job])
+    found = [trier.best([job], tries, t, [run]) for t in tries for run in t.free]
+    options = [option_of(call, i, ()) for i in found if i is not None]
+    if max_moves:
+        options += _MoveSearch(call, trier, max_moves).options(tries, _floor(options, top))
+    options.sort(key=_rank)
+    best: dict[tuple[str, datetime], Option] = {}
+    for option in options:  # of two ways to one time, the better
+        best.setdefault((option.provider_id, option.start), option)
+    if best:
+        return Recommendation(call, list(best.values())[:top])
+    reason = trier.reason(job)
+    return Recommendation(
+        call, [], Refusal(reason.code, reason.detail, SUGGESTED_ACTIONS[reason.code])
+    )
+
+
+def _rank(option: Option) -> tuple[int, int, datetime, str]:
+    return (-option.change, len(option.moves), option.start, option.provider_id)
+
+
+def _floor(options: list[Option], top: int) -> int | None:
+    """The change an option must beat to be among the `top` (None: any will do)."""
+    changes = sorted((o.change for o in options), reverse=True)
+    return changes[top - 1] if len(changes) >= top else None
+
+
+def option_of(call: Call, insertion: Insertion, moves: tuple[Move, ...]) -> Option:
+    job = call.job
+    assert job is not None
+    placement = insertion.placements[job.id]
+    assert placement.room_id is not None
+    clock = call.facts.clock
+    return Option(
+        provider_id=placement.provider_id,
+        room_id=placement.room_id,
+        equipment=equipment_text(job.service.equipment),
+        start=clock.local(placement.start),
+        end=clock.local(placement.end(job)),
+        change=insertion.change,
+        terms={name: value for name, value in insertion.terms.items() if value},
+        moves=moves,
+        placements=insertion.placements,
+    )
+
+
+class _MoveSearch:
+    """Options that need bookings moved, one try (provider-day) of the request at a time."""
+
+    def __init__(self, call: Call, trier: Trier, most: int) -> None:
+        self.call, self.trier, self.most = call, trier, most
+        self.by_id = call.by_id
+        self.idle_cost = call.state.policies.penalties.idle_slot
+
+    def options(self, tries: list[Try], floor: int | None) -> list[Option]:
+        """An option for every set of bookings whose moving opens starts of a try, in tries
+        that can beat `floor` (None: every try)."""
+        found = []
+        for tried in tries:
+            if floor is not None and self._at_most(tried) <= floor:
+                continue
+            for moved in self._sets(tried):
+                option = self._moved(tried, moved)
+                if option is not None:
+                    found.append(option)
+        return found
+
+    def _sets(self, tried: Try) -> list[frozenset[str]]:
+        """The smallest sets of movable bookings that free some start of the try."""
+        grid, sets = self.call.facts.grid, set()
+        for low, high in subtract(tried.candidate.starts, tried.free):
+            for start in range(-(-low // grid) * grid, high + 1, grid):
+                sets.update(
+                    freeing_sets(self.trier.occupancy, tried, start, self.most, self.call.movable)
+                )
+        return sorted(sets, key=lambda s: (len(s), sorted(s)))
+
+    def _at_most(self, tried: Try) -> int:
+        """The most the objective can rise with the request in this try and bookings of its
+        day moved: its booked minutes, and every idle gap of that day filled."""
+        job, day, grid = tried.job, tried.candidate.day, self.call.facts.grid
+        occupancy = self.trier.occupancy
+        idle = 0
+        for (provider_id, on), jobs in occupancy.day_jobs.items():
+            if on == day:
+                first, last = occupancy.hands_on_bounds[provider_id, on]
+                idle += (last - first - sum(j.service.hands_on_minutes for j in jobs)) // grid
+        return job.weight * job.service.length + idle * self.idle_cost
+
+    def _moved(self, tried: Try, moved: frozenset[str]) -> Option | None:
+        """The request booked in the try with `moved` out of the way, each moved booking put
+        back at its best free start; None when any of it does not fit."""
+        call, job, day = self.call, tried.job, tried.candidate.day
+        kept = {
+            i: p
+            for i, p in call.placements.items()
+            if i not in moved
+            and (p.start // MINUTES_PER_DAY == day or self.by_id[i].patient_id == job.patient_id)
+        }
+        trier = Trier(call.facts, call.jobs, kept)
+        again = trier.tried(job, tried.candidate)
+        opened = subtract(again.free, tried.free)
+        if not opened:
+            return None
+        insertion = trier.best([job], [again], again, opened)
+        if insertion is None:
+            return None
+        placed = kept | insertion.placements
+        for booking_id in sorted(moved, key=lambda i: call.placements[i].start):
+            booking = self.by_id[booking_id]
+            trier = Trier(call.facts, call.jobs, placed)
+            back = [trier.tried(booking, c) for c in booking.candidates]
+            best = [trier.best([booking], back, t, t.free) for t in back if t.free]
+            chosen = max((b for b in best if b is not None), key=lambda b: b.change, default=None)
+            if chosen is None:
+                return None
+            placed = placed | chosen.placements
+        return option_of(call, self._insertion(placed, moved), self._moves(placed, moved))
+
+    def _insertion(self, placed: Placements, moved: frozenset[str]) -> Insertion:
+        """The request and the moves as one insertion: its placements, and the change of every
+        term over the provider-days they touch."""
+        call, job = self.call, self.call.job
+        assert job is not None
+        changed = {i: placed[i] for i in (job.id, *moved)}
+        days = {(p.provider_id, p.start // MINUTES_PER_DAY) for p in changed.values()}
+        days |= {
+            (call.placements[i].provider_id, call.placements[i].start // MINUTES_PER_DAY)
+            for i in moved
+        }
+
+        def terms(placements: Placements) -> dict[str, int]:
+            around = {
+                i: p
+                for i, p in placements.items()
+                if (p.provider_id, p.start // MINUTES_PER_DAY) in days
+            }
+            return objective_terms(call.state, [self.by_id[i] for i in around], around)
+
+        before, after = terms(call.placements), terms(call.placements | changed)
+        change = {name: after[name] - before[name] for name in after}
+        assert change[BOOKED_TERM] == job.weight * job.service.length
+        return Insertion(changed, change)
+
+    def _moves(self, placed: Placements, moved: frozenset[str]) -> tuple[Move, ...]:
+        clock = self.call.facts.clock
+        moves = []
+        for booking_id in sorted(moved, key=lambda i: placed[i].start):
+            job, before, after = (
+                self.by_id[booking_id],
+                self.call.placements[booking_id],
+                placed[booking_id],
+            )
+            assert before.room_id is not None and after.room_id is not None
+            moves.append(
+                Move(
+                    booking_id,
+                    job.patient_id,
+                    job.service.id,
+                    after.provider_id,
+                    clock.local(before.start),
+                    clock.local(after.start),
+                    before.room_id,
+                    after.room_id,
+                )
+            )
+        return tuple(moves)
