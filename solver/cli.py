@@ -883,7 +883,7 @@ def slots(
         with _writing(out_dir):
             paths = write_options(rows, out_dir)
     if as_json:
-        print(json.dumps(recommendation_data(answer), indent=2))
+        print(json.dumps(recommendation_data(answer) | {"taken": take}, indent=2))
     else:
         _show_refusal(answer.refusal)
         if rows:

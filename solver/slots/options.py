@@ -8,6 +8,7 @@ Options rank by the objective's change, then fewer moves, then the earlier start
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -92,7 +93,7 @@ def ranked(call: Call, top: int = 5, max_moves: int = 0) -> Recommendation:
     found = [trier.best([job], tries, t, [run]) for t in tries for run in t.free]
     options = [option_of(call, i, ()) for i in found if i is not None]
     if max_moves:
-        options += _MoveSearch(call, trier, max_moves).options(tries, _floor(options, top))
+        options += _MoveSearch(call, trier, max_moves).options(tries, options, top)
     options.sort(key=_rank)
     best: dict[tuple[str, datetime], Option] = {}
     for option in options:  # of two ways to one time, the better
@@ -107,12 +108,6 @@ def ranked(call: Call, top: int = 5, max_moves: int = 0) -> Recommendation:
 
 def _rank(option: Option) -> tuple[int, int, datetime, str]:
     return (-option.change, len(option.moves), option.start, option.provider_id)
-
-
-def _floor(options: list[Option], top: int) -> int | None:
-    """The change an option must beat to be among the `top` (None: any will do)."""
-    changes = sorted((o.change for o in options), reverse=True)
-    return changes[top - 1] if len(changes) >= top else None
 
 
 def option_of(call: Call, insertion: Insertion, moves: tuple[Move, ...]) -> Option:
@@ -134,26 +129,42 @@ def option_of(call: Call, insertion: Insertion, moves: tuple[Move, ...]) -> Opti
     )
 
 
+MOVE_TRIES = 150
+"""Sets of moves tried per call at most: each is a re-fit of a day (a few milliseconds)."""
+
+
 class _MoveSearch:
-    """Options that need bookings moved, one try (provider-day) of the request at a time."""
+    """Options that need bookings moved, one try (provider-day) of the request at a time, the
+    most promising first; a set of moves that cannot rank among the `top` is not tried."""
 
     def __init__(self, call: Call, trier: Trier, most: int) -> None:
         self.call, self.trier, self.most = call, trier, most
         self.by_id = call.by_id
         self.idle_cost = call.state.policies.penalties.idle_slot
+        self.on_day: dict[int, list[str]] = {}
+        """The bookings of each day, by id."""
+        assert call.job is not None
+        self.callers = [
+            i for i in call.placements if self.by_id[i].patient_id == call.job.patient_id
+        ]
+        """The caller's own bookings."""
 
-    def options(self, tries: list[Try], floor: int | None) -> list[Option]:
-        """An option for every set of bookings whose moving opens starts of a try, in tries
-        that can beat `floor` (None: every try)."""
-        found = []
-        for tried in tries:
-            if floor is not None and self._at_most(tried) <= floor:
-                continue
-            for moved in self._sets(tried):
-                option = self._moved(tried, moved)
-                if option is not None:
-                    found.append(option)
-        return found
+    def options(self, tries: list[Try], found: list[Option], top: int) -> list[Option]:
+        """An option for each set of bookings whose moving opens starts of a try and that may
+        rank among the `top` with the options `found` so far; at most MOVE_TRIES sets are
+        tried, the most promising first."""
+        ranks = sorted(_rank(o)[:2] for o in found)
+        pairs = [(self._at_most(t, moved), moved, t) for t in tries for moved in self._sets(t)]
+        pairs.sort(key=lambda pair: (-pair[0], len(pair[1]), sorted(pair[1])))
+        options = []
+        for at_most, moved, tried in pairs[:MOVE_TRIES]:
+            if len(ranks) >= top and (-at_most, len(moved)) >= ranks[top - 1]:
+                break
+            option = self._moved(tried, moved)
+            if option is not None:
+                options.append(option)
+                bisect.insort(ranks, _rank(option)[:2])
+        return options
 
     def _sets(self, tried: Try) -> list[frozenset[str]]:
         """The smallest sets of movable bookings that free some start of the try."""
@@ -165,28 +176,52 @@ class _MoveSearch:
                 )
         return sorted(sets, key=lambda s: (len(s), sorted(s)))
 
-    def _at_most(self, tried: Try) -> int:
-        """The most the objective can rise with the request in this try and bookings of its
-        day moved: its booked minutes, and every idle gap of that day filled."""
+    def _at_most(self, tried: Try, moved: frozenset[str]) -> int:
+        """The most the objective can rise with the request in this try and `moved` moved:
+        its booked minutes less the costs no time avoids (another provider than the preferred
+        one, a service the provider does not prefer, a booking beyond the daily cap), plus the
+        idle time it can save. The request fills at most its own hands-on time of its
+        provider's idle time; more, or any on another provider's day, takes a booking moved to
+        another time, which costs a move (a booking that only changes room changes no idle
+        time)."""
         job, day, grid = tried.job, tried.candidate.day, self.call.facts.grid
+        provider_id = tried.candidate.provider_id
+        penalties = self.call.state.policies.penalties
+        provider = self.call.state.provider(provider_id)
+        request = job.request
+        assert request is not None
+        cost = 0
+        if request.preferred_provider not in (None, provider_id):
+            cost += penalties.preferred_provider
+        favourites = provider.preferences.preferred_services
+        if favourites and job.service.id not in favourites:
+            cost += penalties.non_preferred_service
+        cap = provider.preferences.max_bookings_per_day
+        if cap is not None and len(self.trier.occupancy.day_jobs[provider_id, day]) >= cap:
+            cost += penalties.over_daily_bookings
+        idle, move = penalties.idle_slot, penalties.moved_booking
+        own = self._idle(provider_id, day)
+        saved = max(min(own, job.service.hands_on_minutes // grid + 1) * idle, own * idle - move)
+        others = {self.call.placements[i].provider_id for i in moved} - {provider_id}
+        saved += sum(max(0, self._idle(other, day) * idle - move) for other in others)
+        return job.weight * job.service.length - cost + saved
+
+    def _idle(self, provider_id: str, day: int) -> int:
+        """The idle slots between a provider's first and last appointment of a day."""
         occupancy = self.trier.occupancy
-        idle = 0
-        for (provider_id, on), jobs in occupancy.day_jobs.items():
-            if on == day:
-                first, last = occupancy.hands_on_bounds[provider_id, on]
-                idle += (last - first - sum(j.service.hands_on_minutes for j in jobs)) // grid
-        return job.weight * job.service.length + idle * self.idle_cost
+        jobs = occupancy.day_jobs.get((provider_id, day))
+        if not jobs:
+            return 0
+        first, last = occupancy.hands_on_bounds[provider_id, day]
+        return (
+            last - first - sum(j.service.hands_on_minutes for j in jobs)
+        ) // self.call.facts.grid
 
     def _moved(self, tried: Try, moved: frozenset[str]) -> Option | None:
         """The request booked in the try with `moved` out of the way, each moved booking put
         back at its best free start; None when any of it does not fit."""
-        call, job, day = self.call, tried.job, tried.candidate.day
-        kept = {
-            i: p
-            for i, p in call.placements.items()
-            if i not in moved
-            and (p.start // MINUTES_PER_DAY == day or self.by_id[i].patient_id == job.patient_id)
-        }
+        call, job = self.call, tried.job
+        kept = self._around(tried, moved)
         trier = Trier(call.facts, call.jobs, kept)
         again = trier.tried(job, tried.candidate)
         opened = subtract(again.free, tried.free)
@@ -206,6 +241,32 @@ class _MoveSearch:
                 return None
             placed = placed | chosen.placements
         return option_of(call, self._insertion(placed, moved), self._moves(placed, moved))
+
+    def _around(self, tried: Try, moved: frozenset[str]) -> Placements:
+        """The bookings the request in the try and the `moved` ones put back can meet: on its
+        day, those of the providers, room types, machines and patients concerned, and every
+        booking of the caller (for the series and consultations)."""
+        call, day = self.call, tried.candidate.day
+        involved = [tried.job, *(self.by_id[i] for i in moved)]
+        providers = {tried.candidate.provider_id} | {call.placements[i].provider_id for i in moved}
+        room_types = {t for j in involved for t in j.room_types}
+        machines = {m for j in involved for m in j.service.equipment}
+        patients = {j.patient_id for j in involved}
+        if day not in self.on_day:
+            self.on_day[day] = [
+                i for i, p in call.placements.items() if p.start // MINUTES_PER_DAY == day
+            ]
+        return {
+            i: call.placements[i]
+            for i in [*self.on_day[day], *self.callers]
+            if i not in moved
+            and (
+                call.placements[i].provider_id in providers
+                or call.placements[i].room_type in room_types
+                or machines.intersection(self.by_id[i].service.equipment)
+                or self.by_id[i].patient_id in patients
+            )
+        }
 
     def _insertion(self, placed: Placements, moved: frozenset[str]) -> Insertion:
         """The request and the moves as one insertion: its placements, and the change of every
