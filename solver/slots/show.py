@@ -11,7 +11,6 @@ from solver.slots.why_not import WhyNot
 
 _TERM_WORDS = {
     BOOKED_TERM: "booked",
-    "idle_slot": "idle time",
     "over_daily_bookings": "over the daily cap",
     "preferred_provider": "not the preferred provider",
     "preferred_time": "outside the preferred times",
@@ -22,11 +21,13 @@ _TERM_WORDS = {
 
 def terms_text(terms: dict[str, int]) -> str:
     """The change of each objective term as its effect on the objective, in words:
-    '+60 booked; idle time +4; over the daily cap -60'."""
+    '+60 booked; fills idle time +4; over the daily cap -60'."""
     parts = []
     for name, value in terms.items():
         if name == BOOKED_TERM:
             parts.append(f"{value:+} booked")
+        elif name == "idle_slot":
+            parts.append(f"{'fills' if value < 0 else 'adds'} idle time {-value:+}")
         else:
             parts.append(f"{_TERM_WORDS[name]} {-value:+}")
     return "; ".join(parts)
