@@ -597,7 +597,7 @@ def compare_command(
     else:
         print(text_table(frame))
     if out_dir is not None and not as_json:
-        out.print("wrote " + ", ".join(str(p) for p in paths))
+        out.print(_said("wrote " + ", ".join(str(p) for p in paths)), soft_wrap=True)
 
 
 @contextmanager
