@@ -27,7 +27,7 @@ from solver.interrupt import Stop
 from solver.outputs.kpis import available_minutes, hands_on_minutes, utilization
 from solver.report import SolveResult
 from solver.scoring import BOOKED_TERM
-from solver.whatif.variants import Variant
+from solver.whatif.variants import Variant, first_free
 
 Progress = Callable[[str, int, int], None]
 """Called as each variant's solve ends: (its name, solves done, solves in all)."""
@@ -190,14 +190,8 @@ def _frame(names: list[str], columns: dict[str, dict[str, Any]]) -> pd.DataFrame
 
 def unique_names(names: Sequence[str]) -> list[str]:
     """The names, a repeated one numbered from its second time: week, week (2)."""
-    made: list[str] = []
-    for name in names:
-        shown, n = name, 1
-        while shown in made:
-            n += 1
-            shown = f"{name} ({n})"
-        made.append(shown)
-    return made
+    taken: set[str] = set()
+    return [first_free(name, taken, "{} ({})") for name in names]
 
 
 # --- the table as text ----------------------------------------------------------------------

@@ -308,13 +308,8 @@ class Variation:
     def add_room(self, room_id: str, room_type: str, name: str | None = None) -> str:
         """Add a room of a type the services ask for."""
         self._new_id("rooms", room_id, "room")
-        wanted = sorted({t for s in self.data["services"] for t in s["room_types"]})
-        if room_type not in wanted:
-            raise _Refused(
-                "unused_room_type",
-                f"no service takes place in a room of type {excerpt(room_type)}; use one of "
-                f"{', '.join(wanted)}",
-            )
+        wanted = {t for s in self.data["services"] for t in s["room_types"]}
+        _used_by_a_service(room_type, wanted, "takes place in a room of type", "")
         self.data["rooms"].append({"id": room_id, "type": room_type, "name": name or room_id})
         return f"added room {room_id} ({room_type})"
 
@@ -322,13 +317,10 @@ class Variation:
     def add_machine(self, machine_id: str, count: int = 1, name: str | None = None) -> str:
         """Add a kind of machine a service needs (`count` units)."""
         self._new_id("equipment", machine_id, "machine")
-        used = sorted({m for s in self.data["services"] for m in s["equipment"]})
-        if machine_id not in used:
-            raise _Refused(
-                "unused_machine",
-                f"no service needs a machine {excerpt(machine_id)}; the services need "
-                f"{', '.join(used) or 'no machine'} (set_machine_count changes their units)",
-            )
+        used = {m for s in self.data["services"] for m in s["equipment"]}
+        _used_by_a_service(
+            machine_id, used, "needs a machine", " (set_machine_count changes units)"
+        )
         entry = {"id": machine_id, "name": name or machine_id, "count": count}
         self.data["equipment"].append(entry)
         return f"added machine {machine_id} x{count}"
@@ -465,20 +457,29 @@ def _copied(unit: list[Data], number: int, ids: set[str]) -> list[Data]:
     copies = []
     for request in unit:
         made = copy.deepcopy(request)
-        made["id"] = _fresh(f"{request['id']}.{number}", ids)
+        made["id"] = first_free(f"{request['id']}.{number}", ids)
         if request.get("visit"):
             made["visit"] = f"{request['visit']}.{number}"
         copies.append(made)
     return copies
 
 
-def _fresh(wanted: str, ids: set[str]) -> str:
+def first_free(wanted: str, taken: set[str], numbered: str = "{}.{}") -> str:
+    """`wanted`, or else the first of `numbered` with it and 2, 3, ... not in `taken`; the
+    name made is added to `taken`."""
     made, n = wanted, 1
-    while made in ids:
+    while made in taken:
         n += 1
-        made = f"{wanted}.{n}"
-    ids.add(made)
+        made = numbered.format(wanted, n)
+    taken.add(made)
     return made
+
+
+def _used_by_a_service(value: str, used: set[str], words: str, more: str) -> None:
+    """Refused unless some service uses `value` (a room type, a machine)."""
+    if value not in used:
+        known = ", ".join(sorted(used)) or "none"
+        raise _Refused("not_used", f"no service {words} {excerpt(value)}; they use {known}{more}")
 
 
 def _as_request(booking: Data) -> Data:

@@ -240,7 +240,7 @@ def test_add_room(base: Scenario) -> None:
     assert variant.scenario is not None
     assert [r.id for r in variant.scenario.rooms] == ["inj1", "las1", "inj2"]
     refused(vary(base, "x").add_room("inj1", "injection").build(), "duplicate_id")
-    refused(vary(base, "x").add_room("spa1", "spa").build(), "unused_room_type", "injection")
+    refused(vary(base, "x").add_room("spa1", "spa").build(), "not_used", "injection, laser")
 
 
 def test_add_machine_and_set_machine_count(base: Scenario) -> None:
@@ -251,7 +251,7 @@ def test_add_machine_and_set_machine_count(base: Scenario) -> None:
     assert two.scenario is not None and two.scenario.equipment[0].count == 2
     refused(vary(base, "x").set_machine_count("lazer", 2).build(), "unknown_id", "laser")
     refused(vary(base, "x").add_machine("laser").build(), "duplicate_id")
-    refused(vary(base, "x").add_machine("lamp").build(), "unused_machine", "set_machine_count")
+    refused(vary(base, "x").add_machine("lamp").build(), "not_used", "set_machine_count")
 
 
 def test_take_down_whole_days_of_a_room(base: Scenario) -> None:
