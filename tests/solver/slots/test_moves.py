@@ -1,0 +1,102 @@
+"""Options that need a booking moved: none without the move, exactly that move with it; a
+locked booking never moves; a moved booking keeps its provider and day and the schedule
+with the option taken passes the checker."""
+
+from __future__ import annotations
+
+from checker import check_schedule
+from models.scenario import Scenario
+from solver.slots import ranked
+from solver.slots.take import take
+from tests.conftest import MONDAY, booking, mini_clinic, patients, provider
+from tests.solver.slots.planted import call_on, monday
+
+
+def _squeezed(first_locked: bool = False, second_locked: bool = True) -> Scenario:
+    """rn works 09:00-10:30 with b1 at 09:15 and b2 at 10:00 (30 minutes each): no 30-minute
+    start is free, but b1 moved to 09:00 leaves 09:30-10:00."""
+    return mini_clinic(
+        providers=[provider("rn", ["botox"], {"mon": "09:00-10:30"})],
+        patients=patients(["p1", "p2", "p3"]),
+        bookings=[
+            booking("b1", "p1", "botox", "rn", "inj1", f"{MONDAY}T09:15", locked=first_locked),
+            booking("b2", "p2", "botox", "rn", "inj1", f"{MONDAY}T10:00", locked=second_locked),
+        ],
+    )
+
+
+def test_without_moves_there_is_no_option_and_the_tried_reason_is_given() -> None:
+    answer = ranked(call_on(_squeezed(), "p3"), max_moves=0)
+    assert answer.options == []
+    assert answer.refusal is not None
+    assert answer.refusal.code == "provider_full"
+    assert "b1, b2" in answer.refusal.detail
+    assert answer.refusal.action == "offer the waitlist or another week"
+
+
+def test_one_move_opens_the_time_with_exactly_that_move() -> None:
+    scenario = _squeezed()
+    call = call_on(scenario, "p3")
+    for most in (1, 2, 3):
+        (option,) = ranked(call, max_moves=most).options
+        assert (option.provider_id, option.start) == ("rn", monday(scenario, 9, 30))
+        (move,) = option.moves
+        assert move.booking_id == "b1"
+        assert (move.from_start, move.to_start) == (monday(scenario, 9, 15), monday(scenario, 9))
+        assert move.provider_id == "rn" and move.from_room == move.to_room == "inj1"
+        # +30 booked, -30 for moving b1, +1 for the idle slot 09:45-10:00 filled
+        assert option.terms == {"booked_priority_minutes": 30, "moved_booking": 30, "idle_slot": -1}
+        assert option.change == 1
+    taken = take(call, option)
+    assert check_schedule(taken.state, taken.schedule) == []
+    rows = {row.request_id: row for row in taken.schedule.appointments}
+    assert rows["b1"].start == monday(scenario, 9) and rows["b1"].moved
+    assert rows["b2"].start == monday(scenario, 10) and not rows["b2"].moved
+    assert [(c.change, c.request_id) for c in taken.changes] == [
+        ("moved", "b1"),
+        ("booked_new_request", "call_p3_botox"),
+    ]
+
+
+def test_a_locked_booking_is_never_moved() -> None:
+    answer = ranked(call_on(_squeezed(first_locked=True), "p3"), max_moves=3)
+    assert answer.options == []
+    assert answer.refusal is not None and answer.refusal.code == "provider_full"
+
+
+def test_a_move_with_nowhere_to_put_the_booking_gives_no_option() -> None:
+    # b2 is the one that may move, but wherever the request goes, b2 no longer fits rn's day
+    answer = ranked(call_on(_squeezed(True, False), "p3"), max_moves=2)
+    assert answer.options == []
+
+
+def test_moved_bookings_keep_their_provider_and_day_and_pass_the_checker() -> None:
+    scenario = mini_clinic(
+        providers=[
+            provider("rn", ["botox"], {"mon": "09:00-10:30"}),
+            provider("md", ["botox"], {"mon": "09:00-10:30"}, role="md"),
+        ],
+        rooms=[
+            {"id": "inj1", "type": "injection"},
+            {"id": "inj2", "type": "injection"},
+        ],
+        patients=patients(["p1", "p2", "p3", "p4", "p5"]),
+        bookings=[
+            booking("a1", "p1", "botox", "rn", "inj1", f"{MONDAY}T09:15", locked=False),
+            booking("a2", "p2", "botox", "rn", "inj1", f"{MONDAY}T10:00", locked=False),
+            booking("c1", "p3", "botox", "md", "inj2", f"{MONDAY}T09:15", locked=False),
+            booking("c2", "p4", "botox", "md", "inj2", f"{MONDAY}T10:00", locked=False),
+        ],
+    )
+    call = call_on(scenario, "p5")
+    assert ranked(call, max_moves=0).options == []
+    options = ranked(call, top=20, max_moves=2).options
+    assert options and all(option.moves for option in options)
+    before = {b.id: b for b in scenario.bookings}
+    for option in options:
+        for move in option.moves:
+            assert move.provider_id == before[move.booking_id].provider
+            assert move.to_start.date() == move.from_start.date()
+            assert (move.to_start, move.to_room) != (move.from_start, move.from_room)
+        taken = take(call, option)
+        assert check_schedule(taken.state, taken.schedule) == [], option
