@@ -94,7 +94,7 @@ def _verdict(
     )
     if candidate is None:
         return _no_day(call, job, provider_id, day)
-    if not covers(candidate.starts, minute):
+    if minute % call.facts.grid or not covers(candidate.starts, minute):
         return _off_hours(call, job, candidate, minute)
     tried = trier.tried(job, candidate)
     if covers(tried.free, minute):
@@ -143,7 +143,9 @@ def _no_day(call: Call, job: Job, provider_id: str, day: int) -> Verdict:
 
 
 def _off_hours(call: Call, job: Job, candidate: Candidate, minute: int) -> Verdict:
-    """Why a start on a day the provider has starts is not one of them."""
+    """Why a start on a day the provider has starts is not one of them: off the grid (the
+    starts are ranges, so a minute between two slots may lie within them), past, or outside
+    the hours."""
     facts, provider_id = call.facts, candidate.provider_id
     grid, midnight = facts.grid, candidate.day * MINUTES_PER_DAY
     if minute % grid:
