@@ -171,9 +171,9 @@ class _MoveSearch:
         job, day, grid = tried.job, tried.candidate.day, self.call.facts.grid
         occupancy = self.trier.occupancy
         idle = 0
-        for (provider_id, on), jobs in occupancy.day_jobs.items():
+        for (provider_id, on), (first, last) in occupancy.hands_on_bounds.items():
             if on == day:
-                first, last = occupancy.hands_on_bounds[provider_id, on]
+                jobs = occupancy.day_jobs[provider_id, on]
                 idle += (last - first - sum(j.service.hands_on_minutes for j in jobs)) // grid
         return job.weight * job.service.length + idle * self.idle_cost
 

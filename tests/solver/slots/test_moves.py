@@ -100,3 +100,11 @@ def test_moved_bookings_keep_their_provider_and_day_and_pass_the_checker() -> No
             assert (move.to_start, move.to_room) != (move.from_start, move.from_room)
         taken = take(call, option)
         assert check_schedule(taken.state, taken.schedule) == [], option
+
+
+def test_moves_asked_of_an_empty_day_with_enough_free_options() -> None:
+    # the free options fill the top, so the move search weighs what each day could gain,
+    # including a provider-day with nothing booked
+    scenario = mini_clinic()
+    (option,) = ranked(call_on(scenario, "p1"), top=1, max_moves=1).options
+    assert (option.start, option.moves) == (monday(scenario, 9), ())
