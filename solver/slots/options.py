@@ -15,7 +15,7 @@ from models.results import Schedule
 from models.scenario import Request, Scenario
 from models.times import MINUTES_PER_DAY
 from solver.eligibility import SUGGESTED_ACTIONS
-from solver.facts import subtract
+from solver.facts import on_grid, subtract
 from solver.placement import Placement, Placements
 from solver.reasons import Insertion, Trier, Try
 from solver.schedule import equipment_text
@@ -189,7 +189,7 @@ class _MoveSearch:
         }
         trier = Trier(call.facts, call.jobs, kept)
         again = trier.tried(job, tried.candidate)
-        opened = subtract(again.free, tried.free)
+        opened = on_grid(subtract(again.free, tried.free), call.facts.grid)
         if not opened:
             return None
         insertion = trier.best([job], [again], again, opened)

@@ -102,6 +102,28 @@ def test_moved_bookings_keep_their_provider_and_day_and_pass_the_checker() -> No
         assert check_schedule(taken.state, taken.schedule) == [], option
 
 
+def test_a_time_a_move_opens_next_to_a_free_one_is_on_the_grid() -> None:
+    # 09:30 and 09:45 are free; moving b1 (10:15) opens 10:00-10:30, not 09:46
+    scenario = mini_clinic(
+        providers=[provider("rn", ["botox"], {"mon": "09:00-11:00"})],
+        patients=patients(["p1", "p2", "p3"]),
+        bookings=[
+            booking("b0", "p1", "botox", "rn", "inj1", f"{MONDAY}T09:00"),
+            booking("b1", "p2", "botox", "rn", "inj1", f"{MONDAY}T10:15", locked=False),
+        ],
+    )
+    call = call_on(scenario, "p3")
+    options = ranked(call, top=10, max_moves=1).options
+    assert [(o.start, len(o.moves)) for o in options] == [
+        (monday(scenario, 9, 30), 0),
+        (monday(scenario, 10), 1),
+    ]
+    moved = options[1]
+    assert [(m.booking_id, m.to_start) for m in moved.moves] == [("b1", monday(scenario, 9, 30))]
+    taken = take(call, moved)
+    assert check_schedule(taken.state, taken.schedule) == []
+
+
 def test_moves_asked_of_an_empty_day_with_enough_free_options() -> None:
     # the free options fill the top, so the move search weighs what each day could gain,
     # including a provider-day with nothing booked
