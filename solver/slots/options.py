@@ -233,6 +233,8 @@ class _MoveSearch:
         return Insertion(changed, change)
 
     def _moves(self, placed: Placements, moved: frozenset[str]) -> tuple[Move, ...]:
+        """The bookings of `moved` that changed time or room (one taken out of the way may
+        find its own place the best again once the request is in)."""
         clock = self.call.facts.clock
         moves = []
         for booking_id in sorted(moved, key=lambda i: placed[i].start):
@@ -242,6 +244,8 @@ class _MoveSearch:
                 placed[booking_id],
             )
             assert before.room_id is not None and after.room_id is not None
+            if (after.start, after.room_id) == (before.start, before.room_id):
+                continue
             moves.append(
                 Move(
                     booking_id,

@@ -8,7 +8,7 @@ from checker import check_schedule
 from models.scenario import Scenario
 from solver.slots import ranked
 from solver.slots.take import take
-from tests.conftest import MONDAY, booking, mini_clinic, patients, provider
+from tests.conftest import MONDAY, booking, mini_clinic, patients, provider, service
 from tests.solver.slots.planted import call_on, monday
 
 
@@ -130,3 +130,24 @@ def test_moves_asked_of_an_empty_day_with_enough_free_options() -> None:
     scenario = mini_clinic()
     (option,) = ranked(call_on(scenario, "p1"), top=1, max_moves=1).options
     assert (option.start, option.moves) == (monday(scenario, 9), ())
+
+
+def test_a_booking_taken_out_of_the_way_that_goes_back_where_it_was_is_not_a_move() -> None:
+    # moving b0 and b1 frees 09:45; b0 then fits at 09:00 again: only b1 moves
+    scenario = mini_clinic(
+        services=[service("botox"), service("short", 15)],
+        providers=[provider("rn", ["botox", "short"], {"mon": "09:00-12:00"})],
+        patients=patients(["p0", "p1", "p2", "p3"]),
+        bookings=[
+            booking("b0", "p0", "botox", "rn", "inj1", f"{MONDAY}T09:00", locked=False),
+            booking("b1", "p1", "botox", "rn", "inj1", f"{MONDAY}T09:30", locked=False),
+            booking("b2", "p2", "short", "rn", "inj1", f"{MONDAY}T11:30"),
+        ],
+    )
+    call = call_on(scenario, "p3")
+    options = {o.start: o for o in ranked(call, top=10, max_moves=2).options}
+    late = options[monday(scenario, 9, 45)]
+    assert [(m.booking_id, m.to_start) for m in late.moves] == [("b1", monday(scenario, 10, 15))]
+    assert late.terms["moved_booking"] == 30
+    for option in options.values():
+        assert all((m.from_start, m.from_room) != (m.to_start, m.to_room) for m in option.moves)
