@@ -117,13 +117,13 @@ def call_request(
         if value is not None:
             _known("provider", value, [p.id for p in scenario.providers])
     earliest, latest = earliest or first, latest or last
-    if latest < earliest:
-        raise CallError(f"the window ends ({latest}) before it starts ({earliest}); swap them")
     if latest < first or earliest > last:
         raise CallError(
             f"the window {earliest} to {latest} lies outside the schedule's horizon, "
             f"{first} to {last}; ask about days within it, or use that week's scenario"
         )
+    if latest < earliest:
+        raise CallError(f"the window ends ({latest}) before it starts ({earliest}); swap them")
     taken = {row.request_id for row in schedule.appointments}
     taken |= {r.id for r in scenario.requests} | {b.id for b in scenario.bookings}
     stem = f"call_{patient}_{service}"
