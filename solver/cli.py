@@ -867,7 +867,8 @@ def slots(
         return
     answer = ranked(call, top, moves)
     rows = [option_row(rank, option) for rank, option in enumerate(answer.options, 1)]
-    if take is not None:
+    paths: list[Path] = []
+    if take is not None and answer.options:  # with none, the refusal is told and nothing written
         if not 1 <= take <= len(answer.options):
             message = (
                 f"there are {len(answer.options)} option(s); give --take 1 to {len(answer.options)}"
@@ -879,7 +880,7 @@ def slots(
         with _writing(out_dir):
             paths = write_taken_outputs(taken, (scenario, schedule), out_dir)
         rows = rows[take - 1 : take]
-    elif out_dir is not None:
+    elif out_dir is not None and take is None:
         with _writing(out_dir):
             paths = write_options(rows, out_dir)
     if as_json:
@@ -888,7 +889,7 @@ def slots(
         _show_refusal(answer.refusal)
         if rows:
             _show_options(request, rows, "Booked" if take else "Options")
-    if out_dir is not None and not as_json:
+    if paths and not as_json:
         out.print("wrote " + ", ".join(str(p) for p in paths))
     raise typer.Exit(0 if answer.options else 1)
 

@@ -21,6 +21,7 @@ from solver.outputs.folder import Writer, write_set
 from solver.outputs.plots import plot_before_after, plot_gantt, save_figure
 from solver.replan import ReshuffleResult
 from solver.report import SolveResult
+from solver.slots.show import OPTION_COLUMNS
 from solver.slots.take import Taken
 
 
@@ -58,7 +59,8 @@ def write_taken_outputs(
 
 def write_options(rows: list[dict[str, Any]], out_dir: Path) -> list[Path]:
     """Write a call's ranked options as options.csv."""
-    writers: dict[str, Writer] = {"options.csv": lambda path: write_csv(pd.DataFrame(rows), path)}
+    frame = pd.DataFrame(rows, columns=OPTION_COLUMNS)  # the header even with no option
+    writers: dict[str, Writer] = {"options.csv": lambda path: write_csv(frame, path)}
     return write_set(out_dir, writers, "slots")
 
 

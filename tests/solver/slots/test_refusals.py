@@ -11,6 +11,7 @@ from models.scenario import Scenario
 from solver.cli import app
 from solver.eligibility import SUGGESTED_ACTIONS
 from solver.slots import ranked
+from solver.slots.show import OPTION_COLUMNS, option_row
 from solver.slots.why_not import why_not
 from tests.conftest import MINI_WEEK, mini_clinic, patient, provider, service
 from tests.solver.slots.planted import call_on, monday, saved
@@ -60,3 +61,21 @@ def test_the_command_exits_1_printing_the_code_and_the_suggested_action(tmp_path
         assert f"no option: {code}: " in result.output
         assert f"suggested: {SUGGESTED_ACTIONS[code]}" in result.output
         assert "Traceback" not in result.output
+
+
+def test_with_no_option_take_books_nothing_and_out_writes_the_header_only(tmp_path: Path) -> None:
+    scenario_file, schedule_file = saved(_clinic(), tmp_path)
+    base = ["slots", str(scenario_file), "--schedule", str(schedule_file), "--patient", "p1"]
+    base += ["--service", "filler", "--out", str(tmp_path / "out")]
+    result = runner.invoke(app, [*base, "--take", "1"])
+    assert result.exit_code == 1, result.output
+    assert "no option: no_permitted_provider: " in result.output
+    assert "wrote" not in result.output and not (tmp_path / "out").exists()
+    result = runner.invoke(app, base)
+    assert result.exit_code == 1, result.output
+    assert (tmp_path / "out" / "options.csv").read_text().splitlines() == [",".join(OPTION_COLUMNS)]
+
+
+def test_the_options_columns_are_the_rows_keys() -> None:
+    (option,) = ranked(call_on(_clinic(), "p1", "botox"), top=1).options
+    assert list(option_row(1, option)) == OPTION_COLUMNS
