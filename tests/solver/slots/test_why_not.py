@@ -5,7 +5,7 @@ rule and words; a free time says so with the change."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from models.scenario import Scenario
 from solver.slots.why_not import Verdict, why_not
@@ -26,9 +26,12 @@ def _clinic(locked: bool) -> Scenario:
     )
 
 
-def _verdict(scenario: Scenario, hour: int, minute: int = 0, **call: object) -> Verdict:
+def _verdict(
+    scenario: Scenario, hour: int, minute: int = 0, now: datetime | None = None
+) -> Verdict:
+    """rn's verdict on Monday at hour:minute for p2's call (made at `now`)."""
     at = monday(scenario, hour, minute)
-    (verdict,) = why_not(call_on(scenario, "p2", **call), at, "rn").verdicts  # type: ignore[arg-type]
+    (verdict,) = why_not(call_on(scenario, "p2", now=now), at, "rn").verdicts
     return verdict
 
 

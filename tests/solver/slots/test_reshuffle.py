@@ -1,0 +1,65 @@
+"""The first option is at least as good as what `reshuffle --event new_request:...` books for
+the same call: the objective's change of booking the request at reshuffle's slot, which is
+free in the schedule, is no more than the first option's (the options are the best start of
+every free opening, so none of those changes can beat the first)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from models.events import NewRequest
+from models.loader import load_scenario
+from models.results import Schedule
+from models.scenario import Scenario
+from solver.replan import reshuffle
+from solver.slots import call_request, open_call, ranked
+from solver.slots.why_not import why_not
+from tests.conftest import MONDAY, booking, mini_clinic, patients, provider, room
+from tests.solver.slots.planted import booked
+
+
+def _reshuffle_slot_is_no_better(
+    scenario: Scenario, schedule: Schedule, patient: str, service: str
+) -> tuple[int, int]:
+    """(the change at reshuffle's slot, the first option's change) for one call at the start
+    of the horizon; the slot must be free in the schedule."""
+    request = call_request(scenario, schedule, patient, service)
+    now = scenario.clinic.clock().local(0)
+    call = open_call(scenario, schedule, request, now)
+    (first,) = ranked(call, top=1).options
+    replanned = reshuffle(
+        scenario, schedule, [NewRequest(request=request)], now, 2, 1, deterministic=True
+    )
+    row = next(r for r in replanned.schedule.appointments if r.request_id == request.id)
+    assert row.status == "booked" and row.start is not None and row.provider_id is not None
+    (verdict,) = why_not(call, row.start, row.provider_id).verdicts
+    assert verdict.rule == "free", verdict.words
+    assert verdict.option is not None
+    assert verdict.option.change <= first.change
+    return verdict.option.change, first.change
+
+
+def test_on_a_planted_clinic_reshuffle_books_the_first_options_time_or_a_no_better_one() -> None:
+    scenario = mini_clinic(
+        providers=[
+            provider("rn", ["botox"], {"mon": "09:00-12:00"}),
+            provider("md", ["botox"], {"mon": "09:00-12:00"}, role="md"),
+        ],
+        rooms=[room("inj1", "injection"), room("inj2", "injection")],
+        patients=patients(["p1", "p2", "p3"]),
+        bookings=[
+            booking("b1", "p1", "botox", "rn", "inj1", f"{MONDAY}T09:00"),
+            booking("b2", "p2", "botox", "rn", "inj1", f"{MONDAY}T10:00"),
+        ],
+    )
+    # the gap between b1 and b2 is the best place, and the solver finds it too
+    assert _reshuffle_slot_is_no_better(scenario, booked(scenario), "p3", "botox") == (32, 32)
+
+
+def test_on_the_sample_week_reshuffles_slot_is_no_better_than_the_first_option(
+    sample_week: tuple[Path, Path],
+) -> None:
+    scenario_file, schedule_file = sample_week
+    scenario, schedule = load_scenario(scenario_file), Schedule.read_csv(schedule_file)
+    for patient, service in (("p_001", "botox"), ("p_040", "follow_up")):
+        _reshuffle_slot_is_no_better(scenario, schedule, patient, service)
