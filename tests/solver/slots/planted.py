@@ -11,8 +11,29 @@ from models.loader import save_scenario
 from models.results import Appointment, Schedule
 from models.scenario import Scenario
 from solver.slots import Call, call_request, open_call
+from tests.conftest import MONDAY, booking, mini_clinic, patients, provider, room
 
 MONDAY_DATE = date(2026, 12, 7)
+TWO_PROVIDERS = [
+    provider("rn", ["botox"], {"mon": "09:00-12:00"}),
+    provider("md", ["botox"], {"mon": "09:00-12:00"}, role="md"),
+]
+"""rn and md, both doing botox Monday 09:00-12:00."""
+TWO_ROOMS = [room("inj1", "injection"), room("inj2", "injection")]
+
+
+def gap_clinic() -> Scenario:
+    """rn and md (TWO_PROVIDERS) in two rooms; rn has b1 (p1) at 09:00 and b2 (p2) at 10:00,
+    30 minutes each, so 09:30-10:00 is an idle gap of two 15-minute slots; p3 is free."""
+    return mini_clinic(
+        providers=TWO_PROVIDERS,
+        rooms=TWO_ROOMS,
+        patients=patients(["p1", "p2", "p3"]),
+        bookings=[
+            booking("b1", "p1", "botox", "rn", "inj1", f"{MONDAY}T09:00"),
+            booking("b2", "p2", "botox", "rn", "inj1", f"{MONDAY}T10:00"),
+        ],
+    )
 
 
 def booked(scenario: Scenario) -> Schedule:

@@ -9,7 +9,7 @@ from models.scenario import Scenario
 from solver.slots import ranked
 from solver.slots.take import take
 from tests.conftest import MONDAY, booking, mini_clinic, patients, provider, service
-from tests.solver.slots.planted import call_on, monday
+from tests.solver.slots.planted import TWO_ROOMS, call_on, monday
 
 
 def _squeezed(first_locked: bool = False, second_locked: bool = True) -> Scenario:
@@ -76,10 +76,7 @@ def test_moved_bookings_keep_their_provider_and_day_and_pass_the_checker() -> No
             provider("rn", ["botox"], {"mon": "09:00-10:30"}),
             provider("md", ["botox"], {"mon": "09:00-10:30"}, role="md"),
         ],
-        rooms=[
-            {"id": "inj1", "type": "injection"},
-            {"id": "inj2", "type": "injection"},
-        ],
+        rooms=TWO_ROOMS,
         patients=patients(["p1", "p2", "p3", "p4", "p5"]),
         bookings=[
             booking("a1", "p1", "botox", "rn", "inj1", f"{MONDAY}T09:15", locked=False),

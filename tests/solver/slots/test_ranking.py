@@ -6,25 +6,12 @@ from __future__ import annotations
 from datetime import date
 
 from solver.slots import ranked
-from tests.conftest import MONDAY, booking, mini_clinic, patients, provider, room
-from tests.solver.slots.planted import call_on, monday
-
-TWO_ROOMS = [room("inj1", "injection"), room("inj2", "injection")]
+from tests.conftest import MONDAY, booking, mini_clinic, patients, provider
+from tests.solver.slots.planted import TWO_PROVIDERS, TWO_ROOMS, call_on, gap_clinic, monday
 
 
 def test_the_opening_that_fills_an_idle_gap_ranks_first() -> None:
-    scenario = mini_clinic(
-        providers=[
-            provider("rn", ["botox"], {"mon": "09:00-12:00"}),
-            provider("md", ["botox"], {"mon": "09:00-12:00"}, role="md"),
-        ],
-        rooms=TWO_ROOMS,
-        patients=patients(["p1", "p2", "p3"]),
-        bookings=[
-            booking("b1", "p1", "botox", "rn", "inj1", f"{MONDAY}T09:00"),
-            booking("b2", "p2", "botox", "rn", "inj1", f"{MONDAY}T10:00"),
-        ],
-    )
+    scenario = gap_clinic()
     options = ranked(call_on(scenario, "p3"), top=10).options
     first = options[0]
     assert (first.provider_id, first.start) == ("rn", monday(scenario, 9, 30))
@@ -36,13 +23,7 @@ def test_the_opening_that_fills_an_idle_gap_ranks_first() -> None:
 
 
 def test_the_preferred_provider_ranks_first_and_the_other_carries_its_cost() -> None:
-    scenario = mini_clinic(
-        providers=[
-            provider("rn", ["botox"], {"mon": "09:00-12:00"}),
-            provider("md", ["botox"], {"mon": "09:00-12:00"}, role="md"),
-        ],
-        rooms=TWO_ROOMS,
-    )
+    scenario = mini_clinic(providers=TWO_PROVIDERS, rooms=TWO_ROOMS)
     options = ranked(call_on(scenario, "p1", preferred_provider="md")).options
     assert [(o.provider_id, o.start) for o in options] == [
         ("md", monday(scenario, 9)),

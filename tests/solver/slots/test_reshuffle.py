@@ -14,8 +14,7 @@ from models.scenario import Scenario
 from solver.replan import reshuffle
 from solver.slots import call_request, open_call, ranked
 from solver.slots.why_not import why_not
-from tests.conftest import MONDAY, booking, mini_clinic, patients, provider, room
-from tests.solver.slots.planted import booked
+from tests.solver.slots.planted import booked, gap_clinic
 
 
 def _reshuffle_slot_is_no_better(
@@ -40,18 +39,7 @@ def _reshuffle_slot_is_no_better(
 
 
 def test_on_a_planted_clinic_reshuffle_books_the_first_options_time_or_a_no_better_one() -> None:
-    scenario = mini_clinic(
-        providers=[
-            provider("rn", ["botox"], {"mon": "09:00-12:00"}),
-            provider("md", ["botox"], {"mon": "09:00-12:00"}, role="md"),
-        ],
-        rooms=[room("inj1", "injection"), room("inj2", "injection")],
-        patients=patients(["p1", "p2", "p3"]),
-        bookings=[
-            booking("b1", "p1", "botox", "rn", "inj1", f"{MONDAY}T09:00"),
-            booking("b2", "p2", "botox", "rn", "inj1", f"{MONDAY}T10:00"),
-        ],
-    )
+    scenario = gap_clinic()
     # the gap between b1 and b2 is the best place, and the solver finds it too
     assert _reshuffle_slot_is_no_better(scenario, booked(scenario), "p3", "botox") == (32, 32)
 

@@ -9,8 +9,8 @@ from datetime import date, datetime
 
 from models.scenario import Scenario
 from solver.slots.why_not import Verdict, why_not
-from tests.conftest import MONDAY, TUESDAY, booking, mini_clinic, patients, provider, room
-from tests.solver.slots.planted import call_on, monday
+from tests.conftest import MONDAY, TUESDAY, booking, mini_clinic, patients, provider
+from tests.solver.slots.planted import TWO_ROOMS, call_on, monday
 
 
 def _clinic(locked: bool) -> Scenario:
@@ -20,7 +20,7 @@ def _clinic(locked: bool) -> Scenario:
             provider("rn", ["botox"], {"mon": "09:00-12:00"}),
             provider("md", ["botox"], {"tue": "09:00-17:00"}, role="md"),
         ],
-        rooms=[room("inj1", "injection"), room("inj2", "injection")],
+        rooms=TWO_ROOMS,
         patients=patients(["p1", "p2"]),
         bookings=[booking("b", "p1", "botox", "rn", "inj1", f"{MONDAY}T10:00", locked=locked)],
     )
