@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from models.events import NewRequest, problem_text
 from models.findings import excerpt
+from models.limits import MAX_ID_CHARACTERS
 from models.results import Schedule
 from models.scenario import Request, Scenario
 from models.times import MINUTES_PER_DAY
@@ -23,6 +24,9 @@ from solver.facts import ClinicFacts
 from solver.placement import Placements, placements_of
 from solver.replan.events import Day, EventError, apply_events, horizon_text
 from solver.replan.state import state_scenario
+
+ID_ROOM = 8
+"""Characters an id made for a call leaves for its number ('_2', '_3', ...)."""
 
 
 class CallError(ValueError):
@@ -126,7 +130,7 @@ def call_request(
         raise CallError(f"the window ends ({latest}) before it starts ({earliest}); swap them")
     taken = {row.request_id for row in schedule.appointments}
     taken |= {r.id for r in scenario.requests} | {b.id for b in scenario.bookings}
-    stem = f"call_{patient}_{service}"
+    stem = f"call_{patient}_{service}"[: MAX_ID_CHARACTERS - ID_ROOM]
     names = itertools.chain([stem], (f"{stem}_{i}" for i in itertools.count(2)))
     name = next(n for n in names if n not in taken)
     fields = {
