@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from models.dayparts import day_part_key
 from models.events import NewRequest, problem_text
 from models.findings import excerpt
 from models.limits import MAX_ID_CHARACTERS
@@ -145,12 +146,21 @@ def call_request(
     if fields["id"] in taken:
         raise CallError(f"{excerpt(fields['id'])} is already an id of the schedule; give another")
     try:
-        return Request.model_validate(fields)
+        request = Request.model_validate(fields)
     except ValidationError as error:
         problems = [
             f"{'.'.join(str(p) for p in e['loc'])}: {problem_text(e)}" for e in error.errors()
         ]
         raise CallError("; ".join(problems)) from None
+    parts = scenario.policies.day_part_ranges()
+    for entry in request.preferred_times:
+        if isinstance(entry, str) and day_part_key(entry) not in parts:
+            raise CallError(
+                f"preferred_times: {excerpt(entry)} is no day part of the clinic; write a time "
+                f"range HH:MM-HH:MM or one of {', '.join(sorted(parts))}"
+            )
+    request.resolve_day_parts(parts)
+    return request
 
 
 def _known(what: str, value: str, ids: list[str]) -> None:

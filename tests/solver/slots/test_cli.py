@@ -56,6 +56,13 @@ def test_without_out_nothing_is_written(
     assert _listing(tmp_path) == before
 
 
+def test_at_a_time_with_another_offset_is_told_in_clinic_time(clinic: tuple[Path, Path]) -> None:
+    code, output = _slots(clinic, "--patient", "p2", "--service", "botox", "--at",
+                          "2026-12-07T18:00+01:00")  # fmt: skip
+    assert code == 0, output
+    assert output.startswith("Mon 2026-12-07 11:00 with rn: free:")
+
+
 def test_out_writes_the_options_as_csv(clinic: tuple[Path, Path], tmp_path: Path) -> None:
     out = tmp_path / "options"
     code, output = _slots(clinic, "--patient", "p2", "--service", "botox", "--out", str(out))
@@ -140,6 +147,8 @@ def test_json_has_the_documented_keys(sample_week: tuple[Path, Path]) -> None:
         (["--provider", "rn1"], "no provider 'rn1' in the scenario; did you mean rn?"),
         (["--prefer-provider", "nobody"], "no provider 'nobody' in the scenario; use a provider"),
         (["--take", "1"], "--take: give --out DIR for the new schedule"),
+        (["--take", "1", "--out", "{tmp}/o", "--at", f"{MONDAY}T10:00"], "--take: leave out --at"),
+        (["--prefer-time", "lunch"], "'lunch' is no day part of the clinic; write a time range"),
         (["--take", "0", "--out", "{tmp}/o"], "there are 3 option(s); give --take 1 to 3"),
         (["--take", "4", "--out", "{tmp}/o"], "there are 3 option(s); give --take 1 to 3"),
         (["--at", "monday"], "'monday' is not a time; write it as YYYY-MM-DDTHH:MM"),
@@ -163,5 +172,5 @@ def test_bad_input_exits_2_naming_the_fix(
     code, output = _slots(clinic, *args)
     assert code == 2, output
     assert said in " ".join(output.split())
-    assert "Traceback" not in output
+    assert "Traceback" not in output and "--take: --take" not in output
     assert not (tmp_path / "o").exists()
