@@ -830,7 +830,7 @@ def slots(
     with _input_errors():
         if take is not None and (out_dir is None or at is not None):
             fix = "give --out DIR for the new schedule" if out_dir is None else "leave out --at"
-            raise ScenarioError("--take", [Finding("take_needs_out", "", f"--take: {fix}")])
+            raise ScenarioError("--take", [Finding("take_needs_out", "", fix)])
         if out_dir is not None:
             inputs = {"scenario": scenario_file, "schedule": schedule_file}
             _refuse_out(folder_problem(out_dir, inputs))
@@ -862,7 +862,9 @@ def slots(
         _show_refusal(verdicts.refusal)
         for verdict in verdicts.verdicts:
             out.print(
-                _said(f"{asked:%a %Y-%m-%d %H:%M} with {verdict.provider_id}: {verdict.words}")
+                _said(
+                    f"{verdicts.at:%a %Y-%m-%d %H:%M} with {verdict.provider_id}: {verdict.words}"
+                )
             )
         return
     answer = ranked(call, top, moves)

@@ -64,7 +64,8 @@ class WhyNot:
 def why_not(call: Call, at: datetime, provider: str | None = None) -> WhyNot:
     """Why the call's request is not offered at `at` (clinic time unless it has an offset)
     with each permitted provider, or with `provider` alone."""
-    at = at if at.tzinfo else at.replace(tzinfo=call.facts.clock.zone)
+    zone = call.facts.clock.zone
+    at = at.astimezone(zone) if at.tzinfo else at.replace(tzinfo=zone)
     job = call.job
     if job is None:
         return WhyNot(at, call.refusal, [])
