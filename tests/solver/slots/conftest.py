@@ -15,10 +15,10 @@ SAMPLE = Path("scenarios/sample_clinic.yaml")
 
 @pytest.fixture(scope="session")
 def sample_week(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """The sample clinic's scenario file and the schedule.csv of a 3-second deterministic
+    """The sample clinic's scenario file and the schedule.csv of a 1-second deterministic
     solve."""
     out = tmp_path_factory.mktemp("sample-week")
-    args = ["solve", str(SAMPLE), "--out", str(out), "--time-limit", "3", "--workers", "1"]
+    args = ["solve", str(SAMPLE), "--out", str(out), "--time-limit", "1", "--workers", "1"]
     result = CliRunner().invoke(app, [*args, "--deterministic", "--quiet"])
     assert result.exit_code == 0, result.output
     return SAMPLE.resolve(), out / "schedule.csv"
