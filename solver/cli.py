@@ -858,15 +858,12 @@ def slots(
         verdicts = why_not(call, asked, provider)
         if as_json:
             print(json.dumps(why_not_data(verdicts), indent=2))
-            return
-        _show_refusal(verdicts.refusal)
-        for verdict in verdicts.verdicts:
-            out.print(
-                _said(
-                    f"{verdicts.at:%a %Y-%m-%d %H:%M} with {verdict.provider_id}: {verdict.words}"
-                )
-            )
-        return
+        else:
+            _show_refusal(verdicts.refusal)
+            for verdict in verdicts.verdicts:
+                when = f"{verdicts.at:%a %Y-%m-%d %H:%M}"
+                out.print(_said(f"{when} with {verdict.provider_id}: {verdict.words}"))
+        raise typer.Exit(1 if verdicts.refusal else 0)  # 1: the request cannot be booked at all
     answer = ranked(call, top, moves)
     rows = [option_row(rank, option) for rank, option in enumerate(answer.options, 1)]
     paths: list[Path] = []

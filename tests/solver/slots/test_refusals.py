@@ -61,6 +61,9 @@ def test_the_command_exits_1_printing_the_code_and_the_suggested_action(tmp_path
         assert f"no option: {code}: " in result.output
         assert f"suggested: {SUGGESTED_ACTIONS[code]}" in result.output
         assert "Traceback" not in result.output
+        asked = runner.invoke(app, [*base, "--service", what, "--at", "2026-12-07T10:00"])
+        assert asked.exit_code == 1, asked.output
+        assert f"no option: {code}: " in asked.output
 
 
 def test_with_no_option_take_books_nothing_and_out_writes_the_header_only(tmp_path: Path) -> None:
