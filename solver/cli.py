@@ -909,7 +909,7 @@ def slots(
     with _input_errors():
         if take is not None and (out_dir is None or at is not None):
             fix = "give --out DIR for the new schedule" if out_dir is None else "leave out --at"
-            raise ScenarioError("--take", [Finding("take_needs_out", "", f"--take: {fix}")])
+            raise ScenarioError("--take", [Finding("take_needs_out", "", fix)])
         if out_dir is not None:
             inputs = {"scenario": scenario_file, "schedule": schedule_file}
             _refuse_out(folder_problem(out_dir, inputs))
@@ -937,16 +937,16 @@ def slots(
         verdicts = why_not(call, asked, provider)
         if as_json:
             print(json.dumps(why_not_data(verdicts), indent=2))
-            return
-        _show_refusal(verdicts.refusal)
-        for verdict in verdicts.verdicts:
-            out.print(
-                _said(f"{asked:%a %Y-%m-%d %H:%M} with {verdict.provider_id}: {verdict.words}")
-            )
-        return
+        else:
+            _show_refusal(verdicts.refusal)
+            for verdict in verdicts.verdicts:
+                when = f"{verdicts.at:%a %Y-%m-%d %H:%M}"
+                out.print(_said(f"{when} with {verdict.provider_id}: {verdict.words}"))
+        raise typer.Exit(1 if verdicts.refusal else 0)  # 1: the request cannot be booked at all
     answer = ranked(call, top, moves)
     rows = [option_row(rank, option) for rank, option in enumerate(answer.options, 1)]
-    if take is not None:
+    paths: list[Path] = []
+    if take is not None and answer.options:  # with none, the refusal is told and nothing written
         if not 1 <= take <= len(answer.options):
             message = (
                 f"there are {len(answer.options)} option(s); give --take 1 to {len(answer.options)}"
@@ -958,7 +958,7 @@ def slots(
         with _writing(out_dir):
             paths = write_taken_outputs(taken, (scenario, schedule), out_dir)
         rows = rows[take - 1 : take]
-    elif out_dir is not None:
+    elif out_dir is not None and take is None:
         with _writing(out_dir):
             paths = write_options(rows, out_dir)
     if as_json:
@@ -967,7 +967,7 @@ def slots(
         _show_refusal(answer.refusal)
         if rows:
             _show_options(request, rows, "Booked" if take else "Options")
-    if out_dir is not None and not as_json:
+    if paths and not as_json:
         out.print("wrote " + ", ".join(str(p) for p in paths))
     raise typer.Exit(0 if answer.options else 1)
 

@@ -14,13 +14,14 @@ from typing import Any
 import pandas as pd
 
 from models.loader import save_scenario
-from models.results import Change, Schedule, changes_frame, exceptions_frame
+from models.results import Change, ExceptionItem, Schedule, changes_frame, exceptions_frame
 from models.scenario import Scenario
 from models.spreadsheet import write_csv
 from solver.outputs.folder import Writer, write_set
 from solver.outputs.plots import plot_before_after, plot_gantt, save_figure
 from solver.replan import ReshuffleResult
 from solver.report import SolveResult
+from solver.slots.show import OPTION_COLUMNS
 from solver.slots.take import Taken
 
 
@@ -41,9 +42,8 @@ def write_reshuffle_outputs(
 ) -> list[Path]:
     """Write the re-plan: new schedule, changes, exceptions, the state scenario, the day's Gantt."""
     writers = _replan_writers(
-        result.state, result.schedule, result.changes, before, result.first_day
+        result.state, result.schedule, result.changes, before, result.first_day, result.exceptions
     )
-    writers["exceptions.csv"] = lambda path: write_csv(exceptions_frame(result.exceptions), path)
     return write_set(out_dir, writers, "reshuffle")
 
 
@@ -58,7 +58,8 @@ def write_taken_outputs(
 
 def write_options(rows: list[dict[str, Any]], out_dir: Path) -> list[Path]:
     """Write a call's ranked options as options.csv."""
-    writers: dict[str, Writer] = {"options.csv": lambda path: write_csv(pd.DataFrame(rows), path)}
+    frame = pd.DataFrame(rows, columns=OPTION_COLUMNS)  # the header even with no option
+    writers: dict[str, Writer] = {"options.csv": lambda path: write_csv(frame, path)}
     return write_set(out_dir, writers, "slots")
 
 
@@ -68,12 +69,18 @@ def _replan_writers(
     changes: list[Change],
     before: tuple[Scenario, Schedule],
     day: date,
+    exceptions: list[ExceptionItem] | None = None,
 ) -> dict[str, Writer]:
-    """The files a change of the calendar writes: the schedule, the change list, the state
-    scenario and the day before and after."""
-    return {
+    """The files a change of the calendar writes, in this order: the schedule, the change
+    list, the exceptions (when there is a list of them), the state scenario and the day
+    before and after."""
+    writers: dict[str, Writer] = {
         "schedule.csv": schedule.write_csv,
         "changes.csv": lambda path: write_csv(changes_frame(changes), path),
+    }
+    if exceptions is not None:
+        writers["exceptions.csv"] = lambda path: write_csv(exceptions_frame(exceptions), path)
+    return writers | {
         "scenario.yaml": lambda path: save_scenario(state, path),
         "gantt_day.png": lambda path: save_figure(
             plot_before_after(before, (state, schedule), day), path

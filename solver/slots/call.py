@@ -13,8 +13,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from models.dayparts import day_part_key
 from models.events import NewRequest, problem_text
 from models.findings import excerpt
+from models.limits import MAX_ID_CHARACTERS
 from models.results import Schedule
 from models.scenario import Request, Scenario
 from models.times import MINUTES_PER_DAY
@@ -23,6 +25,9 @@ from solver.facts import ClinicFacts
 from solver.placement import Placements, placements_of
 from solver.replan.events import Day, EventError, apply_events, horizon_text
 from solver.replan.state import state_scenario
+
+ID_ROOM = 8
+"""Characters an id made for a call leaves for its number ('_2', '_3', ...)."""
 
 
 class CallError(ValueError):
@@ -117,16 +122,16 @@ def call_request(
         if value is not None:
             _known("provider", value, [p.id for p in scenario.providers])
     earliest, latest = earliest or first, latest or last
-    if latest < earliest:
-        raise CallError(f"the window ends ({latest}) before it starts ({earliest}); swap them")
     if latest < first or earliest > last:
         raise CallError(
             f"the window {earliest} to {latest} lies outside the schedule's horizon, "
             f"{first} to {last}; ask about days within it, or use that week's scenario"
         )
+    if latest < earliest:
+        raise CallError(f"the window ends ({latest}) before it starts ({earliest}); swap them")
     taken = {row.request_id for row in schedule.appointments}
     taken |= {r.id for r in scenario.requests} | {b.id for b in scenario.bookings}
-    stem = f"call_{patient}_{service}"
+    stem = f"call_{patient}_{service}"[: MAX_ID_CHARACTERS - ID_ROOM]
     names = itertools.chain([stem], (f"{stem}_{i}" for i in itertools.count(2)))
     name = next(n for n in names if n not in taken)
     fields = {
@@ -141,12 +146,21 @@ def call_request(
     if fields["id"] in taken:
         raise CallError(f"{excerpt(fields['id'])} is already an id of the schedule; give another")
     try:
-        return Request.model_validate(fields)
+        request = Request.model_validate(fields)
     except ValidationError as error:
         problems = [
             f"{'.'.join(str(p) for p in e['loc'])}: {problem_text(e)}" for e in error.errors()
         ]
         raise CallError("; ".join(problems)) from None
+    parts = scenario.policies.day_part_ranges()
+    for entry in request.preferred_times:
+        if isinstance(entry, str) and day_part_key(entry) not in parts:
+            raise CallError(
+                f"preferred_times: {excerpt(entry)} is no day part of the clinic; write a time "
+                f"range HH:MM-HH:MM or one of {', '.join(sorted(parts))}"
+            )
+    request.resolve_day_parts(parts)
+    return request
 
 
 def _known(what: str, value: str, ids: list[str]) -> None:

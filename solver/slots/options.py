@@ -16,7 +16,7 @@ from models.results import Schedule
 from models.scenario import Request, Scenario
 from models.times import MINUTES_PER_DAY
 from solver.eligibility import SUGGESTED_ACTIONS
-from solver.facts import subtract
+from solver.facts import on_grid, subtract
 from solver.placement import Placement, Placements
 from solver.reasons import Insertion, Trier, Try
 from solver.schedule import equipment_text
@@ -197,7 +197,10 @@ class _MoveSearch:
         if favourites and job.service.id not in favourites:
             cost += penalties.non_preferred_service
         cap = provider.preferences.max_bookings_per_day
-        if cap is not None and len(self.trier.occupancy.day_jobs[provider_id, day]) >= cap:
+        if (
+            cap is not None
+            and len(self.trier.occupancy.day_jobs.get((provider_id, day), [])) >= cap
+        ):
             cost += penalties.over_daily_bookings
         idle, move = penalties.idle_slot, penalties.moved_booking
         own = self._idle(provider_id, day)
@@ -224,7 +227,7 @@ class _MoveSearch:
         kept = self._around(tried, moved)
         trier = Trier(call.facts, call.jobs, kept)
         again = trier.tried(job, tried.candidate)
-        opened = subtract(again.free, tried.free)
+        opened = on_grid(subtract(again.free, tried.free), call.facts.grid)
         if not opened:
             return None
         insertion = trier.best([job], [again], again, opened)
@@ -294,6 +297,8 @@ class _MoveSearch:
         return Insertion(changed, change)
 
     def _moves(self, placed: Placements, moved: frozenset[str]) -> tuple[Move, ...]:
+        """The bookings of `moved` that changed time or room (one taken out of the way may
+        find its own place the best again once the request is in)."""
         clock = self.call.facts.clock
         moves = []
         for booking_id in sorted(moved, key=lambda i: placed[i].start):
@@ -303,6 +308,8 @@ class _MoveSearch:
                 placed[booking_id],
             )
             assert before.room_id is not None and after.room_id is not None
+            if (after.start, after.room_id) == (before.start, before.room_id):
+                continue
             moves.append(
                 Move(
                     booking_id,

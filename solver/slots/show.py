@@ -39,6 +39,13 @@ def move_text(move: Move) -> str:
     return f"{move.booking_id} {move.from_start:%H:%M} -> {move.to_start:%H:%M}{room}"
 
 
+OPTION_COLUMNS = [
+    *("rank", "date", "weekday", "start", "end", "provider_id", "room_id", "equipment"),
+    *("change", "why", "moves"),
+]
+"""The columns of options.csv, as `option_row` fills them."""
+
+
 def option_row(rank: int, option: Option) -> dict[str, Any]:
     """One option as a flat row (options.csv, the terminal table)."""
     return {

@@ -64,7 +64,8 @@ class WhyNot:
 def why_not(call: Call, at: datetime, provider: str | None = None) -> WhyNot:
     """Why the call's request is not offered at `at` (clinic time unless it has an offset)
     with each permitted provider, or with `provider` alone."""
-    at = at if at.tzinfo else at.replace(tzinfo=call.facts.clock.zone)
+    zone = call.facts.clock.zone
+    at = at.astimezone(zone) if at.tzinfo else at.replace(tzinfo=zone)
     job = call.job
     if job is None:
         return WhyNot(at, call.refusal, [])
@@ -94,7 +95,7 @@ def _verdict(
     )
     if candidate is None:
         return _no_day(call, job, provider_id, day)
-    if not covers(candidate.starts, minute):
+    if minute % call.facts.grid or not covers(candidate.starts, minute):
         return _off_hours(call, job, candidate, minute)
     tried = trier.tried(job, candidate)
     if covers(tried.free, minute):
@@ -143,7 +144,9 @@ def _no_day(call: Call, job: Job, provider_id: str, day: int) -> Verdict:
 
 
 def _off_hours(call: Call, job: Job, candidate: Candidate, minute: int) -> Verdict:
-    """Why a start on a day the provider has starts is not one of them."""
+    """Why a start on a day the provider has starts is not one of them: off the grid (the
+    starts are ranges, so a minute between two slots may lie within them), past, or outside
+    the hours."""
     facts, provider_id = call.facts, candidate.provider_id
     grid, midnight = facts.grid, candidate.day * MINUTES_PER_DAY
     if minute % grid:
