@@ -866,6 +866,9 @@ def slots(
     prefer_provider: Annotated[
         str | None, typer.Option("--prefer-provider", help="This provider if possible.")
     ] = None,
+    deposit_paid: Annotated[
+        bool, typer.Option("--deposit-paid", help="The patient has paid the service's deposit.")
+    ] = False,
     prefer_time: Annotated[
         list[str] | None,
         typer.Option("--prefer-time", help="Preferred times: 15:00-19:00 or morning (repeatable)."),
@@ -929,6 +932,7 @@ def slots(
                 provider=provider,
                 preferred_provider=prefer_provider,
                 preferred_times=prefer_time or [],
+                deposit_paid=deposit_paid,
             )
             call = open_call(scenario, schedule, request, moment)
         except CallError as error:
@@ -962,7 +966,9 @@ def slots(
         with _writing(out_dir):
             paths = write_options(rows, out_dir)
     if as_json:
-        print(json.dumps(recommendation_data(answer) | {"taken": take}, indent=2))
+        booked = take if paths and take is not None else None
+        wrote = {"taken": booked, "wrote": [str(p) for p in paths]}
+        print(json.dumps(recommendation_data(answer) | wrote, indent=2))
     else:
         _show_refusal(answer.refusal)
         if rows:

@@ -121,6 +121,14 @@ def call_request(
     for value in (provider, preferences.get("preferred_provider")):
         if value is not None:
             _known("provider", value, [p.id for p in scenario.providers])
+    preferred = preferences.get("preferred_provider")
+    able = [p.id for p in scenario.providers if service in p.services]
+    if preferred is not None and preferred not in able:
+        others = ", ".join(able) or "nobody"
+        raise CallError(
+            f"{excerpt(preferred)} may not do {service}, so preferring them changes nothing; "
+            f"prefer one who may ({others})"
+        )
     earliest, latest = earliest or first, latest or last
     if latest < first or earliest > last:
         raise CallError(

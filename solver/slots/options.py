@@ -58,6 +58,36 @@ class Option:
     placements: dict[str, Placement] = field(default_factory=dict, repr=False, compare=False)
     """The request's placement and every moved booking's."""
 
+    @property
+    def why(self) -> str:
+        """The change of each objective term in words (`terms_text`)."""
+        return terms_text(self.terms)
+
+
+_TERM_WORDS = {
+    BOOKED_TERM: "booked",
+    "over_daily_bookings": "over the daily cap",
+    "preferred_provider": "not the preferred provider",
+    "preferred_time": "outside the preferred times",
+    "non_preferred_service": "not a preferred service",
+    "moved_booking": "moves",
+}
+
+
+def terms_text(terms: dict[str, int]) -> str:
+    """The change of each objective term as its effect on the objective, in words:
+    'booked +60; fills idle time +4; over the daily cap -60' (never a leading sign, which a
+    spreadsheet would read as a formula)."""
+    parts = []
+    for name, value in terms.items():
+        if name == BOOKED_TERM:
+            parts.append(f"booked {value:+}")
+        elif name == "idle_slot":
+            parts.append(f"{'fills' if value < 0 else 'adds'} idle time {-value:+}")
+        else:
+            parts.append(f"{_TERM_WORDS[name]} {-value:+}")
+    return "; ".join(parts)
+
 
 @dataclass
 class Recommendation:

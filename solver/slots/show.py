@@ -1,36 +1,12 @@
 """A call's answer as the desk reads it: the options as rows (for the terminal, options.csv
-and JSON), each objective term in words, and the why-not verdicts as data."""
+and JSON) and the why-not verdicts as data."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from solver.scoring import BOOKED_TERM
 from solver.slots.options import Move, Option, Recommendation
 from solver.slots.why_not import WhyNot
-
-_TERM_WORDS = {
-    BOOKED_TERM: "booked",
-    "over_daily_bookings": "over the daily cap",
-    "preferred_provider": "not the preferred provider",
-    "preferred_time": "outside the preferred times",
-    "non_preferred_service": "not a preferred service",
-    "moved_booking": "moves",
-}
-
-
-def terms_text(terms: dict[str, int]) -> str:
-    """The change of each objective term as its effect on the objective, in words:
-    '+60 booked; fills idle time +4; over the daily cap -60'."""
-    parts = []
-    for name, value in terms.items():
-        if name == BOOKED_TERM:
-            parts.append(f"{value:+} booked")
-        elif name == "idle_slot":
-            parts.append(f"{'fills' if value < 0 else 'adds'} idle time {-value:+}")
-        else:
-            parts.append(f"{_TERM_WORDS[name]} {-value:+}")
-    return "; ".join(parts)
 
 
 def move_text(move: Move) -> str:
@@ -58,7 +34,7 @@ def option_row(rank: int, option: Option) -> dict[str, Any]:
         "room_id": option.room_id,
         "equipment": option.equipment,
         "change": option.change,
-        "why": terms_text(option.terms),
+        "why": option.why,
         "moves": "; ".join(move_text(m) for m in option.moves),
     }
 

@@ -102,8 +102,7 @@ def _verdict(
         insertion = trier.best([job], [tried], tried, [(minute, minute)])
         assert insertion is not None, "a free start has a free room"
         option = option_of(call, insertion, ())
-        terms = ", ".join(f"{name} {value:+}" for name, value in option.terms.items())
-        words = f"free: booking it there changes the objective by {option.change:+} ({terms})"
+        words = f"free: booking it there changes the objective by {option.change:+} ({option.why})"
         return Verdict(provider_id, "free", words, option=option)
     found = blockers_at(tried, minute)
     smallest = freeing_sets(trier.occupancy, tried, minute, MOST_MOVES, call.movable)

@@ -93,6 +93,12 @@ def test_take_writes_a_folder_the_checker_accepts_and_the_next_call_starts_from(
         "scenario.yaml",
         "schedule.csv",
     ]
+    code, output = _slots(sample_week, *ask, "--take", "1", "--out", str(out), "--json")
+    assert code == 0, output
+    told = json.loads(output)
+    assert told["taken"] == 1 and told["wrote"] == [str(out / "schedule.csv")] + [
+        str(out / name) for name in ("changes.csv", "scenario.yaml", "gantt_day.png")
+    ]
     check = runner.invoke(app, ["check", str(out / "scenario.yaml"), str(out / "schedule.csv")])
     assert check.exit_code == 0, check.output
     changes = pd.read_csv(out / "changes.csv", dtype=str, keep_default_na=False)
@@ -117,8 +123,8 @@ def test_json_has_the_documented_keys(sample_week: tuple[Path, Path]) -> None:
     code, output = _slots(sample_week, *ask, "--json")
     assert code == 0, output
     answer = json.loads(output)
-    assert set(answer) == {"request", "options", "refusal"}
-    assert answer["refusal"] is None
+    assert set(answer) == {"request", "options", "refusal", "taken", "wrote"}
+    assert answer["refusal"] is None and answer["taken"] is None and answer["wrote"] == []
     assert answer["request"]["patient"] == "p_001" and answer["request"]["service"] == "botox"
     assert 1 <= len(answer["options"]) <= 3
     for option in answer["options"]:

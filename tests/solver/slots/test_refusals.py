@@ -64,6 +64,12 @@ def test_the_command_exits_1_printing_the_code_and_the_suggested_action(tmp_path
         asked = runner.invoke(app, [*base, "--service", what, "--at", "2026-12-07T10:00"])
         assert asked.exit_code == 1, asked.output
         assert f"no option: {code}: " in asked.output
+    liked = runner.invoke(app, [*base, "--service", "filler", "--prefer-provider", "rn"])
+    assert liked.exit_code == 2, liked.output
+    assert "'rn' may not do filler, so preferring them changes nothing" in liked.output
+    paid = runner.invoke(app, [*base, "--service", "peel", "--deposit-paid"])
+    assert paid.exit_code == 0, paid.output
+    assert "Options for p1, peel:" in paid.output
 
 
 def test_with_no_option_take_books_nothing_and_out_writes_the_header_only(tmp_path: Path) -> None:

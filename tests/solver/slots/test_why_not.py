@@ -61,10 +61,7 @@ def test_a_free_time_says_free_with_the_change_of_booking_it() -> None:
     assert verdict.option is not None
     assert verdict.option.start == monday(scenario, 10, 30)
     assert verdict.option.change == 30
-    assert (
-        verdict.words
-        == "free: booking it there changes the objective by +30 (booked_priority_minutes +30)"
-    )
+    assert verdict.words == "free: booking it there changes the objective by +30 (booked +30)"
 
 
 def test_a_time_outside_the_providers_hours_names_them_and_the_starts_there_are() -> None:
