@@ -1,10 +1,13 @@
-"""Key figures of a solved schedule: utilization, booked value by tier, waitlist served,
-objective terms and solver statistics (the content of kpis.json)."""
+"""Key figures of a schedule: utilization, booked value by tier, waitlist served (any
+schedule, `schedule_kpis`), and of a solve, with the objective terms and solver statistics
+(the content of kpis.json, `kpis`)."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from models.results import Schedule
 from models.scenario import Scenario
@@ -71,20 +74,34 @@ def booked_by_tier(scenario: Scenario, schedule: Schedule) -> dict[str, dict[str
     return dict(tiers)
 
 
-def kpis(result: SolveResult) -> dict[str, Any]:
-    """Every figure of kpis.json."""
-    scenario, schedule, report = result.scenario, result.schedule, result.report
+def hands_on_by_provider_day(
+    scenario: Scenario, schedule: Schedule
+) -> dict[tuple[str, date], list[tuple[int, int]]]:
+    """The minutes each provider works on patients, per local day, as [start, end) minutes of
+    that day in start order (booked rows of a provider of the scenario)."""
+    zone = ZoneInfo(scenario.clinic.timezone)
+    providers = {provider.id for provider in scenario.providers}
+    days: dict[tuple[str, date], list[tuple[int, int]]] = defaultdict(list)
+    for row in schedule.booked():
+        if row.start is None or row.provider_id not in providers:
+            continue
+        local = row.start.astimezone(zone)
+        start = local.hour * 60 + local.minute
+        days[row.provider_id, local.date()] += scenario.service(row.service_id).hands_on(start)
+    return {key: sorted(parts) for key, parts in days.items()}
+
+
+def schedule_kpis(
+    scenario: Scenario, schedule: Schedule, facts: ClinicFacts | None = None
+) -> dict[str, Any]:
+    """The figures of any schedule of the scenario, however it was made: requests and
+    bookings by status, utilization, booked value by tier and waitlist served."""
     requests = [r for r in schedule.appointments if r.kind == "request"]
     bookings = [r for r in schedule.appointments if r.kind == "booking"]
     waitlist = {r.id for r in scenario.requests if r.source == "waitlist"}
     served = sum(1 for r in requests if r.request_id in waitlist and r.status == "booked")
     statuses = Counter(r.status for r in requests)
     return {
-        "clinic": scenario.clinic.name,
-        "horizon": {
-            "start": scenario.clinic.horizon.start.isoformat(),
-            "days": scenario.clinic.horizon.days,
-        },
         "requests": {
             "total": len(requests),
             **{s: statuses[s] for s in ("booked", "unscheduled", "escalated")},
@@ -95,13 +112,26 @@ def kpis(result: SolveResult) -> dict[str, Any]:
             "moved": sum(1 for b in bookings if b.moved),
             "escalated": sum(1 for b in bookings if b.status == "escalated"),
         },
-        "utilization": utilization(result.facts, schedule),
+        "utilization": utilization(facts or ClinicFacts(scenario), schedule),
         "booked_by_tier": booked_by_tier(scenario, schedule),
         "waitlist": {
             "requests": len(waitlist),
             "served": served,
             "share": _share(served, len(waitlist)),
         },
+    }
+
+
+def kpis(result: SolveResult) -> dict[str, Any]:
+    """Every figure of kpis.json."""
+    scenario, report = result.scenario, result.report
+    return {
+        "clinic": scenario.clinic.name,
+        "horizon": {
+            "start": scenario.clinic.horizon.start.isoformat(),
+            "days": scenario.clinic.horizon.days,
+        },
+        **schedule_kpis(scenario, result.schedule, result.facts),
         "objective": {
             "total": report.objective,
             "terms": report.terms,
