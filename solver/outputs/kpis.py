@@ -10,23 +10,32 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from models.results import Schedule
-from models.scenario import Scenario
+from models.scenario import Provider, Scenario
 from solver.facts import ClinicFacts
 from solver.report import SolveResult
 
 
+def available(facts: ClinicFacts, provider: Provider, day: int) -> list[tuple[int, int]]:
+    """A provider's working ranges on horizon day `day` within the clinic's opening hours
+    (minutes of that day): the time a booking could use."""
+    opening = facts.clinic_open(day)
+    if opening is None:
+        return []
+    ranges = [
+        (max(low, opening[0]), min(high, opening[1])) for low, high in facts.working(provider, day)
+    ]
+    return [(low, high) for low, high in ranges if low < high]
+
+
 def _working_minutes(facts: ClinicFacts) -> dict[str, int]:
-    minutes = {}
-    for provider in facts.scenario.providers:
-        worked = 0
-        for day in range(facts.num_days):
-            opening = facts.clinic_open(day)
-            if opening is None:
-                continue
-            for low, high in facts.working(provider, day):
-                worked += max(0, min(high, opening[1]) - max(low, opening[0]))
-        minutes[provider.id] = worked
-    return minutes
+    return {
+        provider.id: sum(
+            high - low
+            for day in range(facts.num_days)
+            for low, high in available(facts, provider, day)
+        )
+        for provider in facts.scenario.providers
+    }
 
 
 def _share(part: float, whole: float) -> float:
