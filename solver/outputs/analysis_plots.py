@@ -32,7 +32,7 @@ from solver.outputs.plots import (
 )
 
 Cells = Literal["hour", "weekday"]
-PANELS_PER_ROW = 3
+PANELS_PER_ROW = 4
 HEATMAP_COLOURS = "YlOrRd"
 
 
@@ -44,8 +44,10 @@ def plot_kpi_bars(table: pd.DataFrame, kpis: list[str]) -> Figure:
     """
     missing = [kpi for kpi in kpis if kpi not in table.index]
     if missing or not kpis:
-        rows = ", ".join(map(str, table.index))
-        raise ValueError(f"no KPI row {', '.join(missing) or '(none given)'}; the table has {rows}")
+        known = ", ".join(map(str, table.index))
+        raise ValueError(
+            f"no KPI row {', '.join(missing) or '(none given)'}; the table has {known}"
+        )
     values = table.loc[kpis].apply(pd.to_numeric, errors="coerce")
     if values.isna().to_numpy().any():
         raise ValueError("every KPI to draw needs a number in every variant's column")
@@ -80,18 +82,20 @@ def utilization_grid(scenario: Scenario, schedule: Schedule, by: Cells = "hour")
     facts = ClinicFacts(scenario)
     hands_on = hands_on_by_provider_day(scenario, schedule)
     columns = _columns(facts, by)
-    booked = pd.DataFrame(0.0, index=[p.id for p in scenario.providers], columns=list(columns))
-    free = booked.copy()
+    position = {label: index for index, label in enumerate(columns)}
+    booked = np.zeros((len(scenario.providers), len(columns)))
+    free = np.zeros_like(booked)
     for index in range(facts.num_days):
         day = facts.clock.day(index)
-        for provider in scenario.providers:
+        for row, provider in enumerate(scenario.providers):
             parts = hands_on.get((provider.id, day), [])
+            working = available(facts, provider, index)
             for label, (low, high) in _cells(day, columns):
-                free.loc[provider.id, label] += _overlap(
-                    available(facts, provider, index), low, high
-                )
-                booked.loc[provider.id, label] += _overlap(parts, low, high)
-    return (booked / free.where(free > 0)).round(4)
+                free[row, position[label]] += _overlap(working, low, high)
+                booked[row, position[label]] += _overlap(parts, low, high)
+    shares = np.divide(booked, free, out=np.full_like(booked, np.nan), where=free > 0)
+    providers = [provider.id for provider in scenario.providers]
+    return pd.DataFrame(shares.round(4), index=providers, columns=list(columns))
 
 
 def plot_utilization_heatmap(scenario: Scenario, schedule: Schedule, by: Cells = "hour") -> Figure:

@@ -8,6 +8,7 @@ any axes, for charts made of several (solver/outputs/analysis_plots.py).
 
 from __future__ import annotations
 
+import io
 import math
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -232,11 +233,19 @@ def save_figure(fig: Figure, path: Path) -> None:
 
     The temporary file is opened like any new file, so the PNG gets the usual permissions.
     """
+    image = png_bytes(fig)
+    with atomic_file(Path(path), binary=True) as stream:
+        stream.write(image)
+
+
+def png_bytes(fig: Figure) -> bytes:
+    """The figure as PNG bytes (to write, or embed in a page); the figure is closed."""
+    buffer = io.BytesIO()
     try:
-        with atomic_file(Path(path), binary=True) as stream:
-            fig.savefig(stream, format="png")
+        fig.savefig(buffer, format="png")
     finally:
         plt.close(fig)
+    return buffer.getvalue()
 
 
 def _figure_and_axes(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure, Axes]:

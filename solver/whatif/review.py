@@ -169,9 +169,15 @@ def review_weeks(
     stop: Stop | None = None,
 ) -> list[Review]:
     """Review each (scenario, calendar) of several weeks, one after the other, alike."""
-    names = list(labels) if labels is not None else [None] * len(weeks)
-    if len(names) != len(weeks):
-        raise ValueError(f"{len(weeks)} weeks but {len(names)} labels; give one label per week")
+    names = (
+        list(labels)
+        if labels is not None
+        else [f"{n}. week of {s.clinic.horizon.start}" for n, (s, _) in enumerate(weeks, 1)]
+    )
+    if len(names) != len(weeks) or len(set(names)) != len(names):
+        raise ValueError(
+            f"{len(weeks)} weeks, labels {names}; give one label per week, each its own"
+        )
     return [
         review(
             scenario,
