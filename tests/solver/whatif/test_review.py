@@ -97,7 +97,7 @@ def test_a_calendar_that_breaks_rules_still_gets_its_figures(planted: Review) ->
     assert table.loc["objective", "optimizer"] == planted.optimized.report.objective
 
 
-def _mini() -> Scenario:
+def lunch_clinic() -> Scenario:
     """One provider, rn, Monday 09:00-12:00 and 13:00-17:00 (lunch between), 5-minute grid."""
     return mini_clinic(
         clinic={"slot_minutes": 5},
@@ -144,7 +144,7 @@ KNOWN = Schedule(
 
 
 def test_idle_gaps_are_the_free_working_minutes_between_hands_on_work() -> None:
-    scenario = _mini()
+    scenario = lunch_clinic()
     assert check_schedule(scenario, KNOWN) == []
     (day,) = idle_days(scenario, KNOWN)
     assert (day.provider_id, str(day.day)) == ("rn", MONDAY)
@@ -156,7 +156,7 @@ def test_idle_gaps_are_the_free_working_minutes_between_hands_on_work() -> None:
 
 
 def test_kpis_and_value_of_a_known_calendar() -> None:
-    scenario = _mini()
+    scenario = lunch_clinic()
     week = review(scenario, KNOWN, time_limit=1.0, deterministic=True)
     assert week.violations == {}
     assert week.kpis["requests"] == {"total": 6, "booked": 5, "unscheduled": 1, "escalated": 0}
@@ -189,7 +189,7 @@ def test_no_value_is_left_when_the_optimizer_reviews_the_front_desk_or_worse() -
 
 
 def test_several_weeks_are_reviewed_alike_and_summed_up() -> None:
-    scenario = _mini()
+    scenario = lunch_clinic()
     emptier = KNOWN.model_copy(deep=True)
     emptier.appointments[-2] = _row("r5", "p5", "botox", None)
     weeks = review_weeks([(scenario, KNOWN), (scenario, emptier)], 1.0, deterministic=True)
@@ -205,7 +205,7 @@ def test_several_weeks_are_reviewed_alike_and_summed_up() -> None:
 
 
 def test_a_row_for_an_id_the_scenario_does_not_have_is_bad_input() -> None:
-    scenario = _mini()
+    scenario = lunch_clinic()
     stranger = KNOWN.model_copy(deep=True)
     stranger.appointments.append(_row("walk_in", "p1", "botox", "15:00"))
     stranger.appointments[0].provider_id = "dr_who"
