@@ -602,10 +602,10 @@ def review(
         )
         with _writing(out_dir):
             paths = _write(run, lambda folder: write_review(reviews, folder))
-    for week in reviews:
-        _show_review(week)
-    out.print("wrote " + ", ".join(str(p) for p in paths))
-    _stopped(run, reviews[-1].optimized.report)
+        for week in reviews:
+            _show_review(week)
+        out.print("wrote " + ", ".join(str(p) for p in paths))
+        _stopped(run, reviews[-1].optimized.report)
 
 
 def _review_pairs(files: list[Path]) -> list[tuple[Path, Path]]:

@@ -81,6 +81,7 @@ class Review:
     idle: list[ProviderDay]
     optimized: SolveResult
     """The optimizer's schedule of the same week from the same requests."""
+    optimized_kpis: dict[str, Any]
     optimized_objective: ObjectiveBreakdown
 
     @property
@@ -100,9 +101,7 @@ class Review:
         """The calendar, the optimizer and the value left on the table (optimizer minus
         calendar) for each of VALUE_FIGURES."""
         calendar = _value(self.kpis, self.objective)
-        optimizer = _value(
-            schedule_kpis(self.scenario, self.optimized.schedule), self.optimized_objective
-        )
+        optimizer = _value(self.optimized_kpis, self.optimized_objective)
         table = pd.DataFrame(
             {"calendar": calendar, "optimizer": optimizer}, index=list(VALUE_FIGURES)
         )
@@ -113,9 +112,8 @@ class Review:
         """The KPIs of the calendar and of the optimizer's schedule, one row per figure:
         requests by status, waitlist served, utilization per provider, room and machine (in
         percent of available time) and booked value per patient tier."""
-        optimizer = schedule_kpis(self.scenario, self.optimized.schedule)
         return pd.DataFrame(
-            {"calendar": _kpi_rows(self.kpis), "optimizer": _kpi_rows(optimizer)}
+            {"calendar": _kpi_rows(self.kpis), "optimizer": _kpi_rows(self.optimized_kpis)}
         ).fillna(0)
 
 
@@ -134,7 +132,8 @@ def review(
 
     A calendar that breaks rules still gets its figures; a row for an id the scenario does not
     have raises ScenarioError (`foreign_rows` lists them). The optimizer solves the same
-    scenario for `time_limit` wall-clock seconds (see solver.solve.solve for the others).
+    scenario for `time_limit` seconds, `num_workers`, `seed` and `deterministic` as
+    solver.solve.solve takes them; `stop` ends its search early (Ctrl-C).
     """
     problems = foreign_rows(scenario, calendar)
     if problems:
@@ -154,6 +153,7 @@ def review(
         objective=recompute_objective(scenario, calendar),
         idle=idle_days(scenario, calendar),
         optimized=optimized,
+        optimized_kpis=schedule_kpis(scenario, optimized.schedule, optimized.facts),
         optimized_objective=recompute_objective(scenario, optimized.schedule),
     )
 

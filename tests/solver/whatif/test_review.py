@@ -38,7 +38,7 @@ PLANTED = {
     "provider_overlap": "r_093",  # given dr_reyes, who already has r_003 and r_035 then
     "room_overlap": "r_009",  # in facial_1 while r_049 is
     "not_permitted": "r_051",  # a body consultation by lt_brooks, a laser technician
-    "outside_provider_hours": "r_004",  # rn_patel past her 15:30 end on Wednesday
+    "outside_provider_hours": "r_004",  # rn_patel until 16:35, past her 16:30 end on Wednesday
     "equipment_over_capacity": "r_156",  # the one laser platform, with r_029 at once
     "consult_missing": "r_127",  # body contouring for p_024, who never had a consult
     "series_spacing": "r_074",  # microneedling 19 days after the last of the series
