@@ -1,5 +1,5 @@
 """The `medspa` command line: schema, audit, generate, solve, check, explain, reshuffle,
-slots, review and demo.
+slots, compare, review and demo.
 
 Bad input (a malformed file, an unknown id, an impossible window) prints every problem
 with the file and the path inside it, and exits 2; never a traceback. Ctrl-C or SIGTERM
@@ -24,6 +24,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
@@ -636,6 +637,84 @@ def _show_review(week: Any) -> None:
     for figure, row in week.value_table().iterrows():
         table.add_row(str(figure), *(f"{value:,.0f}" for value in row))
     out.print(table)
+
+
+@app.command(name="compare")
+def compare_command(
+    scenario_files: Annotated[
+        list[Path], typer.Argument(help="The base scenario, then each variant (YAML or JSON).")
+    ],
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Folder for compare.csv and compare.md.")
+    ] = None,
+    time_limit: TimeLimit = 10.0,
+    workers: Workers = 1,
+    seed: Seed = 0,
+    deterministic: Deterministic = False,
+    quiet: Quiet = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Solve scenario files side by side (same seed, in parallel on the cores) and print their
+    key figures, a column per file: booked, revenue by tier, utilization, waitlist, exceptions
+    by reason, objective and gap. Ctrl-C stops it, writing nothing."""
+    from solver.whatif.compare import compare, markdown_table, text_table, unique_names
+    from solver.whatif.variants import Variant
+
+    with _input_errors():
+        if len(scenario_files) < 2:
+            message = "give the base scenario and at least one variant to compare it with"
+            raise ScenarioError("compare", [Finding("nothing_to_compare", "", message)])
+        if out_dir is not None:
+            inputs = {f"scenario file {i}": path for i, path in enumerate(scenario_files, 1)}
+            _refuse_out(folder_problem(out_dir, inputs))
+        scenarios = [load_scenario(path) for path in scenario_files]
+    names = unique_names([path.stem for path in scenario_files])
+    variants = [Variant.of(s, name) for s, name in zip(scenarios, names, strict=True)]
+    try:
+        with _compare_progress(len(variants), time_limit, quiet) as on_progress:
+            frame = compare(variants, time_limit, workers, seed, deterministic, None, on_progress)
+    except KeyboardInterrupt:
+        err.print("Ctrl-C: stopped the comparison; nothing was written.", highlight=False)
+        raise _signal_exit(signal.SIGINT) from None
+    if out_dir is not None:
+        from models.spreadsheet import write_csv
+        from solver.outputs.folder import write_set
+
+        writers = {
+            "compare.csv": lambda path: write_csv(frame.reset_index(), path),
+            "compare.md": lambda path: write_atomically(path, markdown_table(frame)),
+        }
+        with _writing(out_dir):
+            paths = write_set(out_dir, writers, "compare")
+    if as_json:
+        columns = frame.astype(object).where(frame.notna(), None)
+        print(json.dumps([{"variant": n, **columns[n].to_dict()} for n in frame], indent=2))
+    else:
+        print(text_table(frame))
+    if out_dir is not None and not as_json:
+        out.print(_said("wrote " + ", ".join(str(p) for p in paths)), soft_wrap=True)
+
+
+@contextmanager
+def _compare_progress(
+    total: int, time_limit: float, quiet: bool
+) -> Iterator[Callable[[str, int, int], None] | None]:
+    """The progress of a comparison on stderr: a bar on a terminal, else one line."""
+    if quiet:
+        yield None
+        return
+    if not sys.stderr.isatty():
+        err.print(f"solving {total} scenarios, up to {time_limit:g} s each", highlight=False)
+        yield None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task(f"solving {total} scenarios…", total=total)
+
+        def solved(name: str, done: int, total: int) -> None:
+            progress.update(task, completed=done, description=escape(printable(f"solved {name}")))
+
+        yield solved
 
 
 def main() -> None:

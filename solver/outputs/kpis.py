@@ -27,7 +27,8 @@ def available(facts: ClinicFacts, provider: Provider, day: int) -> list[tuple[in
     return [(low, high) for low, high in ranges if low < high]
 
 
-def _working_minutes(facts: ClinicFacts) -> dict[str, int]:
+def available_minutes(facts: ClinicFacts) -> dict[str, int]:
+    """Each provider's working minutes in opening hours over the horizon, after time off."""
     return {
         provider.id: sum(
             high - low
@@ -42,17 +43,24 @@ def _share(part: float, whole: float) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
+def hands_on_minutes(scenario: Scenario, schedule: Schedule) -> Counter[str]:
+    """Each provider's booked hands-on minutes in the schedule."""
+    minutes: Counter[str] = Counter()
+    for row in schedule.booked():
+        minutes[row.provider_id or ""] += scenario.service(row.service_id).hands_on_minutes
+    return minutes
+
+
 def utilization(facts: ClinicFacts, schedule: Schedule) -> dict[str, dict[str, float]]:
     """Booked share of available time per provider (hands-on), room (with turnover) and machine."""
     scenario = facts.scenario
     open_minutes = sum(facts.open_minutes(day) for day in range(facts.num_days))
-    working = _working_minutes(facts)
-    hands_on: Counter[str] = Counter()
+    working = available_minutes(facts)
+    hands_on = hands_on_minutes(scenario, schedule)
     held: Counter[str] = Counter()
     machine_minutes: Counter[str] = Counter()
     for row in schedule.booked():
         service = scenario.service(row.service_id)
-        hands_on[row.provider_id or ""] += service.hands_on_minutes
         held[row.room_id or ""] += service.length + service.buffer_after
         for machine, units in service.equipment.items():
             machine_minutes[machine] += units * service.length
