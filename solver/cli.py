@@ -1,5 +1,5 @@
 """The `medspa` command line: schema, audit, generate, solve, check, explain, reshuffle,
-slots, compare and demo.
+slots, compare, review and demo.
 
 Bad input (a malformed file, an unknown id, an impossible window) prints every problem
 with the file and the path inside it, and exits 2; never a traceback. Ctrl-C or SIGTERM
@@ -542,6 +542,101 @@ def check(
         verdict = f"{len(violations)} violation(s)" if violations else "every hard rule holds"
         out.print(f"{schedule_file}: {verdict}")
     raise typer.Exit(1 if violations else 0)
+
+
+@app.command()
+def review(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="SCENARIO CALENDAR.csv, one pair per week: the week's scenario and the "
+            "clinic's own calendar of it (the columns of schedule.csv).",
+            metavar="SCENARIO CALENDAR.csv",
+            show_default=False,
+        ),
+    ],
+    out_dir: OutOption,
+    time_limit: TimeLimit = 10.0,
+    workers: Workers = 2,
+    seed: Seed = 0,
+    deterministic: Deterministic = False,
+) -> None:
+    """Review the clinic's own calendar: every rule it breaks, by rule; its KPIs and idle
+    gaps; and what the optimizer books in the same week from the same requests (the value
+    left on the table). Writes review.md, review.html and the plots. Exit 0 when written
+    (broken rules are in the report), 2 bad input."""
+    from solver.outputs.review_report import write_review
+    from solver.whatif.review import foreign_rows, review_weeks
+
+    pairs = _review_pairs(files)
+    inputs = {
+        f"{what} {n}": path
+        for n, pair in enumerate(pairs, 1)
+        for what, path in zip(("scenario", "calendar"), pair, strict=True)
+    }
+    with _stoppable(out_dir) as run:
+        _refuse_out(folder_problem(out_dir, inputs))
+        weeks, labels = [], []
+        for n, (scenario_file, calendar_file) in enumerate(pairs, 1):
+            scenario = _load(scenario_file)
+            with _input_errors():
+                calendar = _read_schedule(calendar_file)
+                problems = foreign_rows(scenario, calendar)
+                if problems:
+                    raise ScenarioError(str(calendar_file), problems)
+            weeks.append((scenario, calendar))
+            labels.append(f"{n}. {calendar_file.name} (week of {scenario.clinic.horizon.start})")
+        units = ", counted in CP-SAT work units" if deterministic else ""
+        err.print(
+            f"solving {len(weeks)} week(s), time limit {time_limit:g} s each{units}; {STOP_HINT}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        reviews = review_weeks(
+            weeks,
+            time_limit,
+            seed,
+            deterministic,
+            num_workers=workers,
+            labels=labels,
+            stop=run.stop,
+        )
+        with _writing(out_dir):
+            paths = _write(run, lambda folder: write_review(reviews, folder))
+        for week in reviews:
+            _show_review(week)
+        out.print("wrote " + ", ".join(str(p) for p in paths))
+        _stopped(run, reviews[-1].optimized.report)
+
+
+def _review_pairs(files: list[Path]) -> list[tuple[Path, Path]]:
+    """The SCENARIO CALENDAR pairs of `medspa review`, or exit 2 for an odd count."""
+    if len(files) % 2:
+        message = (
+            f"{len(files)} file(s) given; give them in pairs, each week's scenario followed by "
+            f"its calendar: SCENARIO CALENDAR.csv [SCENARIO CALENDAR.csv ...] (the calendar of "
+            f"{excerpt(str(files[-1]))} is missing)"
+        )
+        with _input_errors():
+            raise ScenarioError("review", [Finding("unpaired_files", "", message)])
+    return list(zip(files[::2], files[1::2], strict=True))
+
+
+def _show_review(week: Any) -> None:
+    """Rules broken by rule, and the value left on the table, of one week."""
+    out.print(_said(week.label), style="bold")
+    if week.violations:
+        for code, found in week.violations.items():
+            rows = ", ".join(sorted({f.where for f in found if f.where}))
+            out.print(_said(f"  {code}: {len(found)} ({rows})"), soft_wrap=True)
+    else:
+        out.print("  every hard rule holds")
+    table = Table(title="value left on the table")
+    for column in ("figure", "calendar", "optimizer", "left on the table"):
+        table.add_column(column, justify="left" if column == "figure" else "right")
+    for figure, row in week.value_table().iterrows():
+        table.add_row(str(figure), *(f"{value:,.0f}" for value in row))
+    out.print(table)
 
 
 @app.command(name="compare")
