@@ -221,6 +221,8 @@ def _cell(kpi: str, value: Any) -> str:
 
 def problems(frame: pd.DataFrame) -> list[str]:
     """One line per invalid variant: its name and first problem in full."""
+    if "problem" not in frame.index:  # a selection of rows
+        return []
     row = frame.loc["problem"]
     return [printable(f"{name}: {problem}") for name, problem in row.items() if problem is not None]
 
