@@ -15,6 +15,7 @@ stands; otherwise with the first option with moves).
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import time
@@ -106,11 +107,11 @@ def run(
     name: str, scenario: Scenario, night_limit: float, calls: int, compared: int, seed: int
 ) -> list[Ask]:
     """Solve the clinic, then ask `calls` random calls with 0 and 2 moves (the first
-    `compared` of them also through reshuffle)."""
+    `compared` eligible ones also through reshuffle)."""
     night = solve(scenario, time_limit=night_limit, num_workers=2, seed=seed)
     schedule = night.schedule
     print(f"{name}: {len(schedule.booked())} booked")
-    asks = []
+    asks, replanned = [], 0
     for index, request in enumerate(_calls(scenario, schedule, calls, seed)):
         for moves in (0, 2):
             started = time.perf_counter()
@@ -135,8 +136,9 @@ def run(
                     for t in (take(answer.call, o) for o in answer.options[:2])
                 ),
             )
-            if index < compared and moves == 0:
+            if ask.eligible and moves == 0 and replanned < compared:
                 ask.reshuffle, ask.reshuffle_change = _reshuffle(scenario, schedule, request)
+                replanned += 1
             asks.append(ask)
         print(
             f"{index:4d} {request.service:>22} {asks[-2].latency:6.3f} s {asks[-1].latency:6.3f} s"
@@ -204,6 +206,7 @@ def write(asks: list[Ask], out: Path, setup: str) -> list[Path]:
         "clinic",
         "moves",
         "calls",
+        "eligible",
         "p50_s",
         "p95_s",
         "max_s",
@@ -229,8 +232,8 @@ def write(asks: list[Ask], out: Path, setup: str) -> list[Path]:
         lines.append("| " + " | ".join(str(cells[c]) for c in head) + " |")
     lines += [
         "",
-        "Against `reshuffle --event new_request` for the same call (1 s re-plan of the whole "
-        "week, `--through` its last day), compared with the first option without moves:",
+        "Against `reshuffle --event new_request` for the same eligible call (1 s re-plan of the "
+        "whole week, `--through` its last day), compared with the first option without moves:",
         "",
         "| clinic | asked | re-plan booked it at a free time | first option at least as good |"
         " re-plan moved bookings for it | re-plan did not book it |",
@@ -275,6 +278,7 @@ def main() -> None:
         "sample": load_scenario(SAMPLE),
         "generated_1000": generate_scenario(1000, providers, days, seed=args.seed),
     }
+    load = os.getloadavg()[0]
     asks = []
     for name, scenario in clinics.items():
         asks += run(name, scenario, args.night_limit, args.calls, args.compared, args.seed)
@@ -283,7 +287,8 @@ def main() -> None:
         f"top 5, from the schedule of a {args.night_limit:g} s solve (2 workers); generated_1000: "
         f"1,000 requests, {providers} providers, {days} days. Latency: the Python call "
         "(open_call + ranked), wall clock; percentiles over the eligible calls (a call the "
-        "rules refuse is answered at once)."
+        "rules refuse is answered at once). Load average (1 min) at the start "
+        f"{load:.2f}, at the end {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores."
     )
     for path in write(asks, args.out, setup):
         print(path)
