@@ -789,3 +789,6 @@ def demo(
     out.print(f"independent checker: {out_dir / 'schedule.csv'} {verdict}")
     if violations:
         raise typer.Exit(1)
+
+
+from solver.batch import command as _batch_command  # noqa: E402, F401  (registers `medspa batch`)
