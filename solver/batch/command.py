@@ -35,7 +35,7 @@ from solver.batch.run import (
     scenario_clinics,
     solve_many,
 )
-from solver.batch.summary import counts, owners_text
+from solver.batch.summary import counts
 from solver.cli import (
     MAX_TIME_LIMIT,
     MAX_WORKERS,

@@ -42,7 +42,7 @@ BATCH_FILE = "batch.json"
 """Beside a clinic's solve outputs: the scenario file's digest and the settings of its solve."""
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
 MIN_SEARCH = 0.1
-"""Seconds of search a clinic must get from the budget to be started (the least --time-limit)."""
+"""The least search seconds a clinic started within the budget gets (the least --time-limit)."""
 TICK = 0.05
 
 
@@ -299,15 +299,17 @@ class _Batch:
     # --- the solves -----------------------------------------------------------------------
 
     def _limit(self, left: int) -> float | None:
-        """The clinic's search time: the time limit, or less to keep within the budget; None
-        when the budget leaves it less than MIN_SEARCH."""
+        """The clinic's search time: the time limit, or its share of the budget when that is
+        less (at least MIN_SEARCH); None once the budget is used up."""
         wanted, budget = self.settings.time_limit, self.settings.budget
         if budget is None:
             return wanted
         remaining = budget - (time.perf_counter() - self.started)
+        if remaining <= 0:
+            return None
         overhead = statistics.fmean(self.overheads) if self.overheads else 0.0
         share = budget_share(remaining, left, self.slots, overhead)
-        return None if share < MIN_SEARCH else round(min(wanted, share), 3)
+        return round(min(wanted, max(MIN_SEARCH, share)), 3)
 
     def _start(self, ready: _Ready, left: int) -> None:
         clinic, settings = ready.clinic, self.settings
