@@ -48,7 +48,8 @@ def summary_frame(outcomes: Sequence[ClinicOutcome]) -> pd.DataFrame:
         }
         for outcome in outcomes
     ]
-    return pd.DataFrame(rows, columns=list(COLUMNS))
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    return frame.astype({"objective": "Int64", "greedy": "Int64"})  # whole numbers, or empty
 
 
 def counts(outcomes: Sequence[ClinicOutcome]) -> str:

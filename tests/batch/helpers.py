@@ -67,3 +67,13 @@ def kill_when_started(markers: Path, clinic: str, delay: float = 0.5) -> threadi
     thread = threading.Thread(target=watch, daemon=True)
     thread.start()
     return thread
+
+
+def crash(code: int) -> None:
+    """Run in a pool process: end it at once, as a crash in native code would."""
+    os._exit(code)
+
+
+def fail(message: str) -> None:
+    """Run in a pool process: raise."""
+    raise ValueError(message)
