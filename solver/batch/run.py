@@ -190,6 +190,7 @@ class _Ready:
 class _Running:
     ready: _Ready
     task: ClinicTask
+    future: Any
 
 
 class _Batch:
@@ -333,7 +334,7 @@ class _Batch:
         except Exception as error:  # a closed executor or a lost cluster: no future at all
             self._fail(clinic, _failure(error), time_limit=limit)
             return
-        self.running[clinic.name] = _Running(ready, task)
+        self.running[clinic.name] = _Running(ready, task, future)
         future.add_done_callback(lambda done, name=clinic.name: self.done.put((name, done)))
 
     def _collect(self) -> None:
@@ -388,9 +389,12 @@ class _Batch:
             self.executor.interrupt()
 
     def _abandon(self) -> None:
-        """A second signal: the running solves are given up (the local processes killed)."""
+        """A second signal: the running solves are given up (the local processes killed,
+        another executor's futures cancelled)."""
         if isinstance(self.executor, ClinicPool):
             self.executor.kill()
+        for running in self.running.values():
+            running.future.cancel()
         self.running.clear()
         self._left_out("not finished: stopped at once")
 
