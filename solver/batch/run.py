@@ -286,6 +286,9 @@ class _Batch:
         except OSError as error:
             self._fail(clinic, f"cannot be read ({why_not(error)})")
             return None
+        except Exception as error:  # a loader bug is this clinic's failure, not the batch's
+            self._fail(clinic, _failure(error))
+            return None
         folder = self.out / clinic.name
         kept = earlier_outcome(clinic, folder, scenario, digest)
         if kept is not None:
@@ -293,7 +296,7 @@ class _Batch:
             return None
         problem = folder_problem(folder, {"scenario": clinic.path})
         if problem is not None:
-            self._fail(clinic, problem.message)
+            self._fail(clinic, _folder_words(problem, folder))
             return None
         return _Ready(clinic, scenario, digest, started)
 
@@ -375,7 +378,7 @@ class _Batch:
             self._fail(clinic, error.problem.message, time_limit=task.time_limit)
             return
         except OSError as error:
-            message = f"could not write {excerpt(str(folder))} ({why_not(error)})"
+            message = f"could not write '{printable(str(folder))}' ({why_not(error)})"
             self._fail(clinic, message, time_limit=task.time_limit)
             return
         figures = json.loads(solved.files["kpis.json"])
@@ -459,6 +462,16 @@ def _problems(error: ScenarioError, most: int = 3) -> str:
     if len(lines) > most:
         text += f"; and {len(lines) - most} more (medspa audit lists them all)"
     return text
+
+
+def _folder_words(problem: Finding, folder: Path) -> str:
+    """Why the clinic's folder cannot take its outputs (folder.py speaks of --out)."""
+    if problem.code != "holds_other_files":
+        return problem.message
+    return (
+        f"'{printable(str(folder))}' holds files medspa did not write; the batch replaces each "
+        "clinic's folder as a whole, so move them away or give --out another folder"
+    )
 
 
 def _failure(error: BaseException) -> str:

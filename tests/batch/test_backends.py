@@ -134,3 +134,18 @@ def test_a_re_run_keeps_complete_clinics_and_redoes_a_damaged_one(
     assert (out / "c03" / "schedule.csv").read_bytes() == before
     assert (out / "c04" / "gantt.png").exists()
     assert {row["outcome"] for row in _summary(out)} == {"solved", "kept", "failed"}
+
+
+def test_the_command_runs_on_a_cluster_given_its_scheduler_address(
+    cluster_client: object, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from solver.cli import app
+
+    files = write_clinics(tmp_path / "clinics", 3)
+    address = cluster_client.scheduler.address  # type: ignore[attr-defined]
+    args = ["batch", *map(str, files), "--out", str(tmp_path / "out"), "--scheduler", address]
+    result = CliRunner().invoke(app, [*args, "--time-limit", "1", "--deterministic"])
+    assert result.exit_code == 0, result.output
+    assert [row["outcome"] for row in _summary(tmp_path / "out")] == ["solved"] * 3

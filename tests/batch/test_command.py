@@ -191,3 +191,16 @@ def test_the_summary_markdown_escapes_what_a_file_said() -> None:
     outcome = ClinicOutcome("a", "a.yaml", "failed", error="bad | value\x1b")
     text = summary_markdown([outcome])
     assert "1 failed." in text and "bad \\| value\\x1b" in text
+
+
+def test_a_clinic_folder_holding_other_files_fails_that_clinic_only(
+    folder: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    (out / "c01").mkdir(parents=True)
+    (out / "c01" / "notes.txt").write_text("mine", encoding="utf-8")
+    with ThreadPoolExecutor(2) as threads:
+        outcomes = solve_many(sorted(folder.glob("c*.yaml")), threads, out=out)
+    assert [o.outcome for o in outcomes] == ["solved", "failed", "solved"]
+    assert "c01' holds files medspa did not write; the batch replaces" in outcomes[1].error
+    assert (out / "c01" / "notes.txt").read_text(encoding="utf-8") == "mine"
