@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,6 +61,20 @@ def cluster_client() -> Iterator[object]:
         distributed.Client(cluster) as client,
     ):
         yield client
+    _stop_dask_threads(distributed)
+
+
+def _stop_dask_threads(distributed: Any) -> None:
+    """End the threads a Dask client leaves in this process for later clients (its callback
+    and offload executors): other tests check that nothing runs behind them. Both executors
+    are made again when needed (the callback one lazily, the offload one is replaced by a
+    fresh one that starts its thread on first use)."""
+    callbacks = distributed.Future._cb_executor
+    if callbacks is not None:
+        callbacks.shutdown(wait=True)
+        distributed.Future._cb_executor = None
+    distributed.utils._offload_executor.shutdown(wait=True)
+    distributed.utils._offload_executor = ThreadPoolExecutor(1, "Dask-Offload")
 
 
 @pytest.fixture(scope="module")
