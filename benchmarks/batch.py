@@ -3,17 +3,22 @@
 The same generated clinics (20 by default) are solved in the reproducible mode, so each one
 is the same work everywhere, on 1 and on 2 local processes and on a Dask LocalCluster of 2
 single-thread worker processes started here. Reported: wall seconds and clinics per minute
-of each, with the load average before and after (the machine is shared).
+of each, the CPU time it took and the cores that makes, with the load average before and
+after (the machine is shared: see benchmarks/results/batch.md on what that does).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -36,27 +41,59 @@ class Run:
     solved: int
     wall_seconds: float
     clinics_per_minute: float
+    cpu_seconds: float
+    """CPU time of this process and every process it started, from the executor's start to
+    its end (start-up included)."""
+    cores_used: float
+    """cpu_seconds over the executor's wall time: the share of the machine the run got."""
     load_before: float
     load_after: float
 
 
-def _timed(name: str, executor: object, files: list[Path], settings: BatchSettings) -> Run:
-    load_before = os.getloadavg()[0]
-    with tempfile.TemporaryDirectory(prefix="medspa-batch-bench-") as out:
+def _cpu() -> float:
+    """CPU seconds of this process and of its ended (and waited-for) descendants."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def _timed(
+    name: str, executor: Callable[[], Any], files: list[Path], settings: BatchSettings
+) -> Run:
+    """The batch on the executor `executor()` makes (a context manager), timed."""
+    load_before, cpu_before, opened = os.getloadavg()[0], _cpu(), time.perf_counter()
+    with executor() as running, tempfile.TemporaryDirectory(prefix="medspa-batch-") as out:
         started = time.perf_counter()
-        outcomes = solve_many(files, executor, out=out, settings=settings)
+        outcomes = solve_many(files, running, out=out, settings=settings)
         seconds = time.perf_counter() - started
+    cpu = _cpu() - cpu_before
+    cores = cpu / (time.perf_counter() - opened)
     solved = sum(o.outcome == "solved" for o in outcomes)
     per_minute = round(len(files) / seconds * 60, 1)
-    load = round(os.getloadavg()[0], 2)
     print(f"{name}: {solved}/{len(files)} solved in {seconds:.1f} s, {per_minute} per minute")
-    return Run(name, len(files), solved, round(seconds, 2), per_minute, round(load_before, 2), load)
+    return Run(
+        name,
+        len(files),
+        solved,
+        round(seconds, 2),
+        per_minute,
+        round(cpu, 1),
+        round(cores, 2),
+        round(load_before, 2),
+        round(os.getloadavg()[0], 2),
+    )
+
+
+@contextmanager
+def _dask_cluster() -> Iterator[Any]:
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None)
+    with cluster, Client(cluster) as client:
+        yield client
 
 
 def run(clinics: int, requests: int, providers: int, days: int, limit: float) -> list[Run]:
     """The batch on 1 and 2 local processes and on a Dask LocalCluster (2 processes)."""
-    from distributed import Client, LocalCluster
-
     settings = BatchSettings(time_limit=limit, deterministic=True)
     with tempfile.TemporaryDirectory(prefix="medspa-batch-clinics-") as folder:
         files = []
@@ -65,16 +102,11 @@ def run(clinics: int, requests: int, providers: int, days: int, limit: float) ->
             scenario = generate_scenario(requests, providers, days, seed)
             save_scenario(scenario, path)
             files.append(path)
-        runs = []
-        for processes in (1, 2):
-            with ClinicPool(processes) as pool:
-                runs.append(_timed(f"local, {processes} process(es)", pool, files, settings))
-        cluster = LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        )
-        with cluster, Client(cluster) as client:
-            runs.append(_timed("Dask LocalCluster, 2 workers", client, files, settings))
-    return runs
+        return [
+            _timed("local, 1 process", lambda: ClinicPool(1), files, settings),
+            _timed("local, 2 processes", lambda: ClinicPool(2), files, settings),
+            _timed("Dask LocalCluster, 2 workers", _dask_cluster, files, settings),
+        ]
 
 
 def write(runs: list[Run], out: Path, what: str, note: str) -> list[Path]:
@@ -89,11 +121,13 @@ def write(runs: list[Run], out: Path, what: str, note: str) -> list[Path]:
         "",
         what,
         "",
-        "| executor | clinics | solved | wall (s) | clinics per minute | load before / after |",
-        "|---|---|---|---|---|---|",
+        "| executor | clinics | solved | wall (s) | clinics per minute | CPU (s) | cores used "
+        "| load before / after |",
+        "|---|---|---|---|---|---|---|---|",
         *(
             f"| {r.executor} | {r.clinics} | {r.solved} | {r.wall_seconds:.1f} | "
-            f"{r.clinics_per_minute:.1f} | {r.load_before:.2f} / {r.load_after:.2f} |"
+            f"{r.clinics_per_minute:.1f} | {r.cpu_seconds:.1f} | {r.cores_used:.2f} | "
+            f"{r.load_before:.2f} / {r.load_after:.2f} |"
             for r in runs
         ),
         "",
