@@ -8,7 +8,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -77,3 +77,18 @@ def crash(code: int) -> None:
 def fail(message: str) -> None:
     """Run in a pool process: raise."""
     raise ValueError(message)
+
+
+def stop_dask_threads() -> None:
+    """End the threads a Dask client leaves in this process for later clients (its callback
+    and offload executors): other tests check that nothing runs behind them. Both executors
+    are made again when needed (the callback one lazily, the offload one is replaced by a
+    fresh one that starts its thread on first use)."""
+    import distributed
+
+    callbacks = distributed.Future._cb_executor
+    if callbacks is not None:
+        callbacks.shutdown(wait=True)
+        distributed.Future._cb_executor = None
+    distributed.utils._offload_executor.shutdown(wait=True)
+    distributed.utils._offload_executor = ThreadPoolExecutor(1, "Dask-Offload")

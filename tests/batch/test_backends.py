@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from solver.batch import BatchSettings, ClinicOutcome, ClinicPool, solve_many
-from tests.batch.helpers import Announcing, kill_when_started, write_clinics
+from tests.batch.helpers import Announcing, kill_when_started, stop_dask_threads, write_clinics
 
 SETTINGS = BatchSettings(time_limit=3.0, deterministic=True, seed=5)
 SMALL = 19
@@ -61,20 +59,7 @@ def cluster_client() -> Iterator[object]:
         distributed.Client(cluster) as client,
     ):
         yield client
-    _stop_dask_threads(distributed)
-
-
-def _stop_dask_threads(distributed: Any) -> None:
-    """End the threads a Dask client leaves in this process for later clients (its callback
-    and offload executors): other tests check that nothing runs behind them. Both executors
-    are made again when needed (the callback one lazily, the offload one is replaced by a
-    fresh one that starts its thread on first use)."""
-    callbacks = distributed.Future._cb_executor
-    if callbacks is not None:
-        callbacks.shutdown(wait=True)
-        distributed.Future._cb_executor = None
-    distributed.utils._offload_executor.shutdown(wait=True)
-    distributed.utils._offload_executor = ThreadPoolExecutor(1, "Dask-Offload")
+    stop_dask_threads()
 
 
 @pytest.fixture(scope="module")
