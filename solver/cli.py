@@ -1,5 +1,5 @@
-"""The `medspa` command line: schema, audit, generate, solve, check, explain, reshuffle and
-demo.
+"""The `medspa` command line: schema, audit, generate, solve, check, explain, reshuffle,
+slots, compare, review, batch and demo.
 
 Bad input (a malformed file, an unknown id, an impossible window) prints every problem
 with the file and the path inside it, and exits 2; never a traceback. Ctrl-C or SIGTERM
@@ -24,6 +24,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
@@ -543,6 +544,179 @@ def check(
     raise typer.Exit(1 if violations else 0)
 
 
+@app.command()
+def review(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="SCENARIO CALENDAR.csv, one pair per week: the week's scenario and the "
+            "clinic's own calendar of it (the columns of schedule.csv).",
+            metavar="SCENARIO CALENDAR.csv",
+            show_default=False,
+        ),
+    ],
+    out_dir: OutOption,
+    time_limit: TimeLimit = 10.0,
+    workers: Workers = 2,
+    seed: Seed = 0,
+    deterministic: Deterministic = False,
+) -> None:
+    """Review the clinic's own calendar: every rule it breaks, by rule; its KPIs and idle
+    gaps; and what the optimizer books in the same week from the same requests (the value
+    left on the table). Writes review.md, review.html and the plots. Exit 0 when written
+    (broken rules are in the report), 2 bad input."""
+    from solver.outputs.review_report import write_review
+    from solver.whatif.review import foreign_rows, review_weeks
+
+    pairs = _review_pairs(files)
+    inputs = {
+        f"{what} {n}": path
+        for n, pair in enumerate(pairs, 1)
+        for what, path in zip(("scenario", "calendar"), pair, strict=True)
+    }
+    with _stoppable(out_dir) as run:
+        _refuse_out(folder_problem(out_dir, inputs))
+        weeks, labels = [], []
+        for n, (scenario_file, calendar_file) in enumerate(pairs, 1):
+            scenario = _load(scenario_file)
+            with _input_errors():
+                calendar = _read_schedule(calendar_file)
+                problems = foreign_rows(scenario, calendar)
+                if problems:
+                    raise ScenarioError(str(calendar_file), problems)
+            weeks.append((scenario, calendar))
+            labels.append(f"{n}. {calendar_file.name} (week of {scenario.clinic.horizon.start})")
+        units = ", counted in CP-SAT work units" if deterministic else ""
+        err.print(
+            f"solving {len(weeks)} week(s), time limit {time_limit:g} s each{units}; {STOP_HINT}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        reviews = review_weeks(
+            weeks,
+            time_limit,
+            seed,
+            deterministic,
+            num_workers=workers,
+            labels=labels,
+            stop=run.stop,
+        )
+        with _writing(out_dir):
+            paths = _write(run, lambda folder: write_review(reviews, folder))
+        for week in reviews:
+            _show_review(week)
+        out.print("wrote " + ", ".join(str(p) for p in paths))
+        _stopped(run, reviews[-1].optimized.report)
+
+
+def _review_pairs(files: list[Path]) -> list[tuple[Path, Path]]:
+    """The SCENARIO CALENDAR pairs of `medspa review`, or exit 2 for an odd count."""
+    if len(files) % 2:
+        message = (
+            f"{len(files)} file(s) given; give them in pairs, each week's scenario followed by "
+            f"its calendar: SCENARIO CALENDAR.csv [SCENARIO CALENDAR.csv ...] (the calendar of "
+            f"{excerpt(str(files[-1]))} is missing)"
+        )
+        with _input_errors():
+            raise ScenarioError("review", [Finding("unpaired_files", "", message)])
+    return list(zip(files[::2], files[1::2], strict=True))
+
+
+def _show_review(week: Any) -> None:
+    """Rules broken by rule, and the value left on the table, of one week."""
+    out.print(_said(week.label), style="bold")
+    if week.violations:
+        for code, found in week.violations.items():
+            rows = ", ".join(sorted({f.where for f in found if f.where}))
+            out.print(_said(f"  {code}: {len(found)} ({rows})"), soft_wrap=True)
+    else:
+        out.print("  every hard rule holds")
+    table = Table(title="value left on the table")
+    for column in ("figure", "calendar", "optimizer", "left on the table"):
+        table.add_column(column, justify="left" if column == "figure" else "right")
+    for figure, row in week.value_table().iterrows():
+        table.add_row(str(figure), *(f"{value:,.0f}" for value in row))
+    out.print(table)
+
+
+@app.command(name="compare")
+def compare_command(
+    scenario_files: Annotated[
+        list[Path], typer.Argument(help="The base scenario, then each variant (YAML or JSON).")
+    ],
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Folder for compare.csv and compare.md.")
+    ] = None,
+    time_limit: TimeLimit = 10.0,
+    workers: Workers = 1,
+    seed: Seed = 0,
+    deterministic: Deterministic = False,
+    quiet: Quiet = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Solve scenario files side by side (same seed, in parallel on the cores) and print their
+    key figures, a column per file: booked, revenue by tier, utilization, waitlist, exceptions
+    by reason, objective and gap. Ctrl-C stops it, writing nothing."""
+    from solver.whatif.compare import compare, markdown_table, text_table, unique_names
+    from solver.whatif.variants import Variant
+
+    with _input_errors():
+        if len(scenario_files) < 2:
+            message = "give the base scenario and at least one variant to compare it with"
+            raise ScenarioError("compare", [Finding("nothing_to_compare", "", message)])
+        if out_dir is not None:
+            inputs = {f"scenario file {i}": path for i, path in enumerate(scenario_files, 1)}
+            _refuse_out(folder_problem(out_dir, inputs))
+        scenarios = [load_scenario(path) for path in scenario_files]
+    names = unique_names([path.stem for path in scenario_files])
+    variants = [Variant.of(s, name) for s, name in zip(scenarios, names, strict=True)]
+    try:
+        with _compare_progress(len(variants), time_limit, quiet) as on_progress:
+            frame = compare(variants, time_limit, workers, seed, deterministic, None, on_progress)
+    except KeyboardInterrupt:
+        err.print("Ctrl-C: stopped the comparison; nothing was written.", highlight=False)
+        raise _signal_exit(signal.SIGINT) from None
+    if out_dir is not None:
+        from models.spreadsheet import write_csv
+        from solver.outputs.folder import write_set
+
+        writers = {
+            "compare.csv": lambda path: write_csv(frame.reset_index(), path),
+            "compare.md": lambda path: write_atomically(path, markdown_table(frame)),
+        }
+        with _writing(out_dir):
+            paths = write_set(out_dir, writers, "compare")
+    if as_json:
+        columns = frame.astype(object).where(frame.notna(), None)
+        print(json.dumps([{"variant": n, **columns[n].to_dict()} for n in frame], indent=2))
+    else:
+        print(text_table(frame))
+    if out_dir is not None and not as_json:
+        out.print(_said("wrote " + ", ".join(str(p) for p in paths)), soft_wrap=True)
+
+
+@contextmanager
+def _compare_progress(
+    total: int, time_limit: float, quiet: bool
+) -> Iterator[Callable[[str, int, int], None] | None]:
+    """The progress of a comparison on stderr: a bar on a terminal, else one line."""
+    if quiet:
+        yield None
+        return
+    if not sys.stderr.isatty():
+        err.print(f"solving {total} scenarios, up to {time_limit:g} s each", highlight=False)
+        yield None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task(f"solving {total} scenarios…", total=total)
+
+        def solved(name: str, done: int, total: int) -> None:
+            progress.update(task, completed=done, description=escape(printable(f"solved {name}")))
+
+        yield solved
+
+
 def main() -> None:
     """Entry point of the console script: the last line of defence against a traceback."""
     try:
@@ -593,26 +767,33 @@ def _events(texts: list[str], events_file: Path | None) -> list[Any]:
     return events
 
 
+def _clock_time(text: str | None, scenario: Scenario, option: str) -> datetime:
+    """A local time given as `option` (clinic time unless it has an offset), or this
+    computer's clock."""
+    zone = scenario.clinic.clock().zone
+    if text is None:
+        return datetime.now(zone)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        message = (
+            f"{excerpt(text)} is not a time; write it as YYYY-MM-DDTHH:MM, e.g. 2026-12-08T10:00"
+        )
+        raise ScenarioError(option, [Finding("invalid_time", "", message)]) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
 def _moment(text: str | None, scenario: Scenario) -> datetime:
     """The re-plan's now: --now (clinic time unless it has an offset) or this computer's clock,
     within the scenario's horizon."""
     from solver.replan.events import horizon_minute, horizon_text
 
     clock = scenario.clinic.clock()
+    moment = _clock_time(text, scenario, "--now")
     if text is None:
-        moment = datetime.now(clock.zone)
         given = f"now ({moment:%Y-%m-%d %H:%M} by this computer's clock)"
         fix = "give the time of the change with --now"
     else:
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            message = (
-                f"{excerpt(text)} is not a time; write it as YYYY-MM-DDTHH:MM, "
-                "e.g. 2026-12-08T10:00"
-            )
-            raise ScenarioError("--now", [Finding("invalid_time", "", message)]) from None
-        moment = moment if moment.tzinfo else moment.replace(tzinfo=clock.zone)
         given, fix = excerpt(text), "give a time within it"
     if horizon_minute(clock, moment) is None:
         message = (
@@ -757,6 +938,156 @@ def explain(
             raise ScenarioError(str(schedule_file), [Finding("unknown_id", "", message)])
     for line in story(scenario, schedule, request_id):
         out.print(_said(line), soft_wrap=True)
+
+
+MAX_TOP = 50
+"""More options than a coordinator reads out on the phone."""
+MAX_MOVES = 3
+"""Each move is another patient to call; more than three is a re-plan (reshuffle)."""
+DateOption = Annotated[str | None, typer.Option(help="YYYY-MM-DD (default: the horizon's ends).")]
+
+
+@app.command()
+def slots(
+    scenario_file: ScenarioArg,
+    schedule_file: Annotated[Path, typer.Option("--schedule", help="The current schedule.csv.")],
+    patient: Annotated[str, typer.Option("--patient", help="The caller's patient id.")],
+    service: Annotated[str, typer.Option("--service", help="The service id asked for.")],
+    earliest: DateOption = None,
+    latest: DateOption = None,
+    provider: Annotated[
+        str | None, typer.Option("--provider", help="Only this provider (the patient insists).")
+    ] = None,
+    prefer_provider: Annotated[
+        str | None, typer.Option("--prefer-provider", help="This provider if possible.")
+    ] = None,
+    deposit_paid: Annotated[
+        bool, typer.Option("--deposit-paid", help="The patient has paid the service's deposit.")
+    ] = False,
+    prefer_time: Annotated[
+        list[str] | None,
+        typer.Option("--prefer-time", help="Preferred times: 15:00-19:00 or morning (repeatable)."),
+    ] = None,
+    top: Annotated[
+        int,
+        typer.Option(callback=_within(1, MAX_TOP, f"give 1 to {MAX_TOP}"), help="Options shown."),
+    ] = 5,
+    moves: Annotated[
+        int,
+        typer.Option(
+            callback=_within(0, MAX_MOVES, f"give 0 to {MAX_MOVES} moves"),
+            help=f"Also offer times that moving up to this many bookings frees (0 to {MAX_MOVES}).",
+        ),
+    ] = 0,
+    now: Annotated[
+        str | None,
+        typer.Option(help="Local time of the call (default: now); nothing earlier is offered."),
+    ] = None,
+    at: Annotated[
+        str | None, typer.Option("--at", help="Why not then? A local time, e.g. 2026-12-08T14:00.")
+    ] = None,
+    take: Annotated[
+        int | None, typer.Option("--take", help="Book option N; writes the new schedule to --out.")
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder for options.csv, or with --take the new schedule."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Where one phone call fits best: the ranked options for a request in the schedule, what
+    each changes and the bookings it moves; --at tells why a time is not offered; --take books
+    an option. Read-only unless --out. Exit 0 with options, 1 with none, 2 bad input."""
+    from solver.outputs.files import write_options, write_taken_outputs
+    from solver.slots import CallError, call_request, open_call, ranked
+    from solver.slots.show import option_row, recommendation_data, why_not_data
+    from solver.slots.take import take as book
+    from solver.slots.why_not import why_not
+
+    with _input_errors():
+        if take is not None and (out_dir is None or at is not None):
+            fix = "give --out DIR for the new schedule" if out_dir is None else "leave out --at"
+            raise ScenarioError("--take", [Finding("take_needs_out", "", fix)])
+        if out_dir is not None:
+            inputs = {"scenario": scenario_file, "schedule": schedule_file}
+            _refuse_out(folder_problem(out_dir, inputs))
+        scenario = _load(scenario_file)
+        schedule = _read_schedule(schedule_file)
+        _fits(scenario, schedule, schedule_file)
+        moment = _clock_time(now, scenario, "--now")
+        asked = None if at is None else _clock_time(at, scenario, "--at")
+        try:
+            request = call_request(
+                scenario,
+                schedule,
+                patient,
+                service,
+                earliest=None if earliest is None else _date(earliest, "--earliest"),
+                latest=None if latest is None else _date(latest, "--latest"),
+                provider=provider,
+                preferred_provider=prefer_provider,
+                preferred_times=prefer_time or [],
+                deposit_paid=deposit_paid,
+            )
+            call = open_call(scenario, schedule, request, moment)
+        except CallError as error:
+            raise ScenarioError("call", [Finding("invalid_call", "", str(error))]) from None
+    if asked is not None:
+        verdicts = why_not(call, asked, provider)
+        if as_json:
+            print(json.dumps(why_not_data(verdicts), indent=2))
+        else:
+            _show_refusal(verdicts.refusal)
+            for verdict in verdicts.verdicts:
+                when = f"{verdicts.at:%a %Y-%m-%d %H:%M}"
+                out.print(_said(f"{when} with {verdict.provider_id}: {verdict.words}"))
+        raise typer.Exit(1 if verdicts.refusal else 0)  # 1: the request cannot be booked at all
+    answer = ranked(call, top, moves)
+    rows = [option_row(rank, option) for rank, option in enumerate(answer.options, 1)]
+    paths: list[Path] = []
+    if take is not None and answer.options:  # with none, the refusal is told and nothing written
+        if not 1 <= take <= len(answer.options):
+            message = (
+                f"there are {len(answer.options)} option(s); give --take 1 to {len(answer.options)}"
+            )
+            with _input_errors():
+                raise ScenarioError("--take", [Finding("no_such_option", "", message)])
+        taken = book(call, answer.options[take - 1])
+        assert out_dir is not None
+        with _writing(out_dir):
+            paths = write_taken_outputs(taken, (scenario, schedule), out_dir)
+        rows = rows[take - 1 : take]
+    elif out_dir is not None and take is None:
+        with _writing(out_dir):
+            paths = write_options(rows, out_dir)
+    if as_json:
+        booked = take if paths and take is not None else None
+        wrote = {"taken": booked, "wrote": [str(p) for p in paths]}
+        print(json.dumps(recommendation_data(answer) | wrote, indent=2))
+    else:
+        _show_refusal(answer.refusal)
+        if rows:
+            _show_options(request, rows, "Booked" if take else "Options")
+    if paths and not as_json:
+        out.print("wrote " + ", ".join(str(p) for p in paths))
+    raise typer.Exit(0 if answer.options else 1)
+
+
+def _show_refusal(refusal: Any) -> None:
+    if refusal is not None:
+        out.print(_said(f"no option: {refusal.code}: {refusal.detail}"), soft_wrap=True)
+        out.print(_said(f"suggested: {refusal.action}"), soft_wrap=True)
+
+
+def _show_options(request: Any, rows: list[dict[str, Any]], title: str) -> None:
+    """One line per option (when, who, where, the change and why), its moves below it."""
+    out.print(_said(f"{title} for {request.patient}, {request.service}:"))
+    for row in rows:
+        when = f"{row['weekday']} {row['date']} {row['start'][11:16]}-{row['end'][11:16]}"
+        line = f"{row['rank']:>2}. {when}  {row['provider_id']}  {row['room_id']}"
+        out.print(_said(f"{line}  {row['change']:+} ({row['why']})"), soft_wrap=True)
+        for move in filter(None, row["moves"].split("; ")):
+            out.print(_said(f"      moves {move}"), soft_wrap=True)
 
 
 @app.command()

@@ -9,7 +9,7 @@ from models.results import Schedule
 from models.scenario import Request, Scenario
 from solver.eligibility import Eligibility, Job, eligibility
 from solver.facts import ClinicFacts, Ranges
-from solver.placement import Placement, Placements
+from solver.placement import placements_of
 from solver.reasons import Trier, Try
 from solver.stories import fits_story, starts_text, when_text
 from solver.unavailable import ProviderDays, day_label, few
@@ -22,19 +22,6 @@ _RUN_WORDS = {
     "series": "too close to {ids} of the same series",
     "consult": "before the consultation ({ids})",
 }
-
-
-def _placements(facts: ClinicFacts, schedule: Schedule) -> Placements:
-    return {
-        row.request_id: Placement(
-            row.provider_id,
-            facts.clock.minute(row.start),
-            facts.room_type_of[row.room_id],
-            row.room_id,
-        )
-        for row in schedule.booked()
-        if row.start is not None and row.provider_id is not None and row.room_id is not None
-    }
 
 
 def story(scenario: Scenario, schedule: Schedule, item_id: str) -> list[str]:
@@ -55,7 +42,7 @@ def story(scenario: Scenario, schedule: Schedule, item_id: str) -> list[str]:
     job = next((j for j in eligible.jobs if j.id == item_id), None)
     if job is None or job.request is None:
         return lines
-    trier = Trier(facts, eligible.jobs, _placements(facts, schedule))
+    trier = Trier(facts, eligible.jobs, placements_of(facts, schedule))
     unit = trier.unit(job)
     reason = trier.reasons(unit)[item_id]
     lines.append(f"  {reason.detail}")

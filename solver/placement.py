@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from models.results import Schedule
 from solver.eligibility import Job
 from solver.facts import ClinicFacts
 
@@ -64,3 +65,17 @@ def assign_rooms(facts: ClinicFacts, jobs: list[Job], placements: Placements) ->
         own = booking.room if booking is not None else None
         placement.room_id = own if own in free else (clear or free)[0]
         free_at[placement.room_id] = end
+
+
+def placements_of(facts: ClinicFacts, schedule: Schedule) -> Placements:
+    """The booked rows of a schedule as placements, by row id."""
+    return {
+        row.request_id: Placement(
+            row.provider_id,
+            facts.clock.minute(row.start),
+            facts.room_type_of[row.room_id],
+            row.room_id,
+        )
+        for row in schedule.booked()
+        if row.start is not None and row.provider_id is not None and row.room_id is not None
+    }

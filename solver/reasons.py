@@ -112,12 +112,16 @@ class Trier:
         for index, job in enumerate(unit):
             qualifying = self.facts.qualifying_consults(job.service)
             consult_before = any(j.service.id in qualifying for j in unit[:index])
-            for candidate in job.candidates:
-                blocked = self.occupancy.blocked(job, candidate, consult_before)
-                ruled_out = merge(r for b in blocked.values() for r in b.starts)
-                free = on_grid(subtract(candidate.starts, ruled_out), self.facts.grid)
-                found.append(Try(job, candidate, free, blocked))
+            found += [self.tried(job, c, consult_before) for c in job.candidates]
         return found
+
+    def tried(self, job: Job, candidate: Candidate, consult_before: bool = False) -> Try:
+        """One candidate of a job tried alone (`consult_before`: a consultation of its visit
+        that qualifies it comes before it)."""
+        blocked = self.occupancy.blocked(job, candidate, consult_before)
+        ruled_out = merge(r for b in blocked.values() for r in b.starts)
+        free = on_grid(subtract(candidate.starts, ruled_out), self.facts.grid)
+        return Try(job, candidate, free, blocked)
 
     def reason(self, job: Job) -> Reason:
         """Why `job` (a request left unbooked) is not booked, by trying its unit alone."""

@@ -1,11 +1,14 @@
 """Pictures of a schedule and its KPIs: the Gantt chart, utilization and booked value per tier.
 
 Each function returns a matplotlib Figure; `save_figure` writes it as a PNG. Figures are
-drawn off-screen (the Agg backend), so they work in batch runs and on servers.
+drawn off-screen (the Agg backend), so they work in batch runs and on servers. The Gantt
+chart's parts (`gantt_bars`, `gantt_window`, `draw_gantt_day`, `gantt_legend`) draw a day on
+any axes, for charts made of several (solver/outputs/analysis_plots.py).
 """
 
 from __future__ import annotations
 
+import io
 import math
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -53,7 +56,7 @@ TICK_STEPS = (60, 120, 180, 240, 360)
 
 
 @dataclass(frozen=True)
-class _Bar:
+class GanttBar:
     """One bar of the Gantt chart, in local minutes since midnight of its day."""
 
     row: int
@@ -101,7 +104,7 @@ def plot_gantt(
     if not shown:
         raise ValueError("no days to draw; pass at least one date, or days=None for all")
     labels = _row_labels(scenario)
-    bars = [bar for bar in _bars(scenario, schedule, zone) if bar.day in shown]
+    bars = gantt_bars(scenario, schedule, shown)
     fig, axes = plt.subplots(
         1,
         len(shown),
@@ -110,14 +113,34 @@ def plot_gantt(
         figsize=_gantt_size(len(shown), len(labels)),
         layout="constrained",
     )
-    window = _time_window(scenario, bars)
+    window = gantt_window(scenario, bars)
     for ax, day in zip(axes[0], shown, strict=True):
-        _draw_day(ax, scenario, day, [bar for bar in bars if bar.day == day])
-        _format_day_axis(ax, day, window, len(shown))
-    _format_rows(axes[0][0], labels)
-    _gantt_legend(fig, bars)
+        draw_gantt_day(ax, scenario, day, bars, window, len(shown))
+    gantt_legend(fig, bars)
     fig.suptitle(title or _gantt_title(scenario, shown))
     return fig
+
+
+def gantt_bars(scenario: Scenario, schedule: Schedule, days: list[date]) -> list[GanttBar]:
+    """The Gantt bars of the booked rows on these days."""
+    zone = ZoneInfo(scenario.clinic.timezone)
+    return [bar for bar in _bars(scenario, schedule, zone) if bar.day in days]
+
+
+def draw_gantt_day(
+    ax: Axes,
+    scenario: Scenario,
+    day: date,
+    bars: list[GanttBar],
+    window: tuple[int, int],
+    columns: int = 1,
+) -> None:
+    """One day's column of a Gantt chart on `ax`: the scenario's provider and room rows, the
+    bars of that day, closed time shaded, the clock from `window` (minutes of the day);
+    `columns` is how many columns share the figure's width (fewer time labels)."""
+    _draw_day(ax, scenario, day, [bar for bar in bars if bar.day == day])
+    _format_day_axis(ax, day, window, columns)
+    _format_rows(ax, _row_labels(scenario))
 
 
 def plot_utilization(kpis: dict[str, Any], ax: Axes | None = None) -> Figure:
@@ -210,11 +233,19 @@ def save_figure(fig: Figure, path: Path) -> None:
 
     The temporary file is opened like any new file, so the PNG gets the usual permissions.
     """
+    image = png_bytes(fig)
+    with atomic_file(Path(path), binary=True) as stream:
+        stream.write(image)
+
+
+def png_bytes(fig: Figure) -> bytes:
+    """The figure as PNG bytes (to write, or embed in a page); the figure is closed."""
+    buffer = io.BytesIO()
     try:
-        with atomic_file(Path(path), binary=True) as stream:
-            fig.savefig(stream, format="png")
+        fig.savefig(buffer, format="png")
     finally:
         plt.close(fig)
+    return buffer.getvalue()
 
 
 def _figure_and_axes(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure, Axes]:
@@ -247,13 +278,13 @@ def _row_labels(scenario: Scenario) -> list[str]:
     return providers + [f"{room.id} ({room.type})" for room in scenario.rooms]
 
 
-def _bars(scenario: Scenario, schedule: Schedule, zone: ZoneInfo) -> list[_Bar]:
+def _bars(scenario: Scenario, schedule: Schedule, zone: ZoneInfo) -> list[GanttBar]:
     """Bars of every booked row: hands-on and processing parts on the provider's row,
     the time in the room and its turnover on the room's row."""
     provider_rows = {provider.id: row for row, provider in enumerate(scenario.providers)}
     first_room = len(provider_rows)
     room_rows = {room.id: first_room + row for row, room in enumerate(scenario.rooms)}
-    bars: list[_Bar] = []
+    bars: list[GanttBar] = []
     for appointment in schedule.booked():
         if appointment.start is None:
             continue
@@ -267,7 +298,7 @@ def _bars(scenario: Scenario, schedule: Schedule, zone: ZoneInfo) -> list[_Bar]:
         if appointment.room_id in room_rows:
             row = room_rows[appointment.room_id]
             parts += [(row, a, b, part) for a, b, part in _room_parts(service, start, end)]
-        bars += [_Bar(*part, service.category, existing, day) for part in parts]
+        bars += [GanttBar(*part, service.category, existing, day) for part in parts]
     return bars
 
 
@@ -306,7 +337,7 @@ def _gantt_size(num_days: int, num_rows: int) -> tuple[float, float]:
     return width, height
 
 
-def _time_window(scenario: Scenario, bars: list[_Bar]) -> tuple[int, int]:
+def gantt_window(scenario: Scenario, bars: list[GanttBar]) -> tuple[int, int]:
     """The hours shown on every column: clinic hours, widened to every bar, whole hours."""
     hours = scenario.clinic.hours.values()
     starts = [h.start for h in hours] + [bar.start for bar in bars]
@@ -316,9 +347,9 @@ def _time_window(scenario: Scenario, bars: list[_Bar]) -> tuple[int, int]:
     return 60 * (min(starts) // 60), 60 * math.ceil(max(ends) / 60)
 
 
-def _draw_day(ax: Axes, scenario: Scenario, day: date, bars: list[_Bar]) -> None:
+def _draw_day(ax: Axes, scenario: Scenario, day: date, bars: list[GanttBar]) -> None:
     _shade_closed_time(ax, scenario, day)
-    groups: dict[tuple[str, str, bool], list[_Bar]] = {}
+    groups: dict[tuple[str, str, bool], list[GanttBar]] = {}
     for bar in bars:
         groups.setdefault((bar.part, bar.category, bar.existing), []).append(bar)
     for (part, category, existing), group in groups.items():
@@ -329,7 +360,7 @@ def _draw_day(ax: Axes, scenario: Scenario, day: date, bars: list[_Bar]) -> None
         _note(ax, "nothing booked")
 
 
-def _draw_bars(ax: Axes, bars: list[_Bar], part: str, category: str, existing: bool) -> None:
+def _draw_bars(ax: Axes, bars: list[GanttBar], part: str, category: str, existing: bool) -> None:
     solid = part in ("hands_on", "room")
     ax.barh(
         [bar.row for bar in bars],
@@ -376,7 +407,8 @@ def _format_rows(ax: Axes, labels: list[str]) -> None:
     ax.set_ylim(max(len(labels), 1) - 0.5, -0.5)
 
 
-def _gantt_legend(fig: Figure, bars: list[_Bar]) -> None:
+def gantt_legend(fig: Figure, bars: list[GanttBar]) -> None:
+    """The legend of the categories, existing bookings and light parts among the bars."""
     present = {bar.category for bar in bars}
     handles = [
         Patch(color=CATEGORY_COLOURS[c], label=c.replace("_", " "))
@@ -400,10 +432,10 @@ def _gantt_title(scenario: Scenario, days: list[date]) -> str:
     span = f"{days[0]:%a %d %b %Y}"
     if len(days) > 1:
         span += f" to {days[-1]:%a %d %b %Y}"
-    return f"{_as_written(scenario.clinic.name)}: {span}"
+    return f"{as_written(scenario.clinic.name)}: {span}"
 
 
-def _as_written(text: str) -> str:
+def as_written(text: str) -> str:
     """Text from the file shown as written: `$` is not the start of a formula (matplotlib's
     mathtext would draw `$x^2$` as maths and fail on `$\\frac$`), control codes escaped."""
     return printable(text).replace("$", r"\$")

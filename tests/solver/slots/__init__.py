@@ -1,0 +1,1 @@
+"""Tests of `medspa slots`: one phone call against a schedule (solver/slots)."""
