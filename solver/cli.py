@@ -1,5 +1,5 @@
 """The `medspa` command line: schema, audit, generate, solve, check, explain, reshuffle,
-slots, compare, review and demo.
+slots, compare, review, batch and demo.
 
 Bad input (a malformed file, an unknown id, an impossible window) prints every problem
 with the file and the path inside it, and exits 2; never a traceback. Ctrl-C or SIGTERM
@@ -1120,3 +1120,6 @@ def demo(
     out.print(f"independent checker: {out_dir / 'schedule.csv'} {verdict}")
     if violations:
         raise typer.Exit(1)
+
+
+from solver.batch import command as _batch_command  # noqa: E402, F401  (registers `medspa batch`)
