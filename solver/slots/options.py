@@ -169,13 +169,12 @@ class _MoveSearch:
 
     def __init__(self, call: Call, trier: Trier, most: int) -> None:
         self.call, self.trier, self.most = call, trier, most
-        self.by_id = call.by_id
         self.idle_cost = call.state.policies.penalties.idle_slot
         self.on_day: dict[int, list[str]] = {}
         """The bookings of each day, by id."""
         assert call.job is not None
         self.callers = [
-            i for i in call.placements if self.by_id[i].patient_id == call.job.patient_id
+            i for i in call.placements if self.call.by_id[i].patient_id == call.job.patient_id
         ]
         """The caller's own bookings."""
 
@@ -265,7 +264,7 @@ class _MoveSearch:
             return None
         placed = kept | insertion.placements
         for booking_id in sorted(moved, key=lambda i: call.placements[i].start):
-            booking = self.by_id[booking_id]
+            booking = self.call.by_id[booking_id]
             trier = Trier(call.facts, call.jobs, placed)
             back = [trier.tried(booking, c) for c in booking.candidates]
             best = [trier.best([booking], back, t, t.free) for t in back if t.free]
@@ -280,7 +279,7 @@ class _MoveSearch:
         day, those of the providers, room types, machines and patients concerned, and every
         booking of the caller (for the series and consultations)."""
         call, day = self.call, tried.candidate.day
-        involved = [tried.job, *(self.by_id[i] for i in moved)]
+        involved = [tried.job, *(self.call.by_id[i] for i in moved)]
         providers = {tried.candidate.provider_id} | {call.placements[i].provider_id for i in moved}
         room_types = {t for j in involved for t in j.room_types}
         machines = {m for j in involved for m in j.service.equipment}
@@ -296,8 +295,8 @@ class _MoveSearch:
             and (
                 call.placements[i].provider_id in providers
                 or call.placements[i].room_type in room_types
-                or machines.intersection(self.by_id[i].service.equipment)
-                or self.by_id[i].patient_id in patients
+                or machines.intersection(self.call.by_id[i].service.equipment)
+                or self.call.by_id[i].patient_id in patients
             )
         }
 
@@ -319,7 +318,7 @@ class _MoveSearch:
                 for i, p in placements.items()
                 if (p.provider_id, p.start // MINUTES_PER_DAY) in days
             }
-            return objective_terms(call.state, [self.by_id[i] for i in around], around)
+            return objective_terms(call.state, [self.call.by_id[i] for i in around], around)
 
         before, after = terms(call.placements), terms(call.placements | changed)
         change = {name: after[name] - before[name] for name in after}
@@ -333,7 +332,7 @@ class _MoveSearch:
         moves = []
         for booking_id in sorted(moved, key=lambda i: placed[i].start):
             job, before, after = (
-                self.by_id[booking_id],
+                self.call.by_id[booking_id],
                 self.call.placements[booking_id],
                 placed[booking_id],
             )

@@ -45,7 +45,7 @@ def take(call: Call, option: Option) -> Taken:
             row = row.model_copy(update={"kind": "booking", "moved": False})
             placement = option.placements.get(row.request_id)
             if placement is not None:
-                job = next(j for j in call.jobs if j.id == row.request_id)
+                job = call.by_id[row.request_id]
                 start = clock.local(placement.start)
                 row = row.model_copy(
                     update={
