@@ -1,12 +1,13 @@
-"""The files of a solve (schedule.csv, kpis.json, exceptions.csv, gantt.png), of a re-plan
-(schedule.csv, changes.csv, exceptions.csv, scenario.yaml, gantt_day.png), of a call's
-options (options.csv) and of an option booked (the re-plan's set without exceptions), each set
-written into --out as one (solver/outputs/folder.py); every CSV safe to open in a
-spreadsheet."""
+"""The files of a solve (schedule.csv, kpis.json, exceptions.csv, gantt.png, report.html), of
+a re-plan (schedule.csv, changes.csv, exceptions.csv, scenario.yaml, gantt_day.png,
+report.html), of a call's options (options.csv) and of an option booked (the re-plan's set
+without exceptions), each set written into --out as one (solver/outputs/folder.py); every
+CSV safe to open in a spreadsheet."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,17 @@ from typing import Any
 import pandas as pd
 
 from models.loader import save_scenario
-from models.results import Change, ExceptionItem, Schedule, changes_frame, exceptions_frame
+from models.results import (
+    Change,
+    ExceptionItem,
+    Schedule,
+    SolveReport,
+    changes_frame,
+    exceptions_frame,
+)
 from models.scenario import Scenario
 from models.spreadsheet import write_csv
+from solver.outputs.clinic_report import replan_page, solve_page
 from solver.outputs.folder import Writer, write_set
 from solver.outputs.plots import plot_before_after, plot_gantt, save_figure
 from solver.replan import ReshuffleResult
@@ -26,13 +35,14 @@ from solver.slots.take import Taken
 
 
 def write_outputs(result: SolveResult, kpis: dict[str, Any], out_dir: Path) -> list[Path]:
-    """Write the four solve outputs into out_dir as one set; return their paths."""
+    """Write the five solve outputs into out_dir as one set; return their paths."""
     text = json.dumps(kpis, indent=2, default=str)
     writers: dict[str, Writer] = {
         "schedule.csv": result.schedule.write_csv,
         "kpis.json": lambda path: path.write_text(text, encoding="utf-8"),
         "exceptions.csv": lambda path: write_csv(exceptions_frame(result.exceptions), path),
         "gantt.png": lambda path: save_figure(plot_gantt(result.scenario, result.schedule), path),
+        "report.html": _page_writer(lambda: solve_page(result, kpis)),
     }
     return write_set(out_dir, writers, "solve")
 
@@ -40,9 +50,16 @@ def write_outputs(result: SolveResult, kpis: dict[str, Any], out_dir: Path) -> l
 def write_reshuffle_outputs(
     result: ReshuffleResult, before: tuple[Scenario, Schedule], out_dir: Path
 ) -> list[Path]:
-    """Write the re-plan: new schedule, changes, exceptions, the state scenario, the day's Gantt."""
+    """Write the re-plan: new schedule, changes, exceptions, the state scenario, the day's Gantt
+    and report.html."""
     writers = _replan_writers(
-        result.state, result.schedule, result.changes, before, result.first_day, result.exceptions
+        result.state,
+        result.schedule,
+        result.changes,
+        before,
+        result.first_day,
+        result.exceptions,
+        result.report,
     )
     return write_set(out_dir, writers, "reshuffle")
 
@@ -51,7 +68,7 @@ def write_taken_outputs(
     taken: Taken, before: tuple[Scenario, Schedule], out_dir: Path
 ) -> list[Path]:
     """Write a call's option booked: new schedule, changes, the state scenario, the day's Gantt
-    (no exceptions: booking one call hands nothing to a person)."""
+    and report.html (no exceptions: booking one call hands nothing to a person)."""
     writers = _replan_writers(taken.state, taken.schedule, taken.changes, before, taken.day)
     return write_set(out_dir, writers, "slots --take")
 
@@ -70,10 +87,11 @@ def _replan_writers(
     before: tuple[Scenario, Schedule],
     day: date,
     exceptions: list[ExceptionItem] | None = None,
+    report: SolveReport | None = None,
 ) -> dict[str, Writer]:
     """The files a change of the calendar writes, in this order: the schedule, the change
-    list, the exceptions (when there is a list of them), the state scenario and the day
-    before and after."""
+    list, the exceptions (when there is a list of them), the state scenario, the day before
+    and after, and report.html (`report`: the re-plan's search, None when none ran)."""
     writers: dict[str, Writer] = {
         "schedule.csv": schedule.write_csv,
         "changes.csv": lambda path: write_csv(changes_frame(changes), path),
@@ -85,4 +103,12 @@ def _replan_writers(
         "gantt_day.png": lambda path: save_figure(
             plot_before_after(before, (state, schedule), day), path
         ),
+        "report.html": _page_writer(
+            lambda: replan_page(state, schedule, changes, before, day, exceptions, report)
+        ),
     }
+
+
+def _page_writer(page: Callable[[], str]) -> Writer:
+    """A writer of the HTML page `page` renders (when the set is written)."""
+    return lambda path: path.write_text(page(), encoding="utf-8")

@@ -8,46 +8,32 @@ they say the same.
 
 from __future__ import annotations
 
-import base64
 import functools
-import html
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from models.findings import printable
 from solver.outputs.analysis_plots import (
     plot_gantts_side_by_side,
     plot_kpi_bars,
     plot_utilization_heatmap,
 )
 from solver.outputs.folder import Writer, write_set
+from solver.outputs.pages import Block, as_html, as_markdown
 from solver.outputs.plots import png_bytes
 from solver.whatif.review import VALUE_FIGURES, Review, weeks_table
 
-
-@dataclass(frozen=True)
-class Block:
-    """One piece of the report: a heading (level 1-3), a paragraph, a table or a picture."""
-
-    kind: str
-    """"heading", "text", "table" or "picture"."""
-    text: str = ""
-    """The heading or paragraph; a picture's file name."""
-    level: int = 2
-    table: pd.DataFrame | None = None
+TITLE = "Review of the clinic's own calendar"
 
 
 def write_review(reviews: Sequence[Review], out_dir: Path) -> list[Path]:
     """Write review.md, review.html and the pictures of these reviews into out_dir as one set."""
     blocks, pictures = report(reviews)
-    markdown, page = as_markdown(blocks), as_html(blocks, pictures)
+    markdown, page = as_markdown(blocks), as_html(blocks, pictures, TITLE)
     writers: dict[str, Writer] = {
         "review.md": lambda path: path.write_text(markdown, encoding="utf-8"),
         "review.html": lambda path: path.write_text(page, encoding="utf-8"),
@@ -59,7 +45,7 @@ def write_review(reviews: Sequence[Review], out_dir: Path) -> list[Path]:
 
 def report(reviews: Sequence[Review]) -> tuple[list[Block], dict[str, bytes]]:
     """The blocks of the report and its pictures (file name: PNG bytes)."""
-    blocks = [Block("heading", "Review of the clinic's own calendar", 1)]
+    blocks = [Block("heading", TITLE, 1)]
     pictures: dict[str, bytes] = {}
     if len(reviews) > 1:
         blocks += _summary(reviews, pictures)
@@ -213,88 +199,3 @@ def busiest_day(week: Review) -> date:
         return week.scenario.clinic.horizon.start
     most = max(days.values())
     return min(day for day, count in days.items() if count == most)
-
-
-# --- rendering ----------------------------------------------------------------------------
-
-
-def as_markdown(blocks: list[Block]) -> str:
-    """The report as markdown: pictures as links to the PNG files beside it."""
-    parts = []
-    for block in blocks:
-        if block.kind == "heading":
-            parts.append(f"{'#' * block.level} {_md_text(block.text)}")
-        elif block.kind == "text":
-            parts.append(_md_text(block.text))
-        elif block.kind == "table":
-            assert block.table is not None
-            parts.append(_md_table(block.table))
-        else:
-            parts.append(f"![{block.text}]({block.text})")
-    return "\n\n".join(parts) + "\n"
-
-
-def as_html(blocks: list[Block], pictures: dict[str, bytes]) -> str:
-    """The report as one HTML page, its pictures embedded as base64 PNG."""
-    body = []
-    for block in blocks:
-        if block.kind == "heading":
-            body.append(f"<h{block.level}>{_html_text(block.text)}</h{block.level}>")
-        elif block.kind == "text":
-            body.append(f"<p>{_html_text(block.text)}</p>")
-        elif block.kind == "table":
-            assert block.table is not None
-            body.append(_cells(block.table).to_html(escape=True, border=0))
-        else:
-            data = base64.b64encode(pictures[block.text]).decode("ascii")
-            alt = html.escape(block.text)
-            body.append(f'<p><img alt="{alt}" src="data:image/png;base64,{data}"></p>')
-    return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        "<title>Review of the clinic's own calendar</title>\n"
-        f"<style>{STYLE}</style>\n</head>\n<body>\n" + "\n".join(body) + "\n</body>\n</html>\n"
-    )
-
-
-STYLE = (
-    "body{font-family:sans-serif;max-width:75em;margin:2em auto;padding:0 1em}"
-    "table{border-collapse:collapse;margin:1em 0}"
-    "th,td{border:1px solid #ccc;padding:.2em .5em;text-align:left}"
-    "img{max-width:100%}"
-)
-
-
-def _cells(table: pd.DataFrame) -> pd.DataFrame:
-    """The table's index and cells as text: whole numbers with thousands separators, other
-    numbers to two places, text from files printable."""
-    shown = table.map(_cell)
-    shown.index = [printable(str(label)) for label in shown.index]
-    shown.columns = [printable(str(label)) for label in shown.columns]
-    return shown
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return printable(str(value))
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.2f}"
-
-
-def _md_text(text: str) -> str:
-    return printable(text).replace("<", "&lt;")
-
-
-def _md_table(table: pd.DataFrame) -> str:
-    shown = _cells(table)
-    head = [str(table.index.name or ""), *shown.columns]
-    rows = [[label, *values] for label, values in zip(shown.index, shown.to_numpy(), strict=True)]
-
-    def line(cells: list[Any]) -> str:
-        return "| " + " | ".join(_md_text(str(c)).replace("|", "\\|") for c in cells) + " |"
-
-    return "\n".join([line(head), "| " + " | ".join("---" for _ in head) + " |", *map(line, rows)])
-
-
-def _html_text(text: str) -> str:
-    return html.escape(printable(text))

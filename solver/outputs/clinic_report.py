@@ -1,0 +1,237 @@
+"""report.html, the page a clinic manager reads after a solve or a re-plan: the key figures,
+the Gantt chart, the exceptions by owner and utilization by provider and hour; for a re-plan
+also the change list and the day before and after. One self-contained page (pages.py):
+pictures embedded, style inline, nothing loaded from elsewhere, readable when printed."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+
+from models.results import (
+    Change,
+    ExceptionItem,
+    Schedule,
+    SolveReport,
+    changes_frame,
+    exceptions_frame,
+)
+from models.scenario import Scenario
+from solver.outputs.analysis_plots import plot_utilization_heatmap, utilization_grid
+from solver.outputs.kpis import schedule_kpis
+from solver.outputs.pages import Block, as_html
+from solver.outputs.plots import MAX_GANTT_DAYS, plot_before_after, plot_gantt, png_bytes
+from solver.report import SolveResult
+
+UTILIZATION_WORDS = (
+    "Utilization is booked hands-on minutes over available minutes: the minutes a provider "
+    "works on patients, over the minutes the provider works within the clinic's opening hours "
+    "after time off (processing time, when the provider is free, is not counted as booked)."
+)
+
+
+def solve_page(result: SolveResult, kpis: dict[str, Any]) -> str:
+    """report.html of a solve: its key figures (`kpis`, the content of kpis.json), the Gantt
+    chart of the horizon, the exceptions by owner and utilization by provider and hour."""
+    scenario, report = result.scenario, result.report
+    start = scenario.clinic.horizon.start
+    end = start + timedelta(days=scenario.clinic.horizon.days - 1)
+    title = f"{scenario.clinic.name}: schedule of {start:%a %d %b %Y} to {end:%a %d %b %Y}"
+    pictures = {"gantt.png": png_bytes(plot_gantt(scenario, result.schedule))}
+    blocks = [
+        Block("heading", title, 1),
+        Block("text", _how_solved(report)),
+        *_key_figures(kpis, kpis["solver"]["status"], kpis["objective"]["gap"]),
+        Block("heading", "Schedule"),
+        Block("text", _gantt_words(scenario)),
+        *(Block("picture", name) for name in pictures),
+        *_exceptions(result.exceptions),
+        *_utilization(scenario, result.schedule, kpis["utilization"]["providers"], pictures),
+    ]
+    return as_html(blocks, pictures, title, contents=True)
+
+
+def replan_page(
+    state: Scenario,
+    schedule: Schedule,
+    changes: list[Change],
+    before: tuple[Scenario, Schedule],
+    day: date,
+    exceptions: list[ExceptionItem] | None = None,
+    report: SolveReport | None = None,
+) -> str:
+    """report.html of a change of the calendar (a re-plan, or a call's option booked): the key
+    figures of the new schedule, the change list, the day before and after, the exceptions by
+    owner (when there is a list of them) and utilization by provider and hour. `report` is the
+    re-plan's solve report (None: no search ran)."""
+    title = f"{state.clinic.name}: re-plan of {day:%a %d %b %Y}"
+    figures = schedule_kpis(state, schedule)
+    pictures = {"gantt_day.png": png_bytes(plot_before_after(before, (state, schedule), day))}
+    blocks = [
+        Block("heading", title, 1),
+        *([Block("text", _how_solved(report))] if report else []),
+        *_key_figures(figures, *((report.status, report.gap) if report else (None, None))),
+        *_changes(changes),
+        Block("heading", "The day before and after"),
+        Block("text", f"{day:%A %d %B %Y}: the calendar before the change above, after it below."),
+        Block("picture", "gantt_day.png"),
+        *(
+            _exceptions(exceptions)
+            if exceptions is not None
+            else [Block("heading", "Exceptions"), Block("text", NO_HAND_OFF)]
+        ),
+        *_utilization(state, schedule, figures["utilization"]["providers"], pictures),
+    ]
+    return as_html(blocks, pictures, title, contents=True)
+
+
+NO_HAND_OFF = "None: booking one call hands nothing to a person."
+
+
+def _how_solved(report: SolveReport) -> str:
+    return (
+        f"Status {report.status}, found in {report.wall_time:.1f} s (time limit "
+        f"{report.time_limit:g} s, {report.num_workers} worker(s), seed {report.seed})."
+    )
+
+
+def _key_figures(figures: dict[str, Any], status: str | None, gap: float | None) -> list[Block]:
+    """The figures a manager reads first (`figures` shaped as schedule_kpis; the search's
+    status and gap, None when no search ran), with how each is counted, and bookings by
+    tier."""
+    requests, bookings = figures["requests"], figures["bookings"]
+    waitlist, tiers = figures["waitlist"], figures["booked_by_tier"]
+    providers = figures["utilization"]["providers"]
+    rows: list[tuple[str, Any, str]] = []
+    if status is not None:
+        rows.append(("status", status, _STATUS_WORDS[status]))
+    rows += [
+        ("requests booked", f"{requests['booked']} of {requests['total']}", ""),
+        ("requests not booked", requests["unscheduled"], "each with its reason in schedule.csv"),
+        ("requests escalated", requests["escalated"], "handed to a person: see Exceptions"),
+        (
+            "existing bookings kept / moved / escalated",
+            f"{bookings['kept']} / {bookings['moved']} / {bookings['escalated']}",
+            "",
+        ),
+        (
+            "booked value",
+            f"{sum(tier['value'] for tier in tiers.values()):,.0f}",
+            "the services' value summed over the requests booked",
+        ),
+        (
+            "provider utilization (mean)",
+            _percent(sum(providers.values()) / len(providers)) if providers else "",
+            "booked hands-on minutes over available minutes, averaged over the providers "
+            "(see Utilization)",
+        ),
+        ("waitlist served", f"{waitlist['served']} of {waitlist['requests']}", ""),
+    ]
+    if gap is not None:
+        rows.append(
+            (
+                "gap",
+                f"{gap:.2%}",
+                "how much better a schedule might still be (0%: proven best)",
+            )
+        )
+    table = pd.DataFrame(rows, columns=["figure", "value", "how it is counted"]).set_index("figure")
+    return [
+        Block("heading", "Key figures"),
+        Block("table", table=table),
+        Block("heading", "Booked by patient tier", 3),
+        Block("table", table=_tiers(tiers)),
+    ]
+
+
+_STATUS_WORDS = {
+    "optimal": "proven the best schedule under the clinic's rules",
+    "time_limit": "the best schedule found within the time limit",
+    "greedy": "the front desk's schedule was kept: the search found nothing better",
+    "interrupted": "stopped early (Ctrl-C or a signal): the best schedule found by then",
+}
+
+
+def _tiers(tiers: dict[str, dict[str, float]]) -> pd.DataFrame:
+    rows = [
+        {
+            "tier": tier,
+            "requests": figures["requests"],
+            "booked": figures["booked"],
+            "share booked": _percent(figures["booked"] / figures["requests"]),
+            "booked value": f"{figures['value']:,.0f}",
+        }
+        for tier, figures in tiers.items()
+    ]
+    return pd.DataFrame(
+        rows, columns=["tier", "requests", "booked", "share booked", "booked value"]
+    ).set_index("tier")
+
+
+def _gantt_words(scenario: Scenario) -> str:
+    words = "Providers and rooms over the days, each bar a booked appointment; closed time shaded."
+    days = scenario.clinic.horizon.days
+    if days > MAX_GANTT_DAYS:
+        words += (
+            f" The chart shows the first {MAX_GANTT_DAYS} days of the {days}-day horizon; "
+            "schedule.csv has every day."
+        )
+    return words
+
+
+def _exceptions(items: list[ExceptionItem]) -> list[Block]:
+    """A table per owner, owners in the order of their first exception."""
+    blocks = [Block("heading", "Exceptions")]
+    if not items:
+        return [*blocks, Block("text", "None: nothing is handed to a person.")]
+    frame = exceptions_frame(items)
+    blocks.append(
+        Block("text", f"{len(items)} request(s) or booking(s) need a person; by who owns them.")
+    )
+    for owner, owned in frame.groupby("owner", sort=False):
+        table = owned.drop(columns="owner").set_index("request_id")
+        blocks += [Block("heading", f"{owner} ({len(owned)})", 3), Block("table", table=table)]
+    return blocks
+
+
+def _changes(changes: list[Change]) -> list[Block]:
+    blocks = [Block("heading", "Changes")]
+    if not changes:
+        return [*blocks, Block("text", "No appointment changes.")]
+    table = changes_frame(changes).set_index("request_id")
+    return [
+        *blocks,
+        Block("text", f"{len(changes)} change(s), as in changes.csv."),
+        Block("table", table=table),
+    ]
+
+
+def _utilization(
+    scenario: Scenario,
+    schedule: Schedule,
+    shares: dict[str, float],
+    pictures: dict[str, bytes],
+) -> list[Block]:
+    """The heatmap of provider x hour of day and its table, with each provider's share over
+    the whole horizon (`shares`, by provider id)."""
+    pictures["utilization_by_hour.png"] = png_bytes(
+        plot_utilization_heatmap(scenario, schedule, "hour")
+    )
+    grid = utilization_grid(scenario, schedule, "hour")
+    table = grid.map(lambda share: "" if math.isnan(share) else _percent(share))
+    table.insert(0, "whole horizon", [_percent(shares[provider]) for provider in grid.index])
+    table.insert(0, "name", [scenario.provider(provider).name for provider in grid.index])
+    table.index.name = "provider"
+    return [
+        Block("heading", "Utilization by provider and hour"),
+        Block("text", f"{UTILIZATION_WORDS} Blank: the provider is not available then."),
+        Block("picture", "utilization_by_hour.png"),
+        Block("table", table=table),
+    ]
+
+
+def _percent(share: float) -> str:
+    return f"{share:.0%}"
