@@ -1,7 +1,8 @@
 """report.html, the page a clinic manager reads after a solve or a re-plan: the key figures,
-the Gantt chart, the exceptions by owner and utilization by provider and hour; for a re-plan
-also the change list and the day before and after. One self-contained page (pages.py):
-pictures embedded, style inline, nothing loaded from elsewhere, readable when printed."""
+the Gantt chart, utilization by provider and hour and the exceptions by owner (last: the
+longest); for a re-plan also the change list and the day before and after. One
+self-contained page (pages.py): pictures embedded, style inline, nothing loaded from
+elsewhere, readable when printed."""
 
 from __future__ import annotations
 
@@ -48,8 +49,8 @@ def solve_page(result: SolveResult, kpis: dict[str, Any]) -> str:
         Block("heading", "Schedule"),
         Block("text", _gantt_words(scenario)),
         *(Block("picture", name) for name in pictures),
-        *_exceptions(result.exceptions),
         *_utilization(scenario, result.schedule, kpis["utilization"]["providers"], pictures),
+        *_exceptions(result.exceptions),
     ]
     return as_html(blocks, pictures, title, contents=True)
 
@@ -78,12 +79,12 @@ def replan_page(
         Block("heading", "The day before and after"),
         Block("text", f"{day:%A %d %B %Y}: the calendar before the change above, after it below."),
         Block("picture", "gantt_day.png"),
+        *_utilization(state, schedule, figures["utilization"]["providers"], pictures),
         *(
             _exceptions(exceptions)
             if exceptions is not None
             else [Block("heading", "Exceptions"), Block("text", NO_HAND_OFF)]
         ),
-        *_utilization(state, schedule, figures["utilization"]["providers"], pictures),
     ]
     return as_html(blocks, pictures, title, contents=True)
 

@@ -42,7 +42,7 @@ def solved(small_clinic: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
 
 
 @pytest.mark.slow
-def test_solve_writes_the_four_outputs_with_one_row_per_request_and_booking(
+def test_solve_writes_the_five_outputs_with_one_row_per_request_and_booking(
     small_clinic: Path, solved: Path
 ) -> None:
     assert sorted(p.name for p in solved.iterdir()) == [
@@ -50,6 +50,7 @@ def test_solve_writes_the_four_outputs_with_one_row_per_request_and_booking(
         "exceptions.csv",
         "gantt.png",
         "kpis.json",
+        "report.html",
         "schedule.csv",
     ]
     schedule = pd.read_csv(solved / "schedule.csv", dtype=str, keep_default_na=False)

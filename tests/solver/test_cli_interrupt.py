@@ -31,7 +31,7 @@ from solver.cli import app
 
 MEDSPA = str(Path(sys.executable).parent / "medspa")
 SAMPLE = "scenarios/sample_clinic.yaml"
-OUTPUTS = {"schedule.csv", "kpis.json", "exceptions.csv", "gantt.png"}
+OUTPUTS = {"schedule.csv", "kpis.json", "exceptions.csv", "gantt.png", "report.html"}
 EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
 WORDS = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
 SIGNALS = list(WORDS)

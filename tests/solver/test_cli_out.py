@@ -21,9 +21,9 @@ EMPTY = (
     "clinic:\n  name: Empty\n  timezone: Europe/London\n  horizon: {start: 2026-12-07, days: 2}\n"
 )
 NOW = "2026-12-07T08:00"
-SOLVE_SET = [RECORD, "exceptions.csv", "gantt.png", "kpis.json", "schedule.csv"]
+SOLVE_SET = [RECORD, "exceptions.csv", "gantt.png", "kpis.json", "report.html", "schedule.csv"]
 REPLAN_SET = [RECORD, "changes.csv", "exceptions.csv", "gantt_day.png", "scenario.yaml"]
-REPLAN_SET = sorted([*REPLAN_SET, "schedule.csv"])
+REPLAN_SET = sorted([*REPLAN_SET, "report.html", "schedule.csv"])
 
 
 @pytest.fixture

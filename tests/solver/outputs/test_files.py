@@ -23,7 +23,7 @@ from tests.conftest import MONDAY, TUESDAY, mini_clinic, patients, provider, req
 from tests.solver.replan.test_events import at
 
 
-def test_the_solve_outputs_are_the_four_files_with_their_columns(tmp_path: Path) -> None:
+def test_the_solve_outputs_are_the_five_files_with_their_columns(tmp_path: Path) -> None:
     scenario = mini_clinic(
         services=[service("botox"), service("filler")],  # nobody may perform filler
         requests=[
@@ -34,7 +34,8 @@ def test_the_solve_outputs_are_the_four_files_with_their_columns(tmp_path: Path)
     result = solve(scenario, time_limit=0.5, num_workers=1, seed=0, deterministic=True)
     figures = kpis(result)
     paths = write_outputs(result, figures, tmp_path)
-    assert [p.name for p in paths] == ["schedule.csv", "kpis.json", "exceptions.csv", "gantt.png"]
+    names = ["schedule.csv", "kpis.json", "exceptions.csv", "gantt.png", "report.html"]
+    assert [p.name for p in paths] == names
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([RECORD, *(p.name for p in paths)])
     schedule = pd.read_csv(tmp_path / "schedule.csv", dtype=str, keep_default_na=False)
     assert list(schedule.columns) == SCHEDULE_COLUMNS
@@ -51,7 +52,7 @@ def test_the_solve_outputs_are_the_four_files_with_their_columns(tmp_path: Path)
     assert (tmp_path / "gantt.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_the_re_plan_outputs_are_the_five_files(tmp_path: Path) -> None:
+def test_the_re_plan_outputs_are_the_six_files(tmp_path: Path) -> None:
     scenario = mini_clinic(
         requests=[
             request("r1", "p1", "botox", latest=TUESDAY),
@@ -62,6 +63,7 @@ def test_the_re_plan_outputs_are_the_five_files(tmp_path: Path) -> None:
     result = reshuffle(scenario, night, [Cancel(booking="r1")], at("08:00"), 0.5, 1, 0)
     paths = write_reshuffle_outputs(result, (scenario, night), tmp_path)
     names = ["schedule.csv", "changes.csv", "exceptions.csv", "scenario.yaml", "gantt_day.png"]
+    names.append("report.html")
     assert [p.name for p in paths] == names
     changes = pd.read_csv(tmp_path / "changes.csv", dtype=str)
     assert list(changes.columns) == list(Change.model_fields)

@@ -30,6 +30,7 @@ OUTPUTS = [
     "changes.csv",
     "exceptions.csv",
     "gantt_day.png",
+    "report.html",
     "scenario.yaml",
     "schedule.csv",
 ]

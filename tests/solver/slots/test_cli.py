@@ -90,6 +90,7 @@ def test_take_writes_a_folder_the_checker_accepts_and_the_next_call_starts_from(
         ".medspa-outputs.json",
         "changes.csv",
         "gantt_day.png",
+        "report.html",
         "scenario.yaml",
         "schedule.csv",
     ]
@@ -97,7 +98,7 @@ def test_take_writes_a_folder_the_checker_accepts_and_the_next_call_starts_from(
     assert code == 0, output
     told = json.loads(output)
     assert told["taken"] == 1 and told["wrote"] == [str(out / "schedule.csv")] + [
-        str(out / name) for name in ("changes.csv", "scenario.yaml", "gantt_day.png")
+        str(out / name) for name in ("changes.csv", "scenario.yaml", "gantt_day.png", "report.html")
     ]
     check = runner.invoke(app, ["check", str(out / "scenario.yaml"), str(out / "schedule.csv")])
     assert check.exit_code == 0, check.output
