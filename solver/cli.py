@@ -51,6 +51,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 out = Console()
 err = Console(stderr=True)
@@ -399,10 +401,21 @@ def _kpi_table(figures: dict[str, Any]) -> Table:
         ("proven bound / gap", f"{objective['bound']:,} / {objective['gap']:.2%}"),
         ("status / wall time", f"{solver_figures['status']} / {solver_figures['wall_time']:.1f} s"),
     ]
-    providers = figures["utilization"]["providers"]
-    if providers:
-        mean = sum(providers.values()) / len(providers)
-        rows.append(("provider utilization (mean)", f"{mean:.0%}"))
+    revenue, utilization = figures["revenue"], figures["utilization"]
+    rows += [
+        (
+            "revenue booked / left unbooked",
+            f"{revenue['booked']:,.0f} / {revenue['unbooked']:,.0f}",
+        ),
+        ("provider utilization (hands-on / available)", f"{utilization['overall']:.0%}"),
+        *(
+            (
+                f"booked share, {tier}",
+                f"{tier_figures['booked']:.0f} of {tier_figures['requests']:.0f}",
+            )
+            for tier, tier_figures in figures["booked_by_tier"].items()
+        ),
+    ]
     for name, value in rows:
         table.add_row(name, value)
     return table
@@ -421,6 +434,8 @@ def _run_solve(scenario: Scenario, run: _Run, options: dict[str, Any], quiet: bo
         paths = _write(run, lambda folder: write_outputs(result, figures, folder))
     out.print(_kpi_table(figures))
     out.print("wrote " + ", ".join(str(p) for p in paths))
+    for warning in figures["warnings"]:
+        err.print(_said(f"warning: {Finding(**warning)}"), soft_wrap=True)
     _stopped(run, result.report)
 
 

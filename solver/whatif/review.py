@@ -298,9 +298,9 @@ def _kpi_rows(figures: dict[str, Any]) -> dict[str, float]:
     }
     rows["existing bookings moved"] = figures["bookings"]["moved"]
     rows["waitlist served"] = figures["waitlist"]["served"]
-    for group, shares in figures["utilization"].items():
-        for resource, share in shares.items():
-            rows[f"utilization, {UTILIZATION_WORDS[group]} {resource} (%)"] = round(100 * share, 1)
+    for group, word in UTILIZATION_WORDS.items():
+        for resource, share in figures["utilization"][group].items():
+            rows[f"utilization, {word} {resource} (%)"] = round(100 * share, 1)
     for tier, booked in figures["booked_by_tier"].items():
         rows[f"booked value, {tier} patients"] = booked["value"]
     return rows
