@@ -105,7 +105,7 @@ def _key_figures(figures: dict[str, Any], status: str | None, gap: float | None)
     tier."""
     requests, bookings = figures["requests"], figures["bookings"]
     waitlist, tiers = figures["waitlist"], figures["booked_by_tier"]
-    providers = figures["utilization"]["providers"]
+    utilization = figures["utilization"]
     rows: list[tuple[str, Any, str]] = []
     if status is not None:
         rows.append(("status", status, _STATUS_WORDS[status]))
@@ -119,15 +119,19 @@ def _key_figures(figures: dict[str, Any], status: str | None, gap: float | None)
             "",
         ),
         (
-            "booked value",
-            f"{sum(tier['value'] for tier in tiers.values()):,.0f}",
-            "the services' value summed over the requests booked",
+            "revenue booked",
+            f"{figures['revenue']['booked']:,.0f}",
+            "the services' value summed over the booked appointments (requests and bookings)",
         ),
         (
-            "provider utilization (mean)",
-            _percent(sum(providers.values()) / len(providers)) if providers else "",
-            "booked hands-on minutes over available minutes, averaged over the providers "
-            "(see Utilization)",
+            "revenue left unbooked",
+            f"{figures['revenue']['unbooked']:,.0f}",
+            "the services' value of the requests and bookings not booked",
+        ),
+        (
+            "provider utilization",
+            _percent(utilization["overall"]),
+            utilization["definition"]["overall"] + " (per provider: see Utilization)",
         ),
         ("waitlist served", f"{waitlist['served']} of {waitlist['requests']}", ""),
     ]
@@ -145,6 +149,8 @@ def _key_figures(figures: dict[str, Any], status: str | None, gap: float | None)
         Block("table", table=table),
         Block("heading", "Booked by patient tier", 3),
         Block("table", table=_tiers(tiers)),
+        Block("text", f"Fairness: {figures['fairness_rule']}."),
+        *(Block("text", f"Warning: {w['message']}.") for w in figures["warnings"]),
     ]
 
 
@@ -162,7 +168,7 @@ def _tiers(tiers: dict[str, dict[str, float]]) -> pd.DataFrame:
             "tier": tier,
             "requests": figures["requests"],
             "booked": figures["booked"],
-            "share booked": _percent(figures["booked"] / figures["requests"]),
+            "share booked": _percent(figures["share"]),
             "booked value": f"{figures['value']:,.0f}",
         }
         for tier, figures in tiers.items()

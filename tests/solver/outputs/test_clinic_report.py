@@ -22,6 +22,7 @@ from models.loader import save_scenario
 from models.results import Schedule
 from models.scenario import Scenario
 from solver.cli import app
+from solver.outputs import clinic_report
 from solver.outputs.files import write_outputs, write_reshuffle_outputs
 from solver.outputs.kpis import kpis
 from solver.replan import reshuffle
@@ -183,7 +184,6 @@ def test_the_key_figures_are_those_of_kpis_json(solved: SolveResult, solve_page:
     requests, by_tier = figures["requests"], figures["booked_by_tier"]
     shown = Page(solve_page.read_text(encoding="utf-8")).table("Key figures")
     values = {name: cells[0] for name, cells in shown.items()}
-    providers = figures["utilization"]["providers"]
     assert values == {
         "status": figures["solver"]["status"],
         "requests booked": f"{requests['booked']} of {requests['total']}",
@@ -192,21 +192,33 @@ def test_the_key_figures_are_those_of_kpis_json(solved: SolveResult, solve_page:
         "existing bookings kept / moved / escalated": "{kept} / {moved} / {escalated}".format(
             **figures["bookings"]
         ),
-        "booked value": f"{sum(t['value'] for t in by_tier.values()):,.0f}",
-        "provider utilization (mean)": f"{sum(providers.values()) / len(providers):.0%}",
+        "revenue booked": f"{figures['revenue']['booked']:,.0f}",
+        "revenue left unbooked": f"{figures['revenue']['unbooked']:,.0f}",
+        "provider utilization": f"{figures['utilization']['overall']:.0%}",
         "waitlist served": "{served} of {requests}".format(**figures["waitlist"]),
         "gap": f"{figures['objective']['gap']:.2%}",
     }
     assert requests == {"total": 3, "booked": 2, "unscheduled": 0, "escalated": 1}
     assert values["existing bookings kept / moved / escalated"] == "1 / 0 / 1"
-    assert (
-        "booked hands-on minutes over available minutes" in shown["provider utilization (mean)"][1]
-    )
+    assert figures["utilization"]["definition"]["overall"] in shown["provider utilization"][1]
     tiers = Page(solve_page.read_text(encoding="utf-8")).table("Booked by patient tier")
     assert {tier: cells[:3] for tier, cells in tiers.items()} == {
         tier: [str(t["requests"]), str(t["booked"]), f"{t['booked'] / t['requests']:.0%}"]
         for tier, t in by_tier.items()
     }
+
+
+def test_the_fairness_rule_and_a_starved_tier_warning_are_on_the_page(solved: SolveResult) -> None:
+    figures = kpis(solved)
+    assert figures["warnings"] == []  # one request per tier here: too few to judge
+    starved = {
+        "code": "tier_starved",
+        "where": "policies.tier_weights.new",
+        "message": "new: 1 of 9",
+    }
+    page = clinic_report.solve_page(solved, {**figures, "warnings": [starved]})
+    assert f"<p>Fairness: {figures['fairness_rule']}.</p>" in page
+    assert "<p>Warning: new: 1 of 9.</p>" in page
 
 
 def test_the_exceptions_are_one_table_per_owner(solved: SolveResult, solve_page: Path) -> None:
