@@ -1,4 +1,5 @@
-"""The files of a solve (schedule.csv, kpis.json, exceptions.csv, gantt.png), of a re-plan
+"""The files of a solve (schedule.csv, kpis.json, exceptions.csv, gantt.png and
+gantt_week2.png ... for a horizon of more than a week), of a re-plan
 (schedule.csv, changes.csv, exceptions.csv, scenario.yaml, gantt_day.png), of a call's
 options (options.csv) and of an option booked (the re-plan's set without exceptions), each set
 written into --out as one (solver/outputs/folder.py); every CSV safe to open in a
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,13 @@ from models.results import Change, ExceptionItem, Schedule, changes_frame, excep
 from models.scenario import Scenario
 from models.spreadsheet import write_csv
 from solver.outputs.folder import Writer, write_set
-from solver.outputs.plots import plot_before_after, plot_gantt, save_figure
+from solver.outputs.plots import (
+    GanttPage,
+    gantt_page_plan,
+    plot_before_after,
+    plot_gantt_page,
+    save_figure,
+)
 from solver.replan import ReshuffleResult
 from solver.report import SolveResult
 from solver.slots.show import OPTION_COLUMNS
@@ -26,15 +34,28 @@ from solver.slots.take import Taken
 
 
 def write_outputs(result: SolveResult, kpis: dict[str, Any], out_dir: Path) -> list[Path]:
-    """Write the four solve outputs into out_dir as one set; return their paths."""
+    """Write the solve outputs into out_dir as one set (the schedule, KPIs, exceptions and a
+    Gantt chart per week); return their paths."""
     text = json.dumps(kpis, indent=2, default=str)
     writers: dict[str, Writer] = {
         "schedule.csv": result.schedule.write_csv,
         "kpis.json": lambda path: path.write_text(text, encoding="utf-8"),
         "exceptions.csv": lambda path: write_csv(exceptions_frame(result.exceptions), path),
-        "gantt.png": lambda path: save_figure(plot_gantt(result.scenario, result.schedule), path),
     }
-    return write_set(out_dir, writers, "solve")
+    return write_set(out_dir, writers | _gantt_writers(result.scenario, result.schedule), "solve")
+
+
+def _gantt_writers(scenario: Scenario, schedule: Schedule) -> dict[str, Writer]:
+    """A writer per week of the horizon: gantt.png, gantt_week2.png ... (gantt_page_plan),
+    each drawing its page only when written."""
+    return {
+        page.name: partial(_save_page, scenario, schedule, page)
+        for page in gantt_page_plan(scenario, schedule)
+    }
+
+
+def _save_page(scenario: Scenario, schedule: Schedule, page: GanttPage, path: Path) -> None:
+    save_figure(plot_gantt_page(scenario, schedule, page), path)
 
 
 def write_reshuffle_outputs(

@@ -292,10 +292,12 @@ def save_figure(fig: Figure, path: Path) -> None:
 
 
 def png_bytes(fig: Figure) -> bytes:
-    """The figure as PNG bytes (to write, or embed in a page); the figure is closed."""
+    """The figure as PNG bytes (to write, or embed in a page), its title in the PNG's Title;
+    the figure is closed."""
     buffer = io.BytesIO()
+    title = fig.get_suptitle().replace(r"\$", "$")
     try:
-        fig.savefig(buffer, format="png")
+        fig.savefig(buffer, format="png", metadata={"Title": title} if title else None)
     finally:
         plt.close(fig)
     return buffer.getvalue()

@@ -4,7 +4,9 @@ styles of what it names, hour ticks."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,14 +14,19 @@ import matplotlib.pyplot as plt
 import pytest
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from PIL import Image
+from typer.testing import CliRunner
 
-from models.loader import scenario_from_data
+from models.loader import load_scenario, save_scenario, scenario_from_data
 from models.results import Appointment, Schedule
 from models.scenario import Scenario, Service
+from solver.cli import app
+from solver.outputs.folder import RECORD
 from solver.outputs.gantt import PALETTE, group_colours
-from solver.outputs.plots import plot_gantt, plot_gantt_day
+from solver.outputs.plots import gantt_page_plan, gantt_pages, plot_gantt, plot_gantt_day
 from tests.conftest import clinic_data, patient, provider, room, service, week
 
+ROOT = Path(__file__).resolve().parents[3]
 ZONE = ZoneInfo("America/New_York")
 MONDAY = date(2026, 12, 7)
 TUESDAY = date(2026, 12, 8)
@@ -290,3 +297,44 @@ def shown_ticks(ax: Any) -> list[str]:
         for loc, label in zip(ax.get_xticks(), ax.get_xticklabels(), strict=True)
         if low <= loc <= high
     ]
+
+
+def test_a_three_week_clinic_gets_a_page_per_week_through_the_cli(tmp_path: Path) -> None:
+    sample = load_scenario(ROOT / "scenarios" / "sample_clinic.yaml")
+    long = sample.model_copy(deep=True)
+    long.clinic.horizon.days = 21
+    save_scenario(long, tmp_path / "three_weeks.yaml")
+    out = tmp_path / "out"
+    fast = ["--time-limit", "1", "--workers", "1", "--deterministic"]
+    solved = CliRunner().invoke(
+        app, ["solve", str(tmp_path / "three_weeks.yaml"), "--out", str(out), *fast]
+    )
+    assert solved.exit_code == 0, solved.output
+    pages = ["gantt.png", "gantt_week2.png", "gantt_week3.png"]
+    assert sorted(p.name for p in out.glob("gantt*.png")) == sorted(pages)
+    titles = [Image.open(out / name).text["Title"] for name in pages]
+    assert titles == [
+        "Lumen Aesthetics: Mon 07 Dec 2026 to Sat 12 Dec 2026, week 1 of 3",
+        "Lumen Aesthetics: Mon 14 Dec 2026 to Sat 19 Dec 2026, week 2 of 3",
+        "Lumen Aesthetics: Mon 21 Dec 2026 to Sat 26 Dec 2026, week 3 of 3",
+    ]
+    record = json.loads((out / RECORD).read_text(encoding="utf-8"))
+    assert [name for name in record["files"] if name.startswith("gantt")] == pages
+
+
+def test_pages_are_the_weeks_of_the_horizon_and_one_week_is_one_page() -> None:
+    sample = load_scenario(ROOT / "scenarios" / "sample_clinic.yaml")
+    [page] = gantt_page_plan(sample, Schedule())
+    assert page.name == "gantt.png"
+    assert page.title == "Lumen Aesthetics: Mon 07 Dec 2026 to Fri 11 Dec 2026"
+    long = sample.model_copy(deep=True)
+    long.clinic.horizon.days = 9
+    pages = gantt_page_plan(long, Schedule())
+    assert [(p.name, p.days[0], p.days[-1]) for p in pages] == [
+        ("gantt.png", MONDAY, date(2026, 12, 12)),
+        ("gantt_week2.png", date(2026, 12, 14), date(2026, 12, 15)),
+    ]
+    assert [p.title.endswith(f"week {n} of 2") for n, p in enumerate(pages, 1)] == [True, True]
+    drawn = gantt_pages(long, Schedule())
+    assert [name for name, _ in drawn] == ["gantt.png", "gantt_week2.png"]
+    assert [len(fig.axes) for _, fig in drawn] == [6, 2]  # Mon-Sat open; then Mon, Tue
