@@ -8,7 +8,7 @@ spreadsheet."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -59,21 +59,33 @@ def _save_page(scenario: Scenario, schedule: Schedule, page: GanttPage, path: Pa
 
 
 def write_reshuffle_outputs(
-    result: ReshuffleResult, before: tuple[Scenario, Schedule], out_dir: Path
+    result: ReshuffleResult,
+    before: tuple[Scenario, Schedule],
+    out_dir: Path,
+    now: datetime | None = None,
 ) -> list[Path]:
-    """Write the re-plan: new schedule, changes, exceptions, the state scenario, the day's Gantt."""
+    """Write the re-plan: new schedule, changes, exceptions, the state scenario, the day's Gantt
+    (with a line at `now`, the re-plan's present, when given)."""
     writers = _replan_writers(
-        result.state, result.schedule, result.changes, before, result.first_day, result.exceptions
+        result.state,
+        result.schedule,
+        result.changes,
+        before,
+        result.first_day,
+        result.exceptions,
+        now,
     )
     return write_set(out_dir, writers, "reshuffle")
 
 
 def write_taken_outputs(
-    taken: Taken, before: tuple[Scenario, Schedule], out_dir: Path
+    taken: Taken, before: tuple[Scenario, Schedule], out_dir: Path, now: datetime | None = None
 ) -> list[Path]:
     """Write a call's option booked: new schedule, changes, the state scenario, the day's Gantt
     (no exceptions: booking one call hands nothing to a person)."""
-    writers = _replan_writers(taken.state, taken.schedule, taken.changes, before, taken.day)
+    writers = _replan_writers(
+        taken.state, taken.schedule, taken.changes, before, taken.day, now=now
+    )
     return write_set(out_dir, writers, "slots --take")
 
 
@@ -91,10 +103,11 @@ def _replan_writers(
     before: tuple[Scenario, Schedule],
     day: date,
     exceptions: list[ExceptionItem] | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Writer]:
     """The files a change of the calendar writes, in this order: the schedule, the change
     list, the exceptions (when there is a list of them), the state scenario and the day
-    before and after."""
+    before and after (what changed outlined, a line at `now` when given)."""
     writers: dict[str, Writer] = {
         "schedule.csv": schedule.write_csv,
         "changes.csv": lambda path: write_csv(changes_frame(changes), path),
@@ -104,6 +117,6 @@ def _replan_writers(
     return writers | {
         "scenario.yaml": lambda path: save_scenario(state, path),
         "gantt_day.png": lambda path: save_figure(
-            plot_before_after(before, (state, schedule), day), path
+            plot_before_after(before, (state, schedule), day, changes=changes, now=now), path
         ),
     }

@@ -63,8 +63,9 @@ MARKS: dict[str, dict[str, Any]] = {
     "moved": {"facecolor": "none", "edgecolor": "black", "linewidth": 2.2, "linestyle": "--"},
     "added": {"facecolor": "none", "edgecolor": "black", "linewidth": 2.2},
     "cancelled": {"facecolor": "none", "edgecolor": "#B00000", "linewidth": 2.2, "hatch": "xx"},
+    "escalated": {"facecolor": "none", "edgecolor": "#E08000", "linewidth": 2.2, "hatch": "xx"},
 }
-"""Outlines of the appointments a re-plan moved, added and cancelled."""
+"""Outlines of the appointments a re-plan moved, added, cancelled and handed to a person."""
 CHANGE_MARKS = {
     "moved": "moved",
     "rebooked": "moved",
@@ -75,10 +76,9 @@ CHANGE_MARKS = {
     "cancelled": "cancelled",
     "cancelled_late": "cancelled",
     "no_show": "cancelled",
-    "escalated": "cancelled",
+    "escalated": "escalated",
 }
-"""The mark of each kind of change (models.results.Change.change); escalated rows leave the
-calendar like cancelled ones."""
+"""The mark of each kind of change (models.results.Change.change)."""
 NOW_STYLE: dict[str, Any] = {"color": "#B00000", "linewidth": 1.6, "linestyle": "-"}
 ENTRY_WORDS = {
     "existing": "existing booking",
@@ -89,7 +89,8 @@ ENTRY_WORDS = {
     "closed": "clinic closed",
     "moved": "moved",
     "added": "added",
-    "cancelled": "cancelled",
+    "cancelled": "cancelled or no-show",
+    "escalated": "handed to a person",
 }
 """Legend entries after the service groups, in this order, as they are written."""
 

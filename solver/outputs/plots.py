@@ -25,7 +25,7 @@ from matplotlib.ticker import PercentFormatter
 
 from models.results import Change, Schedule
 from models.scenario import Scenario, Tier
-from models.times import weekday_of
+from models.times import format_clock, weekday_of
 from models.writing import atomic_file
 from solver.outputs.gantt import (
     GanttPanel,
@@ -263,22 +263,25 @@ def plot_before_after(
     changes: Iterable[Change] = (),
     now: datetime | None = None,
 ) -> Figure:
-    """The Gantt chart of one day before and after a re-plan, one above the other: from the
-    change list, the moved and cancelled appointments outlined where they were, the moved and
-    added ones where they are; a line at `now` (the re-plan's present) when it is that day."""
+    """The Gantt chart of one day before and after a re-plan, one above the other. From the
+    change list, what left the calendar (cancelled, no-show, handed to a person) and what moved
+    are outlined where they were, what moved and what was added where they are now; a line at
+    `now` (the re-plan's present) when it falls on the day."""
     marks = change_marks(changes)
     minute = _now_on(after[0], day, now)
+    gone = {"cancelled", "escalated"}
     panels = []
-    for (scenario, schedule), label, left_out in (
-        (before, "before", "added"),
-        (after, "after", "cancelled"),
+    for (scenario, schedule), label, shown in (
+        (before, "before", {"moved", *gone}),
+        (after, "after", {"moved", "added"}),
     ):
-        shown = {request_id: mark for request_id, mark in marks.items() if mark != left_out}
+        outlined = {request_id: mark for request_id, mark in marks.items() if mark in shown}
         bars = gantt_bars(scenario, schedule, [day])
-        panels.append(GanttPanel(scenario, day, bars, f"{label}: {day:%a %d %b %Y}", shown, minute))
-    return gantt_figure(
-        panels, f"{as_written(after[0].clinic.name)}: re-plan of {day:%a %d %b %Y}", stacked=True
-    )
+        panels.append(GanttPanel(scenario, day, bars, label, outlined, minute))
+    title = f"{as_written(after[0].clinic.name)}: re-plan of {day:%a %d %b %Y}"
+    if minute is not None:
+        title += f" at {format_clock(minute)}"
+    return gantt_figure(panels, title, stacked=True)
 
 
 def save_figure(fig: Figure, path: Path) -> None:

@@ -18,13 +18,21 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from models.loader import load_scenario, save_scenario, scenario_from_data
-from models.results import Appointment, Schedule
+from models.results import Appointment, Change, Schedule
 from models.scenario import Scenario, Service
 from solver.cli import app
 from solver.outputs.folder import RECORD
 from solver.outputs.gantt import PALETTE, group_colours
-from solver.outputs.plots import gantt_page_plan, gantt_pages, plot_gantt, plot_gantt_day
-from tests.conftest import clinic_data, patient, provider, room, service, week
+from solver.outputs.plots import (
+    gantt_page_plan,
+    gantt_pages,
+    plot_before_after,
+    plot_gantt,
+    plot_gantt_day,
+)
+from tests.conftest import MONDAY as MINI_MONDAY
+from tests.conftest import TUESDAY as TUESDAY_TEXT
+from tests.conftest import clinic_data, mini_clinic, patient, provider, request, room, service, week
 
 ROOT = Path(__file__).resolve().parents[3]
 ZONE = ZoneInfo("America/New_York")
@@ -338,3 +346,97 @@ def test_pages_are_the_weeks_of_the_horizon_and_one_week_is_one_page() -> None:
     drawn = gantt_pages(long, Schedule())
     assert [name for name, _ in drawn] == ["gantt.png", "gantt_week2.png"]
     assert [len(fig.axes) for _, fig in drawn] == [6, 2]  # Mon-Sat open; then Mon, Tue
+
+
+def change(kind: str, rid: str) -> Change:
+    return Change(change=kind, request_id=rid, patient_id="p1", service_id="botox")
+
+
+def marked(ax: Any) -> dict[str, list[tuple[int, float]]]:
+    """Mark -> (row, start) of the outlines drawn."""
+    found: dict[str, list[tuple[int, float]]] = {}
+    for patch in ax.patches:
+        gid = patch.get_gid() or ""
+        if gid.startswith("mark:"):
+            row = round(patch.get_y() + patch.get_height() / 2)
+            found.setdefault(gid[5:], []).append((row, patch.get_x()))
+    return {mark: sorted(spots) for mark, spots in found.items()}
+
+
+def test_a_re_plan_outlines_what_moved_left_and_came_with_a_line_at_now() -> None:
+    scenario = spa()
+    moved = booked("r2", "botox", "rn", "inj1", at(MONDAY, 11), 30, "p2")
+    added = booked("r7", "botox", "md", "inj1", at(MONDAY, 16), 30)
+    kept = [a for a in DAY.appointments if a.request_id not in ("r1", "r2", "r5")]
+    after = Schedule(appointments=[*kept, moved, added])
+    changes = [
+        change("moved", "r2"),
+        change("cancelled_late", "r5"),
+        change("booked_from_waitlist", "r7"),
+        change("escalated", "r1"),
+    ]
+    fig = plot_before_after(
+        (scenario, DAY), (scenario, after), MONDAY, changes=changes, now=at(MONDAY, 10, 30)
+    )
+    top, bottom = fig.axes
+    assert (top.get_title(), bottom.get_title()) == ("before", "after")
+    assert marked(top) == {
+        "moved": [(1, 600), (2, 600)],  # r2 where it was: rn's row and inj1
+        "cancelled": [(0, 1020), (4, 1020)],  # r5 on md's row and in fac1
+        "escalated": [(0, 540), (2, 540)],
+    }
+    assert marked(bottom) == {"moved": [(1, 660), (2, 660)], "added": [(0, 960), (2, 960)]}
+    for ax in (top, bottom):
+        [line] = [line for line in ax.lines if line.get_gid() == "now"]
+        assert list(line.get_xdata()) == [630, 630]  # 10:30
+    entries = legend(fig)
+    assert {"moved", "added", "cancelled or no-show", "handed to a person", "now 10:30"} <= set(
+        entries
+    )
+    for mark in ("moved", "added", "cancelled"):
+        [drawn, *_] = [p for p in top.patches + bottom.patches if p.get_gid() == f"mark:{mark}"]
+        swatch = entries["cancelled or no-show" if mark == "cancelled" else mark]
+        assert swatch.get_edgecolor() == drawn.get_edgecolor()
+        assert swatch.get_hatch() == drawn.get_hatch()
+    assert fig.get_suptitle() == "Glow: re-plan of Mon 07 Dec 2026 at 10:30"
+    another_day = plot_before_after(
+        (scenario, DAY), (scenario, after), TUESDAY, changes=changes, now=at(MONDAY, 10, 30)
+    )
+    assert not [line for ax in another_day.axes for line in ax.lines if line.get_gid() == "now"]
+
+
+def test_one_day_can_be_drawn_with_marks() -> None:
+    fig = plot_gantt_day(spa(), DAY, MONDAY, marks={"r3": "moved"}, now=at(MONDAY, 9, 15))
+    [ax] = fig.axes
+    assert marked(ax) == {"moved": [(0, 600), (3, 600)]}
+    assert [list(line.get_xdata()) for line in ax.lines if line.get_gid() == "now"] == [[555, 555]]
+    assert fig.get_suptitle() == "Glow: Mon 07 Dec 2026"
+
+
+def test_the_re_plan_picture_is_titled_with_the_time_of_the_cli_now(tmp_path: Path) -> None:
+    scenario = mini_clinic(
+        requests=[
+            request("r1", "p1", "botox", latest=TUESDAY_TEXT),
+            request("r2", "p2", "botox", latest=TUESDAY_TEXT),
+        ]
+    )
+    save_scenario(scenario, tmp_path / "clinic.yaml")
+    fast = ["--time-limit", "0.5", "--workers", "1", "--deterministic"]
+    runner = CliRunner()
+    night = tmp_path / "night"
+    solved = runner.invoke(
+        app, ["solve", str(tmp_path / "clinic.yaml"), "--out", str(night), *fast]
+    )
+    assert solved.exit_code == 0, solved.output
+    day = tmp_path / "day"
+    command = [
+        "reshuffle",
+        str(tmp_path / "clinic.yaml"),
+        "--schedule",
+        str(night / "schedule.csv"),
+    ]
+    command += ["--event", "cancel:r1", "--now", f"{MINI_MONDAY}T08:00", "--out", str(day), *fast]
+    replanned = runner.invoke(app, command)
+    assert replanned.exit_code == 0, replanned.output
+    title = Image.open(day / "gantt_day.png").text["Title"]
+    assert title.endswith(f"re-plan of {date.fromisoformat(MINI_MONDAY):%a %d %b %Y} at 08:00")
