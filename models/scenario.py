@@ -242,6 +242,9 @@ class Service(Strict):
     """Name on the menu."""
     category: Annotated[Category, Words("category", Category)]
     """consult, treatment, follow_up or touch_up."""
+    group: str | None = Field(default=None, min_length=1, max_length=limits.MAX_ID_CHARACTERS)
+    """The clinic's group of services on the pictures (injectables, laser, facial, body,
+    consult, ...); left out, consult for a consultation, else the first room type."""
     duration: int = Field(gt=0, le=limits.MAX_SERVICE_MINUTES)
     """Hands-on minutes at the start of the appointment."""
     processing: Minutes = 0
@@ -291,6 +294,14 @@ class Service(Strict):
             return False
         listed = self.qualifies
         return listed is None or service.id in listed or service.category in listed
+
+    @property
+    def group_name(self) -> str:
+        """The group as written, or as derived when left out: consult for a consultation,
+        else the first room type."""
+        if self.group is not None:
+            return self.group
+        return "consult" if self.category == "consult" else self.room_types[0]
 
     @property
     def length(self) -> int:

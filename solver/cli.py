@@ -908,7 +908,10 @@ def reshuffle(
                 raise ScenarioError("events", [Finding("invalid_event", "", str(error))]) from None
         with _writing(out_dir):
             paths = _write(
-                run, lambda folder: write_reshuffle_outputs(result, (scenario, schedule), folder)
+                run,
+                lambda folder: write_reshuffle_outputs(
+                    result, (scenario, schedule), folder, moment
+                ),
             )
         _show_replan(result, moment, paths)
         _stopped(run, result.report)
@@ -1070,7 +1073,7 @@ def slots(
         taken = book(call, answer.options[take - 1])
         assert out_dir is not None
         with _writing(out_dir):
-            paths = write_taken_outputs(taken, (scenario, schedule), out_dir)
+            paths = write_taken_outputs(taken, (scenario, schedule), out_dir, call.moment)
         rows = rows[take - 1 : take]
     elif out_dir is not None and take is None:
         with _writing(out_dir):

@@ -19,17 +19,9 @@ from models.results import Schedule
 from models.scenario import Scenario
 from models.times import MINUTES_PER_DAY, format_clock
 from solver.facts import ClinicFacts
+from solver.outputs.gantt import GanttPanel, as_written, gantt_bars
 from solver.outputs.kpis import available, hands_on_by_provider_day
-from solver.outputs.plots import (
-    MAX_HEIGHT_INCHES,
-    MAX_WIDTH_INCHES,
-    as_written,
-    draw_gantt_day,
-    gantt_bars,
-    gantt_legend,
-    gantt_window,
-    plt,
-)
+from solver.outputs.plots import MAX_HEIGHT_INCHES, MAX_WIDTH_INCHES, gantt_figure, plt
 
 Cells = Literal["hour", "weekday"]
 PANELS_PER_ROW = 4
@@ -132,26 +124,14 @@ def plot_utilization_heatmap(scenario: Scenario, schedule: Schedule, by: Cells =
 
 def plot_gantts_side_by_side(panels: list[tuple[str, Scenario, Schedule]], day: date) -> Figure:
     """The Gantt chart of one day for each (label, scenario, schedule), side by side on the same
-    clock, each with its scenario's provider and room rows (solver/outputs/plots.py's drawing)."""
+    clock, each with its scenario's provider and room rows (solver/outputs/gantt.py's drawing)."""
     if not panels:
         raise ValueError("no schedules to draw; pass at least one (label, scenario, schedule)")
-    bars = [gantt_bars(scenario, schedule, [day]) for _, scenario, schedule in panels]
-    windows = [
-        gantt_window(scenario, drawn) for (_, scenario, _), drawn in zip(panels, bars, strict=True)
+    columns = [
+        GanttPanel(scenario, day, gantt_bars(scenario, schedule, [day]), as_written(label))
+        for label, scenario, schedule in panels
     ]
-    window = (min(w[0] for w in windows), max(w[1] for w in windows))
-    rows = max(len(s.providers) + len(s.rooms) for _, s, _ in panels)
-    width = min(MAX_WIDTH_INCHES, 1.5 + 6.0 * len(panels))
-    height = min(MAX_HEIGHT_INCHES, max(4.0, 2.0 + 0.3 * rows))
-    fig, axes = plt.subplots(
-        1, len(panels), squeeze=False, figsize=(width, height), layout="constrained"
-    )
-    for ax, (label, scenario, _), drawn in zip(axes[0], panels, bars, strict=True):
-        draw_gantt_day(ax, scenario, day, drawn, window)
-        ax.set_title(as_written(label))
-    gantt_legend(fig, [bar for drawn in bars for bar in drawn])
-    fig.suptitle(f"{day:%a %d %b %Y}")
-    return fig
+    return gantt_figure(columns, f"{day:%a %d %b %Y}")
 
 
 def _columns(facts: ClinicFacts, by: Cells) -> dict[str, tuple[int, int] | None]:

@@ -7,7 +7,7 @@ elsewhere, readable when printed."""
 from __future__ import annotations
 
 import math
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -24,7 +24,7 @@ from models.scenario import Scenario
 from solver.outputs.analysis_plots import plot_utilization_heatmap, utilization_grid
 from solver.outputs.kpis import schedule_kpis
 from solver.outputs.pages import Block, as_html
-from solver.outputs.plots import MAX_GANTT_DAYS, plot_before_after, plot_gantt, png_bytes
+from solver.outputs.plots import gantt_pages, plot_before_after, png_bytes
 from solver.report import SolveResult
 
 UTILIZATION_WORDS = (
@@ -41,13 +41,13 @@ def solve_page(result: SolveResult, kpis: dict[str, Any]) -> str:
     start = scenario.clinic.horizon.start
     end = start + timedelta(days=scenario.clinic.horizon.days - 1)
     title = f"{scenario.clinic.name}: schedule of {start:%a %d %b %Y} to {end:%a %d %b %Y}"
-    pictures = {"gantt.png": png_bytes(plot_gantt(scenario, result.schedule))}
+    pictures = {name: png_bytes(fig) for name, fig in gantt_pages(scenario, result.schedule)}
     blocks = [
         Block("heading", title, 1),
         Block("text", _how_solved(report)),
         *_key_figures(kpis, kpis["solver"]["status"], kpis["objective"]["gap"]),
         Block("heading", "Schedule"),
-        Block("text", _gantt_words(scenario)),
+        Block("text", _gantt_words(len(pictures))),
         *(Block("picture", name) for name in pictures),
         *_utilization(scenario, result.schedule, kpis["utilization"]["providers"], pictures),
         *_exceptions(result.exceptions),
@@ -63,14 +63,19 @@ def replan_page(
     day: date,
     exceptions: list[ExceptionItem] | None = None,
     report: SolveReport | None = None,
+    now: datetime | None = None,
 ) -> str:
     """report.html of a change of the calendar (a re-plan, or a call's option booked): the key
     figures of the new schedule, the change list, the day before and after, the exceptions by
     owner (when there is a list of them) and utilization by provider and hour. `report` is the
-    re-plan's solve report (None: no search ran)."""
+    re-plan's solve report (None: no search ran); `now`, the re-plan's present, draws a line."""
     title = f"{state.clinic.name}: re-plan of {day:%a %d %b %Y}"
     figures = schedule_kpis(state, schedule)
-    pictures = {"gantt_day.png": png_bytes(plot_before_after(before, (state, schedule), day))}
+    pictures = {
+        "gantt_day.png": png_bytes(
+            plot_before_after(before, (state, schedule), day, changes=changes, now=now)
+        )
+    }
     blocks = [
         Block("heading", title, 1),
         *([Block("text", _how_solved(report))] if report else []),
@@ -178,15 +183,12 @@ def _tiers(tiers: dict[str, dict[str, float]]) -> pd.DataFrame:
     ).set_index("tier")
 
 
-def _gantt_words(scenario: Scenario) -> str:
-    words = "Providers and rooms over the days, each bar a booked appointment; closed time shaded."
-    days = scenario.clinic.horizon.days
-    if days > MAX_GANTT_DAYS:
-        words += (
-            f" The chart shows the first {MAX_GANTT_DAYS} days of the {days}-day horizon; "
-            "schedule.csv has every day."
-        )
-    return words
+def _gantt_words(weeks: int) -> str:
+    words = (
+        "Providers and rooms over the days, each bar a booked appointment coloured by service "
+        "group; off-shift, time off and closed time shaded."
+    )
+    return words + (f" One chart per week, {weeks} weeks." if weeks > 1 else "")
 
 
 def _exceptions(items: list[ExceptionItem]) -> list[Block]:

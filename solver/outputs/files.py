@@ -1,14 +1,16 @@
-"""The files of a solve (schedule.csv, kpis.json, exceptions.csv, gantt.png, report.html), of
-a re-plan (schedule.csv, changes.csv, exceptions.csv, scenario.yaml, gantt_day.png,
-report.html), of a call's options (options.csv) and of an option booked (the re-plan's set
-without exceptions), each set written into --out as one (solver/outputs/folder.py); every
-CSV safe to open in a spreadsheet."""
+"""The files of a solve (schedule.csv, kpis.json, exceptions.csv, gantt.png and
+gantt_week2.png ... for a horizon of more than a week, report.html), of a re-plan
+(schedule.csv, changes.csv, exceptions.csv, scenario.yaml, gantt_day.png, report.html), of a
+call's options (options.csv) and of an option booked (the re-plan's set without exceptions),
+each set written into --out as one (solver/outputs/folder.py); every CSV safe to open in a
+spreadsheet."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +29,13 @@ from models.scenario import Scenario
 from models.spreadsheet import write_csv
 from solver.outputs.clinic_report import replan_page, solve_page
 from solver.outputs.folder import Writer, write_set
-from solver.outputs.plots import plot_before_after, plot_gantt, save_figure
+from solver.outputs.plots import (
+    GanttPage,
+    gantt_page_plan,
+    plot_before_after,
+    plot_gantt_page,
+    save_figure,
+)
 from solver.replan import ReshuffleResult
 from solver.report import SolveResult
 from solver.slots.show import OPTION_COLUMNS
@@ -35,23 +43,41 @@ from solver.slots.take import Taken
 
 
 def write_outputs(result: SolveResult, kpis: dict[str, Any], out_dir: Path) -> list[Path]:
-    """Write the five solve outputs into out_dir as one set; return their paths."""
+    """Write the solve outputs into out_dir as one set (the schedule, KPIs, exceptions, a
+    Gantt chart per week and report.html); return their paths."""
     text = json.dumps(kpis, indent=2, default=str)
     writers: dict[str, Writer] = {
         "schedule.csv": result.schedule.write_csv,
         "kpis.json": lambda path: path.write_text(text, encoding="utf-8"),
         "exceptions.csv": lambda path: write_csv(exceptions_frame(result.exceptions), path),
-        "gantt.png": lambda path: save_figure(plot_gantt(result.scenario, result.schedule), path),
-        "report.html": _page_writer(lambda: solve_page(result, kpis)),
     }
-    return write_set(out_dir, writers, "solve")
+    page = {"report.html": _page_writer(lambda: solve_page(result, kpis))}
+    return write_set(
+        out_dir, writers | _gantt_writers(result.scenario, result.schedule) | page, "solve"
+    )
+
+
+def _gantt_writers(scenario: Scenario, schedule: Schedule) -> dict[str, Writer]:
+    """A writer per week of the horizon: gantt.png, gantt_week2.png ... (gantt_page_plan),
+    each drawing its page only when written."""
+    return {
+        page.name: partial(_save_page, scenario, schedule, page)
+        for page in gantt_page_plan(scenario, schedule)
+    }
+
+
+def _save_page(scenario: Scenario, schedule: Schedule, page: GanttPage, path: Path) -> None:
+    save_figure(plot_gantt_page(scenario, schedule, page), path)
 
 
 def write_reshuffle_outputs(
-    result: ReshuffleResult, before: tuple[Scenario, Schedule], out_dir: Path
+    result: ReshuffleResult,
+    before: tuple[Scenario, Schedule],
+    out_dir: Path,
+    now: datetime | None = None,
 ) -> list[Path]:
     """Write the re-plan: new schedule, changes, exceptions, the state scenario, the day's Gantt
-    and report.html."""
+    (with a line at `now`, the re-plan's present, when given) and report.html."""
     writers = _replan_writers(
         result.state,
         result.schedule,
@@ -60,16 +86,20 @@ def write_reshuffle_outputs(
         result.first_day,
         result.exceptions,
         result.report,
+        now,
     )
     return write_set(out_dir, writers, "reshuffle")
 
 
 def write_taken_outputs(
-    taken: Taken, before: tuple[Scenario, Schedule], out_dir: Path
+    taken: Taken, before: tuple[Scenario, Schedule], out_dir: Path, now: datetime | None = None
 ) -> list[Path]:
     """Write a call's option booked: new schedule, changes, the state scenario, the day's Gantt
-    and report.html (no exceptions: booking one call hands nothing to a person)."""
-    writers = _replan_writers(taken.state, taken.schedule, taken.changes, before, taken.day)
+    (with a line at `now` when given) and report.html (no exceptions: booking one call hands
+    nothing to a person)."""
+    writers = _replan_writers(
+        taken.state, taken.schedule, taken.changes, before, taken.day, now=now
+    )
     return write_set(out_dir, writers, "slots --take")
 
 
@@ -88,10 +118,12 @@ def _replan_writers(
     day: date,
     exceptions: list[ExceptionItem] | None = None,
     report: SolveReport | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Writer]:
     """The files a change of the calendar writes, in this order: the schedule, the change
     list, the exceptions (when there is a list of them), the state scenario, the day before
-    and after, and report.html (`report`: the re-plan's search, None when none ran)."""
+    and after (what changed outlined, a line at `now` when given) and report.html
+    (`report`: the re-plan's search, None when none ran)."""
     writers: dict[str, Writer] = {
         "schedule.csv": schedule.write_csv,
         "changes.csv": lambda path: write_csv(changes_frame(changes), path),
@@ -101,10 +133,10 @@ def _replan_writers(
     return writers | {
         "scenario.yaml": lambda path: save_scenario(state, path),
         "gantt_day.png": lambda path: save_figure(
-            plot_before_after(before, (state, schedule), day), path
+            plot_before_after(before, (state, schedule), day, changes=changes, now=now), path
         ),
         "report.html": _page_writer(
-            lambda: replan_page(state, schedule, changes, before, day, exceptions, report)
+            lambda: replan_page(state, schedule, changes, before, day, exceptions, report, now)
         ),
     }
 

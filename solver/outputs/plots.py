@@ -1,15 +1,16 @@
-"""Pictures of a schedule and its KPIs: the Gantt chart, utilization and booked value per tier.
+"""Pictures of a schedule and its KPIs: the Gantt charts (a week, a day, a re-plan's day
+before and after, a long horizon page by page), utilization and booked value per tier.
 
 Each function returns a matplotlib Figure; `save_figure` writes it as a PNG. Figures are
 drawn off-screen (the Agg backend), so they work in batch runs and on servers. The Gantt
-chart's parts (`gantt_bars`, `gantt_window`, `draw_gantt_day`, `gantt_legend`) draw a day on
-any axes, for charts made of several (solver/outputs/analysis_plots.py).
+chart's parts (solver/outputs/gantt.py) draw a day on any axes; `gantt_figure` puts day
+columns together.
 """
 
 from __future__ import annotations
 
 import io
-import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -17,57 +18,54 @@ from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
 import matplotlib
-import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, MultipleLocator, PercentFormatter
+from matplotlib.ticker import PercentFormatter
 
-from models.findings import printable
-from models.results import Schedule
-from models.scenario import Category, Scenario, Service, Tier
+from models.results import Change, Schedule
+from models.scenario import Scenario, Tier
 from models.times import format_clock, weekday_of
 from models.writing import atomic_file
+from solver.outputs.gantt import (
+    GanttPanel,
+    as_written,
+    change_marks,
+    draw_gantt_day,
+    gantt_bars,
+    gantt_legend,
+    gantt_window,
+    group_colours,
+    label_bars,
+    minute_of,
+)
 
 matplotlib.use("Agg")  # off-screen drawing; must come before pyplot is imported
 import matplotlib.pyplot as plt
 
-CATEGORY_COLOURS: dict[str, str] = {
-    "consult": "#4C72B0",
-    "treatment": "#DD8452",
-    "follow_up": "#55A868",
-    "touch_up": "#8172B3",
-}
-"""Bar colour of each service category."""
-CATEGORIES: tuple[str, ...] = get_args(Category)
 TIERS: tuple[str, ...] = get_args(Tier)
 RESOURCE_GROUPS = {"providers": "#4C72B0", "rooms": "#55A868", "equipment": "#C44E52"}
 """Utilization groups, in drawing order, and their colours."""
 
-EXISTING_HATCH = "//"
-LIGHT = 0.35
-BAR_HEIGHT = {"hands_on": 0.7, "processing": 0.25, "room": 0.7, "turnover": 0.7}
 MAX_WIDTH_INCHES = 30.0
-MAX_GANTT_DAYS = 14
-"""Days drawn at most in one Gantt chart (the first ones)."""
 MAX_HEIGHT_INCHES = 18.0
-DEFAULT_HOURS = (8 * 60, 20 * 60)
-TICK_STEPS = (60, 120, 180, 240, 360)
+MAX_GANTT_DAYS = 14
+"""Days drawn at most in one plot_gantt chart (the first ones, said in its title);
+gantt_pages draws every week of the horizon."""
+DAY_INCHES = 4.0
+"""Width of a day's column in a chart of several days."""
+DAY_CHART_INCHES = 12.0
+"""Width of the day columns of a chart of one to three days, together."""
+WEEK_DAYS = 7
 
 
 @dataclass(frozen=True)
-class GanttBar:
-    """One bar of the Gantt chart, in local minutes since midnight of its day."""
+class GanttPage:
+    """One page of the Gantt pictures: its file name, its days and its title."""
 
-    row: int
-    start: int
-    end: int
-    part: str
-    """hands_on, processing (provider row), room or turnover (room row)."""
-    category: str
-    existing: bool
-    """An existing booking rather than a new request."""
-    day: date
+    name: str
+    days: list[date]
+    title: str
 
 
 def plot_gantt(
@@ -78,7 +76,7 @@ def plot_gantt(
     title: str | None = None,
     max_days: int = MAX_GANTT_DAYS,
 ) -> Figure:
-    """Providers and rooms over the days, one column per day, bars coloured by category.
+    """Providers and rooms over the days, one column per day, bars coloured by service group.
 
     Parameters
     ----------
@@ -89,7 +87,8 @@ def plot_gantt(
     days
         Days to draw; by default every open day of the horizon and every day with a booking.
     max_days
-        At most this many of them (the first), so a long horizon stays readable.
+        At most this many of them (the first, the title says so), so a chart stays readable;
+        `gantt_pages` draws a long horizon week by week.
     title
         Figure title; by default the clinic name and the dates.
 
@@ -98,49 +97,100 @@ def plot_gantt(
     Figure
         One subplot per day; provider rows on top, room rows below.
     """
-    zone = ZoneInfo(scenario.clinic.timezone)
-    shown = _default_days(scenario, schedule, zone) if days is None else list(days)
-    shown = shown[:max_days]  # a readable chart; longer horizons: pass the days wanted
+    shown = _default_days(scenario, schedule) if days is None else list(days)
     if not shown:
         raise ValueError("no days to draw; pass at least one date, or days=None for all")
-    labels = _row_labels(scenario)
+    if title is None:
+        title = _gantt_title(scenario, shown[:max_days])
+        if len(shown) > max_days:
+            title += f" (the first {max_days} of {len(shown)} days; gantt_pages draws them all)"
+    shown = shown[:max_days]
     bars = gantt_bars(scenario, schedule, shown)
+    return gantt_figure(
+        [GanttPanel(scenario, day, bars, f"{day:%a %d %b}") for day in shown], title
+    )
+
+
+def gantt_page_plan(scenario: Scenario, schedule: Schedule) -> list[GanttPage]:
+    """The Gantt pages of a solve, one per week of the horizon (7 days from its first):
+    gantt.png, then gantt_week2.png, gantt_week3.png ...; each titled "week n of N" when
+    there are several. A week draws its open days and days with a booking (its first day
+    when it has neither)."""
+    shown = _default_days(scenario, schedule)
+    horizon = scenario.clinic.clock().days()
+    weeks = [horizon[first : first + WEEK_DAYS] for first in range(0, len(horizon), WEEK_DAYS)]
+    pages = []
+    for number, week in enumerate(weeks, start=1):
+        days = [day for day in shown if day in week] or week[:1]
+        title = _gantt_title(scenario, days)
+        if len(weeks) > 1:
+            title += f", week {number} of {len(weeks)}"
+        name = "gantt.png" if number == 1 else f"gantt_week{number}.png"
+        pages.append(GanttPage(name, days, title))
+    return pages
+
+
+def gantt_pages(scenario: Scenario, schedule: Schedule) -> list[tuple[str, Figure]]:
+    """Every week's Gantt chart as (file name, figure), in order (gantt_page_plan's pages)."""
+    return [
+        (page.name, plot_gantt_page(scenario, schedule, page))
+        for page in gantt_page_plan(scenario, schedule)
+    ]
+
+
+def plot_gantt_page(scenario: Scenario, schedule: Schedule, page: GanttPage) -> Figure:
+    """One page of gantt_page_plan."""
+    return plot_gantt(scenario, schedule, days=page.days, title=page.title, max_days=WEEK_DAYS)
+
+
+def plot_gantt_day(
+    scenario: Scenario,
+    schedule: Schedule,
+    day: date,
+    *,
+    title: str | None = None,
+    marks: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+) -> Figure:
+    """One day's Gantt chart: `marks` outlines appointments (request id -> moved, added or
+    cancelled), `now` draws a line at that moment when it falls on the day."""
+    panel = GanttPanel(
+        scenario,
+        day,
+        gantt_bars(scenario, schedule, [day]),
+        "",  # the figure's title says the day
+        marks or {},
+        _now_on(scenario, day, now),
+    )
+    return gantt_figure([panel], title or f"{as_written(scenario.clinic.name)}: {day:%a %d %b %Y}")
+
+
+def gantt_figure(panels: list[GanttPanel], title: str, *, stacked: bool = False) -> Figure:
+    """A figure of day columns side by side (or `stacked` one above the other), on one
+    clock, one colour per service group of their scenarios, labels where they fit and the
+    legend of what is drawn."""
+    if not panels:
+        raise ValueError("no days to draw; pass at least one panel")
+    rows = max(len(p.scenario.providers) + len(p.scenario.rooms) for p in panels)
+    count = len(panels)
     fig, axes = plt.subplots(
-        1,
-        len(shown),
-        sharey=True,
+        count if stacked else 1,
+        1 if stacked else count,
+        sharey=not stacked and all(p.scenario is panels[0].scenario for p in panels),
         squeeze=False,
-        figsize=_gantt_size(len(shown), len(labels)),
+        figsize=_gantt_size(1 if stacked else count, rows, count if stacked else 1),
         layout="constrained",
     )
-    window = gantt_window(scenario, bars)
-    for ax, day in zip(axes[0], shown, strict=True):
-        draw_gantt_day(ax, scenario, day, bars, window, len(shown))
-    gantt_legend(fig, bars)
-    fig.suptitle(title or _gantt_title(scenario, shown))
+    colours = group_colours(panel.scenario for panel in panels)
+    windows = [gantt_window(panel.scenario, panel.bars) for panel in panels]
+    window = (min(w[0] for w in windows), max(w[1] for w in windows))
+    drawn: set[str] = set()
+    for ax, panel in zip(axes.flat, panels, strict=True):
+        drawn |= draw_gantt_day(ax, panel, window, colours, 1 if stacked else count)
+    gantt_legend(fig, drawn, colours)
+    fig.suptitle(title)
+    label_bars(fig, list(zip(axes.flat, panels, strict=True)))
     return fig
-
-
-def gantt_bars(scenario: Scenario, schedule: Schedule, days: list[date]) -> list[GanttBar]:
-    """The Gantt bars of the booked rows on these days."""
-    zone = ZoneInfo(scenario.clinic.timezone)
-    return [bar for bar in _bars(scenario, schedule, zone) if bar.day in days]
-
-
-def draw_gantt_day(
-    ax: Axes,
-    scenario: Scenario,
-    day: date,
-    bars: list[GanttBar],
-    window: tuple[int, int],
-    columns: int = 1,
-) -> None:
-    """One day's column of a Gantt chart on `ax`: the scenario's provider and room rows, the
-    bars of that day, closed time shaded, the clock from `window` (minutes of the day);
-    `columns` is how many columns share the figure's width (fewer time labels)."""
-    _draw_day(ax, scenario, day, [bar for bar in bars if bar.day == day])
-    _format_day_axis(ax, day, window, columns)
-    _format_rows(ax, _row_labels(scenario))
 
 
 def plot_utilization(kpis: dict[str, Any], ax: Axes | None = None) -> Figure:
@@ -206,26 +256,32 @@ def plot_booked_by_tier(kpis: dict[str, Any], ax: Axes | None = None) -> Figure:
 
 
 def plot_before_after(
-    before: tuple[Scenario, Schedule], after: tuple[Scenario, Schedule], day: date
+    before: tuple[Scenario, Schedule],
+    after: tuple[Scenario, Schedule],
+    day: date,
+    *,
+    changes: Iterable[Change] = (),
+    now: datetime | None = None,
 ) -> Figure:
-    """The Gantt chart of one day before and after a re-plan, one above the other."""
-    images = []
-    for (scenario, schedule), label in ((before, "before"), (after, "after")):
-        chart = plot_gantt(scenario, schedule, days=[day], title=f"{label}: {day:%a %d %b %Y}")
-        chart.canvas.draw()
-        images.append(np.asarray(chart.canvas.buffer_rgba()))  # type: ignore[attr-defined]
-        plt.close(chart)
-    width = max(image.shape[1] for image in images)
-    height = sum(image.shape[0] for image in images)
-    fig = plt.figure(figsize=(width / 100, height / 100), dpi=100)
-    top = 1.0
-    for image in images:
-        share = image.shape[0] / height
-        ax = fig.add_axes((0.0, top - share, image.shape[1] / width, share))
-        ax.imshow(image)
-        ax.set_axis_off()
-        top -= share
-    return fig
+    """The Gantt chart of one day before and after a re-plan, one above the other. From the
+    change list, what left the calendar (cancelled, no-show, handed to a person) and what moved
+    are outlined where they were, what moved and what was added where they are now; a line at
+    `now` (the re-plan's present) when it falls on the day."""
+    marks = change_marks(changes)
+    minute = _now_on(after[0], day, now)
+    gone = {"cancelled", "escalated"}
+    panels = []
+    for (scenario, schedule), label, shown in (
+        (before, "before", {"moved", *gone}),
+        (after, "after", {"moved", "added"}),
+    ):
+        outlined = {request_id: mark for request_id, mark in marks.items() if mark in shown}
+        bars = gantt_bars(scenario, schedule, [day])
+        panels.append(GanttPanel(scenario, day, bars, label, outlined, minute))
+    title = f"{as_written(after[0].clinic.name)}: re-plan of {day:%a %d %b %Y}"
+    if minute is not None:
+        title += f" at {format_clock(minute)}"
+    return gantt_figure(panels, title, stacked=True)
 
 
 def save_figure(fig: Figure, path: Path) -> None:
@@ -239,10 +295,12 @@ def save_figure(fig: Figure, path: Path) -> None:
 
 
 def png_bytes(fig: Figure) -> bytes:
-    """The figure as PNG bytes (to write, or embed in a page); the figure is closed."""
+    """The figure as PNG bytes (to write, or embed in a page), its title in the PNG's Title;
+    the figure is closed."""
     buffer = io.BytesIO()
+    title = fig.get_suptitle().replace(r"\$", "$")
     try:
-        fig.savefig(buffer, format="png")
+        fig.savefig(buffer, format="png", metadata={"Title": title} if title else None)
     finally:
         plt.close(fig)
     return buffer.getvalue()
@@ -267,165 +325,26 @@ def _is_open(scenario: Scenario, day: date) -> bool:
     return weekday_of(day) in clinic.hours and day not in clinic.closed_dates
 
 
-def _default_days(scenario: Scenario, schedule: Schedule, zone: ZoneInfo) -> list[date]:
+def _default_days(scenario: Scenario, schedule: Schedule) -> list[date]:
+    zone = ZoneInfo(scenario.clinic.timezone)
     booked = {a.start.astimezone(zone).date() for a in schedule.booked() if a.start}
     horizon = scenario.clinic.clock().days()
     return [d for d in horizon if d in booked or _is_open(scenario, d)] or horizon[:1]
 
 
-def _row_labels(scenario: Scenario) -> list[str]:
-    providers = [provider.id for provider in scenario.providers]
-    return providers + [f"{room.id} ({room.type})" for room in scenario.rooms]
+def _now_on(scenario: Scenario, day: date, now: datetime | None) -> int | None:
+    """The minute of `day` that `now` is, when it falls on that day."""
+    if now is None:
+        return None
+    when, minute = minute_of(now, scenario)
+    return minute if when == day else None
 
 
-def _bars(scenario: Scenario, schedule: Schedule, zone: ZoneInfo) -> list[GanttBar]:
-    """Bars of every booked row: hands-on and processing parts on the provider's row,
-    the time in the room and its turnover on the room's row."""
-    provider_rows = {provider.id: row for row, provider in enumerate(scenario.providers)}
-    first_room = len(provider_rows)
-    room_rows = {room.id: first_room + row for row, room in enumerate(scenario.rooms)}
-    bars: list[GanttBar] = []
-    for appointment in schedule.booked():
-        if appointment.start is None:
-            continue
-        service = scenario.service(appointment.service_id)
-        day, start, end = _local_span(appointment.start, appointment.end, service, zone)
-        existing = appointment.kind == "booking"
-        parts = []
-        if appointment.provider_id in provider_rows:
-            row = provider_rows[appointment.provider_id]
-            parts += [(row, a, b, part) for a, b, part in _provider_parts(service, start)]
-        if appointment.room_id in room_rows:
-            row = room_rows[appointment.room_id]
-            parts += [(row, a, b, part) for a, b, part in _room_parts(service, start, end)]
-        bars += [GanttBar(*part, service.category, existing, day) for part in parts]
-    return bars
-
-
-def _local_span(
-    start: datetime, end: datetime | None, service: Service, zone: ZoneInfo
-) -> tuple[date, int, int]:
-    """Day, start and end (minutes since local midnight) of a booked row."""
-    local = start.astimezone(zone)
-    minute = local.hour * 60 + local.minute
-    length = service.length if end is None else round((end - start).total_seconds() / 60)
-    return local.date(), minute, minute + length
-
-
-def _provider_parts(service: Service, start: int) -> list[tuple[int, int, str]]:
-    """Hands-on parts and the processing gap between them, as (start, end, part)."""
-    first_end = start + service.duration
-    parts = [(start, first_end, "hands_on")]
-    if service.processing:
-        parts.append((first_end, first_end + service.processing, "processing"))
-    if service.finish:
-        parts.append((first_end + service.processing, start + service.length, "hands_on"))
-    return parts
-
-
-def _room_parts(service: Service, start: int, end: int) -> list[tuple[int, int, str]]:
-    """The time in the room and the turnover after it, as (start, end, part)."""
-    parts = [(start, end, "room")]
-    if service.buffer_after:
-        parts.append((end, end + service.buffer_after, "turnover"))
-    return parts
-
-
-def _gantt_size(num_days: int, num_rows: int) -> tuple[float, float]:
-    width = min(MAX_WIDTH_INCHES, max(9.0, 3.0 + 3.0 * num_days))
-    height = min(MAX_HEIGHT_INCHES, max(4.0, 2.0 + 0.3 * num_rows))
+def _gantt_size(columns: int, rows: int, stacked: int = 1) -> tuple[float, float]:
+    """Inches of a chart of `columns` day columns side by side, `stacked` charts high."""
+    width = min(MAX_WIDTH_INCHES, 1.5 + max(DAY_CHART_INCHES, DAY_INCHES * columns))
+    height = min(MAX_HEIGHT_INCHES, stacked * max(3.0, 1.0 + 0.35 * rows) + 1.0)
     return width, height
-
-
-def gantt_window(scenario: Scenario, bars: list[GanttBar]) -> tuple[int, int]:
-    """The hours shown on every column: clinic hours, widened to every bar, whole hours."""
-    hours = scenario.clinic.hours.values()
-    starts = [h.start for h in hours] + [bar.start for bar in bars]
-    ends = [h.end for h in hours] + [bar.end for bar in bars]
-    if not starts:
-        return DEFAULT_HOURS
-    return 60 * (min(starts) // 60), 60 * math.ceil(max(ends) / 60)
-
-
-def _draw_day(ax: Axes, scenario: Scenario, day: date, bars: list[GanttBar]) -> None:
-    _shade_closed_time(ax, scenario, day)
-    groups: dict[tuple[str, str, bool], list[GanttBar]] = {}
-    for bar in bars:
-        groups.setdefault((bar.part, bar.category, bar.existing), []).append(bar)
-    for (part, category, existing), group in groups.items():
-        _draw_bars(ax, group, part, category, existing)
-    if scenario.providers and scenario.rooms:
-        ax.axhline(len(scenario.providers) - 0.5, color="0.4", linewidth=1.0)
-    if not bars:
-        _note(ax, "nothing booked")
-
-
-def _draw_bars(ax: Axes, bars: list[GanttBar], part: str, category: str, existing: bool) -> None:
-    solid = part in ("hands_on", "room")
-    ax.barh(
-        [bar.row for bar in bars],
-        [bar.end - bar.start for bar in bars],
-        left=[bar.start for bar in bars],
-        height=BAR_HEIGHT[part],
-        color=CATEGORY_COLOURS[category],
-        alpha=1.0 if solid else LIGHT,
-        edgecolor="black" if existing else "white",
-        linewidth=0.8 if existing else 0.5,
-        hatch=EXISTING_HATCH if existing and solid else None,
-        gid=part,
-    )
-
-
-def _shade_closed_time(ax: Axes, scenario: Scenario, day: date) -> None:
-    hours = scenario.clinic.hours.get(weekday_of(day))
-    if hours is None or day in scenario.clinic.closed_dates:
-        ax.axvspan(0, 24 * 60, color="0.92", zorder=0)
-        return
-    ax.axvspan(0, hours.start, color="0.92", zorder=0)
-    ax.axvspan(hours.end, 24 * 60, color="0.92", zorder=0)
-
-
-def _format_day_axis(ax: Axes, day: date, window: tuple[int, int], num_days: int) -> None:
-    first, last = window
-    ax.set_xlim(first, last)
-    ax.xaxis.set_major_locator(MultipleLocator(_tick_step(last - first, num_days)))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: format_clock(int(x))))
-    ax.tick_params(axis="x", labelsize="small")
-    ax.grid(axis="x", color="0.85", linewidth=0.6)
-    ax.set_axisbelow(True)
-    ax.set_title(f"{day:%a %d %b}", fontsize="medium")
-
-
-def _tick_step(span: int, num_days: int) -> int:
-    """Minutes between time labels: hourly for one day, wider as columns get narrow."""
-    most = max(2, 12 // num_days)
-    return next((step for step in TICK_STEPS if span / step <= most), TICK_STEPS[-1])
-
-
-def _format_rows(ax: Axes, labels: list[str]) -> None:
-    ax.set_yticks(range(len(labels)), labels, fontsize="small" if len(labels) > 20 else "medium")
-    ax.set_ylim(max(len(labels), 1) - 0.5, -0.5)
-
-
-def gantt_legend(fig: Figure, bars: list[GanttBar]) -> None:
-    """The legend of the categories, existing bookings and light parts among the bars."""
-    present = {bar.category for bar in bars}
-    handles = [
-        Patch(color=CATEGORY_COLOURS[c], label=c.replace("_", " "))
-        for c in CATEGORIES
-        if c in present
-    ]
-    parts = {bar.part for bar in bars}
-    if any(bar.existing for bar in bars):
-        handles.append(
-            Patch(facecolor="white", edgecolor="black", hatch=EXISTING_HATCH, label="existing")
-        )
-    if "processing" in parts:
-        handles.append(Patch(color="0.6", alpha=LIGHT, label="processing (provider free)"))
-    if "turnover" in parts:
-        handles.append(Patch(color="0.6", alpha=LIGHT, label="room turnover"))
-    if handles:
-        fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
 
 
 def _gantt_title(scenario: Scenario, days: list[date]) -> str:
@@ -433,9 +352,3 @@ def _gantt_title(scenario: Scenario, days: list[date]) -> str:
     if len(days) > 1:
         span += f" to {days[-1]:%a %d %b %Y}"
     return f"{as_written(scenario.clinic.name)}: {span}"
-
-
-def as_written(text: str) -> str:
-    """Text from the file shown as written: `$` is not the start of a formula (matplotlib's
-    mathtext would draw `$x^2$` as maths and fail on `$\\frac$`), control codes escaped."""
-    return printable(text).replace("$", r"\$")

@@ -17,7 +17,9 @@ from matplotlib.patches import Rectangle
 from models.loader import scenario_from_data
 from models.results import Appointment, Schedule
 from models.scenario import Scenario
+from solver.outputs.gantt import BAR_HEIGHT
 from solver.outputs.plots import (
+    MAX_GANTT_DAYS,
     MAX_HEIGHT_INCHES,
     MAX_WIDTH_INCHES,
     plot_booked_by_tier,
@@ -142,7 +144,8 @@ def test_room_bars_cover_the_stay_then_a_lighter_turnover(
     assert spans(bars(fig, "room", saturday)) == [(consult1, 540, 570), (body1, 600, 660)]
     [turnover] = bars(fig, "turnover", saturday)
     assert spans([turnover]) == [(body1, 660, 675)]
-    assert turnover.get_alpha() < bars(fig, "room", saturday)[0].get_alpha()
+    assert turnover.get_hatch()  # grey and dotted, unlike the room bars in their group's colour
+    assert turnover.get_facecolor() not in [p.get_facecolor() for p in bars(fig, "room")]
 
 
 def test_dst_day_is_drawn_at_local_wall_clock_time(scenario: Scenario, schedule: Schedule) -> None:
@@ -155,20 +158,21 @@ def test_dst_day_is_drawn_at_local_wall_clock_time(scenario: Scenario, schedule:
 
 def test_existing_bookings_are_hatched(scenario: Scenario, schedule: Schedule) -> None:
     fig = plot_gantt(scenario, schedule)
-    hatched = [p for p in fig.axes[1].patches if p.get_hatch()]
-    plain = [p for p in fig.axes[0].patches if isinstance(p, Rectangle) and p.get_gid()]
+    hatched = [p for p in bars(fig, "hands_on", fig.axes[1]) + bars(fig, "room") if p.get_hatch()]
+    plain = bars(fig, "hands_on", fig.axes[0]) + bars(fig, "room", fig.axes[0])
     assert len(hatched) == 2  # its provider bar and its room bar
     assert plain
     assert not any(p.get_hatch() for p in plain)
 
 
-def test_legend_lists_the_categories_present(scenario: Scenario, schedule: Schedule) -> None:
+def test_legend_lists_the_service_groups_present(scenario: Scenario, schedule: Schedule) -> None:
     texts = legend_texts(plot_gantt(scenario, schedule))
-    assert {"consult", "treatment", "existing", "room turnover"} <= set(texts)
-    assert "follow up" not in texts
-    assert "touch up" not in texts
+    assert {"consult", "body", "existing booking", "room turnover"} <= set(texts)
+    assert "treatment" not in texts  # a category, not a group
+    only_sunday = legend_texts(plot_gantt(scenario, schedule, days=[SUNDAY]))
+    assert "body" not in only_sunday
     only_saturday = legend_texts(plot_gantt(scenario, schedule, days=[SATURDAY]))
-    assert "existing" not in only_saturday
+    assert "existing booking" not in only_saturday
 
 
 def test_rows_name_every_provider_and_room(scenario: Scenario, schedule: Schedule) -> None:
@@ -200,8 +204,8 @@ def test_empty_schedule_gives_a_figure_with_a_note(scenario: Scenario) -> None:
     assert len(fig.axes) == 2
     for ax in fig.axes:
         assert "nothing booked" in [text.get_text() for text in ax.texts]
-        assert not [p for p in ax.patches if p.get_gid()]
-    assert not fig.legends
+        assert not [p for part in BAR_HEIGHT for p in bars(fig, part, ax)]
+    assert not fig.legends  # open all day, everyone on shift: nothing to explain
 
 
 def test_long_horizon_many_providers_stays_a_sensible_size() -> None:
@@ -216,8 +220,8 @@ def test_long_horizon_many_providers_stays_a_sensible_size() -> None:
     # 14 days minus two Sundays and the holiday, plus the holiday again (it has a booking)
     assert len(titles) == 12
     holiday = fig.axes[titles.index("Mon 09 Mar")]
-    shading = [p for p in holiday.patches if not p.get_gid()]
-    assert [(p.get_x(), p.get_width()) for p in shading] == [(0, 24 * 60)]  # closed all day
+    shading = [p for p in holiday.patches if p.get_gid() == "closed"]
+    assert [(p.get_x(), p.get_width()) for p in shading] == [(9 * 60, 8 * 60)]  # all day
     assert not any(title.startswith("Sun") for title in titles)
     width, height = fig.get_size_inches()
     assert width <= MAX_WIDTH_INCHES
@@ -293,11 +297,7 @@ def test_kpi_plots_draw_on_a_given_axes_and_note_missing_figures() -> None:
     assert not right.patches
 
 
-def test_a_long_horizon_draws_its_first_two_weeks() -> None:
-    from models.loader import scenario_from_data
-    from models.results import Schedule as Rows
-    from solver.outputs.plots import MAX_GANTT_DAYS
-
+def test_a_long_horizon_draws_its_first_two_weeks_and_says_so() -> None:
     data = clinic_data(
         clinic={
             "name": "Year",
@@ -310,8 +310,9 @@ def test_a_long_horizon_draws_its_first_two_weeks() -> None:
         rooms=[room("r1", "facial")],
         patients=[],
     )
-    figure = plot_gantt(scenario_from_data(data), Rows())
+    figure = plot_gantt(scenario_from_data(data), Schedule())
     assert len(figure.axes) == MAX_GANTT_DAYS
+    assert figure.get_suptitle().endswith("(the first 14 of 86 days; gantt_pages draws them all)")
 
 
 def test_a_clinic_name_is_drawn_as_written_never_as_a_formula(tmp_path: Path) -> None:
