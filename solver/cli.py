@@ -23,7 +23,7 @@ from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -54,16 +54,49 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-out = Console()
-err = Console(stderr=True)
 
-ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (YAML or JSON).")]
+
+class _Screen(Console):
+    """A console that wraps to a terminal's width and, writing to a pipe or a file, never
+    wraps (a table prints full cells, a line stays one line); colour only on a terminal."""
+
+    UNWRAPPED = 100_000
+    """Columns of a pipe: more than any line the commands print."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        size = super().size
+        return size if self.is_terminal else ConsoleDimensions(self.UNWRAPPED, size.height)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        self._width, self._height = new_size
+
+
+out = _Screen()
+err = _Screen(stderr=True)
+
+ScenarioArg = Annotated[
+    Path, typer.Argument(help="Scenario file (YAML or JSON).", metavar="SCENARIO")
+]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def _version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        print(f"medspa {version('medspa-scheduler')}")
+        raise typer.Exit()
 
 
 @app.callback()
 def _global_options(
     context: typer.Context,
+    _: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
     max_input_mb: Annotated[
         int,
         typer.Option(

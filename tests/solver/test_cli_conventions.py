@@ -1,0 +1,54 @@
+"""The command line's conventions: -h and --version, help without type placeholders, --json
+on every command that prints a result, plain full-width output in a pipe."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from models.audit import audit
+from models.loader import load_scenario
+from solver.cli import app
+
+runner = CliRunner()
+SAMPLE = Path("scenarios/sample_clinic.yaml")
+COMMANDS = sorted(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+
+
+def test_version_prints_the_installed_package_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output == f"medspa {version('medspa-scheduler')}\n"
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_answers_dash_h_as_help_does(command: str) -> None:
+    short, long = (
+        runner.invoke(app, [command, flag], prog_name="medspa") for flag in ("-h", "--help")
+    )
+    assert short.exit_code == 0, short.output
+    assert short.output.startswith(f"Usage: medspa {command} ")
+    assert short.output == long.output
+
+
+def test_piped_audit_table_prints_every_cell_whole_at_80_columns() -> None:
+    """A pipe is not a terminal: no colour, and no code or message folded onto a second line."""
+    command = [sys.executable, "-m", "solver", "audit", str(SAMPLE)]
+    env = os.environ | {"COLUMNS": "80", "TERM": "xterm-256color"}
+    finished = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    assert finished.returncode == 1, finished.stderr
+    findings = audit(load_scenario(SAMPLE))
+    assert findings
+    rows = [line for line in finished.stdout.splitlines() if line.startswith("│")]
+    assert len(rows) == len(findings)
+    for row, finding in zip(rows, findings, strict=True):
+        cells = [cell.strip() for cell in row.strip("│").split("│")]
+        assert cells == [finding.code, finding.where, finding.message]
+    assert "\x1b[" not in finished.stdout
