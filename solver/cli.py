@@ -479,7 +479,9 @@ MAX_WORKERS = 64
 """CP-SAT gains little beyond a few dozen workers, and each holds its own copy of the model."""
 SEED_RANGE = (-(2**31), 2**31 - 1)
 """CP-SAT's random seed is a 32-bit whole number."""
-OutOption = Annotated[Path, typer.Option("--out", help="Folder for the output files.")]
+OutOption = Annotated[
+    Path, typer.Option("--out", metavar="DIR", help="Folder for the output files.")
+]
 TimeLimit = Annotated[
     float,
     typer.Option(
@@ -690,10 +692,14 @@ def _show_review(week: Any) -> None:
 @app.command(name="compare")
 def compare_command(
     scenario_files: Annotated[
-        list[Path], typer.Argument(help="The base scenario, then each variant (YAML or JSON).")
+        list[Path],
+        typer.Argument(
+            help="The base scenario, then each variant (YAML or JSON).", metavar="SCENARIO"
+        ),
     ],
     out_dir: Annotated[
-        Path | None, typer.Option("--out", help="Folder for compare.csv and compare.md.")
+        Path | None,
+        typer.Option("--out", metavar="DIR", help="Folder for compare.csv and compare.md."),
     ] = None,
     time_limit: TimeLimit = 10.0,
     workers: Workers = 1,
@@ -897,7 +903,11 @@ def reshuffle(
     out_dir: OutOption,
     event: Annotated[
         list[str] | None,
-        typer.Option("--event", help="kind:target,key=value,... e.g. cancel:q17 (repeatable)."),
+        typer.Option(
+            "--event",
+            metavar="EVENT",
+            help="kind:target,key=value,... e.g. cancel:q17 (repeatable).",
+        ),
     ] = None,
     events_file: Annotated[
         Path | None, typer.Option("--events", help="YAML/JSON list of events.")
@@ -1014,7 +1024,11 @@ def slots(
     ] = False,
     prefer_time: Annotated[
         list[str] | None,
-        typer.Option("--prefer-time", help="Preferred times: 15:00-19:00 or morning (repeatable)."),
+        typer.Option(
+            "--prefer-time",
+            metavar="TIME",
+            help="A preferred time: 15:00-19:00 or morning (repeatable).",
+        ),
     ] = None,
     top: Annotated[
         int,
@@ -1039,7 +1053,11 @@ def slots(
     ] = None,
     out_dir: Annotated[
         Path | None,
-        typer.Option("--out", help="Folder for options.csv, or with --take the new schedule."),
+        typer.Option(
+            "--out",
+            metavar="DIR",
+            help="Folder for options.csv, or with --take the new schedule.",
+        ),
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:

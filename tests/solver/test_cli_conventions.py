@@ -4,6 +4,7 @@ on every command that prints a result, plain full-width output in a pipe."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from importlib.metadata import version
@@ -52,3 +53,28 @@ def test_piped_audit_table_prints_every_cell_whole_at_80_columns() -> None:
         cells = [cell.strip() for cell in row.strip("│").split("│")]
         assert cells == [finding.code, finding.where, finding.message]
     assert "\x1b[" not in finished.stdout
+
+
+def _options_help(command: str) -> str:
+    """The Options section of a command's help."""
+    text = runner.invoke(app, [command, "-h"], prog_name="medspa").output
+    return text.split("\nOptions:\n", 1)[1]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_shows_flags_without_a_value_and_lists_one_value_at_a_time(command: str) -> None:
+    options = _options_help(command)
+    assert "<bool>" not in options
+    assert "<list[" not in options
+    click_command = typer.main.get_command(app).commands[command]  # type: ignore[attr-defined]
+    for parameter in click_command.params:
+        if getattr(parameter, "is_flag", False):
+            for name in parameter.opts:
+                assert re.search(rf"^  (-\w, )?{name}  +[A-Z]", options, re.MULTILINE), name
+
+
+def test_repeatable_options_and_folders_are_named_as_such() -> None:
+    assert re.search(r"--event EVENT +kind:target", _options_help("reshuffle"))
+    assert re.search(r"--prefer-time TIME +A preferred time", _options_help("slots"))
+    for command in ("solve", "reshuffle", "review", "demo", "batch", "compare", "slots"):
+        assert re.search(r"^  --out DIR ", _options_help(command), re.MULTILINE), command
