@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -134,27 +134,62 @@ def _load(path: Path) -> Scenario:
         return load_scenario(path)
 
 
-def _refuse_out(problem: Finding | None) -> None:
-    """Exit 2 with the problem of the --out path, found before any work (None: it is usable)."""
+def _refuse_out(problem: Finding | None, option: str = "--out") -> None:
+    """Exit 2 with the problem of the --out path (or of `option`), found before any work (None:
+    it is usable)."""
     if problem is not None:
         with _input_errors():
-            raise ScenarioError("--out", [problem])
+            raise ScenarioError(option, [problem])
 
 
 @contextmanager
-def _writing(out_dir: Path) -> Iterator[None]:
+def _writing(out_dir: Path, option: str = "--out") -> Iterator[None]:
     """Report outputs that could not be written (what was there is left as it was), exit 2."""
     with _input_errors():
         try:
             yield
         except OutputFolderError as error:
-            raise ScenarioError("--out", [error.problem]) from None
+            raise ScenarioError(option, [error.problem]) from None
         except OSError as error:
             message = (
                 f"could not write {excerpt(str(out_dir))} ({why_not(error)}); what was there is "
-                "unchanged; fix that or give --out another path"
+                f"unchanged; fix that or give {option} another path"
             )
-            raise ScenarioError("--out", [Finding("cannot_write", "", message)]) from None
+            raise ScenarioError(option, [Finding("cannot_write", "", message)]) from None
+
+
+OutputFile = Annotated[
+    Path | None,
+    typer.Option("--output", metavar="FILE", help="Write to this file (default: print it)."),
+]
+OldOutputFile = Annotated[
+    Path | None,
+    typer.Option("--out", metavar="FILE", hidden=True, help="The old name of --output."),
+]
+
+
+def _output_file(output: Path | None, old: Path | None, example: str) -> tuple[Path | None, str]:
+    """The file to write (None: print) and the option that named it: --output, or --out, its
+    name before 0.2 (said on stderr); a file that cannot be written exits 2 before any work."""
+    option = "--output"
+    if old is not None:
+        if output is not None:
+            with _input_errors():
+                message = "give the file once, as --output FILE (--out is its old name)"
+                raise ScenarioError("--out", [Finding("two_outputs", "", message)])
+        option, output = "--out", old
+        err.print(
+            "note: --out FILE is now --output FILE; --out will be refused here from medspa 0.2 "
+            "(it names a folder in every other command)",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if output is not None:
+        problem = file_problem(output, example)
+        if problem is not None:
+            problem = replace(problem, message=problem.message.replace("--out ", f"{option} "))
+        _refuse_out(problem, option)
+    return output, option
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -237,17 +272,14 @@ def _stopped(run: _Run, report: Any) -> None:
 
 
 @app.command()
-def schema(
-    output: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
-) -> None:
+def schema(output: OutputFile = None, old_output: OldOutputFile = None) -> None:
     """Print the JSON Schema of scenario files, for editors that validate YAML/JSON."""
-    if output is not None:
-        _refuse_out(file_problem(output, "scenario.schema.json"))
+    output, option = _output_file(output, old_output, "scenario.schema.json")
     text = json.dumps(Scenario.model_json_schema(), indent=2)
     if output is None:
         print(text)
     else:
-        with _writing(output):
+        with _writing(output, option):
             write_atomically(output, text)
 
 
@@ -311,13 +343,13 @@ def generate(
             callback=_count(limits.MAX_ROOMS, "rooms"), help="Rooms (default: in proportion)."
         ),
     ] = None,
-    output: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
+    output: OutputFile = None,
+    old_output: OldOutputFile = None,
 ) -> None:
     """Generate a synthetic clinic of any size, for tests and benchmarks."""
     from scenarios.generator import generate_scenario
 
-    if output is not None:
-        _refuse_out(file_problem(output, "clinic.yaml"))
+    output, option = _output_file(output, old_output, "clinic.yaml")
     try:
         scenario = generate_scenario(
             requests=requests, providers=providers, days=days, seed=seed, rooms=rooms
@@ -331,7 +363,7 @@ def generate(
 
         print(yaml.safe_dump(scenario_to_data(scenario), sort_keys=False))
     else:
-        with _writing(output):
+        with _writing(output, option):
             save_scenario(scenario, output)
         size = f"{len(scenario.requests)} requests, {len(scenario.providers)} providers"
         out.print(f"wrote {output}: {size}")

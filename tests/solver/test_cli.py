@@ -63,7 +63,7 @@ def test_solve_writes_the_four_outputs_with_one_row_per_request_and_booking(
     assert set(schedule["status"]) <= {"booked", "unscheduled", "escalated"}
     assert (schedule.loc[schedule["status"] != "booked", "reason"] != "").all()
     kpis = json.loads((solved / "kpis.json").read_text())
-    assert set(kpis["utilization"]) == {"providers", "rooms", "equipment"}
+    assert set(kpis["utilization"]) == {"definition", "overall", "providers", "rooms", "equipment"}
     assert kpis["objective"]["total"] >= kpis["objective"]["greedy"]
     assert set(kpis["objective"]["terms"]) >= {"booked_priority_minutes", "idle_slot"}
     exceptions = pd.read_csv(solved / "exceptions.csv", dtype=str, keep_default_na=False)
@@ -142,7 +142,7 @@ def test_generate_writes_a_loadable_deterministic_clinic(tmp_path: Path) -> None
     paths = [tmp_path / "a.yaml", tmp_path / "b.yaml"]
     for path in paths:
         args = ["generate", "--requests", "30", "--providers", "3", "--days", "2", "--seed", "9"]
-        result = runner.invoke(app, [*args, "--out", str(path)])
+        result = runner.invoke(app, [*args, "--output", str(path)])
         assert result.exit_code == 0, result.output
     assert paths[0].read_text() == paths[1].read_text()
     assert len(load_scenario(paths[0]).requests) == 30

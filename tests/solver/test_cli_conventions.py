@@ -3,6 +3,7 @@ on every command that prints a result, plain full-width output in a pipe."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -16,6 +17,7 @@ from typer.testing import CliRunner
 
 from models.audit import audit
 from models.loader import load_scenario
+from models.scenario import Scenario
 from solver.cli import app
 
 runner = CliRunner()
@@ -78,3 +80,33 @@ def test_repeatable_options_and_folders_are_named_as_such() -> None:
     assert re.search(r"--prefer-time TIME +A preferred time", _options_help("slots"))
     for command in ("solve", "reshuffle", "review", "demo", "batch", "compare", "slots"):
         assert re.search(r"^  --out DIR ", _options_help(command), re.MULTILINE), command
+
+
+def test_schema_and_generate_write_the_file_named_by_output(tmp_path: Path) -> None:
+    schema = runner.invoke(app, ["schema", "--output", str(tmp_path / "schema.json")])
+    assert schema.exit_code == 0, schema.output
+    assert schema.output == ""
+    assert json.loads((tmp_path / "schema.json").read_text()) == Scenario.model_json_schema()
+    args = ["generate", "--requests", "12", "--days", "2", "--output", str(tmp_path / "c.yaml")]
+    generated = runner.invoke(app, args)
+    assert generated.exit_code == 0, generated.output
+    assert generated.stderr == ""
+    assert len(load_scenario(tmp_path / "c.yaml").requests) == 12
+
+
+@pytest.mark.parametrize("command", ["schema", "generate"])
+def test_out_still_names_the_file_for_one_version_with_a_note(command: str, tmp_path: Path) -> None:
+    old = runner.invoke(app, [command, "--out", str(tmp_path / "file")])
+    assert old.exit_code == 0, old.output
+    assert "note: --out FILE is now --output FILE" in old.stderr
+    assert (tmp_path / "file").stat().st_size > 0
+    both = runner.invoke(app, [command, "--out", "a", "--output", "b"])
+    assert both.exit_code == 2
+    assert "give the file once, as --output FILE" in both.output
+
+
+def test_output_names_itself_when_it_cannot_be_written(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["generate", "--output", str(tmp_path)])
+    assert result.exit_code == 2
+    assert f"--output: '{tmp_path}' is a folder; give --output a file name" in result.output
+    assert list(tmp_path.iterdir()) == []
