@@ -602,19 +602,55 @@ def _read_schedule(path: Path) -> Schedule:
     raise ScenarioError(str(path), [problem])
 
 
+OldScheduleArg = Annotated[
+    Path | None,
+    typer.Argument(
+        metavar="SCHEDULE",
+        show_default=False,
+        help="The old place of --schedule FILE, kept until medspa 0.2.",
+    ),
+]
+
+
+def _schedule_file(option: Path | None, positional: Path | None) -> Path:
+    """The --schedule file, or the one given after the scenario as before 0.2 (said on stderr);
+    exit 2 with neither or both."""
+    if positional is None and option is not None:
+        return option
+    with _input_errors():
+        if option is not None:
+            message = "give the schedule once, as --schedule FILE"
+            raise ScenarioError("--schedule", [Finding("two_schedules", "", message)])
+        if positional is None:
+            message = "give the schedule to check as --schedule FILE, e.g. out/schedule.csv"
+            raise ScenarioError("--schedule", [Finding("no_schedule", "", message)])
+    err.print(
+        "note: the schedule is now given as --schedule FILE, as in every command; after the "
+        "scenario it will be refused from medspa 0.2",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return positional
+
+
 @app.command()
 def check(
     scenario_file: ScenarioArg,
-    schedule_file: Annotated[Path, typer.Argument(help="A schedule.csv to validate.")],
+    old_schedule: OldScheduleArg = None,
+    schedule: Annotated[
+        Path | None,
+        typer.Option("--schedule", metavar="FILE", help="The schedule.csv to validate."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Validate a schedule against every hard rule. Exit 0 valid, 1 violations, 2 bad input."""
     from checker import check_schedule
 
+    schedule_file = _schedule_file(schedule, old_schedule)
     scenario = _load(scenario_file)
     with _input_errors():
-        schedule = _read_schedule(schedule_file)
-    violations = check_schedule(scenario, schedule)
+        schedule_read = _read_schedule(schedule_file)
+    violations = check_schedule(scenario, schedule_read)
     if as_json:
         print(json.dumps([v.to_dict() for v in violations], indent=2))
     else:

@@ -16,8 +16,9 @@ import typer
 from typer.testing import CliRunner
 
 from models.audit import audit
-from models.loader import load_scenario
+from models.loader import load_scenario, save_scenario
 from models.scenario import Scenario
+from scenarios.generator import generate_scenario
 from solver.cli import app
 
 runner = CliRunner()
@@ -110,3 +111,36 @@ def test_output_names_itself_when_it_cannot_be_written(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert f"--output: '{tmp_path}' is a folder; give --output a file name" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def solved(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The output folder of a short solve of a generated 30-request clinic."""
+    folder = tmp_path_factory.mktemp("solved")
+    clinic = folder / "clinic.yaml"
+    save_scenario(generate_scenario(requests=30, providers=3, days=2, seed=2), clinic)
+    args = ["solve", str(clinic), "--out", str(folder / "out"), "--time-limit", "1"]
+    result = runner.invoke(app, [*args, "--workers", "1", "--quiet"])
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+def test_check_takes_the_schedule_as_schedule_and_after_the_scenario_with_a_note(
+    solved: Path,
+) -> None:
+    clinic, schedule = str(solved / "clinic.yaml"), str(solved / "out" / "schedule.csv")
+    new = runner.invoke(app, ["check", clinic, "--schedule", schedule])
+    assert new.exit_code == 0, new.output
+    assert new.stderr == ""
+    assert new.stdout == f"{schedule}: every hard rule holds\n"
+    old = runner.invoke(app, ["check", clinic, schedule])
+    assert old.exit_code == 0, old.output
+    assert old.stdout == new.stdout
+    assert "note: the schedule is now given as --schedule FILE" in old.stderr
+    for args, told in (
+        ([], "give the schedule to check as --schedule FILE"),
+        ([schedule, "--schedule", schedule], "give the schedule once, as --schedule FILE"),
+    ):
+        refused = runner.invoke(app, ["check", clinic, *args])
+        assert refused.exit_code == 2
+        assert f"--schedule: {told}" in refused.stderr

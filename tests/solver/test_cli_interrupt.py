@@ -141,7 +141,9 @@ def test_a_signal_while_searching_writes_the_best_schedule_so_far(
     assert figures["solver"]["status"] == "interrupted"
     assert 0 < figures["solver"]["interrupted_after"] < figures["solver"]["wall_time"]
     schedule_file = old_outputs / "schedule.csv"
-    checked = subprocess.run([MEDSPA, "check", str(clinic), str(schedule_file)], check=False)
+    checked = subprocess.run(
+        [MEDSPA, "check", str(clinic), "--schedule", str(schedule_file)], check=False
+    )
     assert checked.returncode == 0
     scenario = load_scenario(clinic)
     recomputed = recompute_objective(scenario, Schedule.read_csv(schedule_file))
