@@ -25,7 +25,14 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -431,6 +438,29 @@ def _announce_search(time_limit: float) -> Callable[[ProgressPoint], None]:
     return update
 
 
+def _seconds(seconds: float) -> str:
+    return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:,.0f} s"
+
+
+def elapsed_of(elapsed: float, limit: float, deterministic: bool = False) -> str:
+    """How far the search is: "12 s of 30 s" (deterministic: the limit is CP-SAT work at the
+    reference machine's pace, so the wall clock may run past it)."""
+    if deterministic:
+        return f"{_seconds(elapsed)}, limit {_seconds(limit)} of work"
+    return f"{_seconds(elapsed)} of {_seconds(limit)}"
+
+
+class _ElapsedOf(ProgressColumn):
+    """The progress column of a search: its elapsed time of the time limit."""
+
+    def __init__(self, limit: float, deterministic: bool) -> None:
+        super().__init__()
+        self.limit, self.deterministic = limit, deterministic
+
+    def render(self, task: Task) -> Text:
+        return Text(elapsed_of(task.elapsed or 0.0, self.limit, self.deterministic))
+
+
 def _solve_with_progress(scenario: Scenario, options: dict[str, Any], quiet: bool) -> Any:
     from solver.solve import solve
 
@@ -438,7 +468,8 @@ def _solve_with_progress(scenario: Scenario, options: dict[str, Any], quiet: boo
         return solve(scenario, **options)
     if not sys.stderr.isatty():
         return solve(scenario, on_progress=_announce_search(options["time_limit"]), **options)
-    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    clock = _ElapsedOf(options["time_limit"], options["deterministic"])
+    columns = (TextColumn("{task.description}"), BarColumn(), clock)
     with Progress(*columns, console=err, transient=True) as progress:
         task = progress.add_task("searching…", total=None)
         return solve(scenario, on_progress=_progress_printer(progress, task), **options)

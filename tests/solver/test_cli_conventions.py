@@ -19,7 +19,7 @@ from models.audit import audit
 from models.loader import load_scenario, save_scenario
 from models.scenario import Scenario
 from scenarios.generator import generate_scenario
-from solver.cli import app
+from solver.cli import app, elapsed_of
 
 runner = CliRunner()
 SAMPLE = Path("scenarios/sample_clinic.yaml")
@@ -144,3 +144,19 @@ def test_check_takes_the_schedule_as_schedule_and_after_the_scenario_with_a_note
         refused = runner.invoke(app, ["check", clinic, *args])
         assert refused.exit_code == 2
         assert f"--schedule: {told}" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    ("elapsed", "limit", "deterministic", "shown"),
+    [
+        (12.4, 30, False, "12 s of 30 s"),
+        (0.0, 10, False, "0.0 s of 10 s"),
+        (1.34, 2.5, False, "1.3 s of 2.5 s"),
+        (754.6, 3600, False, "755 s of 3,600 s"),
+        (41.0, 30, True, "41 s, limit 30 s of work"),
+    ],
+)
+def test_progress_shows_the_elapsed_time_of_the_limit(
+    elapsed: float, limit: float, deterministic: bool, shown: str
+) -> None:
+    assert elapsed_of(elapsed, limit, deterministic) == shown
