@@ -517,8 +517,16 @@ def _kpi_table(figures: dict[str, Any]) -> Table:
     return table
 
 
-def _run_solve(scenario: Scenario, run: _Run, options: dict[str, Any], quiet: bool) -> None:
-    """Solve, write the four outputs and show the key figures; exit after a signal."""
+def _wrote(paths: list[Path]) -> dict[str, list[str]]:
+    """The files written, as --json tells them."""
+    return {"wrote": [str(path) for path in paths]}
+
+
+def _run_solve(
+    scenario: Scenario, run: _Run, options: dict[str, Any], quiet: bool, as_json: bool = False
+) -> None:
+    """Solve, write the four outputs and show the key figures (--json: the KPIs and the files
+    written); exit after a signal."""
     from solver.outputs.files import write_outputs
     from solver.outputs.kpis import kpis
 
@@ -528,8 +536,11 @@ def _run_solve(scenario: Scenario, run: _Run, options: dict[str, Any], quiet: bo
     figures = kpis(result)
     with _writing(run.out_dir):
         paths = _write(run, lambda folder: write_outputs(result, figures, folder))
-    out.print(_kpi_table(figures))
-    out.print("wrote " + ", ".join(str(p) for p in paths))
+    if as_json:
+        print(json.dumps(figures | _wrote(paths), indent=2))
+    else:
+        out.print(_kpi_table(figures))
+        out.print("wrote " + ", ".join(str(p) for p in paths))
     for warning in figures["warnings"]:
         err.print(_said(f"warning: {Finding(**warning)}"), soft_wrap=True)
     _stopped(run, result.report)
@@ -603,13 +614,14 @@ def solve_command(
     quiet: Quiet = False,
     search_params: ParamsOption = None,
     deterministic: Deterministic = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Book the horizon: writes schedule.csv, kpis.json, exceptions.csv and gantt.png.
     Ctrl-C (or SIGTERM) stops the search and writes the best schedule found so far."""
     search = (time_limit, workers, seed, deterministic, search_params)
     with _stoppable(out_dir) as run:
         scenario, options = _inputs(scenario_file, run, search)
-        _run_solve(scenario, run, options, quiet)
+        _run_solve(scenario, run, options, quiet, as_json)
 
 
 def _read_schedule(path: Path) -> Schedule:
@@ -709,6 +721,7 @@ def review(
     workers: Workers = 2,
     seed: Seed = 0,
     deterministic: Deterministic = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Review the clinic's own calendar: every rule it breaks, by rule; its KPIs and idle
     gaps; and what the optimizer books in the same week from the same requests (the value
@@ -752,9 +765,13 @@ def review(
         )
         with _writing(out_dir):
             paths = _write(run, lambda folder: write_review(reviews, folder))
-        for week in reviews:
-            _show_review(week)
-        out.print("wrote " + ", ".join(str(p) for p in paths))
+        if as_json:
+            weeks_data = [_review_data(week) for week in reviews]
+            print(json.dumps({"weeks": weeks_data} | _wrote(paths), indent=2))
+        else:
+            for week in reviews:
+                _show_review(week)
+            out.print("wrote " + ", ".join(str(p) for p in paths))
         _stopped(run, reviews[-1].optimized.report)
 
 
@@ -769,6 +786,14 @@ def _review_pairs(files: list[Path]) -> list[tuple[Path, Path]]:
         with _input_errors():
             raise ScenarioError("review", [Finding("unpaired_files", "", message)])
     return list(zip(files[::2], files[1::2], strict=True))
+
+
+def _review_data(week: Any) -> dict[str, Any]:
+    """What --json tells of one week's review: the rows breaking each rule and the value left
+    on the table."""
+    broken = {code: [f.where for f in found] for code, found in week.violations.items()}
+    value = week.value_table().astype(float).to_dict(orient="index")
+    return {"week": week.label, "broken_rules": broken, "value": value}
 
 
 def _show_review(week: Any) -> None:
@@ -1027,6 +1052,7 @@ def reshuffle(
     seed: Seed = 0,
     search_params: ParamsOption = None,
     deterministic: Deterministic = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Re-plan after same-day events; writes the new schedule, changes.csv and the day's Gantt."""
     from solver.outputs.files import write_reshuffle_outputs
@@ -1052,8 +1078,22 @@ def reshuffle(
             paths = _write(
                 run, lambda folder: write_reshuffle_outputs(result, (scenario, schedule), folder)
             )
-        _show_replan(result, moment, paths)
+        if as_json:
+            print(json.dumps(_replan_data(result, moment) | _wrote(paths), indent=2))
+        else:
+            _show_replan(result, moment, paths)
         _stopped(run, result.report)
+
+
+def _replan_data(result: Any, moment: datetime) -> dict[str, Any]:
+    """What --json tells of a re-plan: the change list, the days re-planned, the value filled."""
+    return {
+        "now": moment.isoformat(),
+        "status": result.report.status,
+        "changes": [change.model_dump(mode="json") for change in result.changes],
+        "days": [day.isoformat() for day in result.days],
+        "value_filled": result.value_filled,
+    }
 
 
 def _show_replan(result: Any, moment: datetime, paths: list[Path]) -> None:
@@ -1078,6 +1118,7 @@ def explain(
     scenario_file: ScenarioArg,
     schedule_file: Annotated[Path, typer.Argument(help="The schedule.csv it is about.")],
     request_id: Annotated[str, typer.Argument(help="A request or booking id of the schedule.")],
+    as_json: JsonFlag = False,
 ) -> None:
     """Tell why one request is booked where it is, or why not: eligibility per provider and
     every start tried, with what rules it out or what booking it would cost."""
@@ -1093,8 +1134,12 @@ def explain(
             hint = f"did you mean {', '.join(close)}?" if close else "use an id of its request_id"
             message = f"no request or booking {excerpt(request_id)} in this schedule; {hint}"
             raise ScenarioError(str(schedule_file), [Finding("unknown_id", "", message)])
-    for line in story(scenario, schedule, request_id):
-        out.print(_said(line), soft_wrap=True)
+    lines = story(scenario, schedule, request_id)
+    if as_json:
+        print(json.dumps({"request_id": request_id, "story": lines}, indent=2))
+    else:
+        for line in lines:
+            out.print(_said(line), soft_wrap=True)
 
 
 MAX_TOP = 50

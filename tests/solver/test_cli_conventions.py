@@ -10,6 +10,7 @@ import subprocess
 import sys
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -160,3 +161,43 @@ def test_progress_shows_the_elapsed_time_of_the_limit(
     elapsed: float, limit: float, deterministic: bool, shown: str
 ) -> None:
     assert elapsed_of(elapsed, limit, deterministic) == shown
+
+
+def _json(*args: str, codes: tuple[int, ...] = (0,)) -> Any:
+    """The parsed standard output of a --json run (the notes on stderr left out)."""
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code in codes, result.output
+    return json.loads(result.stdout)
+
+
+NOW = "2026-12-07T08:00"
+
+
+@pytest.mark.slow
+def test_json_of_every_command_that_prints_a_result_parses_and_tells_it(
+    solved: Path, tmp_path: Path
+) -> None:
+    clinic, schedule = str(solved / "clinic.yaml"), str(solved / "out" / "schedule.csv")
+    fast = ["--time-limit", "0.5", "--workers", "1"]
+    assert isinstance(_json("audit", clinic, codes=(0, 1)), list)
+    assert _json("check", clinic, "--schedule", schedule) == []
+    solve = _json("solve", clinic, "--out", str(tmp_path / "solve"), *fast)
+    wrote = solve.pop("wrote")
+    assert str(tmp_path / "solve" / "kpis.json") in wrote and all(map(os.path.exists, wrote))
+    assert solve == json.loads((tmp_path / "solve" / "kpis.json").read_text())
+    replan = ["--schedule", schedule, "--event", "cancel:b_01", "--now", NOW]
+    reshuffle = _json("reshuffle", clinic, *replan, "--out", str(tmp_path / "day"), *fast)
+    assert {"change": "cancelled", "request_id": "b_01"}.items() <= reshuffle["changes"][0].items()
+    assert reshuffle["now"].startswith(NOW) and reshuffle["days"][0] == "2026-12-07"
+    explain = _json("explain", clinic, schedule, "b_01")
+    assert explain["story"][0].startswith("b_01: patient ")
+    call = ["--schedule", schedule, "--patient", "p_01", "--service", "consult_injectables"]
+    slots = _json("slots", clinic, *call, "--now", NOW, codes=(0, 1))
+    assert "options" in slots
+    compare = _json("compare", clinic, clinic, *fast)
+    assert [column["variant"] for column in compare] == ["clinic", "clinic (2)"]
+    review = _json("review", clinic, schedule, "--out", str(tmp_path / "review"), *fast)
+    assert review["weeks"][0]["broken_rules"] == {}
+    assert review["weeks"][0]["value"]["requests booked"]["calendar"] > 0
+    batch = _json("batch", clinic, "--out", str(tmp_path / "night"), *fast)
+    assert [c["outcome"] for c in batch["clinics"]] == ["solved"]
