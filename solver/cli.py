@@ -645,6 +645,10 @@ def _read_schedule(path: Path) -> Schedule:
     raise ScenarioError(str(path), [problem])
 
 
+ScheduleOption = Annotated[
+    Path | None,
+    typer.Option("--schedule", metavar="FILE", help="The schedule.csv it is about."),
+]
 OldScheduleArg = Annotated[
     Path | None,
     typer.Argument(
@@ -665,7 +669,7 @@ def _schedule_file(option: Path | None, positional: Path | None) -> Path:
             message = "give the schedule once, as --schedule FILE"
             raise ScenarioError("--schedule", [Finding("two_schedules", "", message)])
         if positional is None:
-            message = "give the schedule to check as --schedule FILE, e.g. out/schedule.csv"
+            message = "give the schedule as --schedule FILE, e.g. out/schedule.csv"
             raise ScenarioError("--schedule", [Finding("no_schedule", "", message)])
     err.print(
         "note: the schedule is now given as --schedule FILE, as in every command; after the "
@@ -680,20 +684,17 @@ def _schedule_file(option: Path | None, positional: Path | None) -> Path:
 def check(
     scenario_file: ScenarioArg,
     old_schedule: OldScheduleArg = None,
-    schedule: Annotated[
-        Path | None,
-        typer.Option("--schedule", metavar="FILE", help="The schedule.csv to validate."),
-    ] = None,
+    schedule_option: ScheduleOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Validate a schedule against every hard rule. Exit 0 valid, 1 violations, 2 bad input."""
     from checker import check_schedule
 
-    schedule_file = _schedule_file(schedule, old_schedule)
+    schedule_file = _schedule_file(schedule_option, old_schedule)
     scenario = _load(scenario_file)
     with _input_errors():
-        schedule_read = _read_schedule(schedule_file)
-    violations = check_schedule(scenario, schedule_read)
+        schedule = _read_schedule(schedule_file)
+    violations = check_schedule(scenario, schedule)
     if as_json:
         print(json.dumps([v.to_dict() for v in violations], indent=2))
     else:
@@ -1116,14 +1117,27 @@ def _show_replan(result: Any, moment: datetime, paths: list[Path]) -> None:
 @app.command()
 def explain(
     scenario_file: ScenarioArg,
-    schedule_file: Annotated[Path, typer.Argument(help="The schedule.csv it is about.")],
-    request_id: Annotated[str, typer.Argument(help="A request or booking id of the schedule.")],
+    ids: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="REQUEST_ID",
+            help="A request or booking id of the schedule (before 0.2: SCHEDULE REQUEST_ID).",
+            show_default=False,
+        ),
+    ],
+    schedule_option: ScheduleOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Tell why one request is booked where it is, or why not: eligibility per provider and
     every start tried, with what rules it out or what booking it would cost."""
     from solver.explain import story
 
+    if len(ids) > 2:
+        with _input_errors():
+            message = f"{len(ids)} ids given; give one request or booking id"
+            raise ScenarioError("explain", [Finding("one_id", "", message)])
+    request_id = ids[-1]
+    schedule_file = _schedule_file(schedule_option, Path(ids[0]) if len(ids) == 2 else None)
     scenario = _load(scenario_file)
     with _input_errors():
         schedule = _read_schedule(schedule_file)

@@ -427,7 +427,7 @@ def test_every_command_reading_a_schedule_refuses_a_bad_one_with_exit_2(
     args = {
         "check": ["--schedule", str(schedule)],
         "reshuffle": ["--schedule", str(schedule), *replan],
-        "explain": [str(schedule), "b_01"],
+        "explain": ["b_01", "--schedule", str(schedule)],
     }[command]
     result = runner.invoke(app, [command, str(small_clinic), *args])
     assert result.exit_code == 2, result.output

@@ -139,7 +139,7 @@ def test_check_takes_the_schedule_as_schedule_and_after_the_scenario_with_a_note
     assert old.stdout == new.stdout
     assert "note: the schedule is now given as --schedule FILE" in old.stderr
     for args, told in (
-        ([], "give the schedule to check as --schedule FILE"),
+        ([], "give the schedule as --schedule FILE, e.g. out/schedule.csv"),
         ([schedule, "--schedule", schedule], "give the schedule once, as --schedule FILE"),
     ):
         refused = runner.invoke(app, ["check", clinic, *args])
@@ -189,7 +189,7 @@ def test_json_of_every_command_that_prints_a_result_parses_and_tells_it(
     reshuffle = _json("reshuffle", clinic, *replan, "--out", str(tmp_path / "day"), *fast)
     assert {"change": "cancelled", "request_id": "b_01"}.items() <= reshuffle["changes"][0].items()
     assert reshuffle["now"].startswith(NOW) and reshuffle["days"][0] == "2026-12-07"
-    explain = _json("explain", clinic, schedule, "b_01")
+    explain = _json("explain", clinic, "b_01", "--schedule", schedule)
     assert explain["story"][0].startswith("b_01: patient ")
     call = ["--schedule", schedule, "--patient", "p_01", "--service", "consult_injectables"]
     slots = _json("slots", clinic, *call, "--now", NOW, codes=(0, 1))
@@ -201,3 +201,19 @@ def test_json_of_every_command_that_prints_a_result_parses_and_tells_it(
     assert review["weeks"][0]["value"]["requests booked"]["calendar"] > 0
     batch = _json("batch", clinic, "--out", str(tmp_path / "night"), *fast)
     assert [c["outcome"] for c in batch["clinics"]] == ["solved"]
+
+
+def test_explain_takes_the_schedule_as_schedule_and_the_old_order_with_a_note(
+    solved: Path,
+) -> None:
+    clinic, schedule = str(solved / "clinic.yaml"), str(solved / "out" / "schedule.csv")
+    new = runner.invoke(app, ["explain", clinic, "b_01", "--schedule", schedule])
+    assert new.exit_code == 0, new.output
+    assert new.stdout.startswith("b_01: patient ") and new.stderr == ""
+    old = runner.invoke(app, ["explain", clinic, schedule, "b_01"])
+    assert old.exit_code == 0, old.output
+    assert old.stdout == new.stdout
+    assert "note: the schedule is now given as --schedule FILE" in old.stderr
+    three = runner.invoke(app, ["explain", clinic, schedule, "b_01", "b_02"])
+    assert three.exit_code == 2
+    assert "3 ids given; give one request or booking id" in three.stderr
