@@ -16,16 +16,23 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -54,16 +61,49 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-out = Console()
-err = Console(stderr=True)
 
-ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (YAML or JSON).")]
+
+class _Screen(Console):
+    """A console that wraps to a terminal's width and, writing to a pipe or a file, never
+    wraps (a table prints full cells, a line stays one line); colour only on a terminal."""
+
+    UNWRAPPED = 100_000
+    """Columns of a pipe: more than any line the commands print."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        size = super().size
+        return size if self.is_terminal else ConsoleDimensions(self.UNWRAPPED, size.height)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        self._width, self._height = new_size
+
+
+out = _Screen()
+err = _Screen(stderr=True)
+
+ScenarioArg = Annotated[
+    Path, typer.Argument(help="Scenario file (YAML or JSON).", metavar="SCENARIO")
+]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def _version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        print(f"medspa {version('medspa-scheduler')}")
+        raise typer.Exit()
 
 
 @app.callback()
 def _global_options(
     context: typer.Context,
+    _: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
     max_input_mb: Annotated[
         int,
         typer.Option(
@@ -101,27 +141,62 @@ def _load(path: Path) -> Scenario:
         return load_scenario(path)
 
 
-def _refuse_out(problem: Finding | None) -> None:
-    """Exit 2 with the problem of the --out path, found before any work (None: it is usable)."""
+def _refuse_out(problem: Finding | None, option: str = "--out") -> None:
+    """Exit 2 with the problem of the --out path (or of `option`), found before any work (None:
+    it is usable)."""
     if problem is not None:
         with _input_errors():
-            raise ScenarioError("--out", [problem])
+            raise ScenarioError(option, [problem])
 
 
 @contextmanager
-def _writing(out_dir: Path) -> Iterator[None]:
+def _writing(out_dir: Path, option: str = "--out") -> Iterator[None]:
     """Report outputs that could not be written (what was there is left as it was), exit 2."""
     with _input_errors():
         try:
             yield
         except OutputFolderError as error:
-            raise ScenarioError("--out", [error.problem]) from None
+            raise ScenarioError(option, [error.problem]) from None
         except OSError as error:
             message = (
                 f"could not write {excerpt(str(out_dir))} ({why_not(error)}); what was there is "
-                "unchanged; fix that or give --out another path"
+                f"unchanged; fix that or give {option} another path"
             )
-            raise ScenarioError("--out", [Finding("cannot_write", "", message)]) from None
+            raise ScenarioError(option, [Finding("cannot_write", "", message)]) from None
+
+
+OutputFile = Annotated[
+    Path | None,
+    typer.Option("--output", metavar="FILE", help="Write to this file (default: print it)."),
+]
+OldOutputFile = Annotated[
+    Path | None,
+    typer.Option("--out", metavar="FILE", hidden=True, help="The old name of --output."),
+]
+
+
+def _output_file(output: Path | None, old: Path | None, example: str) -> tuple[Path | None, str]:
+    """The file to write (None: print) and the option that named it: --output, or --out, its
+    name before 0.2 (said on stderr); a file that cannot be written exits 2 before any work."""
+    option = "--output"
+    if old is not None:
+        if output is not None:
+            with _input_errors():
+                message = "give the file once, as --output FILE (--out is its old name)"
+                raise ScenarioError("--out", [Finding("two_outputs", "", message)])
+        option, output = "--out", old
+        err.print(
+            "note: --out FILE is now --output FILE; --out will be refused here from medspa 0.2 "
+            "(it names a folder in every other command)",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if output is not None:
+        problem = file_problem(output, example)
+        if problem is not None:
+            problem = replace(problem, message=problem.message.replace("--out ", f"{option} "))
+        _refuse_out(problem, option)
+    return output, option
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -204,17 +279,14 @@ def _stopped(run: _Run, report: Any) -> None:
 
 
 @app.command()
-def schema(
-    output: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
-) -> None:
+def schema(output: OutputFile = None, old_output: OldOutputFile = None) -> None:
     """Print the JSON Schema of scenario files, for editors that validate YAML/JSON."""
-    if output is not None:
-        _refuse_out(file_problem(output, "scenario.schema.json"))
+    output, option = _output_file(output, old_output, "scenario.schema.json")
     text = json.dumps(Scenario.model_json_schema(), indent=2)
     if output is None:
         print(text)
     else:
-        with _writing(output):
+        with _writing(output, option):
             write_atomically(output, text)
 
 
@@ -278,13 +350,13 @@ def generate(
             callback=_count(limits.MAX_ROOMS, "rooms"), help="Rooms (default: in proportion)."
         ),
     ] = None,
-    output: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
+    output: OutputFile = None,
+    old_output: OldOutputFile = None,
 ) -> None:
     """Generate a synthetic clinic of any size, for tests and benchmarks."""
     from scenarios.generator import generate_scenario
 
-    if output is not None:
-        _refuse_out(file_problem(output, "clinic.yaml"))
+    output, option = _output_file(output, old_output, "clinic.yaml")
     try:
         scenario = generate_scenario(
             requests=requests, providers=providers, days=days, seed=seed, rooms=rooms
@@ -298,7 +370,7 @@ def generate(
 
         print(yaml.safe_dump(scenario_to_data(scenario), sort_keys=False))
     else:
-        with _writing(output):
+        with _writing(output, option):
             save_scenario(scenario, output)
         size = f"{len(scenario.requests)} requests, {len(scenario.providers)} providers"
         out.print(f"wrote {output}: {size}")
@@ -366,6 +438,29 @@ def _announce_search(time_limit: float) -> Callable[[ProgressPoint], None]:
     return update
 
 
+def _seconds(seconds: float) -> str:
+    return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:,.0f} s"
+
+
+def elapsed_of(elapsed: float, limit: float, deterministic: bool = False) -> str:
+    """How far the search is: "12 s of 30 s" (deterministic: the limit is CP-SAT work at the
+    reference machine's pace, so the wall clock may run past it)."""
+    if deterministic:
+        return f"{_seconds(elapsed)}, limit {_seconds(limit)} of work"
+    return f"{_seconds(elapsed)} of {_seconds(limit)}"
+
+
+class _ElapsedOf(ProgressColumn):
+    """The progress column of a search: its elapsed time of the time limit."""
+
+    def __init__(self, limit: float, deterministic: bool) -> None:
+        super().__init__()
+        self.limit, self.deterministic = limit, deterministic
+
+    def render(self, task: Task) -> Text:
+        return Text(elapsed_of(task.elapsed or 0.0, self.limit, self.deterministic))
+
+
 def _solve_with_progress(scenario: Scenario, options: dict[str, Any], quiet: bool) -> Any:
     from solver.solve import solve
 
@@ -373,7 +468,8 @@ def _solve_with_progress(scenario: Scenario, options: dict[str, Any], quiet: boo
         return solve(scenario, **options)
     if not sys.stderr.isatty():
         return solve(scenario, on_progress=_announce_search(options["time_limit"]), **options)
-    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    clock = _ElapsedOf(options["time_limit"], options["deterministic"])
+    columns = (TextColumn("{task.description}"), BarColumn(), clock)
     with Progress(*columns, console=err, transient=True) as progress:
         task = progress.add_task("searching…", total=None)
         return solve(scenario, on_progress=_progress_printer(progress, task), **options)
@@ -421,8 +517,16 @@ def _kpi_table(figures: dict[str, Any]) -> Table:
     return table
 
 
-def _run_solve(scenario: Scenario, run: _Run, options: dict[str, Any], quiet: bool) -> None:
-    """Solve, write the four outputs and show the key figures; exit after a signal."""
+def _wrote(paths: list[Path]) -> dict[str, list[str]]:
+    """The files written, as --json tells them."""
+    return {"wrote": [str(path) for path in paths]}
+
+
+def _run_solve(
+    scenario: Scenario, run: _Run, options: dict[str, Any], quiet: bool, as_json: bool = False
+) -> None:
+    """Solve, write the four outputs and show the key figures (--json: the KPIs and the files
+    written); exit after a signal."""
     from solver.outputs.files import write_outputs
     from solver.outputs.kpis import kpis
 
@@ -432,8 +536,11 @@ def _run_solve(scenario: Scenario, run: _Run, options: dict[str, Any], quiet: bo
     figures = kpis(result)
     with _writing(run.out_dir):
         paths = _write(run, lambda folder: write_outputs(result, figures, folder))
-    out.print(_kpi_table(figures))
-    out.print("wrote " + ", ".join(str(p) for p in paths))
+    if as_json:
+        print(json.dumps(figures | _wrote(paths), indent=2))
+    else:
+        out.print(_kpi_table(figures))
+        out.print("wrote " + ", ".join(str(p) for p in paths))
     for warning in figures["warnings"]:
         err.print(_said(f"warning: {Finding(**warning)}"), soft_wrap=True)
     _stopped(run, result.report)
@@ -446,7 +553,9 @@ MAX_WORKERS = 64
 """CP-SAT gains little beyond a few dozen workers, and each holds its own copy of the model."""
 SEED_RANGE = (-(2**31), 2**31 - 1)
 """CP-SAT's random seed is a 32-bit whole number."""
-OutOption = Annotated[Path, typer.Option("--out", help="Folder for the output files.")]
+OutOption = Annotated[
+    Path, typer.Option("--out", metavar="DIR", help="Folder for the output files.")
+]
 TimeLimit = Annotated[
     float,
     typer.Option(
@@ -505,13 +614,14 @@ def solve_command(
     quiet: Quiet = False,
     search_params: ParamsOption = None,
     deterministic: Deterministic = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Book the horizon: writes schedule.csv, kpis.json, exceptions.csv and gantt.png.
     Ctrl-C (or SIGTERM) stops the search and writes the best schedule found so far."""
     search = (time_limit, workers, seed, deterministic, search_params)
     with _stoppable(out_dir) as run:
         scenario, options = _inputs(scenario_file, run, search)
-        _run_solve(scenario, run, options, quiet)
+        _run_solve(scenario, run, options, quiet, as_json)
 
 
 def _read_schedule(path: Path) -> Schedule:
@@ -535,15 +645,52 @@ def _read_schedule(path: Path) -> Schedule:
     raise ScenarioError(str(path), [problem])
 
 
+ScheduleOption = Annotated[
+    Path | None,
+    typer.Option("--schedule", metavar="FILE", help="The schedule.csv it is about."),
+]
+OldScheduleArg = Annotated[
+    Path | None,
+    typer.Argument(
+        metavar="SCHEDULE",
+        show_default=False,
+        help="The old place of --schedule FILE, kept until medspa 0.2.",
+    ),
+]
+
+
+def _schedule_file(option: Path | None, positional: Path | None) -> Path:
+    """The --schedule file, or the one given after the scenario as before 0.2 (said on stderr);
+    exit 2 with neither or both."""
+    if positional is None and option is not None:
+        return option
+    with _input_errors():
+        if option is not None:
+            message = "give the schedule once, as --schedule FILE"
+            raise ScenarioError("--schedule", [Finding("two_schedules", "", message)])
+        if positional is None:
+            message = "give the schedule as --schedule FILE, e.g. out/schedule.csv"
+            raise ScenarioError("--schedule", [Finding("no_schedule", "", message)])
+    err.print(
+        "note: the schedule is now given as --schedule FILE, as in every command; after the "
+        "scenario it will be refused from medspa 0.2",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return positional
+
+
 @app.command()
 def check(
     scenario_file: ScenarioArg,
-    schedule_file: Annotated[Path, typer.Argument(help="A schedule.csv to validate.")],
+    old_schedule: OldScheduleArg = None,
+    schedule_option: ScheduleOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Validate a schedule against every hard rule. Exit 0 valid, 1 violations, 2 bad input."""
     from checker import check_schedule
 
+    schedule_file = _schedule_file(schedule_option, old_schedule)
     scenario = _load(scenario_file)
     with _input_errors():
         schedule = _read_schedule(schedule_file)
@@ -575,6 +722,7 @@ def review(
     workers: Workers = 2,
     seed: Seed = 0,
     deterministic: Deterministic = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Review the clinic's own calendar: every rule it breaks, by rule; its KPIs and idle
     gaps; and what the optimizer books in the same week from the same requests (the value
@@ -618,9 +766,13 @@ def review(
         )
         with _writing(out_dir):
             paths = _write(run, lambda folder: write_review(reviews, folder))
-        for week in reviews:
-            _show_review(week)
-        out.print("wrote " + ", ".join(str(p) for p in paths))
+        if as_json:
+            weeks_data = [_review_data(week) for week in reviews]
+            print(json.dumps({"weeks": weeks_data} | _wrote(paths), indent=2))
+        else:
+            for week in reviews:
+                _show_review(week)
+            out.print("wrote " + ", ".join(str(p) for p in paths))
         _stopped(run, reviews[-1].optimized.report)
 
 
@@ -635,6 +787,14 @@ def _review_pairs(files: list[Path]) -> list[tuple[Path, Path]]:
         with _input_errors():
             raise ScenarioError("review", [Finding("unpaired_files", "", message)])
     return list(zip(files[::2], files[1::2], strict=True))
+
+
+def _review_data(week: Any) -> dict[str, Any]:
+    """What --json tells of one week's review: the rows breaking each rule and the value left
+    on the table."""
+    broken = {code: [f.where for f in found] for code, found in week.violations.items()}
+    value = week.value_table().astype(float).to_dict(orient="index")
+    return {"week": week.label, "broken_rules": broken, "value": value}
 
 
 def _show_review(week: Any) -> None:
@@ -657,10 +817,14 @@ def _show_review(week: Any) -> None:
 @app.command(name="compare")
 def compare_command(
     scenario_files: Annotated[
-        list[Path], typer.Argument(help="The base scenario, then each variant (YAML or JSON).")
+        list[Path],
+        typer.Argument(
+            help="The base scenario, then each variant (YAML or JSON).", metavar="SCENARIO"
+        ),
     ],
     out_dir: Annotated[
-        Path | None, typer.Option("--out", help="Folder for compare.csv and compare.md.")
+        Path | None,
+        typer.Option("--out", metavar="DIR", help="Folder for compare.csv and compare.md."),
     ] = None,
     time_limit: TimeLimit = 10.0,
     workers: Workers = 1,
@@ -864,7 +1028,11 @@ def reshuffle(
     out_dir: OutOption,
     event: Annotated[
         list[str] | None,
-        typer.Option("--event", help="kind:target,key=value,... e.g. cancel:q17 (repeatable)."),
+        typer.Option(
+            "--event",
+            metavar="EVENT",
+            help="kind:target,key=value,... e.g. cancel:q17 (repeatable).",
+        ),
     ] = None,
     events_file: Annotated[
         Path | None, typer.Option("--events", help="YAML/JSON list of events.")
@@ -885,6 +1053,7 @@ def reshuffle(
     seed: Seed = 0,
     search_params: ParamsOption = None,
     deterministic: Deterministic = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Re-plan after same-day events; writes the new schedule, changes.csv and the day's Gantt."""
     from solver.outputs.files import write_reshuffle_outputs
@@ -913,8 +1082,22 @@ def reshuffle(
                     result, (scenario, schedule), folder, moment
                 ),
             )
-        _show_replan(result, moment, paths)
+        if as_json:
+            print(json.dumps(_replan_data(result, moment) | _wrote(paths), indent=2))
+        else:
+            _show_replan(result, moment, paths)
         _stopped(run, result.report)
+
+
+def _replan_data(result: Any, moment: datetime) -> dict[str, Any]:
+    """What --json tells of a re-plan: the change list, the days re-planned, the value filled."""
+    return {
+        "now": moment.isoformat(),
+        "status": result.report.status,
+        "changes": [change.model_dump(mode="json") for change in result.changes],
+        "days": [day.isoformat() for day in result.days],
+        "value_filled": result.value_filled,
+    }
 
 
 def _show_replan(result: Any, moment: datetime, paths: list[Path]) -> None:
@@ -937,13 +1120,27 @@ def _show_replan(result: Any, moment: datetime, paths: list[Path]) -> None:
 @app.command()
 def explain(
     scenario_file: ScenarioArg,
-    schedule_file: Annotated[Path, typer.Argument(help="The schedule.csv it is about.")],
-    request_id: Annotated[str, typer.Argument(help="A request or booking id of the schedule.")],
+    ids: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="REQUEST_ID",
+            help="A request or booking id of the schedule (before 0.2: SCHEDULE REQUEST_ID).",
+            show_default=False,
+        ),
+    ],
+    schedule_option: ScheduleOption = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Tell why one request is booked where it is, or why not: eligibility per provider and
     every start tried, with what rules it out or what booking it would cost."""
     from solver.explain import story
 
+    if len(ids) > 2:
+        with _input_errors():
+            message = f"{len(ids)} ids given; give one request or booking id"
+            raise ScenarioError("explain", [Finding("one_id", "", message)])
+    request_id = ids[-1]
+    schedule_file = _schedule_file(schedule_option, Path(ids[0]) if len(ids) == 2 else None)
     scenario = _load(scenario_file)
     with _input_errors():
         schedule = _read_schedule(schedule_file)
@@ -954,8 +1151,12 @@ def explain(
             hint = f"did you mean {', '.join(close)}?" if close else "use an id of its request_id"
             message = f"no request or booking {excerpt(request_id)} in this schedule; {hint}"
             raise ScenarioError(str(schedule_file), [Finding("unknown_id", "", message)])
-    for line in story(scenario, schedule, request_id):
-        out.print(_said(line), soft_wrap=True)
+    lines = story(scenario, schedule, request_id)
+    if as_json:
+        print(json.dumps({"request_id": request_id, "story": lines}, indent=2))
+    else:
+        for line in lines:
+            out.print(_said(line), soft_wrap=True)
 
 
 MAX_TOP = 50
@@ -984,7 +1185,11 @@ def slots(
     ] = False,
     prefer_time: Annotated[
         list[str] | None,
-        typer.Option("--prefer-time", help="Preferred times: 15:00-19:00 or morning (repeatable)."),
+        typer.Option(
+            "--prefer-time",
+            metavar="TIME",
+            help="A preferred time: 15:00-19:00 or morning (repeatable).",
+        ),
     ] = None,
     top: Annotated[
         int,
@@ -1009,7 +1214,11 @@ def slots(
     ] = None,
     out_dir: Annotated[
         Path | None,
-        typer.Option("--out", help="Folder for options.csv, or with --take the new schedule."),
+        typer.Option(
+            "--out",
+            metavar="DIR",
+            help="Folder for options.csv, or with --take the new schedule.",
+        ),
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:

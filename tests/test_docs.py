@@ -104,7 +104,9 @@ def test_each_event_example_re_plans_the_sample(scratch: Path, event: str) -> No
     command += ["--out", out, "--time-limit", "0.5", "--workers", "1", "--deterministic"]
     result = _run(command, scratch)
     assert result.returncode == 0, result.stdout + result.stderr
-    checked = _run(["medspa", "check", f"{out}/scenario.yaml", f"{out}/schedule.csv"], scratch)
+    checked = _run(
+        ["medspa", "check", f"{out}/scenario.yaml", "--schedule", f"{out}/schedule.csv"], scratch
+    )
     assert checked.returncode == 0, checked.stdout
 
 

@@ -7,7 +7,9 @@ scheduler that cannot be reached), 130 / 143 after Ctrl-C / SIGTERM.
 
 from __future__ import annotations
 
+import dataclasses
 import glob
+import json
 import time
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -41,6 +43,7 @@ from solver.cli import (
     MAX_WORKERS,
     STOP_SIGNALS,
     Deterministic,
+    JsonFlag,
     OutOption,
     ParamsOption,
     Quiet,
@@ -237,6 +240,7 @@ def batch_command(
         ),
     ] = None,
     quiet: Quiet = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Solve every clinic into its own folder of --out and write summary.csv and summary.md.
     Exit 0 all solved, 1 some failed, 2 bad input. Clinics with complete outputs are kept."""
@@ -267,14 +271,19 @@ def batch_command(
                 )
         except Interrupted as error:  # a second signal; solve_many wrote the summary
             signum = error.signum
-    _finish(out_dir, stop, signum, outcomes)
+    _finish(out_dir, stop, signum, outcomes, as_json)
 
 
 def _finish(
-    out_dir: Path, stop: Stop, signum: int | None, outcomes: list[ClinicOutcome] | None
+    out_dir: Path,
+    stop: Stop,
+    signum: int | None,
+    outcomes: list[ClinicOutcome] | None,
+    as_json: bool = False,
 ) -> None:
     """The table, what was written, and the exit code."""
-    summary = f"{out_dir / 'summary.csv'} and {out_dir / 'summary.md'}"
+    written = [out_dir / "summary.csv", out_dir / "summary.md"]
+    summary = " and ".join(map(str, written))
     if outcomes is None:
         err.print(
             f"{_signal_words(signum)} again: stopped at once; the clinics finished are in "
@@ -284,11 +293,15 @@ def _finish(
             soft_wrap=True,
         )
         raise _signal_exit(signum)
-    out.print(_table(outcomes))
-    for outcome in outcomes:
-        if outcome.error:
-            out.print(_said(f"{outcome.clinic}: {outcome.error}"), soft_wrap=True)
-    out.print(_said(f"wrote {summary}"))
+    if as_json:
+        clinics = [dataclasses.asdict(outcome) for outcome in outcomes]
+        print(json.dumps({"clinics": clinics, "wrote": list(map(str, written))}, indent=2))
+    else:
+        out.print(_table(outcomes))
+        for outcome in outcomes:
+            if outcome.error:
+                out.print(_said(f"{outcome.clinic}: {outcome.error}"), soft_wrap=True)
+        out.print(_said(f"wrote {summary}"))
     if stop.requested:
         err.print(
             f"{_signal_words(stop.signum)}: stopped the batch; the clinics under way wrote their "

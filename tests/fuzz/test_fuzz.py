@@ -113,7 +113,7 @@ def test_check(clinic: Path, solved: Path, tmp_path: Path) -> None:
         @given(file=schedule_files(text))
         def run(file: FuzzFile) -> None:
             schedule = _write(tmp_path, "schedule", file)
-            cases.check(cli_failure(["check", str(clinic), str(schedule)]))
+            cases.check(cli_failure(["check", str(clinic), "--schedule", str(schedule)]))
 
         return run
 

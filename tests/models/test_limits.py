@@ -222,7 +222,9 @@ def test_max_input_mb_raises_the_limit_of_every_file_a_command_reads(tmp_path: P
     schedule = tmp_path / "schedule.csv"
     schedule.write_text("x" * 1_500_000, encoding="utf-8")
     minimal = str(GOOD / "minimal.yaml")
-    checked = runner.invoke(app, ["--max-input-mb", "1", "check", minimal, str(schedule)])
+    checked = runner.invoke(
+        app, ["--max-input-mb", "1", "check", minimal, "--schedule", str(schedule)]
+    )
     assert checked.exit_code == 2
     assert f"{schedule}: the file is 1.5 MB, larger than the 1 MB" in checked.output
     assert "Traceback" not in refused.output + checked.output

@@ -64,7 +64,7 @@ def test_solve_writes_the_five_outputs_with_one_row_per_request_and_booking(
     assert set(schedule["status"]) <= {"booked", "unscheduled", "escalated"}
     assert (schedule.loc[schedule["status"] != "booked", "reason"] != "").all()
     kpis = json.loads((solved / "kpis.json").read_text())
-    assert set(kpis["utilization"]) == {"providers", "rooms", "equipment"}
+    assert set(kpis["utilization"]) == {"definition", "overall", "providers", "rooms", "equipment"}
     assert kpis["objective"]["total"] >= kpis["objective"]["greedy"]
     assert set(kpis["objective"]["terms"]) >= {"booked_priority_minutes", "idle_slot"}
     exceptions = pd.read_csv(solved / "exceptions.csv", dtype=str, keep_default_na=False)
@@ -83,7 +83,9 @@ def test_solve_writes_the_five_outputs_with_one_row_per_request_and_booking(
 def test_check_accepts_a_solved_schedule_and_catches_a_tampered_one(
     small_clinic: Path, solved: Path, tmp_path: Path
 ) -> None:
-    ok = runner.invoke(app, ["check", str(small_clinic), str(solved / "schedule.csv")])
+    ok = runner.invoke(
+        app, ["check", str(small_clinic), "--schedule", str(solved / "schedule.csv")]
+    )
     assert ok.exit_code == 0, ok.output
     assert "every hard rule holds" in ok.output
     schedule = pd.read_csv(solved / "schedule.csv", dtype=str, keep_default_na=False)
@@ -93,7 +95,7 @@ def test_check_accepts_a_solved_schedule_and_catches_a_tampered_one(
     ].to_numpy()
     tampered = tmp_path / "tampered.csv"
     schedule.to_csv(tampered, index=False)
-    caught = runner.invoke(app, ["check", str(small_clinic), str(tampered), "--json"])
+    caught = runner.invoke(app, ["check", str(small_clinic), "--schedule", str(tampered), "--json"])
     assert caught.exit_code == 1
     assert json.loads(caught.output)
 
@@ -103,7 +105,7 @@ def test_check_rejects_a_malformed_schedule_file_with_exit_2(
 ) -> None:
     broken = tmp_path / "schedule.csv"
     broken.write_text("request_id,start\nq1,yesterday\n")
-    result = runner.invoke(app, ["check", str(small_clinic), str(broken)])
+    result = runner.invoke(app, ["check", str(small_clinic), "--schedule", str(broken)])
     assert result.exit_code == 2
     assert str(broken) in result.output
     assert "Traceback" not in result.output
@@ -143,7 +145,7 @@ def test_generate_writes_a_loadable_deterministic_clinic(tmp_path: Path) -> None
     paths = [tmp_path / "a.yaml", tmp_path / "b.yaml"]
     for path in paths:
         args = ["generate", "--requests", "30", "--providers", "3", "--days", "2", "--seed", "9"]
-        result = runner.invoke(app, [*args, "--out", str(path)])
+        result = runner.invoke(app, [*args, "--output", str(path)])
         assert result.exit_code == 0, result.output
     assert paths[0].read_text() == paths[1].read_text()
     assert len(load_scenario(paths[0]).requests) == 30
@@ -165,7 +167,7 @@ def test_a_hand_edited_schedule_names_each_bad_line_and_column(
     edited = tmp_path / "schedule.csv"
     header = ",".join(SCHEDULE_COLUMNS[:10])
     edited.write_text(f"{header}\nq1,p1,botox,,,,12/8/2026 10:00,,Booked,\n")
-    result = runner.invoke(app, ["check", str(small_clinic), str(edited)])
+    result = runner.invoke(app, ["check", str(small_clinic), "--schedule", str(edited)])
     assert result.exit_code == 2
     assert "line 2 (id 'q1').start" in result.output
     assert "line 2 (id 'q1').status" in result.output
@@ -409,7 +411,7 @@ def test_a_bad_schedule_file_exits_2_naming_the_line_and_column(
     rows: list[str], separator: str, named: str, small_clinic: Path, tmp_path: Path
 ) -> None:
     schedule = schedule_file(tmp_path, *rows, separator=separator)
-    result = runner.invoke(app, ["check", str(small_clinic), str(schedule)])
+    result = runner.invoke(app, ["check", str(small_clinic), "--schedule", str(schedule)])
     assert result.exit_code == 2, result.output[:2000]
     assert named in result.output
     assert "Traceback" not in result.output
@@ -424,9 +426,9 @@ def test_every_command_reading_a_schedule_refuses_a_bad_one_with_exit_2(
     schedule = schedule_file(tmp_path, ROW.replace(START, "0001-01-01T00:00+14:00"))
     replan = ["--out", str(tmp_path / "out"), "--event", "cancel:b_01", "--now", "2026-12-07T11:00"]
     args = {
-        "check": [str(schedule)],
+        "check": ["--schedule", str(schedule)],
         "reshuffle": ["--schedule", str(schedule), *replan],
-        "explain": [str(schedule), "b_01"],
+        "explain": ["b_01", "--schedule", str(schedule)],
     }[command]
     result = runner.invoke(app, [command, str(small_clinic), *args])
     assert result.exit_code == 2, result.output

@@ -37,7 +37,8 @@ def solved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def _explain(solved: tuple[Path, Path], item_id: str) -> tuple[int, str]:
-    result = runner.invoke(app, ["explain", *map(str, solved), item_id])
+    scenario, schedule = map(str, solved)
+    result = runner.invoke(app, ["explain", scenario, item_id, "--schedule", schedule])
     return result.exit_code, result.output
 
 

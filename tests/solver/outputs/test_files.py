@@ -128,6 +128,12 @@ def test_ids_starting_like_a_formula_round_trip_and_pass_the_checker(tmp_path: P
     assert Schedule.read_csv(tmp_path / "out" / "schedule.csv") == result.schedule
     save_scenario(scenario, tmp_path / "clinic.yaml")
     checked = CliRunner().invoke(
-        app, ["check", str(tmp_path / "clinic.yaml"), str(tmp_path / "out" / "schedule.csv")]
+        app,
+        [
+            "check",
+            str(tmp_path / "clinic.yaml"),
+            "--schedule",
+            str(tmp_path / "out" / "schedule.csv"),
+        ],
     )
     assert checked.exit_code == 0, checked.output

@@ -87,7 +87,9 @@ def test_a_cancellation_writes_the_re_plan_that_the_checker_and_the_next_re_plan
     assert (out / "gantt_day.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     exceptions = pd.read_csv(out / "exceptions.csv", nrows=0)
     assert list(exceptions.columns)[:4] == ["request_id", "patient_id", "reason_code", "owner"]
-    checked = runner.invoke(app, ["check", str(out / "scenario.yaml"), str(out / "schedule.csv")])
+    checked = runner.invoke(
+        app, ["check", str(out / "scenario.yaml"), "--schedule", str(out / "schedule.csv")]
+    )
     assert checked.exit_code == 0, checked.output
 
     _, later = _booked_ids(out / "schedule.csv")
@@ -105,7 +107,8 @@ def test_a_cancellation_writes_the_re_plan_that_the_checker_and_the_next_re_plan
     )
     assert step.exit_code == 0, step.output
     checked = runner.invoke(
-        app, ["check", str(next_out / "scenario.yaml"), str(next_out / "schedule.csv")]
+        app,
+        ["check", str(next_out / "scenario.yaml"), "--schedule", str(next_out / "schedule.csv")],
     )
     assert checked.exit_code == 0, checked.output
 

@@ -94,7 +94,9 @@ def test_a_same_day_re_plan_changes_only_that_day_and_keeps_every_rule_of_both_s
     changes = changes_of(out)
     assert {day_of(change) for _, change in changes.iterrows()} == {"2026-12-08"}
     assert "booked_from_waitlist" not in set(changes["change"]) - {"booked_from_waitlist"}
-    checked = runner.invoke(app, ["check", str(out / "scenario.yaml"), str(out / "schedule.csv")])
+    checked = runner.invoke(
+        app, ["check", str(out / "scenario.yaml"), "--schedule", str(out / "schedule.csv")]
+    )
     assert checked.exit_code == 0, checked.output
     original, rows = in_original_terms(
         load_scenario(SAMPLE), Schedule.read_csv(out / "schedule.csv")
@@ -118,7 +120,9 @@ def test_through_opens_the_later_days_too(night: Path, tmp_path: Path) -> None:
     assert "re-planned: Tue 2026-12-08, Wed 2026-12-09, Thu 2026-12-10, Fri 2026-12-11" in (
         " ".join(result.output.split())
     )
-    checked = runner.invoke(app, ["check", str(out / "scenario.yaml"), str(out / "schedule.csv")])
+    checked = runner.invoke(
+        app, ["check", str(out / "scenario.yaml"), "--schedule", str(out / "schedule.csv")]
+    )
     assert checked.exit_code == 0, checked.output
 
 

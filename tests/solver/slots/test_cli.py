@@ -100,7 +100,9 @@ def test_take_writes_a_folder_the_checker_accepts_and_the_next_call_starts_from(
     assert told["taken"] == 1 and told["wrote"] == [str(out / "schedule.csv")] + [
         str(out / name) for name in ("changes.csv", "scenario.yaml", "gantt_day.png", "report.html")
     ]
-    check = runner.invoke(app, ["check", str(out / "scenario.yaml"), str(out / "schedule.csv")])
+    check = runner.invoke(
+        app, ["check", str(out / "scenario.yaml"), "--schedule", str(out / "schedule.csv")]
+    )
     assert check.exit_code == 0, check.output
     changes = pd.read_csv(out / "changes.csv", dtype=str, keep_default_na=False)
     booked = changes[changes["change"] == "booked_new_request"]
