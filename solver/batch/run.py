@@ -37,7 +37,8 @@ from solver.interrupt import Interrupted, Stop
 from solver.outputs.folder import RECORD, OutputFolderError, folder_problem, why_not, write_set
 
 Outcome = Literal["solved", "kept", "failed", "not started"]
-SOLVE_FILES = ("schedule.csv", "kpis.json", "exceptions.csv", "gantt.png")
+SOLVE_FILES = ("schedule.csv", "kpis.json", "exceptions.csv", "gantt.png", "report.html")
+"""The files every solve writes (a horizon over a week adds gantt_week2.png ...)."""
 BATCH_FILE = "batch.json"
 """Beside a clinic's solve outputs: the scenario file's digest and the settings of its solve."""
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
@@ -439,8 +440,8 @@ def earlier_outcome(
         listed = json.loads((folder / RECORD).read_text(encoding="utf-8"))
         record = json.loads((folder / BATCH_FILE).read_text(encoding="utf-8"))
         figures = json.loads((folder / "kpis.json").read_text(encoding="utf-8"))
-        names = {*SOLVE_FILES, BATCH_FILE}
-        if listed.get("written_by") != "medspa batch" or set(listed["files"]) != names:
+        names = set(listed["files"])
+        if listed.get("written_by") != "medspa batch" or not names >= {*SOLVE_FILES, BATCH_FILE}:
             return None
         if record["sha256"] != digest or figures["solver"]["status"] == "interrupted":
             return None

@@ -28,6 +28,7 @@ from models.loader import load_scenario, save_scenario
 from models.results import Schedule
 from scenarios.generator import generate_scenario
 from solver.cli import app
+from solver.outputs.folder import EARLIER_NAMES
 
 MEDSPA = str(Path(sys.executable).parent / "medspa")
 SAMPLE = "scenarios/sample_clinic.yaml"
@@ -48,10 +49,11 @@ def clinic(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def old_outputs(tmp_path: Path) -> Path:
-    """An output folder holding an earlier run's files (alone in its parent folder)."""
+    """An output folder holding an earlier version's files, written without the list of them
+    (alone in its parent folder)."""
     out = tmp_path / "out"
     out.mkdir()
-    for name in OUTPUTS:
+    for name in OUTPUTS & EARLIER_NAMES:
         (out / name).write_bytes(f"earlier {name}".encode())
     return out
 

@@ -18,7 +18,7 @@ from models.loader import save_scenario
 from scenarios.generator import generate_scenario
 from solver.outputs.folder import RECORD
 
-SOLVE_SET = [RECORD, "exceptions.csv", "gantt.png", "kpis.json", "schedule.csv"]
+SOLVE_SET = [RECORD, "exceptions.csv", "gantt.png", "kpis.json", "report.html", "schedule.csv"]
 REPEATABLE = ["--time-limit", "1", "--workers", "1", "--deterministic", "--quiet"]
 
 
