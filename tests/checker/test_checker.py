@@ -688,7 +688,7 @@ def test_deposit(
     data["requests"][2]["deposit_paid"] = paid
     violations = check_schedule(build(data), schedule)
     if broken:
-        assert_only(violations, "deposit_missing", "r3", "p_vip", "100")
+        assert_only(violations, "deposit_missing", "r3", "p_vip", "$100.00")
     else:
         assert violations == []
 
