@@ -1,29 +1,32 @@
 """What a solve produces: the schedule (one row per request and per existing booking),
 the exception queue and the solve report. No solver types appear here.
 
-The schedule's CSV columns are a contract (DESIGN.md): request_id, patient_id,
-service_id, provider_id, room_id, equipment, start, end, status, reason, plus `kind`
-(request or booking) and `moved` (an existing booking placed at another time).
+A schedule is read from its APPOINTMENT_COLUMNS (request_id, patient_id, service_id,
+provider_id, room_id, equipment, start, end, status, reason, plus `kind` (request or booking)
+and `moved` (an existing booking placed at another time)); schedule.csv and the DataFrame add
+what a clinic reads (SCHEDULE_COLUMNS): the local date, start and end time, the minutes, and
+the names beside the ids.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from models.findings import excerpt
 from models.loader import _problem  # a bad value in the words a scenario file gets
-from models.scenario import Identifier
+from models.scenario import Identifier, Scenario
 from models.spreadsheet import read_csv, write_csv
 
 Status = Literal["booked", "unscheduled", "escalated"]
 SolveStatus = Literal["optimal", "time_limit", "greedy", "interrupted"]
-SCHEDULE_COLUMNS = [
+APPOINTMENT_COLUMNS = [
     "request_id",
     "patient_id",
     "service_id",
@@ -37,6 +40,30 @@ SCHEDULE_COLUMNS = [
     "kind",
     "moved",
 ]
+"""The columns a schedule is read from (the first ten required; ids are the key)."""
+SCHEDULE_COLUMNS = [
+    "request_id",
+    "date",
+    "start_time",
+    "end_time",
+    "duration_minutes",
+    "provider_id",
+    "provider_name",
+    "room_id",
+    "room_name",
+    "patient_id",
+    "patient_name",
+    "service_id",
+    "service_name",
+    "status",
+    "reason",
+    "kind",
+    "moved",
+    "equipment",
+    "start",
+    "end",
+]
+"""The columns of schedule.csv and of the schedule's DataFrame."""
 MAX_CELL_CHARACTERS = 1_000
 """A schedule holds ids, times and codes, far shorter; a longer cell is refused, so that no
 check quotes megabytes back."""
@@ -148,19 +175,44 @@ class Schedule(BaseModel):
         """The rows that are on the calendar."""
         return [a for a in self.appointments if a.status == "booked"]
 
-    def to_frame(self) -> pd.DataFrame:
-        """The schedule as a DataFrame with the CSV columns (start/end as ISO 8601 text)."""
-        rows = [a.model_dump() for a in self.appointments]
-        for row in rows:
-            for column in ("start", "end"):
-                row[column] = row[column].isoformat() if row[column] else ""
-        return pd.DataFrame(rows, columns=SCHEDULE_COLUMNS).fillna("")
+    def rows(self, scenario: Scenario | None = None) -> list[dict[str, Any]]:
+        """The schedule.csv rows, sorted by day, provider and time (the rows not booked last,
+        in file order): local date and times in the clinic's timezone (as written without a
+        scenario), names from the scenario (blank without one or for an unnamed item)."""
+        zone = ZoneInfo(scenario.clinic.timezone) if scenario else None
+        names = _Names(scenario)
+
+        def when(row: Appointment) -> tuple[date, str, datetime]:
+            assert row.start is not None
+            return _local(row.start, zone).date(), row.provider_id or "", row.start
+
+        booked = sorted((a for a in self.appointments if a.start is not None), key=when)
+        unbooked = [a for a in self.appointments if a.start is None]
+        return [names.row(a, zone) for a in booked + unbooked]
+
+    def to_frame(self, scenario: Scenario | None = None) -> pd.DataFrame:
+        """The schedule as a DataFrame with the schedule.csv columns and rows (`rows`); start
+        and end are datetimes in the clinic's timezone, NaT when not booked. Without a
+        scenario they keep the timezone every time is written in (UTC if they differ)."""
+        frame = pd.DataFrame(self.rows(scenario), columns=SCHEDULE_COLUMNS)
+        zone = ZoneInfo(scenario.clinic.timezone) if scenario else self._written_zone()
+        for column in ("start", "end"):
+            moments = pd.to_datetime(frame[column], utc=True).dt.tz_convert(zone)
+            frame[column] = moments.astype(pd.DatetimeTZDtype("ns", zone))
+        frame["duration_minutes"] = frame["duration_minutes"].astype("Int64")
+        return frame
+
+    def _written_zone(self) -> tzinfo:
+        """The one timezone the schedule's times are written in, else UTC."""
+        zones = {t.tzinfo for a in self.appointments for t in (a.start, a.end) if t}
+        zone = zones.pop() if len(zones) == 1 else None
+        return zone or UTC
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> Schedule:
         """Rows of a DataFrame shaped like schedule.csv; every bad cell is reported by its
         line and column."""
-        missing = [c for c in SCHEDULE_COLUMNS[:10] if c not in frame.columns]
+        missing = [c for c in APPOINTMENT_COLUMNS[:10] if c not in frame.columns]
         if missing:
             raise ScheduleFileError(
                 [f"line 1 (the header): missing column(s) {', '.join(missing)}"]
@@ -168,7 +220,7 @@ class Schedule(BaseModel):
         records = frame.astype(object).where(frame.notna(), None).to_dict("records")
         appointments, problems = [], []
         for line, record in enumerate(records, start=2):  # line 1 is the header
-            row = {k: (None if v == "" else v) for k, v in record.items() if k in SCHEDULE_COLUMNS}
+            row = {k: _cell(v) for k, v in record.items() if k in APPOINTMENT_COLUMNS}
             known = row.get("request_id")
             where = f"line {line}" + (f" (id {excerpt(known)})" if known else "")
             long = [
@@ -209,9 +261,64 @@ class Schedule(BaseModel):
             )
         return cls.from_frame(read_csv(path))
 
-    def write_csv(self, path: Path) -> None:
-        """Write schedule.csv, safe to open in a spreadsheet (models/spreadsheet.py)."""
-        write_csv(self.to_frame(), path)
+    def write_csv(self, path: Path, scenario: Scenario | None = None) -> None:
+        """Write schedule.csv (`rows`, start and end as ISO 8601 with the clinic's offset),
+        safe to open in a spreadsheet (models/spreadsheet.py)."""
+        rows = self.rows(scenario)
+        for row in rows:
+            for column in ("start", "end"):
+                row[column] = row[column].isoformat() if row[column] else ""
+            if row["duration_minutes"] is None:
+                row["duration_minutes"] = ""
+        write_csv(pd.DataFrame(rows, columns=SCHEDULE_COLUMNS), path)
+
+
+def _cell(value: Any) -> Any:
+    """A cell of a schedule frame as a row field: blank as None, a pandas time as a datetime."""
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    return None if value == "" else value
+
+
+def _local(moment: datetime, zone: ZoneInfo | None) -> datetime:
+    """A time on the clinic's clock (as written when the timezone is not known)."""
+    return moment.astimezone(zone) if zone else moment
+
+
+class _Names:
+    """The names of a scenario's patients, services, providers and rooms, by id."""
+
+    def __init__(self, scenario: Scenario | None) -> None:
+        def named(items: list[Any]) -> dict[str, str]:
+            return {item.id: item.name or "" for item in items}
+
+        self.patients = named(scenario.patients) if scenario else {}
+        self.services = named(scenario.services) if scenario else {}
+        self.providers = named(scenario.providers) if scenario else {}
+        self.rooms = named(scenario.rooms) if scenario else {}
+
+    def row(self, appointment: Appointment, zone: ZoneInfo | None) -> dict[str, Any]:
+        """One schedule.csv row: the appointment with its local times and names."""
+        row = appointment.model_dump()
+        row |= {"date": "", "start_time": "", "end_time": "", "duration_minutes": None}
+        start, end = appointment.start, appointment.end
+        if start is not None and end is not None:
+            local = _local(start, zone)
+            row |= {
+                "date": local.date().isoformat(),
+                "start_time": f"{local:%H:%M}",
+                "end_time": f"{_local(end, zone):%H:%M}",
+                "duration_minutes": int((end - start).total_seconds()) // 60,
+            }
+        for kind, names in (
+            ("patient", self.patients),
+            ("service", self.services),
+            ("provider", self.providers),
+            ("room", self.rooms),
+        ):
+            row[f"{kind}_id"] = row[f"{kind}_id"] or ""
+            row[f"{kind}_name"] = names.get(row[f"{kind}_id"], "")
+        return row
 
 
 class Change(BaseModel):

@@ -46,8 +46,9 @@ class SolveResult:
 
     @property
     def frame(self) -> pd.DataFrame:
-        """The schedule as a DataFrame with the schedule.csv columns."""
-        return self.schedule.to_frame()
+        """The schedule as a DataFrame with the schedule.csv columns and order, names from the
+        scenario, start and end as datetimes in the clinic's timezone."""
+        return self.schedule.to_frame(self.scenario)
 
 
 @dataclass

@@ -29,7 +29,7 @@ def write_outputs(result: SolveResult, kpis: dict[str, Any], out_dir: Path) -> l
     """Write the four solve outputs into out_dir as one set; return their paths."""
     text = json.dumps(kpis, indent=2, default=str)
     writers: dict[str, Writer] = {
-        "schedule.csv": result.schedule.write_csv,
+        "schedule.csv": lambda path: result.schedule.write_csv(path, result.scenario),
         "kpis.json": lambda path: path.write_text(text, encoding="utf-8"),
         "exceptions.csv": lambda path: write_csv(exceptions_frame(result.exceptions), path),
         "gantt.png": lambda path: save_figure(plot_gantt(result.scenario, result.schedule), path),
@@ -75,7 +75,7 @@ def _replan_writers(
     list, the exceptions (when there is a list of them), the state scenario and the day
     before and after."""
     writers: dict[str, Writer] = {
-        "schedule.csv": schedule.write_csv,
+        "schedule.csv": lambda path: schedule.write_csv(path, state),
         "changes.csv": lambda path: write_csv(changes_frame(changes), path),
     }
     if exceptions is not None:
