@@ -179,7 +179,7 @@ class Schedule(BaseModel):
         """The schedule.csv rows, sorted by day, provider and time (the rows not booked last,
         in file order): local date and times in the clinic's timezone (as written without a
         scenario), names from the scenario (blank without one or for an unnamed item)."""
-        zone = ZoneInfo(scenario.clinic.timezone) if scenario else None
+        zone = _clinic_zone(scenario)
         names = _Names(scenario)
 
         def when(row: Appointment) -> tuple[date, str, datetime]:
@@ -188,25 +188,17 @@ class Schedule(BaseModel):
 
         booked = sorted((a for a in self.appointments if a.start is not None), key=when)
         unbooked = [a for a in self.appointments if a.start is None]
-        return [names.row(a, zone) for a in booked + unbooked]
+        return [_schedule_row(a, names, zone) for a in booked + unbooked]
 
     def to_frame(self, scenario: Scenario | None = None) -> pd.DataFrame:
         """The schedule as a DataFrame with the schedule.csv columns and rows (`rows`); start
         and end are datetimes in the clinic's timezone, NaT when not booked. Without a
         scenario they keep the timezone every time is written in (UTC if they differ)."""
         frame = pd.DataFrame(self.rows(scenario), columns=SCHEDULE_COLUMNS)
-        zone = ZoneInfo(scenario.clinic.timezone) if scenario else self._written_zone()
-        for column in ("start", "end"):
-            moments = pd.to_datetime(frame[column], utc=True).dt.tz_convert(zone)
-            frame[column] = moments.astype(pd.DatetimeTZDtype("ns", zone))
+        times = [t for a in self.appointments for t in (a.start, a.end) if t]
+        _as_datetimes(frame, ("start", "end"), _frame_zone(scenario, times))
         frame["duration_minutes"] = frame["duration_minutes"].astype("Int64")
         return frame
-
-    def _written_zone(self) -> tzinfo:
-        """The one timezone the schedule's times are written in, else UTC."""
-        zones = {t.tzinfo for a in self.appointments for t in (a.start, a.end) if t}
-        zone = zones.pop() if len(zones) == 1 else None
-        return zone or UTC
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> Schedule:
@@ -280,45 +272,65 @@ def _cell(value: Any) -> Any:
     return None if value == "" else value
 
 
+def _clinic_zone(scenario: Scenario | None) -> ZoneInfo | None:
+    """The clinic's timezone, when the scenario is known."""
+    return ZoneInfo(scenario.clinic.timezone) if scenario else None
+
+
 def _local(moment: datetime, zone: ZoneInfo | None) -> datetime:
     """A time on the clinic's clock (as written when the timezone is not known)."""
     return moment.astimezone(zone) if zone else moment
 
 
+def _local_date_and_time(moment: datetime | None, zone: ZoneInfo | None) -> tuple[str, str]:
+    """The local date (YYYY-MM-DD) and time (HH:MM) of a moment; blanks for none."""
+    if moment is None:
+        return "", ""
+    local = _local(moment, zone)
+    return local.date().isoformat(), f"{local:%H:%M}"
+
+
+def _frame_zone(scenario: Scenario | None, moments: list[datetime]) -> tzinfo:
+    """The timezone of a table's datetimes: the clinic's, else the one the times are written
+    in, else UTC."""
+    zones = {moment.tzinfo for moment in moments}
+    written = zones.pop() if len(zones) == 1 else None
+    return _clinic_zone(scenario) or written or UTC
+
+
+def _as_datetimes(frame: pd.DataFrame, columns: tuple[str, ...], zone: tzinfo) -> None:
+    """Turn time columns (datetimes, ISO text or blanks) into datetimes in `zone`, NaT blank."""
+    for column in columns:
+        moments = pd.to_datetime(frame[column].replace("", None), utc=True).dt.tz_convert(zone)
+        frame[column] = moments.astype(pd.DatetimeTZDtype("ns", zone))
+
+
 class _Names:
-    """The names of a scenario's patients, services, providers and rooms, by id."""
+    """The names of a scenario's patients, services, providers and rooms, by id (blank
+    without a scenario or for an unnamed item)."""
 
     def __init__(self, scenario: Scenario | None) -> None:
-        def named(items: list[Any]) -> dict[str, str]:
-            return {item.id: item.name or "" for item in items}
+        self._names: dict[str, dict[str, str]] = {
+            kind: {item.id: item.name or "" for item in getattr(scenario, f"{kind}s", [])}
+            for kind in ("patient", "service", "provider", "room")
+        }
 
-        self.patients = named(scenario.patients) if scenario else {}
-        self.services = named(scenario.services) if scenario else {}
-        self.providers = named(scenario.providers) if scenario else {}
-        self.rooms = named(scenario.rooms) if scenario else {}
+    def of(self, kind: str, item_id: str | None) -> str:
+        """The name of the patient, service, provider or room with this id."""
+        return self._names[kind].get(item_id or "", "")
 
-    def row(self, appointment: Appointment, zone: ZoneInfo | None) -> dict[str, Any]:
-        """One schedule.csv row: the appointment with its local times and names."""
-        row = appointment.model_dump()
-        row |= {"date": "", "start_time": "", "end_time": "", "duration_minutes": None}
-        start, end = appointment.start, appointment.end
-        if start is not None and end is not None:
-            local = _local(start, zone)
-            row |= {
-                "date": local.date().isoformat(),
-                "start_time": f"{local:%H:%M}",
-                "end_time": f"{_local(end, zone):%H:%M}",
-                "duration_minutes": int((end - start).total_seconds()) // 60,
-            }
-        for kind, names in (
-            ("patient", self.patients),
-            ("service", self.services),
-            ("provider", self.providers),
-            ("room", self.rooms),
-        ):
-            row[f"{kind}_id"] = row[f"{kind}_id"] or ""
-            row[f"{kind}_name"] = names.get(row[f"{kind}_id"], "")
-        return row
+
+def _schedule_row(appointment: Appointment, names: _Names, zone: ZoneInfo | None) -> dict[str, Any]:
+    """One schedule.csv row: the appointment with its local times, minutes and names."""
+    row = appointment.model_dump()
+    start, end = appointment.start, appointment.end
+    row["date"], row["start_time"] = _local_date_and_time(start, zone)
+    row["end_time"] = _local_date_and_time(end, zone)[1]
+    row["duration_minutes"] = int((end - start).total_seconds()) // 60 if start and end else None
+    for kind in ("patient", "service", "provider", "room"):
+        row[f"{kind}_id"] = row[f"{kind}_id"] or ""
+        row[f"{kind}_name"] = names.of(kind, row[f"{kind}_id"])
+    return row
 
 
 class Change(BaseModel):
@@ -351,17 +363,65 @@ class Change(BaseModel):
     """Room after the change."""
     call_patient: bool = False
     """Someone must call the patient."""
-    fee_policy: bool = False
-    """Late cancellation or no-show: the fee policy applies."""
+    late_fee_applies: bool = False
+    """A late cancellation or a no-show: the clinic's late-cancellation fee applies."""
     owner: str = ""
     """Who owns the change (the policy's same-day owner)."""
     note: str = ""
-    """Reason code, or why a room changed."""
+    """What the change does not say: the reason code of an escalation, or why a room changed."""
 
 
-def changes_frame(changes: list[Change]) -> pd.DataFrame:
-    """The change list as a DataFrame with the changes.csv columns."""
-    return pd.DataFrame([c.model_dump() for c in changes], columns=list(Change.model_fields))
+CHANGE_COLUMNS = [
+    "change",
+    "request_id",
+    "patient_id",
+    "patient_name",
+    "service_id",
+    "service_name",
+    "from_date",
+    "from_time",
+    "from_provider",
+    "from_provider_name",
+    "from_room",
+    "from_room_name",
+    "to_date",
+    "to_time",
+    "to_provider",
+    "to_provider_name",
+    "to_room",
+    "to_room_name",
+    "call_patient",
+    "late_fee_applies",
+    "owner",
+    "note",
+    "from_start",
+    "to_start",
+]
+"""The columns of changes.csv and of the change list's DataFrame."""
+
+
+def changes_frame(changes: list[Change], scenario: Scenario | None = None) -> pd.DataFrame:
+    """The change list as a DataFrame with the changes.csv columns: names from the scenario,
+    local dates and times, from_start/to_start as datetimes in the clinic's timezone (NaT when
+    not booked on that side; without a scenario as in `Schedule.to_frame`)."""
+    zone, names = _clinic_zone(scenario), _Names(scenario)
+    rows = []
+    for change in changes:
+        row = change.model_dump()
+        for side in ("from", "to"):
+            text = row[f"{side}_start"]
+            start = datetime.fromisoformat(text) if text else None
+            row[f"{side}_start"] = start
+            row[f"{side}_date"], row[f"{side}_time"] = _local_date_and_time(start, zone)
+            for kind in ("provider", "room"):
+                row[f"{side}_{kind}_name"] = names.of(kind, row[f"{side}_{kind}"])
+        row["patient_name"] = names.of("patient", change.patient_id)
+        row["service_name"] = names.of("service", change.service_id)
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=CHANGE_COLUMNS)
+    times = [t for row in rows for t in (row["from_start"], row["to_start"]) if t]
+    _as_datetimes(frame, ("from_start", "to_start"), _frame_zone(scenario, times))
+    return frame
 
 
 def exceptions_frame(items: list[ExceptionItem]) -> pd.DataFrame:

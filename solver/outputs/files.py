@@ -76,7 +76,7 @@ def _replan_writers(
     before and after."""
     writers: dict[str, Writer] = {
         "schedule.csv": lambda path: schedule.write_csv(path, state),
-        "changes.csv": lambda path: write_csv(changes_frame(changes), path),
+        "changes.csv": lambda path: write_csv(changes_frame(changes, state), path),
     }
     if exceptions is not None:
         writers["exceptions.csv"] = lambda path: write_csv(exceptions_frame(exceptions), path)
