@@ -139,22 +139,40 @@ class Appointment(BaseModel):
 
 
 class ExceptionItem(BaseModel):
-    """A request or booking that needs a person, with the reason and who owns it."""
+    """A request or booking that needs a person: the day it concerns, what was asked for, who
+    owns it, why and what to do (the columns of exceptions.csv, in the order a desk reads)."""
 
     model_config = ConfigDict(use_attribute_docstrings=True)
 
+    day: str = ""
+    """The day it concerns (YYYY-MM-DD, local): a booking's day, else the first day of the
+    request's window still ahead."""
+    window: str = ""
+    """When the patient is expected, local: a booking's day and time ("Tue 2026-12-08
+    10:00-10:30"), a request's window of days ("Mon 2026-12-07 to Wed 2026-12-09")."""
+    owner: str
+    """Who handles it, from the clinic policy: the same-day owner for what concerns today
+    (and existing bookings and patients displaced today), else the escalation owner."""
     request_id: str
     """Request or booking id."""
     patient_id: str
     """Patient id."""
+    patient_name: str = ""
+    """Patient name, if the scenario has one."""
+    tier: str = ""
+    """The patient's tier (vip, member, returning, new)."""
+    service_id: str = ""
+    """Service id."""
+    service_name: str = ""
+    """Service name."""
+    value: str = ""
+    """The service's value in the clinic's currency ("$250.00")."""
     reason_code: str
     """Stable code, e.g. consult_required, no_permitted_provider."""
-    owner: str
-    """Who handles it, from the clinic policy."""
+    detail: str = ""
+    """The reason in words."""
     suggested_action: str
     """What the owner should do."""
-    detail: str = ""
-    """The specifics in words."""
 
 
 class ScheduleFileError(ValueError):

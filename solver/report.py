@@ -19,6 +19,7 @@ from models.results import (
     gap,
 )
 from models.scenario import Scenario
+from models.times import MINUTES_PER_DAY
 from solver.eligibility import Escalation, Job
 from solver.facts import ClinicFacts
 from solver.placement import Placements
@@ -82,7 +83,8 @@ def build_result(
     same_day: Collection[str] = (),
 ) -> SolveResult:
     """The result of these placements: a schedule of every request and booking, its exception
-    queue (`same_day` ids go to the same-day owner) and its report.
+    queue (`same_day` ids and what concerns the day of `facts.not_before`, the day of a
+    re-plan or a solve's first day, go to the same-day owner) and its report.
 
     The status says what happened: interrupted when a stop (Ctrl-C) ended the search, else
     optimal when the objective meets the proven bound, else greedy when the front desk's
@@ -109,11 +111,12 @@ def build_result(
         **vars(stats),
     )
     unbooked = unbooked_reasons(facts, jobs, placements)
+    today = facts.clock.day(facts.not_before // MINUTES_PER_DAY)
     schedule = build_schedule(scenario, jobs, placements, escalations, unbooked)
     return SolveResult(
         scenario=scenario,
         schedule=schedule,
-        exceptions=build_exceptions(scenario, schedule, escalations, unbooked, same_day),
+        exceptions=build_exceptions(scenario, schedule, escalations, unbooked, same_day, today),
         report=report,
         facts=facts,
         jobs=jobs,

@@ -72,13 +72,11 @@ def test_solve_writes_the_four_outputs_with_one_row_per_request_and_booking(
     assert kpis["objective"]["total"] >= kpis["objective"]["greedy"]
     assert set(kpis["objective"]["terms"]) >= {"booked_priority_minutes", "idle_slot"}
     exceptions = pd.read_csv(solved / "exceptions.csv", dtype=str, keep_default_na=False)
-    assert list(exceptions.columns)[:5] == [
-        "request_id",
-        "patient_id",
-        "reason_code",
-        "owner",
-        "suggested_action",
-    ]
+    assert list(exceptions.columns)[:4] == ["day", "window", "owner", "request_id"]
+    assert {"tier", "service_name", "value", "reason_code", "suggested_action"} <= set(
+        exceptions.columns
+    )
+    assert list(exceptions["day"]) == sorted(exceptions["day"])  # most urgent first
     assert len(exceptions) == int((schedule["status"] != "booked").sum())
     assert (solved / "gantt.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -111,4 +111,5 @@ def test_nothing_booked_and_a_zero_bound_is_optimal_with_no_gap() -> None:
         0.0,
     )
     assert len(result.exceptions) == 3
-    assert {e.owner for e in result.exceptions} == {"manager"}
+    assert {e.owner for e in result.exceptions} == {"desk"}  # their window opens on day one
+    assert {e.day for e in result.exceptions} == {"2026-12-07"}

@@ -3,7 +3,7 @@ reasons, and who owns each exception."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -12,7 +12,13 @@ import pytest
 from typer.testing import CliRunner
 
 from models.loader import save_scenario
-from models.results import APPOINTMENT_COLUMNS, SCHEDULE_COLUMNS, Schedule
+from models.results import (
+    APPOINTMENT_COLUMNS,
+    SCHEDULE_COLUMNS,
+    ExceptionItem,
+    Schedule,
+    exceptions_frame,
+)
 from models.scenario import Policies, Scenario
 from solver.cli import app
 from solver.eligibility import SUGGESTED_ACTIONS, Escalation, eligibility, escalate
@@ -305,3 +311,100 @@ def test_without_a_scenario_the_frame_keeps_the_timezone_its_times_are_written_i
     assert str(read["start"].dtype) == "datetime64[ns, UTC]"  # -07:00 and -08:00 in the file
     assert read.loc["mon_ann", "start"] == pd.Timestamp("2026-11-02 17:00", tz="UTC")
     assert read.loc["mon_ann", "start_time"] == "09:00"  # the local time as written
+
+
+# --- exceptions.csv: the coordinator's desk ----------------------------------------------------
+
+
+def _desk(today: str) -> list[ExceptionItem]:
+    """The exception queue of a euro clinic where nobody may do filler or peels, on `today`."""
+    scenario = mini_clinic(
+        clinic={"currency": "EUR"},
+        policies={"escalation_owner": "manager", "same_day_owner": "desk"},
+        services=[
+            service("botox"),
+            service("filler", name="Dermal filler", value=500),
+            service("peel", name="Chemical peel", value=100),
+        ],
+        patients=[
+            {"id": "vip1", "tier": "vip", "name": "Vera Ip"},
+            {"id": "vip2", "tier": "vip"},
+            {"id": "new1", "tier": "new"},
+        ],
+        requests=[
+            request("tue_vip", "vip1", "filler", TUESDAY),
+            request("mon_new", "new1", "filler", MONDAY, TUESDAY),
+            request("mon_vip_peel", "vip2", "peel", MONDAY),
+            request("mon_vip_filler", "vip1", "filler", MONDAY),
+        ],
+    )
+    eligible = eligibility(ClinicFacts(scenario))
+    schedule = build_schedule(scenario, eligible.jobs, {}, eligible.escalations, {})
+    day = datetime.fromisoformat(today).date()
+    return build_exceptions(scenario, schedule, eligible.escalations, {}, today=day)
+
+
+def test_exceptions_come_most_urgent_first_with_the_columns_of_a_desk() -> None:
+    items = _desk(MONDAY)
+    frame = exceptions_frame(items)
+    assert list(frame.columns) == [
+        "day",
+        "window",
+        "owner",
+        "request_id",
+        "patient_id",
+        "patient_name",
+        "tier",
+        "service_id",
+        "service_name",
+        "value",
+        "reason_code",
+        "detail",
+        "suggested_action",
+    ]
+    # by day, then the highest tier, then the highest value; not by id or file order
+    assert list(frame["request_id"]) == ["mon_vip_filler", "mon_vip_peel", "mon_new", "tue_vip"]
+    first = frame.iloc[0]
+    assert (first["day"], first["window"], first["tier"]) == ("2026-12-07", "Mon 2026-12-07", "vip")
+    assert (first["patient_name"], first["service_name"], first["value"]) == (
+        "Vera Ip",
+        "Dermal filler",
+        "500.00 EUR",
+    )
+    assert (first["reason_code"], first["suggested_action"]) == (
+        "no_permitted_provider",
+        SUGGESTED_ACTIONS["no_permitted_provider"],
+    )
+    assert first["detail"] == "nobody may perform filler"
+    rows = frame.set_index("request_id")
+    assert rows.loc["mon_new", "window"] == "Mon 2026-12-07 to Tue 2026-12-08"
+    assert rows.loc["mon_vip_peel", "value"] == "100.00 EUR"
+
+
+def test_the_owner_is_the_same_day_owner_for_today_and_the_escalation_owner_after() -> None:
+    owners = {i.request_id: (i.day, i.owner) for i in _desk(MONDAY)}
+    assert owners == {
+        "mon_vip_filler": ("2026-12-07", "desk"),
+        "mon_vip_peel": ("2026-12-07", "desk"),
+        "mon_new": ("2026-12-07", "desk"),
+        "tue_vip": ("2026-12-08", "manager"),
+    }
+    on_tuesday = {i.request_id: (i.day, i.owner) for i in _desk(TUESDAY)}
+    assert on_tuesday["mon_new"] == ("2026-12-08", "desk")  # its window reaches today
+    assert on_tuesday["mon_vip_filler"] == ("2026-12-08", "desk")  # a window gone by: today's
+    assert on_tuesday["tue_vip"] == ("2026-12-08", "desk")
+    order = [i.request_id for i in _desk(TUESDAY)]  # one day: tier, then value, then file order
+    assert order == ["tue_vip", "mon_vip_filler", "mon_vip_peel", "mon_new"]
+
+
+def test_an_existing_booking_in_the_queue_shows_its_day_and_time() -> None:
+    scenario = _clinic(escalation_owner="manager", same_day_owner="front desk")
+    schedule, escalations, unbooked = _schedule(scenario)
+    items = build_exceptions(scenario, schedule, escalations, unbooked, today=date(2026, 12, 8))
+    clash = next(i for i in items if i.request_id == "clash")
+    assert (clash.day, clash.window, clash.owner) == (
+        "2026-12-07",
+        "Mon 2026-12-07 11:00-11:30",
+        "front desk",
+    )
+    assert [i.day for i in items] == sorted(i.day for i in items)

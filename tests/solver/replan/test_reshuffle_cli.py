@@ -85,7 +85,7 @@ def test_a_cancellation_writes_the_re_plan_that_the_checker_and_the_next_re_plan
     assert (cancelled["change"], cancelled["late_fee_applies"]) == ("cancelled_late", "True")
     assert (out / "gantt_day.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     exceptions = pd.read_csv(out / "exceptions.csv", nrows=0)
-    assert list(exceptions.columns)[:4] == ["request_id", "patient_id", "reason_code", "owner"]
+    assert list(exceptions.columns)[:4] == ["day", "window", "owner", "request_id"]
     checked = runner.invoke(app, ["check", str(out / "scenario.yaml"), str(out / "schedule.csv")])
     assert checked.exit_code == 0, checked.output
 
