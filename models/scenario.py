@@ -188,7 +188,8 @@ class Policies(Strict):
     escalation_owner: str | None = None
     """Who handles requests the optimizer cannot book (a role or a name)."""
     same_day_owner: str | None = None
-    """Who handles same-day changes: cancellations, no-shows, a provider out."""
+    """Who handles same-day changes: cancellations, no-shows, a provider out, and the
+    exceptions of the day itself (a re-plan's day, a solve's first day) and of bookings."""
     consult_valid_days: int = Field(default=365, ge=1, le=limits.MAX_DAYS_BETWEEN)
     """How long a consultation stays valid for treatments that require one."""
     deposit_deadline_hours: NoticeHours = 48
