@@ -549,7 +549,8 @@ def _deposits(ctx: Context) -> Iterator[Finding]:
             yield Finding(
                 "deposit_missing",
                 p.id,
-                f"'{p.id}' ({p.service.id}) needs a deposit of {p.service.deposit:g} but "
+                f"'{p.id}' ({p.service.id}) needs a deposit of "
+                f"{ctx.scenario.clinic.money(p.service.deposit)} but "
                 f"patient '{p.patient.id}' has neither paid nor a card on file; take the deposit "
                 "before booking",
             )

@@ -1,29 +1,32 @@
 """What a solve produces: the schedule (one row per request and per existing booking),
 the exception queue and the solve report. No solver types appear here.
 
-The schedule's CSV columns are a contract (DESIGN.md): request_id, patient_id,
-service_id, provider_id, room_id, equipment, start, end, status, reason, plus `kind`
-(request or booking) and `moved` (an existing booking placed at another time).
+A schedule is read from its APPOINTMENT_COLUMNS (request_id, patient_id, service_id,
+provider_id, room_id, equipment, start, end, status, reason, plus `kind` (request or booking)
+and `moved` (an existing booking placed at another time)); schedule.csv and the DataFrame add
+what a clinic reads (SCHEDULE_COLUMNS): the local date, start and end time, the minutes, and
+the names beside the ids.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from models.findings import excerpt
 from models.loader import _problem  # a bad value in the words a scenario file gets
-from models.scenario import Identifier
+from models.scenario import Identifier, Scenario
 from models.spreadsheet import read_csv, write_csv
 
 Status = Literal["booked", "unscheduled", "escalated"]
 SolveStatus = Literal["optimal", "time_limit", "greedy", "interrupted"]
-SCHEDULE_COLUMNS = [
+APPOINTMENT_COLUMNS = [
     "request_id",
     "patient_id",
     "service_id",
@@ -37,6 +40,30 @@ SCHEDULE_COLUMNS = [
     "kind",
     "moved",
 ]
+"""The columns a schedule is read from (the first ten required; ids are the key)."""
+SCHEDULE_COLUMNS = [
+    "request_id",
+    "date",
+    "start_time",
+    "end_time",
+    "duration_minutes",
+    "provider_id",
+    "provider_name",
+    "room_id",
+    "room_name",
+    "patient_id",
+    "patient_name",
+    "service_id",
+    "service_name",
+    "status",
+    "reason",
+    "kind",
+    "moved",
+    "equipment",
+    "start",
+    "end",
+]
+"""The columns of schedule.csv and of the schedule's DataFrame."""
 MAX_CELL_CHARACTERS = 1_000
 """A schedule holds ids, times and codes, far shorter; a longer cell is refused, so that no
 check quotes megabytes back."""
@@ -112,22 +139,40 @@ class Appointment(BaseModel):
 
 
 class ExceptionItem(BaseModel):
-    """A request or booking that needs a person, with the reason and who owns it."""
+    """A request or booking that needs a person: the day it concerns, what was asked for, who
+    owns it, why and what to do (the columns of exceptions.csv, in the order a desk reads)."""
 
     model_config = ConfigDict(use_attribute_docstrings=True)
 
+    day: str = ""
+    """The day it concerns (YYYY-MM-DD, local): a booking's day, else the first day of the
+    request's window still ahead."""
+    window: str = ""
+    """When the patient is expected, local: a booking's day and time ("Tue 2026-12-08
+    10:00-10:30"), a request's window of days ("Mon 2026-12-07 to Wed 2026-12-09")."""
+    owner: str
+    """Who handles it, from the clinic policy: the same-day owner for what concerns today
+    (and existing bookings and patients displaced today), else the escalation owner."""
     request_id: str
     """Request or booking id."""
     patient_id: str
     """Patient id."""
+    patient_name: str = ""
+    """Patient name, if the scenario has one."""
+    tier: str = ""
+    """The patient's tier (vip, member, returning, new)."""
+    service_id: str = ""
+    """Service id."""
+    service_name: str = ""
+    """Service name."""
+    value: str = ""
+    """The service's value in the clinic's currency ("$250.00")."""
     reason_code: str
     """Stable code, e.g. consult_required, no_permitted_provider."""
-    owner: str
-    """Who handles it, from the clinic policy."""
+    detail: str = ""
+    """The reason in words."""
     suggested_action: str
     """What the owner should do."""
-    detail: str = ""
-    """The specifics in words."""
 
 
 class ScheduleFileError(ValueError):
@@ -148,19 +193,36 @@ class Schedule(BaseModel):
         """The rows that are on the calendar."""
         return [a for a in self.appointments if a.status == "booked"]
 
-    def to_frame(self) -> pd.DataFrame:
-        """The schedule as a DataFrame with the CSV columns (start/end as ISO 8601 text)."""
-        rows = [a.model_dump() for a in self.appointments]
-        for row in rows:
-            for column in ("start", "end"):
-                row[column] = row[column].isoformat() if row[column] else ""
-        return pd.DataFrame(rows, columns=SCHEDULE_COLUMNS).fillna("")
+    def rows(self, scenario: Scenario | None = None) -> list[dict[str, Any]]:
+        """The schedule.csv rows, sorted by day, provider and time (the rows not booked last,
+        in file order): local date and times in the clinic's timezone (as written without a
+        scenario), names from the scenario (blank without one or for an unnamed item)."""
+        zone = _clinic_zone(scenario)
+        names = _Names(scenario)
+
+        def when(row: Appointment) -> tuple[date, str, datetime]:
+            assert row.start is not None
+            return _local(row.start, zone).date(), row.provider_id or "", row.start
+
+        booked = sorted((a for a in self.appointments if a.start is not None), key=when)
+        unbooked = [a for a in self.appointments if a.start is None]
+        return [_schedule_row(a, names, zone) for a in booked + unbooked]
+
+    def to_frame(self, scenario: Scenario | None = None) -> pd.DataFrame:
+        """The schedule as a DataFrame with the schedule.csv columns and rows (`rows`); start
+        and end are datetimes in the clinic's timezone, NaT when not booked. Without a
+        scenario they keep the timezone every time is written in (UTC if they differ)."""
+        frame = pd.DataFrame(self.rows(scenario), columns=SCHEDULE_COLUMNS)
+        times = [t for a in self.appointments for t in (a.start, a.end) if t]
+        _as_datetimes(frame, ("start", "end"), _frame_zone(scenario, times))
+        frame["duration_minutes"] = frame["duration_minutes"].astype("Int64")
+        return frame
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> Schedule:
         """Rows of a DataFrame shaped like schedule.csv; every bad cell is reported by its
         line and column."""
-        missing = [c for c in SCHEDULE_COLUMNS[:10] if c not in frame.columns]
+        missing = [c for c in APPOINTMENT_COLUMNS[:10] if c not in frame.columns]
         if missing:
             raise ScheduleFileError(
                 [f"line 1 (the header): missing column(s) {', '.join(missing)}"]
@@ -168,7 +230,7 @@ class Schedule(BaseModel):
         records = frame.astype(object).where(frame.notna(), None).to_dict("records")
         appointments, problems = [], []
         for line, record in enumerate(records, start=2):  # line 1 is the header
-            row = {k: (None if v == "" else v) for k, v in record.items() if k in SCHEDULE_COLUMNS}
+            row = {k: _cell(v) for k, v in record.items() if k in APPOINTMENT_COLUMNS}
             known = row.get("request_id")
             where = f"line {line}" + (f" (id {excerpt(known)})" if known else "")
             long = [
@@ -209,9 +271,84 @@ class Schedule(BaseModel):
             )
         return cls.from_frame(read_csv(path))
 
-    def write_csv(self, path: Path) -> None:
-        """Write schedule.csv, safe to open in a spreadsheet (models/spreadsheet.py)."""
-        write_csv(self.to_frame(), path)
+    def write_csv(self, path: Path, scenario: Scenario | None = None) -> None:
+        """Write schedule.csv (`rows`, start and end as ISO 8601 with the clinic's offset),
+        safe to open in a spreadsheet (models/spreadsheet.py)."""
+        rows = self.rows(scenario)
+        for row in rows:
+            for column in ("start", "end"):
+                row[column] = row[column].isoformat() if row[column] else ""
+            if row["duration_minutes"] is None:
+                row["duration_minutes"] = ""
+        write_csv(pd.DataFrame(rows, columns=SCHEDULE_COLUMNS), path)
+
+
+def _cell(value: Any) -> Any:
+    """A cell of a schedule frame as a row field: blank as None, a pandas time as a datetime."""
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    return None if value == "" else value
+
+
+def _clinic_zone(scenario: Scenario | None) -> ZoneInfo | None:
+    """The clinic's timezone, when the scenario is known."""
+    return ZoneInfo(scenario.clinic.timezone) if scenario else None
+
+
+def _local(moment: datetime, zone: ZoneInfo | None) -> datetime:
+    """A time on the clinic's clock (as written when the timezone is not known)."""
+    return moment.astimezone(zone) if zone else moment
+
+
+def _local_date_and_time(moment: datetime | None, zone: ZoneInfo | None) -> tuple[str, str]:
+    """The local date (YYYY-MM-DD) and time (HH:MM) of a moment; blanks for none."""
+    if moment is None:
+        return "", ""
+    local = _local(moment, zone)
+    return local.date().isoformat(), f"{local:%H:%M}"
+
+
+def _frame_zone(scenario: Scenario | None, moments: list[datetime]) -> tzinfo:
+    """The timezone of a table's datetimes: the clinic's, else the one the times are written
+    in, else UTC."""
+    zones = {moment.tzinfo for moment in moments}
+    written = zones.pop() if len(zones) == 1 else None
+    return _clinic_zone(scenario) or written or UTC
+
+
+def _as_datetimes(frame: pd.DataFrame, columns: tuple[str, ...], zone: tzinfo) -> None:
+    """Turn time columns (datetimes, ISO text or blanks) into datetimes in `zone`, NaT blank."""
+    for column in columns:
+        moments = pd.to_datetime(frame[column].replace("", None), utc=True).dt.tz_convert(zone)
+        frame[column] = moments.astype(pd.DatetimeTZDtype("ns", zone))
+
+
+class _Names:
+    """The names of a scenario's patients, services, providers and rooms, by id (blank
+    without a scenario or for an unnamed item)."""
+
+    def __init__(self, scenario: Scenario | None) -> None:
+        self._names: dict[str, dict[str, str]] = {
+            kind: {item.id: item.name or "" for item in getattr(scenario, f"{kind}s", [])}
+            for kind in ("patient", "service", "provider", "room")
+        }
+
+    def of(self, kind: str, item_id: str | None) -> str:
+        """The name of the patient, service, provider or room with this id."""
+        return self._names[kind].get(item_id or "", "")
+
+
+def _schedule_row(appointment: Appointment, names: _Names, zone: ZoneInfo | None) -> dict[str, Any]:
+    """One schedule.csv row: the appointment with its local times, minutes and names."""
+    row = appointment.model_dump()
+    start, end = appointment.start, appointment.end
+    row["date"], row["start_time"] = _local_date_and_time(start, zone)
+    row["end_time"] = _local_date_and_time(end, zone)[1]
+    row["duration_minutes"] = int((end - start).total_seconds()) // 60 if start and end else None
+    for kind in ("patient", "service", "provider", "room"):
+        row[f"{kind}_id"] = row[f"{kind}_id"] or ""
+        row[f"{kind}_name"] = names.of(kind, row[f"{kind}_id"])
+    return row
 
 
 class Change(BaseModel):
@@ -244,17 +381,65 @@ class Change(BaseModel):
     """Room after the change."""
     call_patient: bool = False
     """Someone must call the patient."""
-    fee_policy: bool = False
-    """Late cancellation or no-show: the fee policy applies."""
+    late_fee_applies: bool = False
+    """A late cancellation or a no-show: the clinic's late-cancellation fee applies."""
     owner: str = ""
     """Who owns the change (the policy's same-day owner)."""
     note: str = ""
-    """Reason code, or why a room changed."""
+    """What the change does not say: the reason code of an escalation, or why a room changed."""
 
 
-def changes_frame(changes: list[Change]) -> pd.DataFrame:
-    """The change list as a DataFrame with the changes.csv columns."""
-    return pd.DataFrame([c.model_dump() for c in changes], columns=list(Change.model_fields))
+CHANGE_COLUMNS = [
+    "change",
+    "request_id",
+    "patient_id",
+    "patient_name",
+    "service_id",
+    "service_name",
+    "from_date",
+    "from_time",
+    "from_provider",
+    "from_provider_name",
+    "from_room",
+    "from_room_name",
+    "to_date",
+    "to_time",
+    "to_provider",
+    "to_provider_name",
+    "to_room",
+    "to_room_name",
+    "call_patient",
+    "late_fee_applies",
+    "owner",
+    "note",
+    "from_start",
+    "to_start",
+]
+"""The columns of changes.csv and of the change list's DataFrame."""
+
+
+def changes_frame(changes: list[Change], scenario: Scenario | None = None) -> pd.DataFrame:
+    """The change list as a DataFrame with the changes.csv columns: names from the scenario,
+    local dates and times, from_start/to_start as datetimes in the clinic's timezone (NaT when
+    not booked on that side; without a scenario as in `Schedule.to_frame`)."""
+    zone, names = _clinic_zone(scenario), _Names(scenario)
+    rows = []
+    for change in changes:
+        row = change.model_dump()
+        for side in ("from", "to"):
+            text = row[f"{side}_start"]
+            start = datetime.fromisoformat(text) if text else None
+            row[f"{side}_start"] = start
+            row[f"{side}_date"], row[f"{side}_time"] = _local_date_and_time(start, zone)
+            for kind in ("provider", "room"):
+                row[f"{side}_{kind}_name"] = names.of(kind, row[f"{side}_{kind}"])
+        row["patient_name"] = names.of("patient", change.patient_id)
+        row["service_name"] = names.of("service", change.service_id)
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=CHANGE_COLUMNS)
+    times = [t for row in rows for t in (row["from_start"], row["to_start"]) if t]
+    _as_datetimes(frame, ("from_start", "to_start"), _frame_zone(scenario, times))
+    return frame
 
 
 def exceptions_frame(items: list[ExceptionItem]) -> pd.DataFrame:

@@ -23,6 +23,8 @@ from pydantic import (
 
 from models import limits
 from models.dayparts import DEFAULT_DAY_PARTS, DayPartName, PreferredTime, day_part_key, resolve
+from models.findings import excerpt
+from models.money import CURRENCY_CODES, DECIMALS, DEFAULT_CURRENCY, money
 from models.shapes import DATE_SCHEMA, Day, Moment, ShortForm, Words
 from models.times import ByWeekday, ClinicClock, DailyHours, Hours, RangeList, TimeRange
 
@@ -85,6 +87,10 @@ class Clinic(Strict):
     """Opening hours per weekday ("09:00-19:00"); a missing weekday is closed."""
     closed_dates: list[Day] = Field(default_factory=list, max_length=limits.MAX_ENTRIES)
     """Dates the clinic is closed although the weekday is open (holidays)."""
+    currency: str = Field(
+        default=DEFAULT_CURRENCY, json_schema_extra={"enum": list(CURRENCY_CODES)}
+    )
+    """ISO 4217 code of the currency of deposits and values, e.g. USD, EUR, GBP."""
 
     @field_validator("slot_minutes")
     @classmethod
@@ -105,6 +111,22 @@ class Clinic(Strict):
                 f"'{value}' is not an IANA timezone; use a name like 'America/New_York'"
             ) from error
         return value
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        if value in DECIMALS:
+            return value
+        if value.strip().upper() in DECIMALS:
+            raise ValueError(f"write the currency code in capitals: {value.strip().upper()}")
+        raise ValueError(
+            f"{excerpt(value)} is not an ISO 4217 currency code; write the three letters of the "
+            "clinic's currency, e.g. USD, EUR or GBP"
+        )
+
+    def money(self, amount: float) -> str:
+        """An amount in the clinic's currency, e.g. "$100.00" or "100.00 EUR"."""
+        return money(amount, self.currency)
 
     def clock(self) -> ClinicClock:
         """The converter between clinic minutes and local datetimes for this horizon."""
@@ -166,7 +188,8 @@ class Policies(Strict):
     escalation_owner: str | None = None
     """Who handles requests the optimizer cannot book (a role or a name)."""
     same_day_owner: str | None = None
-    """Who handles same-day changes: cancellations, no-shows, a provider out."""
+    """Who handles same-day changes: cancellations, no-shows, a provider out, and the
+    exceptions of the day itself (a re-plan's day, a solve's first day) and of bookings."""
     consult_valid_days: int = Field(default=365, ge=1, le=limits.MAX_DAYS_BETWEEN)
     """How long a consultation stays valid for treatments that require one."""
     deposit_deadline_hours: NoticeHours = 48

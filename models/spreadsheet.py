@@ -5,8 +5,10 @@ return too, once it trims them), so a rulebook text such as `=HYPERLINK("http://
 owner or a note would run on the front desk's machine. Following OWASP, every such text cell
 is written with a single quote in front, which a spreadsheet shows as text; a text that
 starts with a quote itself gets one more, so `read_csv` gives back exactly what was written.
-Number columns are left as numbers (-30 stays -30). Lines end in CRLF (RFC 4180), which also
-makes the writer quote a cell holding a carriage return instead of breaking the row.
+Number columns are left as numbers (-30 stays -30), times with a timezone are written as ISO
+8601 with their offset (2026-12-08T10:00:00-05:00; blank for none). Lines end in CRLF
+(RFC 4180), which also makes the writer quote a cell holding a carriage return instead of
+breaking the row.
 """
 
 from __future__ import annotations
@@ -46,7 +48,9 @@ def csv_text(frame: pd.DataFrame) -> str:
     safe = frame.copy()
     for column in safe.columns:
         values = safe[column]
-        if is_object_dtype(values) or is_string_dtype(values):
+        if isinstance(values.dtype, pd.DatetimeTZDtype):
+            safe[column] = values.map(lambda moment: "" if pd.isna(moment) else moment.isoformat())
+        elif is_object_dtype(values) or is_string_dtype(values):
             safe[column] = values.map(_guarded)
     return safe.to_csv(index=False, lineterminator="\r\n")
 

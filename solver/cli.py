@@ -47,6 +47,7 @@ from models.loader import (
     set_max_input_mb,
     write_atomically,
 )
+from models.money import money
 from models.results import ProgressPoint, Schedule, ScheduleFileError
 from models.scenario import Scenario
 from models.times import MINUTES_PER_DAY
@@ -501,7 +502,8 @@ def _kpi_table(figures: dict[str, Any]) -> Table:
     rows += [
         (
             "revenue booked / left unbooked",
-            f"{revenue['booked']:,.0f} / {revenue['unbooked']:,.0f}",
+            f"{money(revenue['booked'], revenue['currency'])} / "
+            f"{money(revenue['unbooked'], revenue['currency'])}",
         ),
         ("provider utilization (hands-on / available)", f"{utilization['overall']:.0%}"),
         *(

@@ -197,7 +197,8 @@ class _RequestRules:
                     f"{machine}: {units} needed, {counts.get(machine, 0)} working",
                 )
         if service.deposit > 0 and not self._deposit_covered(request):
-            return "deposit_unpaid", f"deposit of {service.deposit:g} not paid and no card on file"
+            deposit = self.scenario.clinic.money(service.deposit)
+            return "deposit_unpaid", f"deposit of {deposit} not paid and no card on file"
         return None
 
     @staticmethod

@@ -19,6 +19,7 @@ from models.results import (
     gap,
 )
 from models.scenario import Scenario
+from models.times import MINUTES_PER_DAY
 from solver.eligibility import Escalation, Job
 from solver.facts import ClinicFacts
 from solver.placement import Placements
@@ -46,8 +47,9 @@ class SolveResult:
 
     @property
     def frame(self) -> pd.DataFrame:
-        """The schedule as a DataFrame with the schedule.csv columns."""
-        return self.schedule.to_frame()
+        """The schedule as a DataFrame with the schedule.csv columns and order, names from the
+        scenario, start and end as datetimes in the clinic's timezone."""
+        return self.schedule.to_frame(self.scenario)
 
 
 @dataclass
@@ -81,7 +83,8 @@ def build_result(
     same_day: Collection[str] = (),
 ) -> SolveResult:
     """The result of these placements: a schedule of every request and booking, its exception
-    queue (`same_day` ids go to the same-day owner) and its report.
+    queue (`same_day` ids and what concerns the day of `facts.not_before`, the day of a
+    re-plan or a solve's first day, go to the same-day owner) and its report.
 
     The status says what happened: interrupted when a stop (Ctrl-C) ended the search, else
     optimal when the objective meets the proven bound, else greedy when the front desk's
@@ -108,11 +111,12 @@ def build_result(
         **vars(stats),
     )
     unbooked = unbooked_reasons(facts, jobs, placements)
+    today = facts.clock.day(facts.not_before // MINUTES_PER_DAY)
     schedule = build_schedule(scenario, jobs, placements, escalations, unbooked)
     return SolveResult(
         scenario=scenario,
         schedule=schedule,
-        exceptions=build_exceptions(scenario, schedule, escalations, unbooked, same_day),
+        exceptions=build_exceptions(scenario, schedule, escalations, unbooked, same_day, today),
         report=report,
         facts=facts,
         jobs=jobs,

@@ -4,9 +4,11 @@ rows and the exception queue."""
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from datetime import date, datetime, timedelta
+from typing import get_args
 
 from models.results import Appointment, ExceptionItem, Schedule
-from models.scenario import RELEASED_STATUSES, Policies, Scenario
+from models.scenario import RELEASED_STATUSES, Policies, Scenario, Tier
 from solver.eligibility import SUGGESTED_ACTIONS, Escalation, Job
 from solver.placement import Placements
 from solver.reasons import Reason
@@ -61,34 +63,70 @@ def owner_of(policies: Policies, same_day: bool) -> str:
     return owner or "clinic manager (set policies.escalation_owner)"
 
 
+TIER_ORDER: tuple[str, ...] = get_args(Tier)
+"""Tiers from the highest (vip) to the lowest (new), the order of an exception queue's day."""
+
+
 def build_exceptions(
     scenario: Scenario,
     schedule: Schedule,
     escalations: list[Escalation],
     unbooked: Mapping[str, Reason],
     same_day: Collection[str] = (),
+    today: date | None = None,
 ) -> list[ExceptionItem]:
     """Everything a person must handle: escalations and requests left without a slot (their
-    reasons in `unbooked`).
+    reasons in `unbooked`), most urgent first: by the day each concerns, then the highest
+    tier, then the highest value.
 
-    Existing bookings and the ids in `same_day` (patients displaced today) go to the
-    same-day owner, the rest to the escalation owner.
+    What concerns `today` (the day of a re-plan, a solve's first day), existing bookings and
+    the ids in `same_day` (patients displaced today) go to the same-day owner, the rest to
+    the escalation owner.
     """
     details = {e.id: e.detail for e in escalations}
     details |= {item_id: reason.detail for item_id, reason in unbooked.items()}
+    bookings = {b.id: b for b in scenario.bookings}
+    requests = {r.id: r for r in scenario.requests}
     items = []
     for row in schedule.appointments:
         if row.status == "booked" or row.reason in RELEASED_STATUSES:  # gave up: the change list
             continue
-        today = row.kind == "booking" or row.request_id in same_day
-        items.append(
-            ExceptionItem(
-                request_id=row.request_id,
-                patient_id=row.patient_id,
-                reason_code=row.reason,
-                owner=owner_of(scenario.policies, today),
-                suggested_action=SUGGESTED_ACTIONS[row.reason],
-                detail=details[row.request_id],
-            )
+        service, patient = scenario.service(row.service_id), scenario.patient(row.patient_id)
+        booking = bookings.get(row.request_id)
+        if booking is not None:
+            day, window = booking.start.date(), _slot(booking.start, service.length)
+        else:
+            request = requests[row.request_id]
+            day = max(request.earliest, today) if today else request.earliest
+            window = _days(request.earliest, request.latest)
+        urgent = row.kind == "booking" or row.request_id in same_day or day == today
+        item = ExceptionItem(
+            day=day.isoformat(),
+            window=window,
+            owner=owner_of(scenario.policies, urgent),
+            request_id=row.request_id,
+            patient_id=row.patient_id,
+            patient_name=patient.name or "",
+            tier=patient.tier,
+            service_id=service.id,
+            service_name=service.name,
+            value=scenario.clinic.money(service.value),
+            reason_code=row.reason,
+            detail=details[row.request_id],
+            suggested_action=SUGGESTED_ACTIONS[row.reason],
         )
-    return items
+        items.append((day, TIER_ORDER.index(patient.tier), -service.value, item))
+    items.sort(key=lambda entry: entry[:3])
+    return [item for *_, item in items]
+
+
+def _slot(start: datetime, minutes: int) -> str:
+    """A booking's day and time in words: "Tue 2026-12-08 10:00-10:30"."""
+    end = start + timedelta(minutes=minutes)
+    return f"{start:%a} {start.date().isoformat()} {start:%H:%M}-{end:%H:%M}"
+
+
+def _days(first: date, last: date) -> str:
+    """A window of days in words: "Mon 2026-12-07 to Wed 2026-12-09", or one day."""
+    words = f"{first:%a} {first.isoformat()}"
+    return words if first == last else f"{words} to {last:%a} {last.isoformat()}"

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from models.money import money
 from models.results import (
     Change,
     ExceptionItem,
@@ -80,7 +81,7 @@ def replan_page(
         Block("heading", title, 1),
         *([Block("text", _how_solved(report))] if report else []),
         *_key_figures(figures, *((report.status, report.gap) if report else (None, None))),
-        *_changes(changes),
+        *_changes(changes, state),
         Block("heading", "The day before and after"),
         Block("text", f"{day:%A %d %B %Y}: the calendar before the change above, after it below."),
         Block("picture", "gantt_day.png"),
@@ -110,7 +111,7 @@ def _key_figures(figures: dict[str, Any], status: str | None, gap: float | None)
     tier."""
     requests, bookings = figures["requests"], figures["bookings"]
     waitlist, tiers = figures["waitlist"], figures["booked_by_tier"]
-    utilization = figures["utilization"]
+    utilization, currency = figures["utilization"], figures["revenue"]["currency"]
     rows: list[tuple[str, Any, str]] = []
     if status is not None:
         rows.append(("status", status, _STATUS_WORDS[status]))
@@ -125,12 +126,12 @@ def _key_figures(figures: dict[str, Any], status: str | None, gap: float | None)
         ),
         (
             "revenue booked",
-            f"{figures['revenue']['booked']:,.0f}",
+            money(figures["revenue"]["booked"], currency),
             "the services' value summed over the booked appointments (requests and bookings)",
         ),
         (
             "revenue left unbooked",
-            f"{figures['revenue']['unbooked']:,.0f}",
+            money(figures["revenue"]["unbooked"], currency),
             "the services' value of the requests and bookings not booked",
         ),
         (
@@ -153,7 +154,7 @@ def _key_figures(figures: dict[str, Any], status: str | None, gap: float | None)
         Block("heading", "Key figures"),
         Block("table", table=table),
         Block("heading", "Booked by patient tier", 3),
-        Block("table", table=_tiers(tiers)),
+        Block("table", table=_tiers(tiers, currency)),
         Block("text", f"Fairness: {figures['fairness_rule']}."),
         *(Block("text", f"Warning: {w['message']}.") for w in figures["warnings"]),
     ]
@@ -167,14 +168,14 @@ _STATUS_WORDS = {
 }
 
 
-def _tiers(tiers: dict[str, dict[str, float]]) -> pd.DataFrame:
+def _tiers(tiers: dict[str, dict[str, float]], currency: str) -> pd.DataFrame:
     rows = [
         {
             "tier": tier,
             "requests": figures["requests"],
             "booked": figures["booked"],
             "share booked": _percent(figures["share"]),
-            "booked value": f"{figures['value']:,.0f}",
+            "booked value": money(figures["value"], currency),
         }
         for tier, figures in tiers.items()
     ]
@@ -206,11 +207,13 @@ def _exceptions(items: list[ExceptionItem]) -> list[Block]:
     return blocks
 
 
-def _changes(changes: list[Change]) -> list[Block]:
+def _changes(changes: list[Change], scenario: Scenario) -> list[Block]:
+    """The change list as in changes.csv, its local dates and times standing for the starts."""
     blocks = [Block("heading", "Changes")]
     if not changes:
         return [*blocks, Block("text", "No appointment changes.")]
-    table = changes_frame(changes).set_index("request_id")
+    table = changes_frame(changes, scenario).drop(columns=["from_start", "to_start"])
+    table = table.set_index("request_id")
     return [
         *blocks,
         Block("text", f"{len(changes)} change(s), as in changes.csv."),

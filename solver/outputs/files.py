@@ -47,7 +47,7 @@ def write_outputs(result: SolveResult, kpis: dict[str, Any], out_dir: Path) -> l
     Gantt chart per week and report.html); return their paths."""
     text = json.dumps(kpis, indent=2, default=str)
     writers: dict[str, Writer] = {
-        "schedule.csv": result.schedule.write_csv,
+        "schedule.csv": lambda path: result.schedule.write_csv(path, result.scenario),
         "kpis.json": lambda path: path.write_text(text, encoding="utf-8"),
         "exceptions.csv": lambda path: write_csv(exceptions_frame(result.exceptions), path),
     }
@@ -125,8 +125,8 @@ def _replan_writers(
     and after (what changed outlined, a line at `now` when given) and report.html
     (`report`: the re-plan's search, None when none ran)."""
     writers: dict[str, Writer] = {
-        "schedule.csv": schedule.write_csv,
-        "changes.csv": lambda path: write_csv(changes_frame(changes), path),
+        "schedule.csv": lambda path: schedule.write_csv(path, state),
+        "changes.csv": lambda path: write_csv(changes_frame(changes, state), path),
     }
     if exceptions is not None:
         writers["exceptions.csv"] = lambda path: write_csv(exceptions_frame(exceptions), path)

@@ -139,8 +139,9 @@ def starved_tiers(tiers: dict[str, dict[str, float]]) -> list[Finding]:
 
 
 def revenue(scenario: Scenario, schedule: Schedule) -> dict[str, Any]:
-    """The value (service price) of the booked appointments, requests and existing bookings:
-    in total, by provider and by local day; and the value of those left unbooked."""
+    """The value (service price, in the clinic's currency) of the booked appointments, requests
+    and existing bookings: in total, by provider and by local day; and the value of those left
+    unbooked."""
     zone = ZoneInfo(scenario.clinic.timezone)
     by_provider: defaultdict[str, float] = defaultdict(
         float, {p.id: 0.0 for p in scenario.providers}
@@ -157,6 +158,7 @@ def revenue(scenario: Scenario, schedule: Schedule) -> dict[str, Any]:
         if row.status != "booked"
     )
     return {
+        "currency": scenario.clinic.currency,
         "booked": sum(by_provider.values()),
         "by_provider": dict(by_provider),
         "by_day": {day: by_day[day] for day in sorted(by_day)},

@@ -1,5 +1,5 @@
 """The change list of a re-plan: who moves from when/who/where to when/who/where, who is new,
-who must be called, whose cancellation falls under the fee policy."""
+who must be called, whose cancellation falls under the late-cancellation fee."""
 
 from __future__ import annotations
 
@@ -34,12 +34,22 @@ def change_list(day: Day, before: Schedule, after: Schedule) -> list[Change]:
                 to_provider=row.provider_id or "",
                 to_room=row.room_id or "",
                 call_patient=kind != "room_changed" and kind not in RELEASED_STATUSES,
-                fee_policy=kind in RELEASED_STATUSES - {"cancelled"},
+                late_fee_applies=kind in RELEASED_STATUSES - {"cancelled"},
                 owner=owner,
-                note=_room_note(day, previous, after) if kind == "room_changed" else row.reason,
+                note=_note(day, kind, previous, row, after),
             )
         )
     return changes
+
+
+def _note(
+    day: Day, kind: str, previous: Appointment | None, row: Appointment, after: Schedule
+) -> str:
+    """What the change does not say: why a room changed, or the row's reason code (an
+    escalation's) unless it is the change itself (cancelled_late, no_show)."""
+    if kind == "room_changed":
+        return _room_note(day, previous, after)
+    return "" if row.reason == kind else row.reason
 
 
 def _room_note(day: Day, previous: Appointment | None, after: Schedule) -> str:

@@ -13,7 +13,7 @@ import yaml
 from typer.testing import CliRunner, Result
 
 from models.loader import load_scenario, save_scenario
-from models.results import SCHEDULE_COLUMNS
+from models.results import APPOINTMENT_COLUMNS, SCHEDULE_COLUMNS
 from scenarios.generator import generate_scenario
 from solver.cli import app
 
@@ -57,9 +57,14 @@ def test_solve_writes_the_five_outputs_with_one_row_per_request_and_booking(
     scenario = load_scenario(small_clinic)
     assert list(schedule.columns) == SCHEDULE_COLUMNS
     expected = [b.id for b in scenario.bookings] + [r.id for r in scenario.requests]
-    assert list(schedule["request_id"]) == expected
+    assert sorted(schedule["request_id"]) == sorted(expected)
     booked = schedule[schedule["status"] == "booked"]
     assert not booked.empty
+    by_day = booked[["date", "provider_id", "start"]].values.tolist()
+    assert by_day == sorted(by_day)  # one offset all week: the ISO text sorts as time
+    assert (schedule["status"] == "booked").tolist() == sorted(
+        schedule["status"] == "booked", reverse=True
+    )  # the rows not booked last
     assert booked["start"].str.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$").all()
     assert set(schedule["status"]) <= {"booked", "unscheduled", "escalated"}
     assert (schedule.loc[schedule["status"] != "booked", "reason"] != "").all()
@@ -68,13 +73,11 @@ def test_solve_writes_the_five_outputs_with_one_row_per_request_and_booking(
     assert kpis["objective"]["total"] >= kpis["objective"]["greedy"]
     assert set(kpis["objective"]["terms"]) >= {"booked_priority_minutes", "idle_slot"}
     exceptions = pd.read_csv(solved / "exceptions.csv", dtype=str, keep_default_na=False)
-    assert list(exceptions.columns)[:5] == [
-        "request_id",
-        "patient_id",
-        "reason_code",
-        "owner",
-        "suggested_action",
-    ]
+    assert list(exceptions.columns)[:4] == ["day", "window", "owner", "request_id"]
+    assert {"tier", "service_name", "value", "reason_code", "suggested_action"} <= set(
+        exceptions.columns
+    )
+    assert list(exceptions["day"]) == sorted(exceptions["day"])  # most urgent first
     assert len(exceptions) == int((schedule["status"] != "booked").sum())
     assert (solved / "gantt.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -165,7 +168,7 @@ def test_a_hand_edited_schedule_names_each_bad_line_and_column(
     small_clinic: Path, tmp_path: Path
 ) -> None:
     edited = tmp_path / "schedule.csv"
-    header = ",".join(SCHEDULE_COLUMNS[:10])
+    header = ",".join(APPOINTMENT_COLUMNS[:10])
     edited.write_text(f"{header}\nq1,p1,botox,,,,12/8/2026 10:00,,Booked,\n")
     result = runner.invoke(app, ["check", str(small_clinic), "--schedule", str(edited)])
     assert result.exit_code == 2
@@ -343,9 +346,9 @@ LINE_2 = "line 2 (id 'b_01')"
 
 
 def schedule_file(folder: Path, *rows: str, separator: str = ",") -> Path:
-    """A schedule.csv of these rows under the usual header."""
+    """A schedule.csv of these rows under the header of the columns a schedule is read from."""
     path = folder / "schedule.csv"
-    lines = [",".join(SCHEDULE_COLUMNS), *rows]
+    lines = [",".join(APPOINTMENT_COLUMNS), *rows]
     path.write_text("\n".join(line.replace(",", separator) for line in lines) + "\n")
     return path
 

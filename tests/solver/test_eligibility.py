@@ -165,6 +165,13 @@ def test_each_request_rule_escalates_with_its_reason_code(code: str) -> None:
     assert code in SUGGESTED_ACTIONS
 
 
+@pytest.mark.parametrize(("currency", "amount"), [("USD", "$50.00"), ("EUR", "50.00 EUR")])
+def test_an_unpaid_deposit_is_told_in_the_clinic_currency(currency: str, amount: str) -> None:
+    sections, _ = CASES["deposit_unpaid"]
+    (escalation,) = _run(mini_clinic(clinic={"currency": currency}, **sections)).escalations
+    assert escalation.detail == f"deposit of {amount} not paid and no card on file"
+
+
 def test_the_same_request_is_eligible_once_the_rule_is_met() -> None:
     paid = mini_clinic(
         services=[service("botox", deposit=50)],

@@ -3,6 +3,7 @@ figures; the schedule, the exception queue and the frame of one result."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from models.results import SCHEDULE_COLUMNS, ProgressPoint
@@ -97,7 +98,9 @@ def test_the_result_holds_the_schedule_exceptions_and_its_frame() -> None:
     assert [(e.request_id, e.owner) for e in result.exceptions] == [("c", "desk")]
     assert list(result.frame.columns) == SCHEDULE_COLUMNS
     assert list(result.frame["request_id"]) == ["a", "b", "c"]
-    assert result.frame.loc[0, "start"] == "2026-12-07T09:00:00-06:00"
+    assert result.frame.loc[0, "start"] == pd.Timestamp("2026-12-07 09:00", tz="America/Chicago")
+    assert str(result.frame["start"].dtype) == "datetime64[ns, America/Chicago]"
+    assert list(result.frame["provider_name"]) == ["rn", "rn", ""]  # names from the scenario
 
 
 def test_nothing_booked_and_a_zero_bound_is_optimal_with_no_gap() -> None:
@@ -108,4 +111,5 @@ def test_nothing_booked_and_a_zero_bound_is_optimal_with_no_gap() -> None:
         0.0,
     )
     assert len(result.exceptions) == 3
-    assert {e.owner for e in result.exceptions} == {"manager"}
+    assert {e.owner for e in result.exceptions} == {"desk"}  # their window opens on day one
+    assert {e.day for e in result.exceptions} == {"2026-12-07"}

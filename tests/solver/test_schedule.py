@@ -3,25 +3,44 @@ reasons, and who owns each exception."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from models.results import Schedule
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from models.loader import save_scenario
+from models.results import (
+    APPOINTMENT_COLUMNS,
+    SCHEDULE_COLUMNS,
+    ExceptionItem,
+    Schedule,
+    exceptions_frame,
+)
 from models.scenario import Policies, Scenario
+from solver.cli import app
 from solver.eligibility import SUGGESTED_ACTIONS, Escalation, eligibility, escalate
 from solver.facts import ClinicFacts
 from solver.placement import Placement
 from solver.reasons import Reason, unbooked_reasons
+from solver.report import SolveResult
 from solver.schedule import build_exceptions, build_schedule, equipment_text, owner_of
+from solver.solve import solve
 from tests.conftest import (
+    HOURS,
     MINI_WEEK,
     MONDAY,
     TUESDAY,
     booking,
+    build,
     mini_clinic,
     provider,
     request,
+    room,
     service,
+    week,
 )
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -149,3 +168,243 @@ def test_the_owner_falls_back_to_the_escalation_owner_then_the_clinic_manager() 
 def test_equipment_text_is_sorted_id_units_pairs() -> None:
     assert equipment_text({"ipl": 1, "cool": 2}) == "cool:2;ipl:1"
     assert equipment_text({}) == ""
+
+
+# --- schedule.csv and the DataFrame: names, local times, order -------------------------------
+
+LA = "America/Los_Angeles"
+DST_DAYS = ("sat", "sun", "mon")  # 2026-10-31 (-07:00), 1 November (clocks go back), 2 (-08:00)
+
+
+def _dst_clinic() -> Scenario:
+    """A Los Angeles clinic over the weekend its clocks go back, with named people and rooms and
+    locked bookings in no particular order (and one request nobody may do)."""
+    hours = week(DST_DAYS, HOURS)
+    return build(
+        clinic={"timezone": LA, "horizon": {"start": "2026-10-31", "days": 3}, "hours": hours},
+        services=[
+            service("peel", 30, "facial", name="Chemical peel", processing=15, buffer_after=10),
+            service("filler", name="Dermal filler"),
+        ],
+        providers=[
+            provider("ann", ["peel"], hours, name="Ann Lee"),
+            provider("bo", ["peel"], hours, name="Bo Park"),
+        ],
+        rooms=[room("f1", "facial", name="Facial room 1"), room("f2", "facial")],
+        patients=[{"id": "p1", "name": "Pat One"}, {"id": "p2"}],
+        bookings=[
+            booking("mon_ann", "p1", "peel", "ann", "f1", "2026-11-02T09:00"),
+            booking("sat_bo", "p2", "peel", "bo", "f2", "2026-10-31T10:00"),
+            booking("sat_ann_late", "p1", "peel", "ann", "f1", "2026-10-31T14:00"),
+            booking("sat_ann_early", "p2", "peel", "ann", "f1", "2026-10-31T09:00"),
+            booking("sun_ann", "p1", "peel", "ann", "f1", "2026-11-01T09:30"),
+        ],
+        requests=[request("nobody", "p2", "filler", "2026-10-31", "2026-11-02")],
+    )
+
+
+@pytest.fixture(scope="module")
+def dst_result() -> SolveResult:
+    return solve(_dst_clinic(), time_limit=5, num_workers=1, seed=0, deterministic=True)
+
+
+ORDER = ["sat_ann_early", "sat_ann_late", "sat_bo", "sun_ann", "mon_ann", "nobody"]
+"""By day, provider and time; the row not booked last."""
+
+
+def test_the_frame_is_sorted_by_day_provider_and_time_with_names_and_local_times(
+    dst_result: SolveResult,
+) -> None:
+    frame = dst_result.frame
+    assert list(frame.columns) == SCHEDULE_COLUMNS
+    assert list(frame["request_id"]) == ORDER
+    rows = frame.set_index("request_id")
+    saturday, monday = rows.loc["sat_ann_early"], rows.loc["mon_ann"]
+    assert (saturday["date"], saturday["start_time"], saturday["end_time"]) == (
+        "2026-10-31",
+        "09:00",
+        "09:45",
+    )
+    assert (monday["date"], monday["start_time"], monday["end_time"]) == (
+        "2026-11-02",
+        "09:00",
+        "09:45",
+    )
+    assert saturday["duration_minutes"] == 45  # hands-on and processing, not the turnover
+    assert (saturday["provider_name"], saturday["room_name"]) == ("Ann Lee", "Facial room 1")
+    assert (saturday["patient_name"], saturday["service_name"]) == ("", "Chemical peel")
+    assert (rows.loc["sat_bo", "provider_name"], rows.loc["sat_bo", "room_name"]) == ("Bo Park", "")
+    assert rows.loc["mon_ann", "patient_name"] == "Pat One"
+    nobody = rows.loc["nobody"]
+    assert (nobody["status"], nobody["service_name"], nobody["patient_id"]) == (
+        "escalated",
+        "Dermal filler",
+        "p2",
+    )
+    assert (nobody["date"], nobody["start_time"], nobody["provider_id"]) == ("", "", "")
+    assert pd.isna(nobody["duration_minutes"]) and pd.isna(nobody["start"])
+
+
+def test_the_frame_holds_start_and_end_as_datetimes_in_the_clinic_timezone(
+    dst_result: SolveResult,
+) -> None:
+    frame = dst_result.frame.set_index("request_id")
+    for column in ("start", "end"):
+        assert str(frame[column].dtype) == f"datetime64[ns, {LA}]"
+    assert frame.loc["sat_ann_early", "start"] == pd.Timestamp("2026-10-31 09:00", tz=LA)
+    assert frame.loc["sat_ann_early", "start"].utcoffset() == timedelta(hours=-7)
+    assert frame.loc["mon_ann", "start"].utcoffset() == timedelta(hours=-8)
+    assert frame.loc["mon_ann", "end"] - frame.loc["mon_ann", "start"] == timedelta(minutes=45)
+
+
+def test_schedule_csv_has_the_frame_rows_with_iso_times_and_reads_back(
+    dst_result: SolveResult, tmp_path: Path
+) -> None:
+    path = tmp_path / "schedule.csv"
+    dst_result.schedule.write_csv(path, dst_result.scenario)
+    written = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert list(written.columns) == SCHEDULE_COLUMNS
+    assert list(written["request_id"]) == ORDER
+    rows = written.set_index("request_id")
+    assert rows.loc["sat_ann_early", "start"] == "2026-10-31T09:00:00-07:00"
+    assert rows.loc["mon_ann", "start"] == "2026-11-02T09:00:00-08:00"
+    assert rows.loc["mon_ann", "start_time"] == "09:00"
+    assert rows.loc["mon_ann", "duration_minutes"] == "45"
+    assert rows.loc["nobody", "duration_minutes"] == ""
+    assert rows.loc["sun_ann", "provider_name"] == "Ann Lee"
+    again = {row.request_id: row for row in Schedule.read_csv(path).appointments}
+    assert again == {row.request_id: row for row in dst_result.schedule.appointments}
+
+
+def test_a_schedule_csv_in_the_old_columns_still_reads(
+    dst_result: SolveResult, tmp_path: Path
+) -> None:
+    path = tmp_path / "schedule.csv"
+    old = dst_result.frame[APPOINTMENT_COLUMNS].copy()
+    for column in ("start", "end"):
+        old[column] = [t.isoformat() if pd.notna(t) else "" for t in old[column]]
+    old.to_csv(path, index=False)
+    again = {row.request_id: row for row in Schedule.read_csv(path).appointments}
+    assert again == {row.request_id: row for row in dst_result.schedule.appointments}
+
+
+def test_medspa_check_passes_a_written_schedule_csv(
+    dst_result: SolveResult, tmp_path: Path
+) -> None:
+    save_scenario(dst_result.scenario, tmp_path / "clinic.yaml")
+    dst_result.schedule.write_csv(tmp_path / "schedule.csv", dst_result.scenario)
+    checked = CliRunner().invoke(
+        app, ["check", str(tmp_path / "clinic.yaml"), "--schedule", str(tmp_path / "schedule.csv")]
+    )
+    assert checked.exit_code == 0, checked.output
+
+
+def test_without_a_scenario_the_frame_keeps_the_timezone_its_times_are_written_in(
+    dst_result: SolveResult, tmp_path: Path
+) -> None:
+    frame = dst_result.schedule.to_frame().set_index("request_id")
+    assert str(frame["start"].dtype) == f"datetime64[ns, {LA}]"
+    assert frame.loc["mon_ann", "start"] == pd.Timestamp("2026-11-02 09:00", tz=LA)
+    assert set(frame["provider_name"]) == {""}
+    dst_result.schedule.write_csv(tmp_path / "schedule.csv")
+    read = Schedule.read_csv(tmp_path / "schedule.csv").to_frame().set_index("request_id")
+    assert str(read["start"].dtype) == "datetime64[ns, UTC]"  # -07:00 and -08:00 in the file
+    assert read.loc["mon_ann", "start"] == pd.Timestamp("2026-11-02 17:00", tz="UTC")
+    assert read.loc["mon_ann", "start_time"] == "09:00"  # the local time as written
+
+
+# --- exceptions.csv: the coordinator's desk ----------------------------------------------------
+
+
+def _desk(today: str) -> list[ExceptionItem]:
+    """The exception queue of a euro clinic where nobody may do filler or peels, on `today`."""
+    scenario = mini_clinic(
+        clinic={"currency": "EUR"},
+        policies={"escalation_owner": "manager", "same_day_owner": "desk"},
+        services=[
+            service("botox"),
+            service("filler", name="Dermal filler", value=500),
+            service("peel", name="Chemical peel", value=100),
+        ],
+        patients=[
+            {"id": "vip1", "tier": "vip", "name": "Vera Ip"},
+            {"id": "vip2", "tier": "vip"},
+            {"id": "new1", "tier": "new"},
+        ],
+        requests=[
+            request("tue_vip", "vip1", "filler", TUESDAY),
+            request("mon_new", "new1", "filler", MONDAY, TUESDAY),
+            request("mon_vip_peel", "vip2", "peel", MONDAY),
+            request("mon_vip_filler", "vip1", "filler", MONDAY),
+        ],
+    )
+    eligible = eligibility(ClinicFacts(scenario))
+    schedule = build_schedule(scenario, eligible.jobs, {}, eligible.escalations, {})
+    day = datetime.fromisoformat(today).date()
+    return build_exceptions(scenario, schedule, eligible.escalations, {}, today=day)
+
+
+def test_exceptions_come_most_urgent_first_with_the_columns_of_a_desk() -> None:
+    items = _desk(MONDAY)
+    frame = exceptions_frame(items)
+    assert list(frame.columns) == [
+        "day",
+        "window",
+        "owner",
+        "request_id",
+        "patient_id",
+        "patient_name",
+        "tier",
+        "service_id",
+        "service_name",
+        "value",
+        "reason_code",
+        "detail",
+        "suggested_action",
+    ]
+    # by day, then the highest tier, then the highest value; not by id or file order
+    assert list(frame["request_id"]) == ["mon_vip_filler", "mon_vip_peel", "mon_new", "tue_vip"]
+    first = frame.iloc[0]
+    assert (first["day"], first["window"], first["tier"]) == ("2026-12-07", "Mon 2026-12-07", "vip")
+    assert (first["patient_name"], first["service_name"], first["value"]) == (
+        "Vera Ip",
+        "Dermal filler",
+        "500.00 EUR",
+    )
+    assert (first["reason_code"], first["suggested_action"]) == (
+        "no_permitted_provider",
+        SUGGESTED_ACTIONS["no_permitted_provider"],
+    )
+    assert first["detail"] == "nobody may perform filler"
+    rows = frame.set_index("request_id")
+    assert rows.loc["mon_new", "window"] == "Mon 2026-12-07 to Tue 2026-12-08"
+    assert rows.loc["mon_vip_peel", "value"] == "100.00 EUR"
+
+
+def test_the_owner_is_the_same_day_owner_for_today_and_the_escalation_owner_after() -> None:
+    owners = {i.request_id: (i.day, i.owner) for i in _desk(MONDAY)}
+    assert owners == {
+        "mon_vip_filler": ("2026-12-07", "desk"),
+        "mon_vip_peel": ("2026-12-07", "desk"),
+        "mon_new": ("2026-12-07", "desk"),
+        "tue_vip": ("2026-12-08", "manager"),
+    }
+    on_tuesday = {i.request_id: (i.day, i.owner) for i in _desk(TUESDAY)}
+    assert on_tuesday["mon_new"] == ("2026-12-08", "desk")  # its window reaches today
+    assert on_tuesday["mon_vip_filler"] == ("2026-12-08", "desk")  # a window gone by: today's
+    assert on_tuesday["tue_vip"] == ("2026-12-08", "desk")
+    order = [i.request_id for i in _desk(TUESDAY)]  # one day: tier, then value, then file order
+    assert order == ["tue_vip", "mon_vip_filler", "mon_vip_peel", "mon_new"]
+
+
+def test_an_existing_booking_in_the_queue_shows_its_day_and_time() -> None:
+    scenario = _clinic(escalation_owner="manager", same_day_owner="front desk")
+    schedule, escalations, unbooked = _schedule(scenario)
+    items = build_exceptions(scenario, schedule, escalations, unbooked, today=date(2026, 12, 8))
+    clash = next(i for i in items if i.request_id == "clash")
+    assert (clash.day, clash.window, clash.owner) == (
+        "2026-12-07",
+        "Mon 2026-12-07 11:00-11:30",
+        "front desk",
+    )
+    assert [i.day for i in items] == sorted(i.day for i in items)

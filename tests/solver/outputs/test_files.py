@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from models.events import Cancel
 from models.loader import load_scenario, save_scenario
-from models.results import SCHEDULE_COLUMNS, Change, ExceptionItem, Schedule
+from models.results import CHANGE_COLUMNS, SCHEDULE_COLUMNS, ExceptionItem, Schedule
 from solver.cli import app
 from solver.outputs.files import write_outputs, write_reshuffle_outputs
 from solver.outputs.folder import RECORD
@@ -66,7 +66,7 @@ def test_the_re_plan_outputs_are_the_six_files(tmp_path: Path) -> None:
     names.append("report.html")
     assert [p.name for p in paths] == names
     changes = pd.read_csv(tmp_path / "changes.csv", dtype=str)
-    assert list(changes.columns) == list(Change.model_fields)
+    assert list(changes.columns) == CHANGE_COLUMNS
     assert list(changes["change"]) == ["cancelled_late"]
     state = load_scenario(tmp_path / "scenario.yaml")
     assert [(b.id, b.status) for b in state.bookings if b.id == "r1"] == [("r1", "cancelled_late")]

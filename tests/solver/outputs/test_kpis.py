@@ -149,6 +149,7 @@ def test_revenue_is_the_value_of_the_booked_services(solved: SolveResult) -> Non
     assert figures["by_day"] == dict(sorted(by_day.items()))
     assert sum(figures["by_day"].values()) == figures["booked"]
     assert figures["unbooked"] == 500 + 0  # l2 (laser) and f1 (filler, no value)
+    assert figures["currency"] == scenario.clinic.currency == "USD"  # the default
 
 
 def _tiered(booked: dict[str, tuple[int, int]]) -> dict[str, dict[str, float]]:

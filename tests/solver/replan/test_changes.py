@@ -1,16 +1,22 @@
 """change_list: each kind of change between the schedule before and after a re-plan, who must
-call the patient, where the fee policy applies, and who owns it."""
+call the patient, where the late-cancellation fee applies, and who owns it; the change list
+as a table."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pandas as pd
+
 from models.events import Reschedule
-from models.results import Appointment, Change, Schedule
+from models.results import CHANGE_COLUMNS, Appointment, Change, Schedule, changes_frame
 from models.scenario import Scenario
+from models.spreadsheet import write_csv
 from solver.replan.changes import change_list
 from solver.replan.events import Day
+from tests.conftest import MINI_WEEK, mini_clinic, provider, room, service
 from tests.solver.replan.test_events import day_clinic, night_schedule
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -69,7 +75,7 @@ def test_every_kind_of_change_is_named_and_unchanged_rows_are_left_out() -> None
         "n1": "booked_new_request",
     }  # bk, untouched, is not a change
     assert {i for i, c in found.items() if c.call_patient} == {"r2", "r3", "t1", "w1", "n1"}
-    assert not any(c.fee_policy for c in found.values())
+    assert not any(c.late_fee_applies for c in found.values())
     assert {c.owner for c in found.values()} == {"desk"}
     assert found["t1"].note == "consult_required"
 
@@ -92,7 +98,7 @@ def test_a_change_says_from_where_to_where() -> None:
     assert provider_only["r3"].change == "moved"
 
 
-def test_late_cancellations_and_no_shows_fall_under_the_fee_policy() -> None:
+def test_late_cancellations_and_no_shows_fall_under_the_late_fee_with_no_repeated_note() -> None:
     found = _changes(
         {
             "r1": UNBOOKED | {"reason": "no_show"},
@@ -101,12 +107,13 @@ def test_late_cancellations_and_no_shows_fall_under_the_fee_policy() -> None:
         },
         displaced=set(),
     )
-    assert {i: (c.change, c.fee_policy, c.call_patient) for i, c in found.items()} == {
+    assert {i: (c.change, c.late_fee_applies, c.call_patient) for i, c in found.items()} == {
         "r1": ("no_show", True, False),
         "r2": ("cancelled_late", True, False),
         "r3": ("cancelled", False, False),
     }
     assert found["r1"].to_start == "" and found["r1"].from_start == "2026-12-07T09:00:00-06:00"
+    assert {c.note for c in found.values()} == {""}  # the change says it all
 
 
 def test_a_row_unbooked_before_and_after_is_no_change() -> None:
@@ -125,3 +132,65 @@ def test_an_appointment_the_patient_rescheduled_is_labelled_so_whoever_takes_it(
     (change,) = change_list(day, before, after)
     assert (change.request_id, change.change, change.call_patient) == ("r3", "rescheduled", True)
     assert (change.from_provider, change.to_provider) == ("md", "rn")
+
+
+LA = "America/Los_Angeles"
+
+
+def test_the_change_table_has_names_local_times_and_datetimes(tmp_path: Path) -> None:
+    scenario = mini_clinic(
+        clinic={"timezone": LA},
+        services=[service("botox", name="Neuromodulator")],
+        providers=[
+            provider("rn", ["botox"], MINI_WEEK, name="Rae Nunez"),
+            provider("md", ["botox"], MINI_WEEK, name="Mo Diaz"),
+        ],
+        rooms=[room("inj1", "injection", name="Injection 1"), room("inj2", "injection")],
+        patients=[{"id": "p1", "name": "Pat One"}, {"id": "p2"}],
+    )
+    moved = Change(
+        change="moved",
+        request_id="r1",
+        patient_id="p1",
+        service_id="botox",
+        from_start="2026-12-07T17:00:00+00:00",  # 09:00 in Los Angeles
+        from_provider="rn",
+        from_room="inj1",
+        to_start="2026-12-08T10:30:00-08:00",
+        to_provider="md",
+        to_room="inj2",
+        call_patient=True,
+    )
+    late = Change(
+        change="cancelled_late",
+        request_id="b1",
+        patient_id="p2",
+        service_id="botox",
+        from_start="2026-12-07T11:00:00-08:00",
+        from_provider="rn",
+        from_room="inj1",
+        late_fee_applies=True,
+    )
+    frame = changes_frame([moved, late], scenario)
+    assert list(frame.columns) == CHANGE_COLUMNS
+    first = frame.iloc[0]
+    assert (first["patient_name"], first["service_name"]) == ("Pat One", "Neuromodulator")
+    assert (first["from_date"], first["from_time"], first["to_date"], first["to_time"]) == (
+        "2026-12-07",
+        "09:00",
+        "2026-12-08",
+        "10:30",
+    )
+    assert (first["from_provider_name"], first["from_room_name"]) == ("Rae Nunez", "Injection 1")
+    assert (first["to_provider_name"], first["to_room_name"]) == ("Mo Diaz", "")
+    for column in ("from_start", "to_start"):
+        assert str(frame[column].dtype) == f"datetime64[ns, {LA}]"
+    assert first["from_start"] == pd.Timestamp("2026-12-07 09:00", tz=LA)
+    second = frame.iloc[1]
+    assert (second["patient_name"], second["to_date"], second["to_time"]) == ("", "", "")
+    assert pd.isna(second["to_start"]) and bool(second["late_fee_applies"])
+    write_csv(frame, tmp_path / "changes.csv")
+    written = pd.read_csv(tmp_path / "changes.csv", dtype=str, keep_default_na=False)
+    assert list(written["from_start"]) == ["2026-12-07T09:00:00-08:00", "2026-12-07T11:00:00-08:00"]
+    assert list(written["to_start"]) == ["2026-12-08T10:30:00-08:00", ""]
+    assert list(written["late_fee_applies"]) == ["False", "True"]

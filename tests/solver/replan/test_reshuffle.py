@@ -235,7 +235,7 @@ def assert_step(
             assert (after.status, after.reason) == ("unscheduled", expected)
             change = changes[event.booking]
             assert change.change == expected
-            assert change.fee_policy is late
+            assert change.late_fee_applies is late
             assert change.from_start == start.isoformat() and change.to_start == ""
 
 

@@ -47,7 +47,7 @@ def test_an_unpaid_deposit_is_refused_and_a_paid_one_or_a_card_on_file_is_offere
     assert answer.refusal is not None
     assert answer.refusal.code == "deposit_unpaid"
     assert answer.refusal.action == "collect the deposit, then book"
-    assert "deposit of 50 not paid" in answer.refusal.detail
+    assert "deposit of $50.00 not paid" in answer.refusal.detail
     assert ranked(call_on(scenario, "p1", "peel", deposit_paid=True)).options
     assert ranked(call_on(scenario, "p2", "peel")).options
 
