@@ -193,7 +193,8 @@ def _gantt_words(weeks: int) -> str:
 
 
 def _exceptions(items: list[ExceptionItem]) -> list[Block]:
-    """A table per owner, owners in the order of their first exception."""
+    """A table per owner, owners in the order of their first exception (the most urgent
+    first), without the columns empty for all of an owner's."""
     blocks = [Block("heading", "Exceptions")]
     if not items:
         return [*blocks, Block("text", "None: nothing is handed to a person.")]
@@ -203,6 +204,7 @@ def _exceptions(items: list[ExceptionItem]) -> list[Block]:
     )
     for owner, owned in frame.groupby("owner", sort=False):
         table = owned.drop(columns="owner").set_index("request_id")
+        table = table.loc[:, (table != "").any()]  # e.g. names a clinic did not write
         blocks += [Block("heading", f"{owner} ({len(owned)})", 3), Block("table", table=table)]
     return blocks
 
