@@ -7,10 +7,12 @@ elsewhere, readable when printed."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
+from matplotlib.figure import Figure
 
 from models.money import money
 from models.results import (
@@ -56,32 +58,43 @@ def solve_page(result: SolveResult, kpis: dict[str, Any]) -> str:
     return as_html(blocks, pictures, title, contents=True)
 
 
-def replan_page(
-    state: Scenario,
-    schedule: Schedule,
-    changes: list[Change],
-    before: tuple[Scenario, Schedule],
-    day: date,
-    exceptions: list[ExceptionItem] | None = None,
-    report: SolveReport | None = None,
-    now: datetime | None = None,
-) -> str:
-    """report.html of a change of the calendar (a re-plan, or a call's option booked): the key
-    figures of the new schedule, the change list, the day before and after, the exceptions by
-    owner (when there is a list of them) and utilization by provider and hour. `report` is the
-    re-plan's solve report (None: no search ran); `now`, the re-plan's present, draws a line."""
+@dataclass(frozen=True)
+class CalendarChange:
+    """A change of the calendar (a re-plan, or a call's option booked) as its files show it:
+    the state after it and its schedule, the change list, the calendar before, the day it
+    changes, the exceptions (None for a call: booking one hands nothing to a person), the
+    re-plan's search (None when none ran) and its present, `now` (a line on the day)."""
+
+    state: Scenario
+    schedule: Schedule
+    changes: list[Change]
+    before: tuple[Scenario, Schedule]
+    day: date
+    exceptions: list[ExceptionItem] | None = None
+    report: SolveReport | None = None
+    now: datetime | None = None
+
+    def picture(self) -> Figure:
+        """The day before and after, what changed outlined."""
+        return plot_before_after(
+            self.before, (self.state, self.schedule), self.day, changes=self.changes, now=self.now
+        )
+
+
+def replan_page(change: CalendarChange) -> str:
+    """report.html of a change of the calendar: the key figures of the new schedule, the change
+    list, the day before and after, utilization by provider and hour and the exceptions by
+    owner (when there is a list of them)."""
+    state, schedule, day, report = change.state, change.schedule, change.day, change.report
+    exceptions = change.exceptions
     title = f"{state.clinic.name}: re-plan of {day:%a %d %b %Y}"
     figures = schedule_kpis(state, schedule)
-    pictures = {
-        "gantt_day.png": png_bytes(
-            plot_before_after(before, (state, schedule), day, changes=changes, now=now)
-        )
-    }
+    pictures = {"gantt_day.png": png_bytes(change.picture())}
     blocks = [
         Block("heading", title, 1),
         *([Block("text", _how_solved(report))] if report else []),
         *_key_figures(figures, *((report.status, report.gap) if report else (None, None))),
-        *_changes(changes, state),
+        *_changes(change.changes, state),
         Block("heading", "The day before and after"),
         Block("text", f"{day:%A %d %B %Y}: the calendar before the change above, after it below."),
         Block("picture", "gantt_day.png"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -18,21 +18,17 @@ import pandas as pd
 
 from models.loader import save_scenario
 from models.results import (
-    Change,
-    ExceptionItem,
     Schedule,
-    SolveReport,
     changes_frame,
     exceptions_frame,
 )
 from models.scenario import Scenario
 from models.spreadsheet import write_csv
-from solver.outputs.clinic_report import replan_page, solve_page
+from solver.outputs.clinic_report import CalendarChange, replan_page, solve_page
 from solver.outputs.folder import Writer, write_set
 from solver.outputs.plots import (
     GanttPage,
     gantt_page_plan,
-    plot_before_after,
     plot_gantt_page,
     save_figure,
 )
@@ -78,7 +74,7 @@ def write_reshuffle_outputs(
 ) -> list[Path]:
     """Write the re-plan: new schedule, changes, exceptions, the state scenario, the day's Gantt
     (with a line at `now`, the re-plan's present, when given) and report.html."""
-    writers = _replan_writers(
+    change = CalendarChange(
         result.state,
         result.schedule,
         result.changes,
@@ -88,7 +84,7 @@ def write_reshuffle_outputs(
         result.report,
         now,
     )
-    return write_set(out_dir, writers, "reshuffle")
+    return write_set(out_dir, _replan_writers(change), "reshuffle")
 
 
 def write_taken_outputs(
@@ -97,10 +93,8 @@ def write_taken_outputs(
     """Write a call's option booked: new schedule, changes, the state scenario, the day's Gantt
     (with a line at `now` when given) and report.html (no exceptions: booking one call hands
     nothing to a person)."""
-    writers = _replan_writers(
-        taken.state, taken.schedule, taken.changes, before, taken.day, now=now
-    )
-    return write_set(out_dir, writers, "slots --take")
+    change = CalendarChange(taken.state, taken.schedule, taken.changes, before, taken.day, now=now)
+    return write_set(out_dir, _replan_writers(change), "slots --take")
 
 
 def write_options(rows: list[dict[str, Any]], out_dir: Path) -> list[Path]:
@@ -110,34 +104,21 @@ def write_options(rows: list[dict[str, Any]], out_dir: Path) -> list[Path]:
     return write_set(out_dir, writers, "slots")
 
 
-def _replan_writers(
-    state: Scenario,
-    schedule: Schedule,
-    changes: list[Change],
-    before: tuple[Scenario, Schedule],
-    day: date,
-    exceptions: list[ExceptionItem] | None = None,
-    report: SolveReport | None = None,
-    now: datetime | None = None,
-) -> dict[str, Writer]:
+def _replan_writers(change: CalendarChange) -> dict[str, Writer]:
     """The files a change of the calendar writes, in this order: the schedule, the change
     list, the exceptions (when there is a list of them), the state scenario, the day before
-    and after (what changed outlined, a line at `now` when given) and report.html
-    (`report`: the re-plan's search, None when none ran)."""
+    and after and report.html."""
+    state, exceptions = change.state, change.exceptions
     writers: dict[str, Writer] = {
-        "schedule.csv": lambda path: schedule.write_csv(path, state),
-        "changes.csv": lambda path: write_csv(changes_frame(changes, state), path),
+        "schedule.csv": lambda path: change.schedule.write_csv(path, state),
+        "changes.csv": lambda path: write_csv(changes_frame(change.changes, state), path),
     }
     if exceptions is not None:
         writers["exceptions.csv"] = lambda path: write_csv(exceptions_frame(exceptions), path)
     return writers | {
         "scenario.yaml": lambda path: save_scenario(state, path),
-        "gantt_day.png": lambda path: save_figure(
-            plot_before_after(before, (state, schedule), day, changes=changes, now=now), path
-        ),
-        "report.html": _page_writer(
-            lambda: replan_page(state, schedule, changes, before, day, exceptions, report, now)
-        ),
+        "gantt_day.png": lambda path: save_figure(change.picture(), path),
+        "report.html": _page_writer(lambda: replan_page(change)),
     }
 
 

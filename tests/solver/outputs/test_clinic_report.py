@@ -15,13 +15,11 @@ from typing import Any
 
 import pytest
 from matplotlib import image as mpimg
-from typer.testing import CliRunner
 
 from models.events import Cancel
 from models.loader import save_scenario
 from models.results import Schedule
 from models.scenario import Scenario
-from solver.cli import app
 from solver.outputs import clinic_report
 from solver.outputs.files import write_outputs, write_reshuffle_outputs
 from solver.outputs.kpis import kpis
@@ -37,6 +35,7 @@ from tests.conftest import (
     request,
     service,
 )
+from tests.solver.outputs.cli_runs import night_and_day
 from tests.solver.replan.test_events import at
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -294,27 +293,11 @@ def test_the_re_plan_report_has_the_changes_and_the_day_before_and_after(
 
 
 def test_solve_and_reshuffle_write_report_html_through_the_cli(tmp_path: Path) -> None:
-    runner = CliRunner()
     save_scenario(clinic(), tmp_path / "clinic.yaml")
-    fast = ["--time-limit", "0.5", "--workers", "1", "--deterministic"]
-    night = tmp_path / "night"
-    solved = runner.invoke(
-        app, ["solve", str(tmp_path / "clinic.yaml"), "--out", str(night), *fast]
-    )
-    assert solved.exit_code == 0, solved.output
-    assert str(night / "report.html") in solved.output.replace("\n", "")
+    night, day, told = night_and_day(tmp_path / "clinic.yaml", "cancel:b1", f"{MONDAY}T08:00")
+    assert str(night / "report.html") in told.replace("\n", "")
     page = Page((night / "report.html").read_text(encoding="utf-8"))
     assert "Key figures" in page.sections() and len(page.images) == 2
-    day = tmp_path / "day"
-    command = [
-        "reshuffle",
-        str(tmp_path / "clinic.yaml"),
-        "--schedule",
-        str(night / "schedule.csv"),
-    ]
-    command += ["--event", "cancel:b1", "--now", f"{MONDAY}T08:00", "--out", str(day), *fast]
-    replanned = runner.invoke(app, command)
-    assert replanned.exit_code == 0, replanned.output
     page = Page((day / "report.html").read_text(encoding="utf-8"))
     assert "Changes" in page.sections() and len(page.images) == 2
     assert Schedule.read_csv(day / "schedule.csv").appointments  # the set around it is whole

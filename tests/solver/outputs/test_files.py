@@ -20,6 +20,7 @@ from solver.outputs.kpis import kpis
 from solver.replan import reshuffle
 from solver.solve import solve
 from tests.conftest import MONDAY, TUESDAY, mini_clinic, patients, provider, request, service
+from tests.solver.outputs.cli_runs import night_and_day
 from tests.solver.replan.test_events import at
 
 
@@ -89,24 +90,9 @@ def test_a_formula_in_the_rulebook_reaches_no_csv_as_a_formula(tmp_path: Path) -
         ],
     )
     save_scenario(scenario, tmp_path / "clinic.yaml")
-    runner = CliRunner()
-    fast = ["--time-limit", "0.5", "--workers", "1", "--deterministic"]
-    night = tmp_path / "night"
-    solved = runner.invoke(
-        app, ["solve", str(tmp_path / "clinic.yaml"), "--out", str(night), *fast]
-    )
-    assert solved.exit_code == 0, solved.output
+    night, day, _ = night_and_day(tmp_path / "clinic.yaml", "cancel:r1", f"{MONDAY}T08:00")
     assert [row["owner"] for row in _cells(night / "exceptions.csv")] == ["'" + formula]
-    day = tmp_path / "day"
-    command = [
-        "reshuffle",
-        str(tmp_path / "clinic.yaml"),
-        "--schedule",
-        str(night / "schedule.csv"),
-    ]
-    command += ["--event", "cancel:r1", "--now", f"{MONDAY}T08:00", "--out", str(day), *fast]
-    replanned = runner.invoke(app, command)
-    assert replanned.exit_code == 0, replanned.output
+    runner = CliRunner()
     assert [row["owner"] for row in _cells(day / "changes.csv")] == ["'" + formula]
     assert {row["owner"] for row in _cells(day / "exceptions.csv")} == {"'" + formula}
     audited = runner.invoke(app, ["audit", str(tmp_path / "clinic.yaml"), "--json"])

@@ -35,6 +35,7 @@ from solver.outputs.plots import (
 from tests.conftest import MONDAY as MINI_MONDAY
 from tests.conftest import TUESDAY as TUESDAY_TEXT
 from tests.conftest import clinic_data, mini_clinic, patient, provider, request, room, service, week
+from tests.solver.outputs.cli_runs import night_and_day
 from tests.solver.outputs.test_clinic_report import Page
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -433,22 +434,6 @@ def test_the_re_plan_picture_is_titled_with_the_time_of_the_cli_now(tmp_path: Pa
         ]
     )
     save_scenario(scenario, tmp_path / "clinic.yaml")
-    fast = ["--time-limit", "0.5", "--workers", "1", "--deterministic"]
-    runner = CliRunner()
-    night = tmp_path / "night"
-    solved = runner.invoke(
-        app, ["solve", str(tmp_path / "clinic.yaml"), "--out", str(night), *fast]
-    )
-    assert solved.exit_code == 0, solved.output
-    day = tmp_path / "day"
-    command = [
-        "reshuffle",
-        str(tmp_path / "clinic.yaml"),
-        "--schedule",
-        str(night / "schedule.csv"),
-    ]
-    command += ["--event", "cancel:r1", "--now", f"{MINI_MONDAY}T08:00", "--out", str(day), *fast]
-    replanned = runner.invoke(app, command)
-    assert replanned.exit_code == 0, replanned.output
+    _, day, _ = night_and_day(tmp_path / "clinic.yaml", "cancel:r1", f"{MINI_MONDAY}T08:00")
     title = Image.open(day / "gantt_day.png").text["Title"]
     assert title.endswith(f"re-plan of {date.fromisoformat(MINI_MONDAY):%a %d %b %Y} at 08:00")
