@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import io
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,7 +20,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from models.loader import load_scenario, save_scenario, scenario_from_data
-from models.results import Appointment, Change, Schedule
+from models.results import Change, Schedule
 from models.scenario import Scenario, Service
 from solver.cli import app
 from solver.outputs.folder import RECORD
@@ -37,6 +37,7 @@ from tests.conftest import TUESDAY as TUESDAY_TEXT
 from tests.conftest import clinic_data, mini_clinic, patient, provider, request, room, service, week
 from tests.solver.outputs.cli_runs import night_and_day
 from tests.solver.outputs.test_clinic_report import Page
+from tests.solver.outputs.test_plots import booked
 
 ROOT = Path(__file__).resolve().parents[3]
 ZONE = ZoneInfo("America/New_York")
@@ -95,33 +96,12 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZONE)
 
 
-def booked(
-    rid: str,
-    service_id: str,
-    who: str,
-    where: str,
-    start: datetime,
-    minutes: int,
-    patient_id: str = "p1",
-) -> Appointment:
-    return Appointment(
-        request_id=rid,
-        patient_id=patient_id,
-        service_id=service_id,
-        provider_id=who,
-        room_id=where,
-        start=start,
-        end=start + timedelta(minutes=minutes),
-        status="booked",
-    )
-
-
 DAY = Schedule(
     appointments=[
         booked("r1", "consult", "md", "inj1", at(MONDAY, 9), 30),
-        booked("r2", "botox", "rn", "inj1", at(MONDAY, 10), 30, "p2"),
+        booked("r2", "botox", "rn", "inj1", at(MONDAY, 10), 30, patient_id="p2"),
         booked("r3", "hair", "md", "las1", at(MONDAY, 10), 120),
-        booked("r4", "lip", "md", "inj1", at(MONDAY, 15), 55, "p2"),
+        booked("r4", "lip", "md", "inj1", at(MONDAY, 15), 55, patient_id="p2"),
         booked("r5", "peel", "md", "fac1", at(MONDAY, 17), 30),
         booked("r6", "botox", "md", "inj1", at(TUESDAY, 9), 30),
     ]
@@ -378,7 +358,7 @@ def marked(ax: Any) -> dict[str, list[tuple[int, float]]]:
 
 def test_a_re_plan_outlines_what_moved_left_and_came_with_a_line_at_now() -> None:
     scenario = spa()
-    moved = booked("r2", "botox", "rn", "inj1", at(MONDAY, 11), 30, "p2")
+    moved = booked("r2", "botox", "rn", "inj1", at(MONDAY, 11), 30, patient_id="p2")
     added = booked("r7", "botox", "md", "inj1", at(MONDAY, 16), 30)
     kept = [a for a in DAY.appointments if a.request_id not in ("r1", "r2", "r5")]
     after = Schedule(appointments=[*kept, moved, added])

@@ -77,16 +77,16 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
 def booked(
     row_id: str, service: str, provider: str, room: str, start: datetime, minutes: int, **extra: Any
 ) -> Appointment:
+    """A booked row for patient p1 unless `extra` says another patient_id."""
     return Appointment(
         request_id=row_id,
-        patient_id="p1",
         service_id=service,
         provider_id=provider,
         room_id=room,
         start=start,
         end=start + timedelta(minutes=minutes),
         status="booked",
-        **extra,
+        **{"patient_id": "p1", **extra},
     )
 
 
