@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from models.audit import audit
 from models.findings import Finding, excerpt
 from models.loader import ScenarioError, scenario_from_data
+from models.money import DEFAULT_CURRENCY, money
 from models.scenario import Scenario
 from models.times import WEEKDAYS
 
@@ -300,7 +301,9 @@ class Variation:
         """The deposit a service needs to be booked (0: none)."""
         entry = self._item("services", service_id, "service")
         before, entry["deposit"] = entry["deposit"], amount
-        return f"{service_id} deposit {excerpt(amount)} (was {before:g})"
+        currency = self.data["clinic"].get("currency", DEFAULT_CURRENCY)
+        now = money(amount, currency) if isinstance(amount, int | float) else excerpt(amount)
+        return f"{service_id} deposit {now} (was {money(before, currency)})"
 
     # --- rooms and machines -------------------------------------------------------------
 

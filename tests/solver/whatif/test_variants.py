@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from models.loader import ScenarioError, load_scenario
+from models.money import money
 from models.scenario import Scenario
 from solver.whatif import Variant, vary
 from tests.conftest import (
@@ -228,6 +229,8 @@ def test_set_duration_refuses_an_unknown_service_and_reports_a_bad_length(
 def test_set_deposit(base: Scenario) -> None:
     variant = vary(base, "x").set_deposit("filler", 0).build()
     assert variant.scenario is not None and variant.scenario.service("filler").deposit == 0
+    before = money(base.service("filler").deposit, base.clinic.currency)
+    assert variant.changes == (f"filler deposit $0.00 (was {before})",)
     negative = vary(base, "x").set_deposit("filler", -5).build()
     assert codes(negative) == ["greater_than_equal"]
 
@@ -408,7 +411,7 @@ def test_operations_never_change_the_variation_they_start_from(base: Scenario) -
 
 def test_a_refused_operation_leaves_the_rest_and_says_where(base: Scenario) -> None:
     variant = vary(base, "x").set_deposit("filler", 0).remove_provider("nobody").build()
-    assert variant.changes == ("filler deposit 0 (was 100)",)
+    assert variant.changes == ("filler deposit $0.00 (was $100.00)",)
     assert variant.problems[0].where == "remove_provider('nobody')"
     assert "x: problem: unknown_id remove_provider('nobody')" in variant.report()
 
