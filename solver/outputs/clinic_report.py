@@ -7,12 +7,13 @@ elsewhere, readable when printed."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
-from matplotlib.figure import Figure
 
 from models.money import money
 from models.results import (
@@ -37,14 +38,19 @@ UTILIZATION_WORDS = (
 )
 
 
-def solve_page(result: SolveResult, kpis: dict[str, Any]) -> str:
+def solve_page(
+    result: SolveResult, kpis: dict[str, Any], charts: Mapping[str, bytes] | None = None
+) -> str:
     """report.html of a solve: its key figures (`kpis`, the content of kpis.json), the Gantt
-    chart of the horizon, the exceptions by owner and utilization by provider and hour."""
+    chart of each week (`charts`, the PNGs by file name, when already drawn), utilization by
+    provider and hour and the exceptions by owner."""
     scenario, report = result.scenario, result.report
     start = scenario.clinic.horizon.start
     end = start + timedelta(days=scenario.clinic.horizon.days - 1)
     title = f"{scenario.clinic.name}: schedule of {start:%a %d %b %Y} to {end:%a %d %b %Y}"
-    pictures = {name: png_bytes(fig) for name, fig in gantt_pages(scenario, result.schedule)}
+    if charts is None:
+        charts = {name: png_bytes(fig) for name, fig in gantt_pages(scenario, result.schedule)}
+    pictures = dict(charts)
     blocks = [
         Block("heading", title, 1),
         Block("text", _how_solved(report)),
@@ -74,10 +80,17 @@ class CalendarChange:
     report: SolveReport | None = None
     now: datetime | None = None
 
-    def picture(self) -> Figure:
-        """The day before and after, what changed outlined."""
-        return plot_before_after(
-            self.before, (self.state, self.schedule), self.day, changes=self.changes, now=self.now
+    @cached_property
+    def picture(self) -> bytes:
+        """gantt_day.png: the day before and after, what changed outlined (drawn once)."""
+        return png_bytes(
+            plot_before_after(
+                self.before,
+                (self.state, self.schedule),
+                self.day,
+                changes=self.changes,
+                now=self.now,
+            )
         )
 
 
@@ -89,7 +102,7 @@ def replan_page(change: CalendarChange) -> str:
     exceptions = change.exceptions
     title = f"{state.clinic.name}: re-plan of {day:%a %d %b %Y}"
     figures = schedule_kpis(state, schedule)
-    pictures = {"gantt_day.png": png_bytes(change.picture())}
+    pictures = {"gantt_day.png": change.picture}
     blocks = [
         Block("heading", title, 1),
         *([Block("text", _how_solved(report))] if report else []),

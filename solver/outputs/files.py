@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from solver.outputs.plots import (
     GanttPage,
     gantt_page_plan,
     plot_gantt_page,
-    save_figure,
+    png_bytes,
 )
 from solver.replan import ReshuffleResult
 from solver.report import SolveResult
@@ -40,30 +40,27 @@ from solver.slots.take import Taken
 
 def write_outputs(result: SolveResult, kpis: dict[str, Any], out_dir: Path) -> list[Path]:
     """Write the solve outputs into out_dir as one set (the schedule, KPIs, exceptions, a
-    Gantt chart per week and report.html); return their paths."""
+    Gantt chart per week and report.html, which embeds the same charts); return their paths."""
     text = json.dumps(kpis, indent=2, default=str)
+    scenario, schedule = result.scenario, result.schedule
+    charts = {
+        page.name: cache(partial(_page_png, scenario, schedule, page))
+        for page in gantt_page_plan(scenario, schedule)
+    }
     writers: dict[str, Writer] = {
-        "schedule.csv": lambda path: result.schedule.write_csv(path, result.scenario),
+        "schedule.csv": lambda path: schedule.write_csv(path, scenario),
         "kpis.json": lambda path: path.write_text(text, encoding="utf-8"),
         "exceptions.csv": lambda path: write_csv(exceptions_frame(result.exceptions), path),
     }
-    page = {"report.html": _page_writer(lambda: solve_page(result, kpis))}
-    return write_set(
-        out_dir, writers | _gantt_writers(result.scenario, result.schedule) | page, "solve"
+    writers |= {name: _bytes_writer(chart) for name, chart in charts.items()}
+    writers["report.html"] = _page_writer(
+        lambda: solve_page(result, kpis, {name: chart() for name, chart in charts.items()})
     )
+    return write_set(out_dir, writers, "solve")
 
 
-def _gantt_writers(scenario: Scenario, schedule: Schedule) -> dict[str, Writer]:
-    """A writer per week of the horizon: gantt.png, gantt_week2.png ... (gantt_page_plan),
-    each drawing its page only when written."""
-    return {
-        page.name: partial(_save_page, scenario, schedule, page)
-        for page in gantt_page_plan(scenario, schedule)
-    }
-
-
-def _save_page(scenario: Scenario, schedule: Schedule, page: GanttPage, path: Path) -> None:
-    save_figure(plot_gantt_page(scenario, schedule, page), path)
+def _page_png(scenario: Scenario, schedule: Schedule, page: GanttPage) -> bytes:
+    return png_bytes(plot_gantt_page(scenario, schedule, page))
 
 
 def write_reshuffle_outputs(
@@ -117,9 +114,14 @@ def _replan_writers(change: CalendarChange) -> dict[str, Writer]:
         writers["exceptions.csv"] = lambda path: write_csv(exceptions_frame(exceptions), path)
     return writers | {
         "scenario.yaml": lambda path: save_scenario(state, path),
-        "gantt_day.png": lambda path: save_figure(change.picture(), path),
+        "gantt_day.png": _bytes_writer(lambda: change.picture),
         "report.html": _page_writer(lambda: replan_page(change)),
     }
+
+
+def _bytes_writer(content: Callable[[], bytes]) -> Writer:
+    """A writer of the file `content` makes (when the set is written)."""
+    return lambda path: path.write_bytes(content())
 
 
 def _page_writer(page: Callable[[], str]) -> Writer:

@@ -17,7 +17,7 @@ from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, Rectangle
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, MultipleLocator
 
@@ -217,15 +217,7 @@ def draw_gantt_day(
         mark = panel.marks.get(bar.request_id)
         if mark and bar.part in LABELLED:
             width = bar.end - bar.start
-            ax.barh(
-                bar.row,
-                width,
-                left=bar.start,
-                height=0.9,
-                gid=f"mark:{mark}",
-                zorder=3,
-                **MARKS[mark],
-            )
+            _box(ax, bar.row, bar.start, width, 0.9, gid=f"mark:{mark}", zorder=3, **MARKS[mark])
             drawn.add(mark)
     if panel.now is not None:
         ax.axvline(panel.now, **NOW_STYLE, zorder=4, gid="now")
@@ -366,11 +358,17 @@ def _bar_style(part: str, colour: str, *, existing: bool) -> dict[str, Any]:
     }
 
 
+def _box(ax: Axes, row: int, start: float, width: float, height: float, **style: Any) -> None:
+    """A box on `row` from `start` (minutes), `height` of a row high: a bar's or a shade's
+    patch (a Rectangle, as barh would draw, without its per-call bookkeeping)."""
+    ax.add_patch(Rectangle((start, row - height / 2), width, height, **style))
+
+
 def _draw_bar(ax: Axes, bar: GanttBar, colours: Mapping[str, str]) -> set[str]:
     """A bar in its style; the legend entries it needs."""
     style = _bar_style(bar.part, colours[bar.group], existing=bar.existing)
     height = BAR_HEIGHT[bar.part]
-    ax.barh(bar.row, bar.end - bar.start, left=bar.start, height=height, gid=bar.part, **style)
+    _box(ax, bar.row, bar.start, bar.end - bar.start, height, gid=bar.part, **style)
     entries = {f"group:{bar.group}"} if bar.part != "turnover" else set()
     if bar.part in ("processing", "turnover"):
         entries.add(bar.part)
@@ -402,7 +400,7 @@ def _shade(ax: Axes, scenario: Scenario, day: date, window: tuple[int, int]) -> 
         shades = {"off_shift": _outside(opening, shift), "time_off": _within(shift, away)}
         for kind, spans in shades.items():
             for low, high in spans:
-                ax.barh(row, high - low, left=low, height=1.0, gid=kind, zorder=0.5, **SHADES[kind])
+                _box(ax, row, low, high - low, 1.0, gid=kind, zorder=0.5, **SHADES[kind])
                 drawn.add(kind)
     return drawn
 
@@ -448,16 +446,24 @@ def _format_rows(ax: Axes, labels: list[str]) -> None:
 
 def _fitting(text: Text, label: str, room: float, renderer: Any) -> str | None:
     """The longest form of the label that fits `room` pixels, set on `text`: the label, the
-    service name cut shorter with an ellipsis, or the initials alone; None when none fits."""
+    service name cut shorter with an ellipsis, or the initials alone; None when none fits.
+    Widths grow with length, so the cut is found by halving (a few measurements a bar)."""
+    name, _, who = label.rpartition(" · ")
+    if _width(text, who, renderer) > room:
+        return None
     if _width(text, label, renderer) <= room:
         return label
-    name, _, who = label.rpartition(" · ")
-    keep = int(len(name) * room / _width(text, label, renderer))
-    for length in range(min(keep, len(name) - 1), 2, -1):
-        shorter = f"{name[:length].rstrip()}… · {who}"
-        if _width(text, shorter, renderer) <= room:
-            return shorter
-    return who if _width(text, who, renderer) <= room else None
+    shorter = who
+    low, high = 3, len(name) - 1  # the cut lengths worth trying
+    while low <= high:
+        length = (low + high) // 2
+        cut = f"{name[:length].rstrip()}… · {who}"
+        if _width(text, cut, renderer) <= room:
+            shorter, low = cut, length + 1
+        else:
+            high = length - 1
+    text.set_text(as_written(shorter))
+    return shorter
 
 
 def _width(text: Text, candidate: str, renderer: Any) -> float:
