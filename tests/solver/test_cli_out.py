@@ -182,11 +182,11 @@ def test_a_full_disk_while_writing_leaves_the_earlier_set_and_says_nothing_was_w
     assert _invoke("solve", empty, "--out", out)[0] == 0
     before = _snapshot(out)
 
-    def disk_full(figure: object, path: Path) -> None:
+    def disk_full(path: Path) -> None:  # writing a picture fills the disk half-way
         path.write_bytes(b"\x89PNG half")
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(files, "save_figure", disk_full)
+    monkeypatch.setattr(files, "_bytes_writer", lambda content: disk_full)
     code, output = _invoke("solve", empty, "--out", out, "--seed", "1")
     assert code == 2, output
     assert "--out: could not write" in output and "(the disk is full)" in output
