@@ -176,6 +176,11 @@ OldOutputFile = Annotated[
 ]
 
 
+def _deprecated(note: str) -> None:
+    """Say on stderr that a form still works and how to write it from now on."""
+    err.print(f"note: {note}", highlight=False, soft_wrap=True)
+
+
 def _output_file(output: Path | None, old: Path | None, example: str) -> tuple[Path | None, str]:
     """The file to write (None: print) and the option that named it: --output, or --out, its
     name before 0.2 (said on stderr); a file that cannot be written exits 2 before any work."""
@@ -186,11 +191,9 @@ def _output_file(output: Path | None, old: Path | None, example: str) -> tuple[P
                 message = "give the file once, as --output FILE (--out is its old name)"
                 raise ScenarioError("--out", [Finding("two_outputs", "", message)])
         option, output = "--out", old
-        err.print(
-            "note: --out FILE is now --output FILE; --out will be refused here from medspa 0.2 "
-            "(it names a folder in every other command)",
-            highlight=False,
-            soft_wrap=True,
+        _deprecated(
+            "--out FILE is now --output FILE; --out will be refused here from medspa 0.2 "
+            "(it names a folder in every other command)"
         )
     if output is not None:
         problem = file_problem(output, example)
@@ -527,7 +530,7 @@ def _wrote(paths: list[Path]) -> dict[str, list[str]]:
 def _run_solve(
     scenario: Scenario, run: _Run, options: dict[str, Any], quiet: bool, as_json: bool = False
 ) -> None:
-    """Solve, write the four outputs and show the key figures (--json: the KPIs and the files
+    """Solve, write the outputs and show the key figures (--json: the KPIs and the files
     written); exit after a signal."""
     from solver.outputs.files import write_outputs
     from solver.outputs.kpis import kpis
@@ -673,11 +676,9 @@ def _schedule_file(option: Path | None, positional: Path | None) -> Path:
         if positional is None:
             message = "give the schedule as --schedule FILE, e.g. out/schedule.csv"
             raise ScenarioError("--schedule", [Finding("no_schedule", "", message)])
-    err.print(
-        "note: the schedule is now given as --schedule FILE, as in every command; after the "
-        "scenario it will be refused from medspa 0.2",
-        highlight=False,
-        soft_wrap=True,
+    _deprecated(
+        "the schedule is now given as --schedule FILE, as in every command; after the "
+        "scenario it will be refused from medspa 0.2"
     )
     return positional
 

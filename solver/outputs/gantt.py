@@ -138,7 +138,6 @@ def group_colours(scenarios: Iterable[Scenario]) -> dict[str, str]:
 def gantt_bars(scenario: Scenario, schedule: Schedule, days: list[date]) -> list[GanttBar]:
     """The Gantt bars of the booked rows on these days: hands-on and processing parts on the
     provider's row, the time in the room and its turnover on the room's row."""
-    zone = ZoneInfo(scenario.clinic.timezone)
     provider_rows = {provider.id: row for row, provider in enumerate(scenario.providers)}
     first_room = len(provider_rows)
     room_rows = {room.id: first_room + row for row, room in enumerate(scenario.rooms)}
@@ -148,7 +147,7 @@ def gantt_bars(scenario: Scenario, schedule: Schedule, days: list[date]) -> list
         if appointment.start is None:
             continue
         service = scenario.service(appointment.service_id)
-        day, start, end = _local_span(appointment.start, appointment.end, service, zone)
+        day, start, end = _local_span(appointment.start, appointment.end, service, scenario)
         if day not in days:
             continue
         label = f"{service.name} · {_initials(patients, appointment.patient_id)}"
@@ -316,13 +315,12 @@ def _initials(patients: Mapping[str, Patient], patient_id: str) -> str:
 
 
 def _local_span(
-    start: datetime, end: datetime | None, service: Service, zone: ZoneInfo
+    start: datetime, end: datetime | None, service: Service, scenario: Scenario
 ) -> tuple[date, int, int]:
     """Day, start and end (minutes since local midnight) of a booked row."""
-    local = start.astimezone(zone)
-    minute = local.hour * 60 + local.minute
+    day, minute = minute_of(start, scenario)
     length = service.length if end is None else round((end - start).total_seconds() / 60)
-    return local.date(), minute, minute + length
+    return day, minute, minute + length
 
 
 def _provider_parts(service: Service, start: int) -> list[tuple[int, int, str]]:
