@@ -56,7 +56,7 @@ def solve_page(
         Block("text", _how_solved(report)),
         *_key_figures(kpis, kpis["solver"]["status"], kpis["objective"]["gap"]),
         Block("heading", "Schedule"),
-        Block("text", _gantt_words(len(pictures))),
+        Block("text", _gantt_words(len(charts))),
         *(Block("picture", name) for name in pictures),
         *_utilization(scenario, result.schedule, kpis["utilization"]["providers"], pictures),
         *_exceptions(result.exceptions),
