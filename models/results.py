@@ -39,6 +39,9 @@ APPOINTMENT_COLUMNS = [
     "reason",
     "kind",
     "moved",
+    "pay_by",
+    "confirmed",
+    "sequence",
 ]
 """The columns a schedule is read from (the first ten required; ids are the key)."""
 SCHEDULE_COLUMNS = [
@@ -59,6 +62,9 @@ SCHEDULE_COLUMNS = [
     "reason",
     "kind",
     "moved",
+    "pay_by",
+    "confirmed",
+    "sequence",
     "equipment",
     "start",
     "end",
@@ -103,8 +109,20 @@ class Appointment(BaseModel):
     """request = asked for; booking = already on the calendar."""
     moved: bool = False
     """An existing booking placed at another time than before."""
+    pay_by: datetime | None = None
+    """Held for an unpaid deposit until this time (policies.deposit_holds); blank when the
+    appointment is not held."""
+    confirmed: bool = False
+    """The patient confirmed they will come."""
+    sequence: int = Field(default=0, ge=0)
+    """How many times the appointment changed on the calendar (the calendars' SEQUENCE)."""
 
-    @field_validator("start", "end", mode="before")
+    @property
+    def held(self) -> bool:
+        """Booked, but held until the deposit is paid by `pay_by`."""
+        return self.status == "booked" and self.pay_by is not None
+
+    @field_validator("start", "end", "pay_by", mode="before")
     @classmethod
     def _written_time(cls, value: Any) -> Any:
         """A time as text is ISO 8601 in whole minutes, in a year a clock can convert."""
@@ -214,7 +232,7 @@ class Schedule(BaseModel):
         scenario they keep the timezone every time is written in (UTC if they differ)."""
         frame = pd.DataFrame(self.rows(scenario), columns=SCHEDULE_COLUMNS)
         times = [t for a in self.appointments for t in (a.start, a.end) if t]
-        _as_datetimes(frame, ("start", "end"), _frame_zone(scenario, times))
+        _as_datetimes(frame, ("start", "end", "pay_by"), _frame_zone(scenario, times))
         frame["duration_minutes"] = frame["duration_minutes"].astype("Int64")
         return frame
 
@@ -245,6 +263,8 @@ class Schedule(BaseModel):
             row["equipment"] = row.get("equipment") or ""
             row["reason"] = row.get("reason") or ""
             row["moved"] = row.get("moved") or False
+            row["confirmed"] = row.get("confirmed") or False
+            row["sequence"] = row.get("sequence") or 0
             try:
                 appointments.append(Appointment.model_validate(row))
             except ValidationError as error:
@@ -276,7 +296,7 @@ class Schedule(BaseModel):
         safe to open in a spreadsheet (models/spreadsheet.py)."""
         rows = self.rows(scenario)
         for row in rows:
-            for column in ("start", "end"):
+            for column in ("start", "end", "pay_by"):
                 row[column] = row[column].isoformat() if row[column] else ""
             if row["duration_minutes"] is None:
                 row["duration_minutes"] = ""
@@ -345,6 +365,8 @@ def _schedule_row(appointment: Appointment, names: _Names, zone: ZoneInfo | None
     row["date"], row["start_time"] = _local_date_and_time(start, zone)
     row["end_time"] = _local_date_and_time(end, zone)[1]
     row["duration_minutes"] = int((end - start).total_seconds()) // 60 if start and end else None
+    if appointment.pay_by is not None:
+        row["pay_by"] = _local(appointment.pay_by, zone)
     for kind in ("patient", "service", "provider", "room"):
         row[f"{kind}_id"] = row[f"{kind}_id"] or ""
         row[f"{kind}_name"] = names.of(kind, row[f"{kind}_id"])

@@ -26,7 +26,17 @@ from models.dayparts import DEFAULT_DAY_PARTS, DayPartName, PreferredTime, day_p
 from models.findings import excerpt
 from models.money import CURRENCY_CODES, DECIMALS, DEFAULT_CURRENCY, money
 from models.shapes import DATE_SCHEMA, Day, Moment, ShortForm, Words
-from models.times import ByWeekday, ClinicClock, DailyHours, Hours, RangeList, TimeRange
+from models.times import (
+    MINUTES_PER_DAY,
+    ByWeekday,
+    ClinicClock,
+    DailyHours,
+    Hours,
+    RangeList,
+    TimeRange,
+    format_clock,
+    parse_clock,
+)
 
 Date = date  # field names `date` below would shadow the type
 
@@ -34,9 +44,18 @@ Category = Literal["consult", "treatment", "follow_up", "touch_up"]
 CATEGORIES: tuple[str, ...] = get_args(Category)
 Tier = Literal["vip", "member", "returning", "new"]
 Source = Literal["new", "waitlist", "reschedule"]
-BookingStatus = Literal["confirmed", "cancelled", "cancelled_late", "no_show"]
-RELEASED_STATUSES = frozenset({"cancelled", "cancelled_late", "no_show"})
+BookingStatus = Literal[
+    "confirmed", "cancelled", "cancelled_late", "no_show", "declined", "hold_expired"
+]
+RELEASED_STATUSES = frozenset(
+    {"cancelled", "cancelled_late", "no_show", "declined", "hold_expired"}
+)
 """Statuses of a booking the patient gave up: it no longer holds any time."""
+CalendarDetail = Literal["initials", "first_name", "none"]
+Channel = Literal["sms", "email"]
+CHANNELS: tuple[str, ...] = get_args(Channel)
+ChannelWord = Annotated[Channel, Words("channel", Channel, {"text": "sms"})]
+"""A message channel: sms (a text; "text" is read as sms) or email."""
 WaitlistKey = Literal["displaced", "priority", "tier", "requested_at", "value"]
 TIER_WORDS = Words("tier", Tier)
 """Patient tiers in any case ("VIP"), for tier fields and the keys of tier_weights."""
@@ -91,6 +110,8 @@ class Clinic(Strict):
         default=DEFAULT_CURRENCY, json_schema_extra={"enum": list(CURRENCY_CODES)}
     )
     """ISO 4217 code of the currency of deposits and values, e.g. USD, EUR, GBP."""
+    phone: str | None = Field(default=None, min_length=1, max_length=limits.MAX_ID_CHARACTERS)
+    """The clinic's phone number, for messages to patients ({{ clinic_phone }})."""
 
     @field_validator("slot_minutes")
     @classmethod
@@ -134,13 +155,15 @@ class Clinic(Strict):
 
 
 class Reminder(Strict):
-    """A message sent to the patient about an appointment."""
+    """A message sent to the patient about an appointment: on booking, a number of hours
+    before it, or at a local time of day a number of days before its day."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "anyOf": [
                 {"required": ["on_booking"], "properties": {"on_booking": {"const": True}}},
                 {"required": ["hours_before"], "properties": {"hours_before": {"type": "integer"}}},
+                {"required": ["days_before", "at"]},
             ]
         }
     )
@@ -148,17 +171,103 @@ class Reminder(Strict):
     name: str = Field(min_length=1)
     """What the clinic calls this reminder."""
     on_booking: bool = False
-    """Send as soon as the appointment is booked."""
+    """Send as soon as the appointment is booked (the confirmation)."""
     hours_before: NoticeHours | None = None
     """Send this many hours before the appointment."""
+    days_before: int | None = Field(default=None, ge=0, le=limits.MAX_DAYS_BETWEEN)
+    """Send this many days before the appointment's day, at the local time `at`."""
+    at: str | None = None
+    """Local time of day of a days_before reminder ("09:00", "2pm")."""
+    channel: ChannelWord = "sms"
+    """sms or email."""
+    only_if_unconfirmed: bool = False
+    """Send only if the patient has not confirmed the appointment by then."""
     template: str | None = None
-    """Message template; without one the reminder cannot be sent."""
+    """Message template (Jinja2, e.g. "Hi {{ first_name }}"); without one the reminder cannot
+    be sent."""
+
+    @field_validator("at")
+    @classmethod
+    def _time_of_day(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        minute = parse_clock(value)
+        if minute >= MINUTES_PER_DAY:
+            raise ValueError(f"'{value}' is the end of the day; a reminder goes out at 00:00-23:59")
+        return format_clock(minute)
 
     @model_validator(mode="after")
     def _has_timing(self) -> Reminder:
-        if not self.on_booking and self.hours_before is None:
-            raise ValueError("a reminder needs on_booking: true or hours_before: N")
+        timings = [
+            name
+            for name, given in (
+                ("on_booking: true", self.on_booking),
+                ("hours_before", self.hours_before is not None),
+                ("days_before", self.days_before is not None),
+            )
+            if given
+        ]
+        if not timings:
+            raise ValueError(
+                "a reminder needs on_booking: true, hours_before: N, or days_before: N with "
+                "at: HH:MM"
+            )
+        if len(timings) > 1:
+            raise ValueError(f"a reminder has one timing; it has {' and '.join(timings)}, keep one")
+        if (self.days_before is None) != (self.at is None):
+            raise ValueError(
+                "days_before and at go together: days_before: 2, at: '09:00' sends at 9 am two "
+                "days before the appointment's day"
+            )
         return self
+
+    @property
+    def minute_of_day(self) -> int | None:
+        """The local minute of day of a days_before reminder."""
+        return parse_clock(self.at) if self.at is not None else None
+
+
+class Notice(Strict):
+    """A message the clinic sends when something happens to an appointment."""
+
+    template: str = Field(min_length=1)
+    """Message template (Jinja2, e.g. "Hi {{ first_name }}")."""
+    channel: ChannelWord = "sms"
+    """sms or email."""
+
+
+def _template_only(value: Any) -> Any:
+    """A template alone as a notice on the default channel."""
+    return {"template": value} if isinstance(value, str) else value
+
+
+NoticeTemplate = Annotated[
+    Notice | None, ShortForm({"type": "string", "minLength": 1}, _template_only)
+]
+"""A notice, or its template alone (sent by sms)."""
+
+
+class Notices(Strict):
+    """The messages for what a re-plan or a hold does to an appointment; one left out is not
+    sent (the audit says which are missing)."""
+
+    moved: NoticeTemplate = None
+    """To a patient whose appointment moved (a new time, provider or room)."""
+    cancelled: NoticeTemplate = None
+    """To a patient whose appointment the clinic cancelled or could not keep."""
+    waitlist_offer: NoticeTemplate = None
+    """To a waitlist patient offered a freed slot, with a reply-by time ({{ reply_by }})."""
+    deposit_request: NoticeTemplate = None
+    """To a patient whose appointment is held until the deposit is paid ({{ pay_by }})."""
+
+
+class MessageLengths(Strict):
+    """The longest message, in characters, a channel sends."""
+
+    sms: int = Field(default=320, ge=1, le=10_000)
+    """A text: 160 characters is one segment; 320 two."""
+    email: int = Field(default=5_000, ge=1, le=100_000)
+    """An email's text."""
 
 
 class Penalties(Strict):
@@ -214,6 +323,20 @@ class Policies(Strict):
     """Reminder messages and when they go out."""
     quiet_hours: DailyHours | None = None
     """No messages to patients in this range, every day; "21:00-08:00" runs overnight."""
+    notices: Notices = Field(default_factory=Notices)
+    """Messages for moved and cancelled appointments, waitlist offers and deposit holds."""
+    message_lengths: MessageLengths = Field(default_factory=MessageLengths)
+    """The longest message per channel; a longer rendered template is an audit finding."""
+    waitlist_reply_minutes: int = Field(default=120, ge=5, le=limits.MAX_NOTICE_HOURS * 60)
+    """How long a waitlist patient has to take an offered slot before it goes to the next."""
+    deposit_holds: bool = False
+    """Book a request whose deposit is unpaid as held, with a pay-by time
+    deposit_deadline_hours before the appointment; unpaid by then, a re-plan releases it to
+    the waitlist. Off: such a request goes to the exception queue."""
+    calendar_detail: Annotated[CalendarDetail, Words("calendar detail", CalendarDetail)] = (
+        "initials"
+    )
+    """What a calendar feed shows of a patient: initials, first_name, or none."""
     penalties: Penalties = Field(default_factory=Penalties)
     """Weights of the soft rules."""
     day_parts: dict[DayPartName, RangeList] = Field(
@@ -479,9 +602,30 @@ class Patient(Strict):
     history on that date; without one it qualifies every service."""
     deposit_on_file: bool = False
     """A card on file covers deposits."""
+    phone: str | None = Field(default=None, min_length=1, max_length=limits.MAX_ID_CHARACTERS)
+    """Mobile number for texts (never printed, never on a calendar)."""
+    email: str | None = Field(default=None, min_length=1, max_length=limits.MAX_ID_CHARACTERS)
+    """Email address (never printed, never on a calendar)."""
+    opt_out: list[ChannelWord] = Field(default_factory=list, max_length=len(CHANNELS))
+    """Channels the patient asked not to be messaged on (sms, email)."""
     history: list[HistoryItem] = Field(default_factory=list, max_length=limits.MAX_ENTRIES)
     """Past appointments, for series spacing; a consult service here is a consultation on
     file from its date."""
+
+    @property
+    def first_name(self) -> str:
+        """The first word of the name ("" without one)."""
+        return (self.name or "").split(" ", 1)[0]
+
+    def reachable_on(self, channel: str) -> bool:
+        """Whether messages on `channel` may go to this patient: not opted out, and with
+        contact details on file, one for this channel (without any, the clinic's messaging
+        system holds them)."""
+        if channel in self.opt_out:
+            return False
+        if self.phone is None and self.email is None:
+            return True
+        return (self.phone if channel == "sms" else self.email) is not None
 
 
 class Request(Strict):
@@ -558,10 +702,21 @@ class Booking(Strict):
     locked: bool = True
     """True = stays exactly where it is; false = may move within its day, at a cost."""
     status: Annotated[BookingStatus, Words("status", BookingStatus)] = "confirmed"
-    """confirmed, or cancelled / cancelled_late / no_show: then it no longer holds any time."""
+    """confirmed (on the calendar), or cancelled / cancelled_late / no_show / declined (a
+    waitlist offer turned down) / hold_expired (deposit unpaid by pay_by): then it no longer
+    holds any time."""
     visit: Identifier | None = None
     """Bookings sharing a visit id are one visit, back to back: a re-plan moves them together
     or hands them to a person together, never one without the other."""
+    confirmed: bool = False
+    """The patient confirmed they will come (a reminder's only_if_unconfirmed then stays
+    unsent)."""
+    pay_by: Moment | None = None
+    """Held for an unpaid deposit until this time (local); unpaid by then, a re-plan releases
+    it to the waitlist."""
+    sequence: int = Field(default=0, ge=0, le=limits.MAX_BOOKINGS)
+    """How many times the booking changed on the calendar (the calendars' SEQUENCE); a
+    re-plan counts it up when it moves or cancels the booking."""
 
 
 class Scenario(Strict):

@@ -33,6 +33,7 @@ def build_schedule(
     escalated = {e.id: e for e in escalations}
     items = [(b.id, b.patient, b.service, "booking") for b in scenario.bookings]
     released = {b.id: b.status for b in scenario.bookings if b.status != "confirmed"}
+    on_calendar = {b.id: b for b in scenario.bookings}
     items += [(r.id, r.patient, r.service, "request") for r in scenario.requests]
     rows = []
     for item_id, patient_id, service_id, kind in items:
@@ -53,6 +54,11 @@ def build_schedule(
             row.reason = released[item_id]
         else:
             row.reason = unbooked[item_id].code
+        booking = on_calendar.get(item_id)
+        if booking is not None:
+            row.confirmed, row.sequence = booking.confirmed, booking.sequence
+            if row.status == "booked" and booking.pay_by is not None:
+                row.pay_by = clock.local(clock.minute(booking.pay_by))
         rows.append(row)
     return Schedule(appointments=rows)
 

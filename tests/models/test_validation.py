@@ -135,7 +135,7 @@ FIELD_RULES = [
         {"name": "confirm"},
         {"name": "confirm", "on_booking": True},
         "policies.reminders[0]",
-        "needs on_booking: true or hours_before: N",
+        "needs on_booking: true, hours_before: N, or days_before: N with at: HH:MM",
     ),
     one_rule(
         "services.2",
