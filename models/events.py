@@ -5,7 +5,8 @@ command line an event is written `kind:target,key=value,...`, for example
 `cancel:q17`, `provider_out:rn_kim,from=2026-12-08T12:00,to=2026-12-08T19:00`,
 `running_late:md_lee,minutes=20`, `room_down:laser_1,from=...,to=...`,
 `new_request:patient=p4,service=botox,earliest=2026-12-08,latest=2026-12-09`,
-`reschedule:q21,earliest=2026-12-09,latest=2026-12-10`.
+`reschedule:q21,earliest=2026-12-09,latest=2026-12-10`, and the patient's replies
+`confirm:q17` and `decline:q21`.
 """
 
 from __future__ import annotations
@@ -132,8 +133,35 @@ class Reschedule(_Event):
     """Last acceptable day."""
 
 
+class Confirm(_Event):
+    """The patient confirmed a booked appointment (replied C): it stays where it is, marked
+    confirmed."""
+
+    kind: Literal["confirm"] = "confirm"
+    booking: str
+    """Id of the booked row."""
+
+
+class Decline(_Event):
+    """A waitlist patient turned down the slot they were offered: it is released, without a
+    fee, to the next on the waitlist."""
+
+    kind: Literal["decline"] = "decline"
+    booking: str
+    """Id of the booked row (a waitlist request's, or a booking a re-plan made from the
+    waitlist)."""
+
+
 Event = Annotated[
-    Cancel | NoShow | ProviderOut | RunningLate | RoomOrMachineDown | NewRequest | Reschedule,
+    Cancel
+    | NoShow
+    | ProviderOut
+    | RunningLate
+    | RoomOrMachineDown
+    | NewRequest
+    | Reschedule
+    | Confirm
+    | Decline,
     Field(discriminator="kind"),
 ]
 EVENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(list[Event])
@@ -141,6 +169,8 @@ _TARGET = {
     "cancel": "booking",
     "no_show": "booking",
     "reschedule": "booking",
+    "confirm": "booking",
+    "decline": "booking",
     "provider_out": "provider",
     "running_late": "provider",
     "room_down": "id",

@@ -711,6 +711,9 @@ class Booking(Strict):
     confirmed: bool = False
     """The patient confirmed they will come (a reminder's only_if_unconfirmed then stays
     unsent)."""
+    from_waitlist: bool = False
+    """Booked from the waitlist (a re-plan's state scenario writes it): until they confirm,
+    the patient may turn the slot down with a decline event."""
     pay_by: Moment | None = None
     """Held for an unpaid deposit until this time (local); unpaid by then, a re-plan releases
     it to the waitlist."""

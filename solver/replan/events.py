@@ -9,6 +9,8 @@ from typing import Any
 
 from models.events import (
     Cancel,
+    Confirm,
+    Decline,
     NewRequest,
     NoShow,
     ProviderOut,
@@ -59,6 +61,8 @@ class Day:
     stranded: dict[str, str] = field(default_factory=dict)
     """Displaced parts of a visit already under way (id -> the part that started): they cannot
     move away from it, so they go to a person."""
+    confirmed: set[str] = field(default_factory=set)
+    """Appointments the patient confirmed by a reply."""
 
     def __post_init__(self) -> None:
         self.requests = {request.id: request for request in self.scenario.requests}
@@ -68,6 +72,14 @@ class Day:
         """The visit an appointment belongs to, if any."""
         item = self.requests.get(row_id) or self.bookings.get(row_id)
         return item.visit if item is not None else None
+
+    def from_waitlist(self, row_id: str) -> bool:
+        """Booked from the waitlist: the row of a `source: waitlist` request, or a booking an
+        earlier re-plan made from the waitlist."""
+        request, booking = self.requests.get(row_id), self.bookings.get(row_id)
+        if request is not None:
+            return request.source == "waitlist"
+        return booking is not None and booking.from_waitlist
 
     def minute(self, moment: datetime | None, default: int, what: str, fix: str) -> int:
         """The clinic minute of an event's time, `default` if left out; a time outside the
@@ -114,6 +126,22 @@ class Day:
             )
         return row
 
+    def upcoming(self, row: Appointment, event: str) -> int:
+        """The start of a booked row that has not begun; one that has is refused for `event`."""
+        start = self.start_of(row)
+        if start < self.now:
+            raise EventError(
+                f"{event}: {excerpt(row.request_id)} started at {row.start}, before now; too late"
+            )
+        return start
+
+    def release(self, row: Appointment, status: str) -> None:
+        """The slot is given up (`status`: cancelled, no_show, declined, ...): its day is
+        re-planned, and an earlier displacement or reschedule of it no longer holds."""
+        self.released[row.request_id] = status
+        self.forget(row.request_id)
+        self.active_days.add(self.start_of(row) // MINUTES_PER_DAY)
+
     def start_of(self, row: Appointment) -> int:
         assert row.start is not None
         return self.clock.minute(row.start)
@@ -124,17 +152,11 @@ class Day:
 
 def _apply_cancel(day: Day, event: Cancel) -> None:
     row = day.booked_row(event.booking, "cancel")
-    start = day.start_of(row)
-    if start < day.now:
-        raise EventError(
-            f"cancel: {excerpt(row.request_id)} started at {row.start}, before now; too late"
-        )
+    start = day.upcoming(row, "cancel")
     notice = day.scenario.policies.cancellation_notice_hours * 60
     ahead = day.clock.local(start).timestamp() - _called(day, event).timestamp()
     late = ahead < timedelta(minutes=notice).total_seconds()  # real hours, DST included
-    day.released[row.request_id] = "cancelled_late" if late else "cancelled"
-    day.forget(row.request_id)
-    day.active_days.add(start // MINUTES_PER_DAY)
+    day.release(row, "cancelled_late" if late else "cancelled")
 
 
 def _called(day: Day, event: Cancel) -> datetime:
@@ -160,9 +182,26 @@ def _apply_no_show(day: Day, event: NoShow) -> None:
         raise EventError(
             f"no_show: {excerpt(row.request_id)} starts at {row.start}, after now; wait"
         )
-    day.released[row.request_id] = "no_show"
-    day.forget(row.request_id)
-    day.active_days.add(start // MINUTES_PER_DAY)
+    day.release(row, "no_show")
+
+
+def _apply_decline(day: Day, event: Decline) -> None:
+    """A waitlist offer turned down: the slot is released, without a fee, to the waitlist."""
+    row = day.booked_row(event.booking, "decline")
+    name = excerpt(row.request_id)
+    if not day.from_waitlist(row.request_id):
+        raise EventError(
+            f"decline: {name} was not booked from the waitlist, so there is no offer to turn "
+            "down (decline answers a source: waitlist request's slot or one a re-plan booked "
+            "from the waitlist); if the patient gives the appointment up, it is a cancel event"
+        )
+    if row.confirmed or row.request_id in day.confirmed:
+        raise EventError(
+            f"decline: the patient confirmed {name}, so the offer was taken; if they give it "
+            "up now, it is a cancel event"
+        )
+    day.upcoming(row, "decline")
+    day.release(row, "declined")
 
 
 def _apply_away(day: Day, provider_id: str, start: int, end: int) -> None:
@@ -303,6 +342,10 @@ def _apply(day: Day, event: Any) -> None:
         _apply_outage(day, event)
     elif isinstance(event, NewRequest):
         day.new_requests.append(event.request)
+    elif isinstance(event, Confirm):
+        day.confirmed.add(day.booked_row(event.booking, "confirm").request_id)
+    elif isinstance(event, Decline):
+        _apply_decline(day, event)
     elif isinstance(event, Reschedule):
         row = day.booked_row(event.booking, "reschedule")
         if day.start_of(row) < day.now:

@@ -35,7 +35,8 @@ def _as_booking(day: Day, row: Appointment) -> dict[str, Any]:
         "locked": start < day.now or visit is not None or kept,
         "status": day.released.get(row.request_id, "confirmed"),
         "visit": visit,
-        "confirmed": row.confirmed,
+        "confirmed": row.confirmed or row.request_id in day.confirmed,
+        "from_waitlist": day.from_waitlist(row.request_id),
         "pay_by": _local_text(day, day.clock.minute(row.pay_by)) if row.pay_by else None,
         "sequence": row.sequence,
     }
