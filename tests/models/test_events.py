@@ -91,7 +91,7 @@ def test_a_new_request_is_written_flat_and_gets_an_id_from_patient_and_service()
     [
         (
             "explode:q1",
-            "unknown kind 'explode'; use one of cancel, machine_down, new_request, no_show",
+            "unknown kind 'explode'; use one of cancel, confirm, decline, machine_down",
         ),
         ("cancel", "booking: Field required"),
         ("cancel:", "booking: Field required"),

@@ -95,6 +95,7 @@ def test_a_confirmation_marks_the_row_confirmed_and_changes_nothing_else() -> No
     for row in before.appointments:
         new = after[row.request_id]
         assert new.confirmed == (row.request_id == "w_first")
+        # every column but kind: a booked request is now a booking of the state scenario
         same = {"request_id", "patient_id", "service_id", "provider_id", "room_id", "start"}
         same |= {"end", "status", "reason", "moved", "pay_by", "sequence", "equipment"}
         assert new.model_dump(include=same) == row.model_dump(include=same), row.request_id
