@@ -493,6 +493,11 @@ def valid_events(context: EventContext) -> st.SearchStrategy[dict[str, str]]:
     return st.one_of(
         st.builds(dict, kind=st.just("cancel"), booking=st.sampled_from(context.booked)),
         st.builds(dict, kind=st.just("no_show"), booking=st.sampled_from(context.booked)),
+        st.builds(
+            dict,
+            kind=st.sampled_from(["confirm", "decline"]),
+            booking=st.sampled_from(context.booked),
+        ),
         st.builds(dict, kind=st.just("running_late"), provider=provider, minutes=st.just("20")),
         st.builds(
             lambda **f: {"from": f.pop("start"), "to": f.pop("end"), **f},

@@ -21,6 +21,7 @@ from models.loader import save_scenario
 from models.results import Schedule
 from models.scenario import Scenario
 from solver.cli import app
+from solver.outputs.gantt import change_marks
 from solver.replan import EventError, ReshuffleResult, reshuffle
 from tests.solver.replan.test_reshuffle import OPTIONS, night, rows_by_id, tiny_clinic
 
@@ -140,6 +141,7 @@ def _assert_declined_goes_to_the_next(result: ReshuffleResult) -> None:
         ("booked_from_waitlist", "w_second", "", "2026-12-07T10:00:00-05:00", True, False, ""),
     ]
     assert [item.request_id for item in result.exceptions] == []  # the decliner is not queued
+    assert change_marks(result.changes) == {"w_first": "cancelled", "w_second": "added"}  # gantt
     state = {b.id: b for b in result.state.bookings}
     assert (state["w_first"].status, state["w_first"].from_waitlist) == ("declined", True)
     assert "w_first" not in {r.id for r in result.state.requests}  # not booked back, ever
