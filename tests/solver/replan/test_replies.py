@@ -20,6 +20,7 @@ from models.events import EVENT_ADAPTER, Cancel, Confirm, Decline, parse_event
 from models.loader import save_scenario
 from models.results import Schedule
 from models.scenario import Scenario
+from scenarios.generator import generate_scenario
 from solver.cli import app
 from solver.outputs.gantt import change_marks
 from solver.replan import EventError, ReshuffleResult, reshuffle
@@ -104,6 +105,25 @@ def test_a_confirmation_marks_the_row_confirmed_and_changes_nothing_else() -> No
     # the next re-plan keeps the flag: it comes from the state scenario's booking
     later = reshuffle(result.state, result.schedule, [], NINE_THIRTY, **OPTIONS)
     assert rows_by_id(later.schedule)["w_first"].confirmed
+
+
+def test_confirmations_on_a_busy_clinic_move_no_one() -> None:
+    scenario = generate_scenario(requests=60, providers=3, days=2, seed=1)
+    schedule = night(scenario)
+    first = scenario.clinic.clock().first_day
+    now = datetime(first.year, first.month, first.day, 11, tzinfo=scenario.clinic.clock().zone)
+    booked = [row.request_id for row in schedule.booked()]
+    replies = booked[::3]
+    events = [Confirm(booking=row_id) for row_id in replies]
+    result = reshuffle(scenario, schedule, events, now, **OPTIONS)
+    assert result.changes == []
+    assert check_schedule(result.state, result.schedule) == []
+    after = rows_by_id(result.schedule)
+    where = ("status", "start", "end", "provider_id", "room_id")
+    for row in schedule.appointments:
+        new = after[row.request_id]
+        assert new.model_dump(include=set(where)) == row.model_dump(include=set(where))
+        assert new.confirmed == (row.request_id in replies), row.request_id
 
 
 @pytest.mark.parametrize(
