@@ -13,8 +13,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 
 from checker import check_schedule, recompute_objective
+from models.reason_codes import SUGGESTED_ACTIONS
 from models.scenario import Scenario
-from solver.eligibility import SUGGESTED_ACTIONS, Job, eligibility
+from solver.eligibility import Job, eligibility
 from solver.facts import ClinicFacts
 from solver.greedy import _FrontDesk
 from solver.placement import Placement, Placements
