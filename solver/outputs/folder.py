@@ -235,13 +235,15 @@ def _replace_problem(real: Path, out: Path) -> Finding | None:
 
 
 def _foreign(real: Path) -> list[str]:
-    """What in the folder medspa did not write (a folder shown with a trailing /)."""
+    """What in the folder medspa did not write (a folder shown with a trailing /); a folder
+    inside it that medspa wrote as a set of its own (the exception digest) is medspa's."""
     ours = _recorded(real)
     allowed = EARLIER_NAMES if ours is None else ours | {RECORD}
     foreign = []
     for entry in sorted(os.scandir(real), key=lambda e: e.name):
         if entry.is_dir(follow_symlinks=False):
-            foreign.append(excerpt(entry.name + "/"))
+            if _recorded(Path(entry.path)) is None:
+                foreign.append(excerpt(entry.name + "/"))
         elif entry.name not in allowed:
             foreign.append(excerpt(entry.name))
     return foreign
