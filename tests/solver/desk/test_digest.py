@@ -237,15 +237,20 @@ def test_owner_file_names_are_plain_and_never_shared() -> None:
 # --- medspa exceptions ----------------------------------------------------------------------
 
 
+def _solve(scenario: Path, out: Path) -> None:
+    """`medspa solve` of the scenario file into `out`, which must succeed."""
+    command = ["solve", str(scenario), "--out", str(out), "--time-limit", "5", "--workers", "1"]
+    outcome = runner.invoke(app, [*command, "--quiet"])
+    assert outcome.exit_code == 0, outcome.output
+
+
 @pytest.fixture(scope="module")
 def solved(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder `medspa solve` wrote for the week of `_clinic`, its per-reason owner billing."""
+    """A folder holding the week of `_clinic` (clinic.yaml, its per-reason owner billing) and
+    what `medspa solve` wrote for it (week/)."""
     folder = tmp_path_factory.mktemp("solve")
-    scenario = folder / "clinic.yaml"
-    save_scenario(_clinic(exception_owners={"deposit_unpaid": "billing"}), scenario)
-    command = ["solve", str(scenario), "--out", str(folder / "week"), "--time-limit", "5"]
-    outcome = runner.invoke(app, [*command, "--workers", "1", "--quiet"])
-    assert outcome.exit_code == 0, outcome.output
+    save_scenario(_clinic(exception_owners={"deposit_unpaid": "billing"}), folder / "clinic.yaml")
+    _solve(folder / "clinic.yaml", folder / "week")
     return folder
 
 
@@ -267,19 +272,7 @@ def test_the_command_prints_a_table_per_owner_without_names_and_writes_the_pages
     assert "Traceback" not in printed
     assert (week_dir / "digest" / "lee.html").is_file()
     assert "Vera Ip" in (week_dir / "digest" / "lee.md").read_text(encoding="utf-8")
-    again = [
-        "solve",
-        str(solved / "clinic.yaml"),
-        "--out",
-        str(week_dir),
-        "--time-limit",
-        "5",
-        "--workers",
-        "1",
-        "--quiet",
-    ]
-    outcome = runner.invoke(app, again)  # the solve's folder, digest and all, is medspa's
-    assert outcome.exit_code == 0, outcome.output
+    _solve(solved / "clinic.yaml", week_dir)  # the folder, digest and all, is medspa's
     assert not (week_dir / "digest").exists()  # gone with the old set it was made of
 
 
