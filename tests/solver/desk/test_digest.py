@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from models.loader import save_scenario
+from models.loader import load_scenario, save_scenario
 from models.results import ExceptionItem, exceptions_frame
-from models.scenario import Scenario
+from models.scenario import Policies, Scenario
 from models.spreadsheet import read_csv, write_csv
 from solver.cli import app
 from solver.desk.digest import digest_by_owner, owner_slug, read_exceptions, write_digests
@@ -79,6 +80,26 @@ def _clinic(**policies: object) -> Scenario:
 @pytest.fixture(scope="module")
 def result() -> SolveResult:
     return solve(_clinic(exception_owners={"deposit_unpaid": "billing"}), 5, 1)
+
+
+def test_the_owner_on_duty_is_the_dates_then_the_weekdays_and_a_rota_survives_a_save(
+    tmp_path: Path,
+) -> None:
+    policies = _clinic().policies
+    on = policies.escalation_owner_on
+    assert [on(date(2026, 12, day)) for day in range(7, 14)] == [
+        "dana",
+        "lee",
+        "dana",
+        "sam",  # Thursday 2026-12-10, by its date
+        "sam",
+        None,  # Saturday and Sunday: nobody
+        None,
+    ]
+    assert on(date(2026, 12, 17)) == "lee"  # the next Thursday, by its weekday
+    assert Policies(escalation_owner="  ").escalation_owner_on(date(2026, 12, 7)) is None
+    save_scenario(_clinic(), tmp_path / "clinic.yaml")
+    assert load_scenario(tmp_path / "clinic.yaml").policies == policies
 
 
 def _owners(items: list[ExceptionItem]) -> dict[str, str]:
