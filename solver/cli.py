@@ -1,5 +1,5 @@
 """The `medspa` command line: schema, audit, generate, solve, check, explain, reshuffle,
-slots, compare, review, batch and demo.
+slots, compare, review, exceptions, batch and demo.
 
 Bad input (a malformed file, an unknown id, an impossible window) prints every problem
 with the file and the path inside it, and exits 2; never a traceback. Ctrl-C or SIGTERM
