@@ -52,7 +52,13 @@ from models.results import ExceptionItem, ProgressPoint, Schedule, ScheduleFileE
 from models.scenario import Scenario
 from models.times import MINUTES_PER_DAY
 from solver.interrupt import Interrupted, Stop
-from solver.outputs.folder import OutputFolderError, file_problem, folder_problem, why_not
+from solver.outputs.folder import (
+    DIGEST_FOLDER,
+    OutputFolderError,
+    file_problem,
+    folder_problem,
+    why_not,
+)
 
 app = typer.Typer(
     help="Schedule optimizer for med spas: check the rulebook, book the week, re-plan the day.",
@@ -926,7 +932,7 @@ def exceptions_command(
 ) -> None:
     """The exception queue by owner: a table per owner, and per owner a page to send them
     (OUTDIR/digest/OWNER.md and .html). Exit 0, or 2 on bad input."""
-    from solver.desk.digest import DIGEST_FOLDER, digest_by_owner, write_digests
+    from solver.desk.digest import digest_by_owner, write_digests
 
     source, digest_dir = folder / "exceptions.csv", (out_dir or folder) / DIGEST_FOLDER
     with _input_errors():

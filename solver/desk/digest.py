@@ -19,11 +19,9 @@ import pandas as pd
 from models.findings import excerpt
 from models.results import ExceptionItem, exceptions_frame
 from models.spreadsheet import read_csv
-from solver.outputs.folder import Writer, write_set
+from solver.outputs.folder import DIGEST_FOLDER, Writer, write_set
 from solver.outputs.pages import Block, as_html, as_markdown
 
-DIGEST_FOLDER = "digest"
-"""The folder of the pages, inside the command's --out folder."""
 INDEX = "index"
 """The page listing every owner and their count (a name no owner's page takes)."""
 REQUIRED = ("owner", "request_id", "reason_code")

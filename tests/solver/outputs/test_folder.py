@@ -201,9 +201,10 @@ def test_a_set_medspa_wrote_inside_the_folder_is_replaced_with_it(tmp_path: Path
     assert folder_problem(out, {}) is None
     write_set(out, _texts(exceptions_csv="new"), "solve")
     assert sorted(p.name for p in out.iterdir()) == [".medspa-outputs.json", "exceptions.csv"]
-    (out / "photos").mkdir()
+    write_set(out / "week", _texts(exceptions_csv="old"), "solve")  # another command's set
+    write_set(out / "photos", _texts(a_txt="A"), "exceptions")  # not where a digest goes
     problem = folder_problem(out, {})
-    assert problem is not None and "'photos/', which medspa did not write" in problem.message
+    assert problem is not None and "'photos/', 'week/', which medspa did not" in problem.message
 
 
 def _below_a_file(tmp_path: Path) -> Path:
