@@ -274,11 +274,14 @@ def _no_same_day_owner(scenario: Scenario) -> Iterator[Finding]:
 
 
 def _nobody_on_duty(scenario: Scenario) -> Iterator[Finding]:
-    """Days of the horizon on which a duty rota (policies.escalation_owner) names nobody."""
+    """Days of the horizon on which a duty rota (policies.escalation_owner) names nobody: the
+    days the clinic is open and the first days of requests (an exception's day)."""
     policies, clinic = scenario.policies, scenario.clinic
     if not isinstance(policies.escalation_owner, dict) or not policies.escalation_owner:
         return
     days = [clinic.horizon.start + timedelta(days=n) for n in range(clinic.horizon.days)]
+    asked = {request.earliest for request in scenario.requests}
+    days = [day for day in days if _opening(clinic, day) is not None or day in asked]
     gaps = [day for day in days if policies.escalation_owner_on(day) is None]
     if gaps:
         weekdays = sorted({weekday_of(day) for day in gaps}, key=WEEKDAYS.index)
