@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from models.findings import Finding, excerpt
+from models.reason_codes import SUGGESTED_ACTIONS
 from models.scenario import PENALTY_NAMES
 from models.spreadsheet import looks_like_formula
-from models.times import MINUTES_PER_DAY, format_clock, weekday_of
+from models.times import MINUTES_PER_DAY, WEEKDAYS, format_clock, weekday_of
 
 if TYPE_CHECKING:
     from models.scenario import Clinic, Provider, Request, Scenario, Service
@@ -253,7 +254,7 @@ def _window_on_closed_days(scenario: Scenario) -> Iterator[Finding]:
 
 def _missing_owner(scenario: Scenario, field: str, code: str, duty: str) -> Iterator[Finding]:
     owner = getattr(scenario.policies, field)
-    if not (owner or "").strip():
+    if not owner or (isinstance(owner, str) and not owner.strip()):
         yield Finding(
             code,
             f"policies.{field}",
@@ -270,6 +271,41 @@ def _no_escalation_owner(scenario: Scenario) -> Iterator[Finding]:
 def _no_same_day_owner(scenario: Scenario) -> Iterator[Finding]:
     duty = "same-day changes (cancellations, no-shows, a provider out)"
     return _missing_owner(scenario, "same_day_owner", "no_same_day_owner", duty)
+
+
+def _nobody_on_duty(scenario: Scenario) -> Iterator[Finding]:
+    """Days of the horizon on which a duty rota (policies.escalation_owner) names nobody: the
+    days the clinic is open and the first days of requests (an exception's day)."""
+    policies, clinic = scenario.policies, scenario.clinic
+    if not isinstance(policies.escalation_owner, dict) or not policies.escalation_owner:
+        return
+    days = [clinic.horizon.start + timedelta(days=n) for n in range(clinic.horizon.days)]
+    asked = {request.earliest for request in scenario.requests}
+    days = [day for day in days if _opening(clinic, day) is not None or day in asked]
+    gaps = [day for day in days if policies.escalation_owner_on(day) is None]
+    if gaps:
+        weekdays = sorted({weekday_of(day) for day in gaps}, key=WEEKDAYS.index)
+        shown = ", ".join(f"{day:%a} {day}" for day in gaps[:10])
+        more = f" and {len(gaps) - 10} more" if len(gaps) > 10 else ""
+        yield Finding(
+            "nobody_on_duty",
+            "policies.escalation_owner",
+            f"the duty rota names no escalation owner on {shown}{more}, so the exceptions of "
+            f"those days have nobody on duty; add {', '.join(weekdays)} (every week) or those "
+            "dates to the rota",
+        )
+
+
+def _unknown_reason_code(scenario: Scenario) -> Iterator[Finding]:
+    """Per-reason owners of codes no exception carries (a typo routes nothing)."""
+    for code, owner in scenario.policies.exception_owners.items():
+        if code not in SUGGESTED_ACTIONS:
+            yield Finding(
+                "unknown_reason_code",
+                f"policies.exception_owners.{code}",
+                f"{excerpt(code)} is not a reason code, so nothing goes to {excerpt(owner)} by "
+                f"it; use one of {', '.join(sorted(SUGGESTED_ACTIONS))} (docs/reasons.md)",
+            )
 
 
 def _no_waitlist_order(scenario: Scenario) -> Iterator[Finding]:
@@ -491,6 +527,8 @@ CHECKS: tuple[Callable[[Scenario], Iterator[Finding]], ...] = (
     _consult_unavailable,
     _window_on_closed_days,
     _no_escalation_owner,
+    _nobody_on_duty,
+    _unknown_reason_code,
     _no_same_day_owner,
     _no_waitlist_order,
     _reminder_without_template,

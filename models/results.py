@@ -169,8 +169,9 @@ class ExceptionItem(BaseModel):
     """When the patient is expected, local: a booking's day and time ("Tue 2026-12-08
     10:00-10:30"), a request's window of days ("Mon 2026-12-07 to Wed 2026-12-09")."""
     owner: str
-    """Who handles it, from the clinic policy: the same-day owner for what concerns today
-    (and existing bookings and patients displaced today), else the escalation owner."""
+    """Who handles it, from the clinic policy: the owner of its reason code, else the same-day
+    owner for what concerns today (and existing bookings and patients displaced today), else
+    the escalation owner on duty on its day."""
     request_id: str
     """Request or booking id."""
     patient_id: str
@@ -406,7 +407,8 @@ class Change(BaseModel):
     late_fee_applies: bool = False
     """A late cancellation or a no-show: the clinic's late-cancellation fee applies."""
     owner: str = ""
-    """Who owns the change (the policy's same-day owner)."""
+    """Who owns the change: the policy's same-day owner, else the escalation owner on duty
+    that day."""
     note: str = ""
     """What the change does not say: the reason code of an escalation, or why a room changed."""
 

@@ -8,15 +8,19 @@ ids, overlapping hours, times off the slot grid) live in `models.validation` and
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, datetime
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainSerializer,
+    PlainValidator,
     PrivateAttr,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -25,17 +29,21 @@ from models import limits
 from models.dayparts import DEFAULT_DAY_PARTS, DayPartName, PreferredTime, day_part_key, resolve
 from models.findings import excerpt
 from models.money import CURRENCY_CODES, DECIMALS, DEFAULT_CURRENCY, money
-from models.shapes import DATE_SCHEMA, Day, Moment, ShortForm, Words
+from models.shapes import DATE_SCHEMA, Day, Moment, ShortForm, Words, _on_the_calendar
 from models.times import (
     MINUTES_PER_DAY,
+    WEEKDAY_WORDS,
+    WEEKDAYS,
     ByWeekday,
     ClinicClock,
     DailyHours,
     Hours,
     RangeList,
     TimeRange,
+    Weekday,
     format_clock,
     parse_clock,
+    weekday_of,
 )
 
 Date = date  # field names `date` below would shadow the type
@@ -291,11 +299,106 @@ PENALTY_NAMES: tuple[str, ...] = tuple(Penalties.model_fields)
 """The soft rules, by the names used in policies.penalties, kpis.json and the objective terms."""
 
 
+Rota = dict[Weekday | date, str]
+"""Who is on duty: an owner per weekday (every week) and per date (that day only)."""
+
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_OWNER_SCHEMA = {"type": "string", "minLength": 1, "pattern": r"\S"}
+
+
+def _owner(value: Any, where: str) -> str:
+    """An owner as written: a role or a name, not blank."""
+    if not isinstance(value, str) or not value.strip():
+        shown = "nothing" if value is None else excerpt(value)
+        raise ValueError(
+            f"{where} names no owner (got {shown}); name the role or person, e.g. 'front_desk_lead'"
+        )
+    return value
+
+
+def _rota_day(key: Any) -> Weekday | date:
+    """A day of a rota: a weekday by any of its names, or a date YYYY-MM-DD."""
+    if isinstance(key, date) and not isinstance(key, datetime):
+        return _on_the_calendar(key)
+    word = WEEKDAY_WORDS.read(key)
+    if word in WEEKDAYS:
+        return word
+    if not isinstance(key, str) or not _ISO_DATE.match(key):
+        raise ValueError(
+            f"{excerpt(str(key))} is neither a weekday (mon ... sun, or Monday ... Sunday) nor "
+            "a date YYYY-MM-DD; write the day as one of those"
+        )
+    try:
+        day = date.fromisoformat(key)
+    except ValueError:
+        message = f"{excerpt(key)} is not a date on the calendar; check the month and day"
+        raise ValueError(message) from None
+    return _on_the_calendar(day)
+
+
+def _name_or_rota(value: Any) -> str | Rota | None:
+    """policies.escalation_owner: one owner, or a rota of owners by weekday and date (a date's
+    owner stands in for its weekday's); the errors name the day as written."""
+    if value is None or isinstance(value, str):
+        return value
+    if not isinstance(value, dict):
+        raise ValueError(
+            f"{excerpt(value)} is neither an owner nor a rota; write a name, or a mapping of "
+            "weekdays and dates to names, e.g. {mon: dana, 2026-12-24: sam}"
+        )
+    rota: Rota = {}
+    written: dict[Weekday | date, Any] = {}
+    for key, owner in value.items():
+        day = _rota_day(key)
+        first = written.setdefault(day, key)
+        if first != key:
+            raise ValueError(f"{excerpt(str(first))} and {excerpt(str(key))} are one day; keep one")
+        rota[day] = _owner(owner, f"the rota's {excerpt(str(key))}")
+    return rota
+
+
+def _rota_data(value: str | Rota | None) -> str | dict[str, str] | None:
+    """The owner or rota as a file writes it: a rota's dates as YYYY-MM-DD."""
+    if isinstance(value, dict):
+        return {day if isinstance(day, str) else day.isoformat(): o for day, o in value.items()}
+    return value
+
+
+_ROTA_SCHEMA = {
+    "type": "object",
+    "propertyNames": {
+        "type": "string",
+        "anyOf": [{"pattern": WEEKDAY_WORDS.pattern}, DATE_SCHEMA],
+    },
+    "additionalProperties": _OWNER_SCHEMA,
+}
+OwnerOrRota = Annotated[
+    str | Rota | None,
+    PlainValidator(_name_or_rota),
+    PlainSerializer(_rota_data),
+    WithJsonSchema({"anyOf": [{"type": "string"}, _ROTA_SCHEMA, {"type": "null"}]}),
+]
+"""One owner, or who is on duty by weekday and date."""
+Owner = Annotated[
+    str,
+    PlainValidator(lambda value: _owner(value, "it")),
+    WithJsonSchema(_OWNER_SCHEMA),
+]
+"""A role or a person, not blank."""
+
+
 class Policies(Strict):
     """The clinic's booking policy: owners of exceptions, deposits, waitlist order, weights."""
 
-    escalation_owner: str | None = None
-    """Who handles requests the optimizer cannot book (a role or a name)."""
+    escalation_owner: OwnerOrRota = None
+    """Who handles requests the optimizer cannot book (a role or a name), or a duty rota:
+    an owner per weekday and per date, e.g. {mon: dana, fri: sam, 2026-12-24: sam}; a date
+    beats its weekday."""
+    exception_owners: dict[Identifier, Owner] = Field(
+        default_factory=dict, max_length=limits.MAX_ENTRIES
+    )
+    """Who handles an exception of a reason code, over every other owner, e.g.
+    {deposit_unpaid: billing} (the codes: docs/reasons.md)."""
     same_day_owner: str | None = None
     """Who handles same-day changes: cancellations, no-shows, a provider out, and the
     exceptions of the day itself (a re-plan's day, a solve's first day) and of bookings."""
@@ -362,6 +465,14 @@ class Policies(Strict):
                     f"day parts '{first}' and '{name}' are one name (case does not count); keep one"
                 )
         return value
+
+    def escalation_owner_on(self, day: date) -> str | None:
+        """The escalation owner on duty on `day`: the one owner, else the rota's owner of the
+        date, else of its weekday; None when nobody is (a blank name is nobody)."""
+        owner = self.escalation_owner
+        if isinstance(owner, dict):
+            owner = owner.get(day) or owner.get(weekday_of(day))
+        return owner if owner and owner.strip() else None
 
     def day_part_ranges(self) -> dict[str, tuple[TimeRange, ...]]:
         """Every day part by day_part_key: the defaults, replaced or added to by day_parts."""

@@ -1,5 +1,5 @@
 """The `medspa` command line: schema, audit, generate, solve, check, explain, reshuffle,
-slots, compare, review, batch and demo.
+slots, compare, review, exceptions, batch and demo.
 
 Bad input (a malformed file, an unknown id, an impossible window) prints every problem
 with the file and the path inside it, and exits 2; never a traceback. Ctrl-C or SIGTERM
@@ -48,11 +48,17 @@ from models.loader import (
     write_atomically,
 )
 from models.money import money
-from models.results import ProgressPoint, Schedule, ScheduleFileError
+from models.results import ExceptionItem, ProgressPoint, Schedule, ScheduleFileError
 from models.scenario import Scenario
 from models.times import MINUTES_PER_DAY
 from solver.interrupt import Interrupted, Stop
-from solver.outputs.folder import OutputFolderError, file_problem, folder_problem, why_not
+from solver.outputs.folder import (
+    DIGEST_FOLDER,
+    OutputFolderError,
+    file_problem,
+    folder_problem,
+    why_not,
+)
 
 app = typer.Typer(
     help="Schedule optimizer for med spas: check the rulebook, book the week, re-plan the day.",
@@ -897,6 +903,91 @@ def _compare_progress(
             progress.update(task, completed=done, description=escape(printable(f"solved {name}")))
 
         yield solved
+
+
+DIGEST_COLUMNS = ("request_id", "window", "service_name", "value", "reason_code", "detail")
+"""The columns of an owner's exceptions on the console (no patient names), then the action."""
+
+
+@app.command(name="exceptions")
+def exceptions_command(
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            help="A folder `medspa solve` or `reshuffle` wrote: its exceptions.csv.",
+            metavar="DIR",
+            show_default=False,
+        ),
+    ],
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            metavar="OUTDIR",
+            help="Write the digest into OUTDIR/digest (default: DIR/digest).",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The exception queue by owner: a table per owner, and per owner a page to send them
+    (OUTDIR/digest/OWNER.md and .html). Exit 0, or 2 on bad input."""
+    from solver.desk.digest import digest_by_owner, write_digests
+
+    source, digest_dir = folder / "exceptions.csv", (out_dir or folder) / DIGEST_FOLDER
+    with _input_errors():
+        items = _read_exceptions(source)
+    _refuse_out(folder_problem(digest_dir, {"exceptions": source}))
+    digests = digest_by_owner(items)
+    with _writing(digest_dir):
+        paths = write_digests(digests, out_dir or folder)
+    if as_json:
+        owners = [
+            {
+                "owner": d.owner,
+                "count": len(d.items),
+                "exceptions": [i.model_dump(exclude={"owner", "patient_name"}) for i in d.items],
+            }
+            for d in digests
+        ]
+        print(json.dumps({"exceptions": len(items), "owners": owners} | _wrote(paths), indent=2))
+        return
+    if not digests:
+        out.print(_said(f"{source}: the exception queue is empty; nobody has anything to handle."))
+    for digest in digests:
+        table = Table(title=_said(f"{digest.owner}: {len(digest.items)}"), title_justify="left")
+        for column in (*DIGEST_COLUMNS, "suggested_action"):
+            table.add_column(column.replace("_", " "), overflow="fold")
+        for item in digest.items:
+            table.add_row(
+                *(_said(getattr(item, column)) for column in DIGEST_COLUMNS),
+                _said(item.suggested_action),
+            )
+        out.print(table)
+    out.print(_said(f"wrote {len(paths)} page(s) to {digest_dir}"))
+
+
+def _read_exceptions(path: Path) -> list[ExceptionItem]:
+    """The exceptions of an exceptions.csv file; ScenarioError naming the file and the fix."""
+    from solver.desk.digest import ExceptionsFileError, read_exceptions
+
+    fix = "give the folder `medspa solve --out DIR` or `medspa reshuffle --out DIR` wrote"
+    if not path.parent.is_dir():
+        problem = "not a folder" if path.parent.exists() else "folder not found"
+        raise ScenarioError(str(path.parent), [Finding("not_a_folder", "", f"{problem}; {fix}")])
+    check_input_size(path)
+    try:
+        return read_exceptions(path)
+    except FileNotFoundError:
+        message = f"file not found: the folder holds no exception queue; {fix}"
+        raise ScenarioError(str(path), [Finding("file_not_found", "", message)]) from None
+    except OSError as error:
+        message = f"could not read it ({why_not(error)}); {fix}"
+        raise ScenarioError(str(path), [Finding("unreadable_exceptions", "", message)]) from None
+    except ExceptionsFileError as error:
+        fix = "; write it with `medspa solve` or keep the columns it writes"
+        problems = [Finding("unreadable_exceptions", "", p + fix) for p in error.problems]
+        raise ScenarioError(str(path), problems) from None
 
 
 def main() -> None:

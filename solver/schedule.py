@@ -7,9 +7,11 @@ from collections.abc import Collection, Mapping
 from datetime import date, datetime, timedelta
 from typing import get_args
 
+from models.reason_codes import SUGGESTED_ACTIONS
 from models.results import Appointment, ExceptionItem, Schedule
 from models.scenario import RELEASED_STATUSES, Policies, Scenario, Tier
-from solver.eligibility import SUGGESTED_ACTIONS, Escalation, Job
+from models.times import MINUTES_PER_DAY
+from solver.eligibility import Escalation, Job
 from solver.placement import Placements
 from solver.reasons import Reason
 
@@ -63,14 +65,21 @@ def build_schedule(
     return Schedule(appointments=rows)
 
 
-def owner_of(policies: Policies, same_day: bool) -> str:
-    """Who handles an item: the same-day owner for same-day changes, else the escalation owner."""
-    owner = (policies.same_day_owner if same_day else None) or policies.escalation_owner
-    return owner or "clinic manager (set policies.escalation_owner)"
+NOBODY = "clinic manager (set policies.escalation_owner)"
+"""The owner of an exception the clinic's policy gives to nobody."""
+
+
+def owner_of(policies: Policies, day: date, same_day: bool, reason_code: str = "") -> str:
+    """Who handles an item that concerns `day`: the owner of its reason code
+    (policies.exception_owners), else the same-day owner for same-day business, else the
+    escalation owner on duty that day."""
+    owner = policies.exception_owners.get(reason_code)
+    owner = owner or (policies.same_day_owner if same_day else None)
+    return owner or policies.escalation_owner_on(day) or NOBODY
 
 
 TIER_ORDER: tuple[str, ...] = get_args(Tier)
-"""Tiers from the highest (vip) to the lowest (new), the order of an exception queue's day."""
+"""Tiers from the highest (vip) to the lowest (new)."""
 
 
 def build_exceptions(
@@ -82,13 +91,14 @@ def build_exceptions(
     today: date | None = None,
 ) -> list[ExceptionItem]:
     """Everything a person must handle: escalations and requests left without a slot (their
-    reasons in `unbooked`), most urgent first: by the day each concerns, then the highest
-    tier, then the highest value.
+    reasons in `unbooked`), most urgent first: by the time each concerns (a booking's start, a
+    request's first day still ahead), then the highest value, then the highest tier.
 
-    What concerns `today` (the day of a re-plan, a solve's first day), existing bookings and
-    the ids in `same_day` (patients displaced today) go to the same-day owner, the rest to
-    the escalation owner.
+    Each goes to `owner_of` its reason and day: what concerns `today` (the day of a re-plan, a
+    solve's first day), existing bookings and the ids in `same_day` (patients displaced today)
+    are same-day business.
     """
+    clock = scenario.clinic.clock()
     details = {e.id: e.detail for e in escalations}
     details |= {item_id: reason.detail for item_id, reason in unbooked.items()}
     bookings = {b.id: b for b in scenario.bookings}
@@ -101,15 +111,17 @@ def build_exceptions(
         booking = bookings.get(row.request_id)
         if booking is not None:
             day, window = booking.start.date(), _slot(booking.start, service.length)
+            when = clock.minute(booking.start)
         else:
             request = requests[row.request_id]
             day = max(request.earliest, today) if today else request.earliest
             window = _days(request.earliest, request.latest)
+            when = clock.day_index(day) * MINUTES_PER_DAY
         urgent = row.kind == "booking" or row.request_id in same_day or day == today
         item = ExceptionItem(
             day=day.isoformat(),
             window=window,
-            owner=owner_of(scenario.policies, urgent),
+            owner=owner_of(scenario.policies, day, urgent, row.reason),
             request_id=row.request_id,
             patient_id=row.patient_id,
             patient_name=patient.name or "",
@@ -121,7 +133,7 @@ def build_exceptions(
             detail=details[row.request_id],
             suggested_action=SUGGESTED_ACTIONS[row.reason],
         )
-        items.append((day, TIER_ORDER.index(patient.tier), -service.value, item))
+        items.append((when, -service.value, TIER_ORDER.index(patient.tier), item))
     items.sort(key=lambda entry: entry[:3])
     return [item for *_, item in items]
 

@@ -43,6 +43,11 @@ EARLIER_NAMES = frozenset(
 )
 """Files that earlier versions wrote without a list. Not scenario.yaml: a clinic's own
 scenario file may carry that name."""
+DIGEST_FOLDER = "digest"
+"""The folder `medspa exceptions` writes its pages into, inside a solve's or re-plan's folder."""
+NESTED_SETS = {DIGEST_FOLDER: "medspa exceptions"}
+"""Sets medspa writes inside another command's folder, by folder name and the command that
+wrote them: they belong to that folder and go when it is replaced."""
 
 
 class OutputFolderError(Exception):
@@ -235,16 +240,28 @@ def _replace_problem(real: Path, out: Path) -> Finding | None:
 
 
 def _foreign(real: Path) -> list[str]:
-    """What in the folder medspa did not write (a folder shown with a trailing /)."""
+    """What in the folder medspa did not write (a folder shown with a trailing /); a set of
+    NESTED_SETS inside it (the exception digest) is medspa's."""
     ours = _recorded(real)
     allowed = EARLIER_NAMES if ours is None else ours | {RECORD}
     foreign = []
     for entry in sorted(os.scandir(real), key=lambda e: e.name):
         if entry.is_dir(follow_symlinks=False):
-            foreign.append(excerpt(entry.name + "/"))
+            if not _nested_set(entry):
+                foreign.append(excerpt(entry.name + "/"))
         elif entry.name not in allowed:
             foreign.append(excerpt(entry.name))
     return foreign
+
+
+def _nested_set(entry: os.DirEntry[str]) -> bool:
+    """Whether a folder inside another is one of NESTED_SETS, as its own list says."""
+    command = NESTED_SETS.get(entry.name)
+    try:
+        record = json.loads((Path(entry.path) / RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return command is not None and isinstance(record, dict) and record.get("written_by") == command
 
 
 def _recorded(real: Path) -> frozenset[str] | None:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from models.results import Appointment, Change, Schedule
 from models.scenario import RELEASED_STATUSES
+from models.times import MINUTES_PER_DAY
 from solver.replan.events import Day
 from solver.schedule import owner_of
 
@@ -17,7 +18,8 @@ waitlist offer or an expired deposit hold)."""
 
 def change_list(day: Day, before: Schedule, after: Schedule) -> list[Change]:
     """Who moves from when/who/where to when/who/where, who is new, who must be called."""
-    owner = owner_of(day.scenario.policies, same_day=True)
+    today = day.clock.day(day.now // MINUTES_PER_DAY)
+    owner = owner_of(day.scenario.policies, today, same_day=True)
     old = {row.request_id: row for row in before.appointments}
     changes = []
     for row in after.appointments:

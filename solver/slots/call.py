@@ -17,10 +17,11 @@ from models.dayparts import day_part_key
 from models.events import NewRequest, problem_text
 from models.findings import excerpt
 from models.limits import MAX_ID_CHARACTERS
+from models.reason_codes import SUGGESTED_ACTIONS
 from models.results import Schedule
 from models.scenario import Request, Scenario
 from models.times import MINUTES_PER_DAY
-from solver.eligibility import SUGGESTED_ACTIONS, Escalation, Job, eligibility
+from solver.eligibility import Escalation, Job, eligibility
 from solver.facts import ClinicFacts
 from solver.placement import Placements, placements_of
 from solver.replan.events import Day, EventError, apply_events, horizon_text

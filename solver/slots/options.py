@@ -12,10 +12,10 @@ import bisect
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from models.reason_codes import SUGGESTED_ACTIONS
 from models.results import Schedule
 from models.scenario import Request, Scenario
 from models.times import MINUTES_PER_DAY
-from solver.eligibility import SUGGESTED_ACTIONS
 from solver.facts import on_grid, subtract
 from solver.placement import Placement, Placements
 from solver.reasons import Insertion, Trier, Try

@@ -96,6 +96,10 @@ def test_every_check_is_covered_by_a_trigger() -> None:
     assert len({code for code, *_ in TRIGGERS}) == len(CHECKS)
 
 
+MON_TO_FRI = {"mon": "dana", "tue": "lee", "wed": "dana", "thu": "lee", "fri": "sam"}
+"""A duty rota of the escalation owner that leaves the weekend out (Saturday is open)."""
+
+
 def reminder(hours_before: int) -> dict[str, Any]:
     """A reminder named 'late', sent `hours_before` hours before the appointment."""
     return {"name": "late", "hours_before": hours_before, "template": "See you soon"}
@@ -212,6 +216,24 @@ TRIGGERS: list[tuple[str, Change, str, str]] = [
         {"policies.escalation_owner": "  "},
         "policies.escalation_owner",
         "escalation_owner",
+    ),
+    (
+        "no_escalation_owner",
+        {"policies.escalation_owner": {}},
+        "policies.escalation_owner",
+        "escalation_owner",
+    ),
+    (
+        "nobody_on_duty",
+        {"policies.escalation_owner": MON_TO_FRI},
+        "policies.escalation_owner",
+        "no escalation owner on Sat 2026-03-07, so",
+    ),
+    (
+        "unknown_reason_code",
+        {"policies.exception_owners": {"deposit_unpaied": "billing"}},
+        "policies.exception_owners.deposit_unpaied",
+        "use one of booking_conflict, consult_required, deposit_unpaid, ",
     ),
     (
         "no_same_day_owner",
@@ -353,6 +375,9 @@ NEAR_MISSES: list[Change] = [
     },
     {"policies.penalties": {"over_daily_bookings": 1000, "preferred_provider": 1000}},
     {"providers.0.name": "Dana Lee-Smith = +1 @home", "policies.escalation_owner": "'lead"},
+    {"policies.escalation_owner": MON_TO_FRI | {"2026-03-07": "sam"}},
+    {"policies.escalation_owner": MON_TO_FRI | {"Saturday": "lee"}},  # closed Sunday: nobody
+    {"policies.exception_owners": {"deposit_unpaid": "billing", "booking_conflict": "desk"}},
 ]
 
 
@@ -399,6 +424,24 @@ def test_a_penalty_no_booking_outweighs_names_the_request_its_worth_and_both_fix
         "cap); give it a weight of at least 4 (its priority, or policies.tier_weights) or lower "
         "policies.penalties.over_daily_bookings below 90"
     )
+
+
+def test_a_rota_with_gaps_names_the_open_days_and_requested_days_without_an_owner(
+    base_data: Data,
+) -> None:
+    rota = {"Monday": "dana", "tue": "lee", "wed": "dana", "thu": "lee", "fri": "sam"}
+    data = edited(
+        base_data,
+        {
+            "clinic.horizon.days": 14,
+            "policies.escalation_owner": rota | {"2026-03-07": "sam", "2026-03-13": "lee"},
+            "requests.1": request("req_2", "pat_1", "botox", "2026-03-15", "2026-03-15"),
+        },
+    )
+    [found] = [f for f in findings_of(data) if f.code == "nobody_on_duty"]
+    # Sat 03-14 is open; the clinic is closed on Sundays, but a request starts on the 15th
+    assert "no escalation owner on Sat 2026-03-14, Sun 2026-03-15, so" in found.message
+    assert "add sat, sun (every week) or those dates" in found.message
 
 
 def test_licence_expiry_message_says_until_when(base_data: Data) -> None:

@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from models.loader import save_scenario
+from models.reason_codes import SUGGESTED_ACTIONS
 from models.results import (
     APPOINTMENT_COLUMNS,
     SCHEDULE_COLUMNS,
@@ -21,7 +22,7 @@ from models.results import (
 )
 from models.scenario import Policies, Scenario
 from solver.cli import app
-from solver.eligibility import SUGGESTED_ACTIONS, Escalation, eligibility, escalate
+from solver.eligibility import Escalation, eligibility, escalate
 from solver.facts import ClinicFacts
 from solver.placement import Placement
 from solver.reasons import Reason, unbooked_reasons
@@ -156,13 +157,14 @@ def test_exceptions_list_what_needs_a_person_with_its_owner_and_action() -> None
 
 
 def test_the_owner_falls_back_to_the_escalation_owner_then_the_clinic_manager() -> None:
+    day = date(2026, 12, 7)
     both = Policies(escalation_owner="manager", same_day_owner="desk")
-    assert (owner_of(both, True), owner_of(both, False)) == ("desk", "manager")
+    assert (owner_of(both, day, True), owner_of(both, day, False)) == ("desk", "manager")
     only_escalation = Policies(escalation_owner="manager")
-    assert owner_of(only_escalation, True) == "manager"
+    assert owner_of(only_escalation, day, True) == "manager"
     nobody = Policies()
-    assert owner_of(nobody, True) == owner_of(nobody, False)
-    assert "policies.escalation_owner" in owner_of(nobody, False)
+    assert owner_of(nobody, day, True) == owner_of(nobody, day, False)
+    assert "policies.escalation_owner" in owner_of(nobody, day, False)
 
 
 def test_equipment_text_is_sorted_id_units_pairs() -> None:
@@ -362,8 +364,8 @@ def test_exceptions_come_most_urgent_first_with_the_columns_of_a_desk() -> None:
         "detail",
         "suggested_action",
     ]
-    # by day, then the highest tier, then the highest value; not by id or file order
-    assert list(frame["request_id"]) == ["mon_vip_filler", "mon_vip_peel", "mon_new", "tue_vip"]
+    # by day, then the highest value, then the highest tier; not by id or file order
+    assert list(frame["request_id"]) == ["mon_vip_filler", "mon_new", "mon_vip_peel", "tue_vip"]
     first = frame.iloc[0]
     assert (first["day"], first["window"], first["tier"]) == ("2026-12-07", "Mon 2026-12-07", "vip")
     assert (first["patient_name"], first["service_name"], first["value"]) == (
@@ -393,8 +395,8 @@ def test_the_owner_is_the_same_day_owner_for_today_and_the_escalation_owner_afte
     assert on_tuesday["mon_new"] == ("2026-12-08", "desk")  # its window reaches today
     assert on_tuesday["mon_vip_filler"] == ("2026-12-08", "desk")  # a window gone by: today's
     assert on_tuesday["tue_vip"] == ("2026-12-08", "desk")
-    order = [i.request_id for i in _desk(TUESDAY)]  # one day: tier, then value, then file order
-    assert order == ["tue_vip", "mon_vip_filler", "mon_vip_peel", "mon_new"]
+    order = [i.request_id for i in _desk(TUESDAY)]  # one day: value, then tier, then file order
+    assert order == ["tue_vip", "mon_vip_filler", "mon_new", "mon_vip_peel"]
 
 
 def test_an_existing_booking_in_the_queue_shows_its_day_and_time() -> None:

@@ -194,6 +194,19 @@ def test_empty_folders_and_those_of_earlier_versions_are_taken(tmp_path: Path) -
     assert problem is not None and "'scenario.yaml', which medspa did not write" in problem.message
 
 
+def test_a_set_medspa_wrote_inside_the_folder_is_replaced_with_it(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_set(out, _texts(exceptions_csv="old"), "solve")
+    write_set(out / "digest", _texts(dana_md="old"), "exceptions")  # the digest of that solve
+    assert folder_problem(out, {}) is None
+    write_set(out, _texts(exceptions_csv="new"), "solve")
+    assert sorted(p.name for p in out.iterdir()) == [".medspa-outputs.json", "exceptions.csv"]
+    write_set(out / "week", _texts(exceptions_csv="old"), "solve")  # another command's set
+    write_set(out / "photos", _texts(a_txt="A"), "exceptions")  # not where a digest goes
+    problem = folder_problem(out, {})
+    assert problem is not None and "'photos/', 'week/', which medspa did not" in problem.message
+
+
 def _below_a_file(tmp_path: Path) -> Path:
     (tmp_path / "notes.txt").write_text("")
     return tmp_path / "notes.txt" / "out"

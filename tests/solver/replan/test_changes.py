@@ -80,6 +80,23 @@ def test_every_kind_of_change_is_named_and_unchanged_rows_are_left_out() -> None
     assert found["t1"].note == "consult_required"
 
 
+def test_without_a_same_day_owner_changes_go_to_the_escalation_owner_on_duty_that_day() -> None:
+    rota = {"mon": "dana", "tue": "lee"}
+    scenario = day_clinic(
+        same_day_owner=None,
+        escalation_owner=rota,
+        exception_owners={"consult_required": "ops"},  # an exception's owner, not a change's
+    )
+    before = night_schedule(scenario)
+    escalated = UNBOOKED | {"status": "escalated", "reason": "consult_required"}
+    after = _after(before, {"r3": {"start": _when(10, 30)}, "t1": escalated})
+    for now, owner in ((480, "dana"), (1440 + 480, "lee")):
+        day = Day(
+            scenario, {r.request_id: r for r in before.appointments}, now, scenario.clinic.clock()
+        )
+        assert {c.owner for c in change_list(day, before, after)} == {owner}
+
+
 def test_a_change_says_from_where_to_where() -> None:
     found = _changes({"r3": {"start": _when(10, 30), "provider_id": "rn"}}, displaced=set())
     moved = found["r3"]

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from models.reason_codes import SUGGESTED_ACTIONS
 from models.scenario import Scenario
 from solver.cli import app
-from solver.eligibility import SUGGESTED_ACTIONS
 from solver.slots import ranked
 from solver.slots.show import OPTION_COLUMNS, option_row
 from solver.slots.why_not import why_not
