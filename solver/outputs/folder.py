@@ -241,10 +241,17 @@ def _foreign(real: Path) -> list[str]:
     foreign = []
     for entry in sorted(os.scandir(real), key=lambda e: e.name):
         if entry.is_dir(follow_symlinks=False):
-            foreign.append(excerpt(entry.name + "/"))
+            if not _a_set(Path(entry.path)):
+                foreign.append(excerpt(entry.name + "/"))
         elif entry.name not in allowed:
             foreign.append(excerpt(entry.name))
     return foreign
+
+
+def _a_set(folder: Path) -> bool:
+    """Whether a folder inside --out is itself a set medspa wrote (as `medspa calendars`
+    writes calendars/ into a solve's folder): it has its list and nothing else."""
+    return _recorded(folder) is not None and not _foreign(folder)
 
 
 def _recorded(real: Path) -> frozenset[str] | None:
