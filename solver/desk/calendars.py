@@ -200,7 +200,8 @@ def _unknown(scenario: Scenario, provider_id: str, room_id: str, service_id: str
     if not missing:
         return ""
     return (
-        f"{', '.join(missing)} not in the scenario; give the scenario this schedule was written for"
+        f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not in the scenario; "
+        "give the scenario this schedule was written for"
     )
 
 
