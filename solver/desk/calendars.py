@@ -75,7 +75,8 @@ def patient_detail(scenario: Scenario, patient_id: str) -> str:
 
 @dataclass(frozen=True)
 class _Visit:
-    """An appointment as one event of one feed."""
+    """An appointment as an event: when, with whom and where it is (or was, when
+    cancelled), and the feeds it goes into."""
 
     row: Appointment
     start: datetime
@@ -83,6 +84,7 @@ class _Visit:
     provider_id: str
     room_id: str
     status: STATUS
+    feeds: tuple[FeedKind, ...] = FEED_KINDS
 
 
 def calendar_feeds(
@@ -95,21 +97,21 @@ def calendar_feeds(
     name. `changes`, a re-plan's change list, adds the CANCELLED events of the appointments it
     cancelled or moved away from a feed. `stamp` is the DTSTAMP of every event (default: now).
 
-    Raises ScenarioError ("schedule" or "changes") for an appointment the scenario cannot
-    place: a provider, room or service it does not have."""
+    Raises ScenarioError ("schedule" or "changes") for a booked row without a time, provider
+    or room, a provider, room or service the scenario does not have, or a change of an
+    appointment the schedule does not hold."""
     zone = ZoneInfo(scenario.clinic.timezone)
-    _check_schedule(scenario, schedule)
+    known = _Known(scenario)
+    _check_schedule(known, schedule)
     visits = [_booked(row, zone) for row in schedule.booked()]
-    visits += _cancelled(scenario, schedule, changes or [], zone)
+    visits += _cancelled(scenario, known, schedule, changes or [], zone)
     feeds: dict[tuple[FeedKind, str], list[_Visit]] = {
         **{("provider", p.id): [] for p in scenario.providers},
         **{("room", r.id): [] for r in scenario.rooms},
     }
     for visit in sorted(visits, key=lambda v: (v.start, v.row.request_id, v.status)):
-        if visit.provider_id:
-            feeds[("provider", visit.provider_id)].append(visit)
-        if visit.room_id:
-            feeds[("room", visit.room_id)].append(visit)
+        for kind in visit.feeds:
+            feeds[(kind, visit.provider_id if kind == "provider" else visit.room_id)].append(visit)
     moment = (stamp or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     feed = _Feed(scenario, zone, moment, _timezone_span(scenario, visits))
     return {
@@ -133,7 +135,7 @@ def _booked(row: Appointment, zone: ZoneInfo) -> _Visit:
 
 
 def _cancelled(
-    scenario: Scenario, schedule: Schedule, changes: list[Change], zone: ZoneInfo
+    scenario: Scenario, known: _Known, schedule: Schedule, changes: list[Change], zone: ZoneInfo
 ) -> list[_Visit]:
     """The events a re-plan took out of a feed: each appointment that was booked, where it
     was, for the provider or room it no longer has (or both, once it is off the calendar)."""
@@ -148,7 +150,13 @@ def _cancelled(
             message = "is not in the schedule; give the schedule the re-plan wrote with it"
             problems.append(Finding("unknown_appointment", where, message))
             continue
-        wrong = _unknown(scenario, change.from_provider, change.from_room, row.service_id)
+        if not change.from_provider or not change.from_room:
+            message = (
+                "has a from_start but no from_provider or from_room; write it as a re-plan does"
+            )
+            problems.append(Finding("incomplete_change", where, message))
+            continue
+        wrong = known.lacks(change.from_provider, change.from_room, row.service_id)
         if wrong:
             problems.append(Finding("unknown_item", where, wrong))
             continue
@@ -156,18 +164,18 @@ def _cancelled(
         length = timedelta(minutes=scenario.service(row.service_id).length)
         end = (start.astimezone(UTC) + length).astimezone(zone)  # absolute time, across DST
         booked = row.status == "booked"
-        left_provider = not booked or row.provider_id != change.from_provider
-        left_room = not booked or row.room_id != change.from_room
-        if left_provider or left_room:
-            provider = change.from_provider if left_provider else ""
-            room = change.from_room if left_room else ""
-            visits.append(_Visit(row, start, end, provider, room, STATUS.CANCELLED))
+        now_at = {"provider": row.provider_id, "room": row.room_id}
+        was_at = {"provider": change.from_provider, "room": change.from_room}
+        left = tuple(kind for kind in FEED_KINDS if not booked or now_at[kind] != was_at[kind])
+        if left:
+            was = (change.from_provider, change.from_room)
+            visits.append(_Visit(row, start, end, *was, STATUS.CANCELLED, left))
     if problems:
         raise ScenarioError("changes", problems)
     return visits
 
 
-def _check_schedule(scenario: Scenario, schedule: Schedule) -> None:
+def _check_schedule(known: _Known, schedule: Schedule) -> None:
     """Every booked row has a time, and a provider, room and service of the scenario."""
     problems = []
     for row in schedule.booked():
@@ -176,33 +184,38 @@ def _check_schedule(scenario: Scenario, schedule: Schedule) -> None:
             message = "is booked without a start, end, provider or room; write it as a solve does"
             problems.append(Finding("incomplete_booking", where, message))
             continue
-        wrong = _unknown(scenario, row.provider_id, row.room_id, row.service_id)
+        wrong = known.lacks(row.provider_id, row.room_id, row.service_id)
         if wrong:
             problems.append(Finding("unknown_item", where, wrong))
     if problems:
         raise ScenarioError("schedule", problems)
 
 
-def _unknown(scenario: Scenario, provider_id: str, room_id: str, service_id: str) -> str:
-    """What the scenario lacks among a provider, a room and a service ("" when it has all
-    of them; a blank id is not looked for)."""
-    known = {
-        "provider": {p.id for p in scenario.providers},
-        "room": {r.id for r in scenario.rooms},
-        "service": {s.id for s in scenario.services},
-    }
-    wanted = {"provider": provider_id, "room": room_id, "service": service_id}
-    missing = [
-        f"{kind} {excerpt(item)}"
-        for kind, item in wanted.items()
-        if item and item not in known[kind]
-    ]
-    if not missing:
-        return ""
-    return (
-        f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not in the scenario; "
-        "give the scenario this schedule was written for"
-    )
+class _Known:
+    """The ids of a scenario's providers, rooms and services."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.ids = {
+            "provider": {p.id for p in scenario.providers},
+            "room": {r.id for r in scenario.rooms},
+            "service": {s.id for s in scenario.services},
+        }
+
+    def lacks(self, provider_id: str, room_id: str, service_id: str) -> str:
+        """What the scenario lacks among a provider, a room and a service, with the fix ("" when
+        it has them all; a blank id is not looked for)."""
+        wanted = {"provider": provider_id, "room": room_id, "service": service_id}
+        missing = [
+            f"{kind} {excerpt(item)}"
+            for kind, item in wanted.items()
+            if item and item not in self.ids[kind]
+        ]
+        if not missing:
+            return ""
+        return (
+            f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not in the "
+            "scenario; give the scenario this schedule was written for"
+        )
 
 
 def _timezone_span(scenario: Scenario, visits: list[_Visit]) -> tuple[date, date]:
@@ -213,60 +226,53 @@ def _timezone_span(scenario: Scenario, visits: list[_Visit]) -> tuple[date, date
     return min(days), max(days) + timedelta(days=1)
 
 
-@dataclass(frozen=True)
 class _Feed:
     """What every feed of one clinic shares: names, timezone, DTSTAMP and UID key."""
 
-    scenario: Scenario
-    zone: ZoneInfo
-    stamp: datetime
-    span: tuple[date, date]
+    def __init__(
+        self, scenario: Scenario, zone: ZoneInfo, stamp: datetime, span: tuple[date, date]
+    ) -> None:
+        self.scenario, self.zone, self.stamp, self.span = scenario, zone, stamp, span
+        self.key = clinic_key(scenario.clinic.name)
+        self.names: dict[FeedKind, dict[str, str]] = {
+            "provider": {p.id: p.name for p in scenario.providers},
+            "room": {r.id: r.name or r.id for r in scenario.rooms},
+        }
 
     def calendar(self, kind: FeedKind, item_id: str, visits: list[_Visit]) -> Calendar:
-        """The feed of one provider or room: its clinic timezone first, then its events."""
-        key = clinic_key(self.scenario.clinic.name)
+        """The feed of one provider or room: the clinic's timezone first, then its events."""
         calendar = Calendar.new(
-            name=f"{self._name(kind, item_id)} - {self.scenario.clinic.name}",
+            name=f"{self.names[kind][item_id]} - {self.scenario.clinic.name}",
             prodid=PRODID,
             method="PUBLISH",
-            uid=f"{kind}_{item_id}@{key}",
+            uid=f"{kind}_{item_id}@{self.key}",
         )
         calendar.add_component(Timezone.from_tzinfo(self.zone, None, *self.span))
         for visit in visits:
-            calendar.add_component(self._event(kind, visit, key))
+            calendar.add_component(self._event(kind, visit))
         return calendar
 
-    def _event(self, kind: FeedKind, visit: _Visit, key: str) -> Event:
+    def _event(self, kind: FeedKind, visit: _Visit) -> Event:
         row, scenario = visit.row, self.scenario
         detail = patient_detail(scenario, row.patient_id)
         service = scenario.service(row.service_id).name
-        room_id = visit.room_id or row.room_id or ""
         notes = []
-        if kind == "room" and (visit.provider_id or row.provider_id):
-            notes.append(
-                f"Provider: {self._name('provider', visit.provider_id or row.provider_id or '')}"
-            )
+        if kind == "room":
+            notes.append(f"Provider: {self.names['provider'][visit.provider_id]}")
         if visit.status == STATUS.TENTATIVE and row.pay_by is not None:
             due = row.pay_by.astimezone(self.zone)
             notes.append(f"Held until the deposit is paid, by {due:%a %Y-%m-%d %H:%M}")
-        event = Event.new(
-            uid=f"{row.request_id}@{key}",
+        return Event.new(
+            uid=f"{row.request_id}@{self.key}",
             summary=f"{service} - {detail}" if detail else service,
             start=visit.start,
             end=visit.end,
             stamp=self.stamp,
             sequence=row.sequence,
             status=visit.status,
-            location=self._name("room", room_id) if room_id else None,
+            location=self.names["room"][visit.room_id],
             description="\n".join(notes) or None,
         )
-        return event
-
-    def _name(self, kind: FeedKind, item_id: str) -> str:
-        """A provider's or room's name, its id when it has none."""
-        items = self.scenario.providers if kind == "provider" else self.scenario.rooms
-        found = next((item for item in items if item.id == item_id), None)
-        return (found.name if found is not None else None) or item_id
 
 
 def write_calendars(feeds: dict[str, Calendar], out_dir: Path) -> list[Path]:

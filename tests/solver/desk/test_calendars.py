@@ -242,6 +242,33 @@ def test_across_the_spring_dst_change_times_are_right_in_utc() -> None:
     assert "DTSTART;TZID=America/Chicago:20260309T100000" in text
 
 
+def test_a_room_change_cancels_the_event_in_the_old_room_only() -> None:
+    moved = DAY.appointments[0].model_copy(update={"room_id": "inj2", "sequence": 1})
+    ten = "2026-12-07T10:00:00-06:00"
+    where = {"from_start": ten, "from_provider": "rn", "from_room": "inj1", "to_start": ten}
+    change = Change(
+        change="room_changed",
+        request_id="q1",
+        patient_id="jane_42",
+        service_id="botox",
+        to_provider="rn",
+        to_room="inj2",
+        **where,
+    )
+    feeds = parsed(calendar_feeds(clinic(), Schedule(appointments=[moved]), [change], stamp=STAMP))
+    (old,) = feeds["room_inj1.ics"]
+    assert (str(old["STATUS"]), old["SEQUENCE"], str(old["UID"])) == (
+        "CANCELLED",
+        1,
+        "q1@glow-aesthetics",
+    )
+    assert str(old["DESCRIPTION"]) == "Provider: Rita Nurse"
+    assert old.start == datetime(2026, 12, 7, 10, 0, tzinfo=CHICAGO)
+    assert [(str(e["STATUS"]), e["SEQUENCE"]) for e in feeds["room_inj2.ics"]] == [("CONFIRMED", 1)]
+    (rita,) = feeds["provider_rn.ics"]  # updated in place: the same provider, another room
+    assert (str(rita["STATUS"]), str(rita["LOCATION"])) == ("CONFIRMED", "inj2")
+
+
 def test_an_appointment_the_scenario_cannot_place_is_refused_naming_it() -> None:
     stray = row("q9", "bo_7", "nobody", "inj1", "2026-12-07T10:00", 30)
     with pytest.raises(ScenarioError) as error:
@@ -260,6 +287,10 @@ def test_an_appointment_the_scenario_cannot_place_is_refused_naming_it() -> None
         calendar_feeds(clinic(), DAY, [unknown])
     assert error.value.source == "changes"
     assert "change 1 (cancelled 'zz'): is not in the schedule" in error.value.report()
+    nowhere = unknown.model_copy(update={"request_id": "q1", "from_provider": ""})
+    with pytest.raises(ScenarioError) as error:
+        calendar_feeds(clinic(), DAY, [nowhere])
+    assert "change 1 (cancelled 'q1'): has a from_start but no from_provider" in str(error.value)
 
 
 def test_clinic_keys_are_stable_ascii() -> None:
