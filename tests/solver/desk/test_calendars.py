@@ -77,6 +77,22 @@ def row(
     )
 
 
+def was(
+    kind: str, rid: str, service: str, start: str, provider: str = "rn", room: str = "inj1"
+) -> Change:
+    """A change of an appointment that was booked at `start` (ISO with offset) with `provider`
+    in `room`; patient bo_7."""
+    return Change(
+        change=kind,
+        request_id=rid,
+        patient_id="bo_7",
+        service_id=service,
+        from_start=start,
+        from_provider=provider,
+        from_room=room,
+    )
+
+
 DAY = Schedule(
     appointments=[
         row("q1", "jane_42", "rn", "inj1", "2026-12-07T10:00", 30),
@@ -156,15 +172,7 @@ def test_calendar_detail_sets_what_the_summary_shows_of_the_patient(
 def test_no_feed_holds_a_full_name_a_patient_id_or_contact_details(
     detail: str, tmp_path: Path
 ) -> None:
-    cancelled = Change(
-        change="cancelled",
-        request_id="q1",
-        patient_id="jane_42",
-        service_id="botox",
-        from_start="2026-12-07T10:00:00-06:00",
-        from_provider="rn",
-        from_room="inj1",
-    )
+    cancelled = was("cancelled", "q1", "botox", "2026-12-07T10:00:00-06:00")
     gone = Schedule(
         appointments=[
             DAY.appointments[0].model_copy(
@@ -199,15 +207,8 @@ def test_across_the_spring_dst_change_times_are_right_in_utc() -> None:
     scenario = clinic(clinic={"name": "Glow Aesthetics", **march})
     before = row("s1", "bo_7", "rn", "inj1", "2026-03-07T10:00", 30)
     after = row("s2", "bo_7", "rn", "inj1", "2026-03-09T10:00", 30)
-    night = Change(  # cancelled at 01:30 CST; its 60 minutes end at 03:30 CDT, not 02:30
-        change="cancelled",
-        request_id="s3",
-        patient_id="bo_7",
-        service_id="peel",
-        from_start="2026-03-08T01:30:00-06:00",
-        from_provider="rn",
-        from_room="inj1",
-    )
+    # cancelled at 01:30 CST; its 60 minutes end at 03:30 CDT, not 02:30
+    night = was("cancelled", "s3", "peel", "2026-03-08T01:30:00-06:00")
     gone = Appointment(
         request_id="s3", patient_id="bo_7", service_id="peel", reason="cancelled", sequence=1
     )
@@ -244,17 +245,7 @@ def test_across_the_spring_dst_change_times_are_right_in_utc() -> None:
 
 def test_a_room_change_cancels_the_event_in_the_old_room_only() -> None:
     moved = DAY.appointments[0].model_copy(update={"room_id": "inj2", "sequence": 1})
-    ten = "2026-12-07T10:00:00-06:00"
-    where = {"from_start": ten, "from_provider": "rn", "from_room": "inj1", "to_start": ten}
-    change = Change(
-        change="room_changed",
-        request_id="q1",
-        patient_id="jane_42",
-        service_id="botox",
-        to_provider="rn",
-        to_room="inj2",
-        **where,
-    )
+    change = was("room_changed", "q1", "botox", "2026-12-07T10:00:00-06:00")
     feeds = parsed(calendar_feeds(clinic(), Schedule(appointments=[moved]), [change], stamp=STAMP))
     (old,) = feeds["room_inj1.ics"]
     assert (str(old["STATUS"]), old["SEQUENCE"], str(old["UID"])) == (
@@ -275,14 +266,7 @@ def test_an_appointment_the_scenario_cannot_place_is_refused_naming_it() -> None
         calendar_feeds(clinic(), Schedule(appointments=[stray]))
     assert error.value.source == "schedule"
     assert "id 'q9': provider 'nobody' is not in the scenario" in error.value.report()
-    unknown = Change(
-        change="cancelled",
-        request_id="zz",
-        patient_id="p",
-        service_id="botox",
-        from_start="2026-12-07T10:00:00-06:00",
-        from_provider="rn",
-    )
+    unknown = was("cancelled", "zz", "botox", "2026-12-07T10:00:00-06:00")
     with pytest.raises(ScenarioError) as error:
         calendar_feeds(clinic(), DAY, [unknown])
     assert error.value.source == "changes"
