@@ -412,6 +412,13 @@ def test_a_solve_into_a_folder_with_its_feeds_replaces_them(
     assert result.exit_code == 0, result.output
     assert len(list((out / "calendars").glob("*.ics"))) == 4
     flags = ["--time-limit", "0.3", "--workers", "1", "--deterministic", "--quiet"]
+    (out / "calendars" / "notes.txt").write_text("mine")
+    refused = runner.invoke(app, ["solve", str(scenario_file), "--out", str(out), *flags])
+    assert (
+        refused.exit_code == 2
+        and "holds 'calendars/', which medspa did not write" in refused.stderr
+    )
+    (out / "calendars" / "notes.txt").unlink()
     again = runner.invoke(app, ["solve", str(scenario_file), "--out", str(out), *flags])
     assert again.exit_code == 0, again.output  # calendars/ is medspa's set, not a foreign folder
     assert not (out / "calendars").exists()
