@@ -126,23 +126,7 @@ class Appointment(BaseModel):
     @classmethod
     def _written_time(cls, value: Any) -> Any:
         """A time as text is ISO 8601 in whole minutes, in a year a clock can convert."""
-        if not isinstance(value, str):
-            return value
-        try:
-            moment = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise ValueError(
-                f"{excerpt(value)} is not a time; write it as ISO 8601, e.g. "
-                "2026-12-08T10:00:00-05:00"
-            ) from None
-        if moment.second or moment.microsecond:
-            raise ValueError(f"{excerpt(value)} has seconds; schedule times are whole minutes")
-        if not TIME_YEARS[0] <= moment.year <= TIME_YEARS[1]:
-            raise ValueError(
-                f"{excerpt(value)} is out of range (year {moment.year}); a schedule's times "
-                "lie in its scenario's horizon"
-            )
-        return moment
+        return value if not isinstance(value, str) else written_time(value)
 
     @field_validator("equipment")
     @classmethod
@@ -154,6 +138,24 @@ class Appointment(BaseModel):
                 "and a whole number of units, joined by ';', e.g. 'laser_platform:1'"
             )
         return text
+
+
+def written_time(value: str) -> datetime:
+    """A schedule time written as ISO 8601 in whole minutes, in a year a clock can convert."""
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(
+            f"{excerpt(value)} is not a time; write it as ISO 8601, e.g. 2026-12-08T10:00:00-05:00"
+        ) from None
+    if moment.second or moment.microsecond:
+        raise ValueError(f"{excerpt(value)} has seconds; schedule times are whole minutes")
+    if not TIME_YEARS[0] <= moment.year <= TIME_YEARS[1]:
+        raise ValueError(
+            f"{excerpt(value)} is out of range (year {moment.year}); a schedule's times "
+            "lie in its scenario's horizon"
+        )
+    return moment
 
 
 class ExceptionItem(BaseModel):
@@ -464,6 +466,46 @@ def changes_frame(changes: list[Change], scenario: Scenario | None = None) -> pd
     times = [t for row in rows for t in (row["from_start"], row["to_start"]) if t]
     _as_datetimes(frame, ("from_start", "to_start"), _frame_zone(scenario, times))
     return frame
+
+
+def read_changes(path: str | Path) -> list[Change]:
+    """Read a changes.csv file (as a re-plan wrote it); every bad cell is reported by its line
+    and column (ScheduleFileError)."""
+    frame = read_csv(path)
+    required = ["change", "request_id", "patient_id", "service_id", "from_start", "to_start"]
+    missing = [column for column in required if column not in frame.columns]
+    if missing:
+        raise ScheduleFileError([f"line 1 (the header): missing column(s) {', '.join(missing)}"])
+    changes, problems = [], []
+    for line, record in enumerate(frame.to_dict("records"), start=2):  # line 1 is the header
+        row = {k: v for k, v in record.items() if k in Change.model_fields}
+        where = f"line {line}" + (
+            f" (id {excerpt(row['request_id'])})" if row["request_id"] else ""
+        )
+        try:
+            change = Change.model_validate(row)
+        except ValidationError as error:
+            problems += [
+                f"{where}.{problem.where}: {problem.message}"
+                for problem in (_problem(detail, row) for detail in error.errors())
+            ]
+            continue
+        for column in ("from_start", "to_start"):
+            text = getattr(change, column)
+            try:
+                aware = not text or written_time(text).tzinfo is not None
+            except ValueError as error:
+                problems.append(f"{where}.{column}: {error}")
+                continue
+            if not aware:
+                problems.append(
+                    f"{where}.{column}: {excerpt(text)} has no UTC offset; write it with the "
+                    "clinic's offset, e.g. 2026-12-08T10:00:00-05:00, as a re-plan does"
+                )
+        changes.append(change)
+    if problems:
+        raise ScheduleFileError(problems)
+    return changes
 
 
 def exceptions_frame(items: list[ExceptionItem]) -> pd.DataFrame:

@@ -1,5 +1,5 @@
 """The `medspa` command line: schema, audit, generate, solve, check, explain, reshuffle,
-slots, compare, review, exceptions, batch and demo.
+slots, compare, review, exceptions, calendars, batch and demo.
 
 Bad input (a malformed file, an unknown id, an impossible window) prints every problem
 with the file and the path inside it, and exits 2; never a traceback. Ctrl-C or SIGTERM
@@ -636,11 +636,18 @@ def solve_command(
 
 
 def _read_schedule(path: Path) -> Schedule:
+    schedule: Schedule = _read_table(path, Schedule.read_csv, "schedule.csv", "medspa solve")
+    return schedule
+
+
+def _read_table(path: Path, read: Callable[[Path], Any], table: str, writer: str) -> Any:
+    """A schedule.csv or changes.csv (`table`) as `read` gives it, or exit 2 naming every bad
+    cell; `writer` is the command that writes such a file."""
     check_input_size(path)
     try:
-        return Schedule.read_csv(path)
+        return read(path)
     except ScheduleFileError as error:
-        fix = "; write it with `medspa solve` or keep the columns and values it writes"
+        fix = f"; write it with `{writer}` or keep the columns and values it writes"
         raise ScenarioError(
             str(path), [Finding("unreadable_schedule", "", p + fix) for p in error.problems]
         ) from None
@@ -651,7 +658,7 @@ def _read_schedule(path: Path) -> Schedule:
         problem = Finding(
             "unreadable_schedule",
             "",
-            f"not a readable schedule.csv ({first_line}); write it with `medspa solve`",
+            f"not a readable {table} ({first_line}); write it with `{writer}`",
         )
     raise ScenarioError(str(path), [problem])
 
@@ -988,6 +995,81 @@ def _read_exceptions(path: Path) -> list[ExceptionItem]:
         fix = "; write it with `medspa solve` or keep the columns it writes"
         problems = [Finding("unreadable_exceptions", "", p + fix) for p in error.problems]
         raise ScenarioError(str(path), problems) from None
+
+
+def _calendar_inputs(folder: Path) -> tuple[Path, Path]:
+    """The schedule.csv and changes.csv of a solve's or re-plan's folder (changes.csv may be
+    missing), or exit 2 when the folder or its schedule.csv is not there."""
+    schedule_file, changes_file = folder / "schedule.csv", folder / "changes.csv"
+    if not folder.is_dir() or not schedule_file.is_file():
+        what = "is not a folder" if not folder.is_dir() else "holds no schedule.csv"
+        message = (
+            f"{what}; give the folder `medspa solve --out` or `medspa reshuffle --out` wrote "
+            "(it holds schedule.csv, and changes.csv after a re-plan)"
+        )
+        with _input_errors():
+            raise ScenarioError(str(folder), [Finding("not_a_schedule_folder", "", message)])
+    return schedule_file, changes_file
+
+
+@app.command()
+def calendars(
+    scenario_file: ScenarioArg,
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            metavar="DIR",
+            help="Folder of a solve or a re-plan: its schedule.csv, and changes.csv if there.",
+        ),
+    ],
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", metavar="DIR", help="Folder to write calendars/ into (default: DIR)."
+        ),
+    ] = None,
+    now: Annotated[
+        str | None,
+        typer.Option(
+            "--now",
+            help="Time the feeds are made, their events' DTSTAMP (clinic time unless it has an "
+            "offset; default: now).",
+        ),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Write a calendar feed (.ics) per provider and per room into DIR/calendars."""
+    from models.results import read_changes
+    from solver.desk.calendars import CALENDARS_FOLDER, calendar_feeds, feed_counts, write_calendars
+
+    schedule_file, changes_file = _calendar_inputs(folder)
+    target = (out_dir or folder) / CALENDARS_FOLDER
+    inputs = {"scenario": scenario_file, "schedule": schedule_file, "change list": changes_file}
+    _refuse_out(folder_problem(target, inputs))
+    scenario = _load(scenario_file)
+    with _input_errors():
+        schedule = _read_schedule(schedule_file)
+        changes = None
+        if changes_file.exists():
+            changes = _read_table(changes_file, read_changes, "changes.csv", "medspa reshuffle")
+        stamp = _clock_time(now, scenario, "--now")
+        try:
+            feeds = calendar_feeds(scenario, schedule, changes, stamp)
+        except ScenarioError as error:
+            source = schedule_file if error.source == "schedule" else changes_file
+            raise ScenarioError(str(source), error.problems) from None
+    with _writing(target):
+        paths = write_calendars(feeds, out_dir or folder)
+    counts = feed_counts(feeds)
+    if as_json:
+        print(json.dumps({"feeds": counts} | _wrote(paths), indent=2))
+        return
+    for kind, figures in counts.items():
+        out.print(
+            f"{kind} feeds: {figures['feeds']}, {figures['events']} event(s) "
+            f"({figures['tentative']} tentative, {figures['cancelled']} cancelled)"
+        )
+    out.print(_said(f"wrote {len(paths)} feed(s) to {target}"))
 
 
 def main() -> None:

@@ -45,7 +45,9 @@ EARLIER_NAMES = frozenset(
 scenario file may carry that name."""
 DIGEST_FOLDER = "digest"
 """The folder `medspa exceptions` writes its pages into, inside a solve's or re-plan's folder."""
-NESTED_SETS = {DIGEST_FOLDER: "medspa exceptions"}
+CALENDARS_FOLDER = "calendars"
+"""The folder `medspa calendars` writes its feeds into, inside a solve's or re-plan's folder."""
+NESTED_SETS = {DIGEST_FOLDER: "medspa exceptions", CALENDARS_FOLDER: "medspa calendars"}
 """Sets medspa writes inside another command's folder, by folder name and the command that
 wrote them: they belong to that folder and go when it is replaced."""
 
@@ -241,7 +243,7 @@ def _replace_problem(real: Path, out: Path) -> Finding | None:
 
 def _foreign(real: Path) -> list[str]:
     """What in the folder medspa did not write (a folder shown with a trailing /); a set of
-    NESTED_SETS inside it (the exception digest) is medspa's."""
+    NESTED_SETS inside it (the exception digest, the calendars) is medspa's."""
     ours = _recorded(real)
     allowed = EARLIER_NAMES if ours is None else ours | {RECORD}
     foreign = []
@@ -255,13 +257,15 @@ def _foreign(real: Path) -> list[str]:
 
 
 def _nested_set(entry: os.DirEntry[str]) -> bool:
-    """Whether a folder inside another is one of NESTED_SETS, as its own list says."""
+    """Whether a folder inside another is one of NESTED_SETS, as its own list says, holding
+    nothing else."""
     command = NESTED_SETS.get(entry.name)
     try:
         record = json.loads((Path(entry.path) / RECORD).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return command is not None and isinstance(record, dict) and record.get("written_by") == command
+    written_by = isinstance(record, dict) and record.get("written_by") == command
+    return command is not None and written_by and not _foreign(Path(entry.path))
 
 
 def _recorded(real: Path) -> frozenset[str] | None:

@@ -15,6 +15,16 @@ LATE_FEE = frozenset({"cancelled_late", "no_show"})
 """The releases the late-cancellation fee policy covers (not a plain cancellation, a declined
 waitlist offer or an expired deposit hold)."""
 
+CALENDAR_CHANGES = RELEASED_STATUSES | {
+    "moved",
+    "rebooked",
+    "rescheduled",
+    "room_changed",
+    "escalated",
+}
+"""Changes that alter an appointment on the calendar (its time, provider or room) or take it
+off: each counts its `sequence` up by one, so a calendar updates the event it has."""
+
 
 def change_list(day: Day, before: Schedule, after: Schedule) -> list[Change]:
     """Who moves from when/who/where to when/who/where, who is new, who must be called."""
@@ -46,6 +56,24 @@ def change_list(day: Day, before: Schedule, after: Schedule) -> list[Change]:
             )
         )
     return changes
+
+
+def counted(before: Schedule, after: Schedule, changes: list[Change]) -> Schedule:
+    """The new schedule with each appointment's `sequence` as before, one up for every
+    appointment a change in CALENDAR_CHANGES concerns (a displaced or rescheduled booking went
+    through the re-plan as a request, so its count comes from the schedule before)."""
+    old = {row.request_id: row.sequence for row in before.appointments}
+    changed = {change.request_id for change in changes if change.change in CALENDAR_CHANGES}
+    return Schedule(
+        appointments=[
+            row.model_copy(
+                update={
+                    "sequence": old.get(row.request_id, row.sequence) + (row.request_id in changed)
+                }
+            )
+            for row in after.appointments
+        ]
+    )
 
 
 def _note(

@@ -14,7 +14,7 @@ from models.times import MINUTES_PER_DAY
 from solver.cpsat.params import SearchParams
 from solver.eligibility import Job
 from solver.interrupt import Stop
-from solver.replan.changes import change_list
+from solver.replan.changes import change_list, counted
 from solver.replan.events import apply_events
 from solver.replan.scope import NOT_REPLANNED, Scope, replan_days
 from solver.replan.state import state_scenario
@@ -94,6 +94,7 @@ def reshuffle(
         if job.request is not None and job.id in solved.placements and job.id not in before
     )
     changes = change_list(day, schedule, after)
+    after = counted(schedule, after, changes)
     exceptions = [item for item in solved.exceptions if item.request_id not in left_out]
     first_day = day.clock.day(min(day.active_days, default=day.now // MINUTES_PER_DAY))
     opened = [day.clock.day(index) for index in sorted(days)]

@@ -11,7 +11,7 @@ from models.events import NewRequest
 from models.results import Appointment, Change, Schedule
 from models.scenario import Scenario
 from models.times import MINUTES_PER_DAY
-from solver.replan.changes import change_list
+from solver.replan.changes import change_list, counted
 from solver.replan.events import apply_events
 from solver.replan.state import state_scenario
 from solver.slots.call import Call
@@ -72,4 +72,5 @@ def take(call: Call, option: Option) -> Taken:
     )
     after = Schedule(appointments=rows)
     when = clock.day(clock.minute(option.start) // MINUTES_PER_DAY)
-    return Taken(state, after, change_list(day, call.schedule, after), when)
+    changes = change_list(day, call.schedule, after)
+    return Taken(state, counted(call.schedule, after, changes), changes, when)

@@ -14,7 +14,7 @@ from models.events import Reschedule
 from models.results import CHANGE_COLUMNS, Appointment, Change, Schedule, changes_frame
 from models.scenario import Scenario
 from models.spreadsheet import write_csv
-from solver.replan.changes import change_list
+from solver.replan.changes import change_list, counted
 from solver.replan.events import Day
 from tests.conftest import MINI_WEEK, mini_clinic, provider, room, service
 from tests.solver.replan.test_events import day_clinic, night_schedule
@@ -211,3 +211,20 @@ def test_the_change_table_has_names_local_times_and_datetimes(tmp_path: Path) ->
     assert list(written["from_start"]) == ["2026-12-07T09:00:00-08:00", "2026-12-07T11:00:00-08:00"]
     assert list(written["to_start"]) == ["2026-12-08T10:30:00-08:00", ""]
     assert list(written["late_fee_applies"]) == ["False", "True"]
+
+
+def test_counted_adds_one_to_the_sequence_of_what_a_calendar_must_update() -> None:
+    """Moved, rebooked, room changed, cancelled and escalated rows count one up from the schedule
+    before (a displaced row comes back from the solve as a request, with sequence 0); an unchanged
+    row keeps its count, a new request starts at 0."""
+    kinds = ["booked_new_request", "moved", "rebooked", "room_changed", "cancelled_late"]
+    kinds.append("escalated")
+    ids = [f"r{i}" for i in range(len(kinds) + 1)]  # r0 is new, r6 does not change
+    rows = [Appointment(request_id=i, patient_id="p1", service_id="botox") for i in ids]
+    before = Schedule(appointments=[r.model_copy(update={"sequence": 2}) for r in rows[1:]])
+    changes = [
+        Change(change=kind, request_id=i, patient_id="p1", service_id="botox")
+        for kind, i in zip(kinds, ids, strict=False)
+    ]
+    after = counted(before, Schedule(appointments=rows), changes)
+    assert [row.sequence for row in after.appointments] == [0, 3, 3, 3, 3, 3, 2]
