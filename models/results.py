@@ -464,6 +464,31 @@ def changes_frame(changes: list[Change], scenario: Scenario | None = None) -> pd
     return frame
 
 
+def read_changes(path: Path) -> list[Change]:
+    """A changes.csv back as the change list; raises ScheduleFileError naming each bad line."""
+    frame = read_csv(path)
+    needed = ["change", "request_id", "patient_id", "service_id", "from_start", "to_start"]
+    missing = [column for column in needed if column not in frame.columns]
+    if missing:
+        raise ScheduleFileError([f"changes.csv has no column {', '.join(missing)}"])
+    fields = [name for name in Change.model_fields if name in frame.columns]
+    changes, problems = [], []
+    for line, row in enumerate(frame.to_dict("records"), start=2):
+        try:
+            change = Change.model_validate({name: row[name] for name in fields})
+            for text in (change.from_start, change.to_start):
+                if text and datetime.fromisoformat(text).tzinfo is None:
+                    raise ValueError(f"{excerpt(text)} has no UTC offset")
+        except (ValidationError, ValueError) as error:
+            first = error.errors()[0]["msg"] if isinstance(error, ValidationError) else str(error)
+            problems.append(f"line {line}: {first}")
+            continue
+        changes.append(change)
+    if problems:
+        raise ScheduleFileError(problems)
+    return changes
+
+
 def exceptions_frame(items: list[ExceptionItem]) -> pd.DataFrame:
     """The exception queue as a DataFrame with the exceptions.csv columns."""
     columns = list(ExceptionItem.model_fields)

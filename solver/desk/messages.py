@@ -227,17 +227,17 @@ class _Planner:
         """Plan the message, or note it skipped with the reason."""
         reason = self._refusal(wanted)
         send_at = None if reason else self._send_at(wanted)
-        if reason is None and send_at is None:
-            reason = self._late(wanted)
-        text = None if reason else self._text(wanted)
-        if send_at is None or text is None:
-            self.skipped.append(_row(wanted) | {"reason": reason or _UNRENDERABLE})
+        if send_at is None:
+            self._skip(wanted, reason or self._late(wanted))
             return
-        start = wanted.appointment.start
-        assert start is not None
-        reply_by = None
+        extra, reply_by = wanted.extra, None
         if wanted.kind == "waitlist_offer":
-            reply_by = min(send_at + timedelta(minutes=self.reply_minutes), start)
+            reply_by = min(send_at + timedelta(minutes=self.reply_minutes), _start(wanted))
+            extra = extra | {"reply_by": moment_words(reply_by.astimezone(self.zone))}
+        text = self._text(wanted, extra)
+        if text is None:
+            self._skip(wanted, "the template cannot be rendered (medspa audit says why)")
+            return
         self.messages.append(
             _row(wanted)
             | {
@@ -248,6 +248,9 @@ class _Planner:
                 "text": text,
             }
         )
+
+    def _skip(self, wanted: _Wanted, reason: str) -> None:
+        self.skipped.append(_row(wanted) | {"reason": reason})
 
     def plan(self) -> MessagePlan:
         messages = pd.DataFrame(self.messages, columns=MESSAGE_COLUMNS)
@@ -305,17 +308,14 @@ class _Planner:
         local = moment.astimezone(self.zone)
         return self.quiet.covers(local.hour * 60 + local.minute)
 
-    def _text(self, wanted: _Wanted) -> str | None:
+    def _text(self, wanted: _Wanted, extra: dict[str, str]) -> str | None:
         """The message text, or None when the template fails (the audit says why)."""
         assert wanted.template is not None
-        values = self.words.local(wanted.appointment) | wanted.extra
+        values = self.words.local(wanted.appointment) | extra
         try:
             return render(wanted.template, values)
         except Exception:  # a template the audit flags (template_fails, unknown placeholder)
             return None
-
-
-_UNRENDERABLE = "the template cannot be rendered (medspa audit says why)"
 
 
 def _start(wanted: _Wanted) -> datetime:
