@@ -9,9 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from models.results import Appointment, Change, Schedule
+from models.results import Appointment, Schedule
 from solver.desk.messages import MESSAGE_COLUMNS, SKIPPED_COLUMNS, MessagePlan, message_plan
 from tests.conftest import build, patient, provider, room, service
+from tests.solver.desk import rows
+from tests.solver.desk.rows import change
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -46,18 +48,7 @@ def at(text: str) -> datetime:
 
 
 def booked(rid: str, start: str, patient_id: str = "p1", **more: Any) -> Appointment:
-    begin = at(start)
-    return Appointment(
-        request_id=rid,
-        patient_id=patient_id,
-        service_id="botox",
-        provider_id="rn",
-        room_id="inj1",
-        start=begin,
-        end=begin + pd.Timedelta(minutes=30),
-        status="booked",
-        **more,
-    )
+    return rows.booked(rid, patient_id, at(start), **more)
 
 
 def plan_of(scenario: Any, rows: list[Appointment], now: str, **more: Any) -> MessagePlan:
@@ -179,10 +170,6 @@ def test_a_reminder_without_template_or_timing_before_the_start_is_skipped() -> 
         "r1:reminder:blank": "no template",
         "r1:reminder:late": "due at or after the appointment's start",
     }
-
-
-def change(kind: str, rid: str, **sides: str) -> Change:
-    return Change(change=kind, request_id=rid, patient_id="p1", service_id="botox", **sides)
 
 
 NOTICES = {

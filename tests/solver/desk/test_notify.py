@@ -4,7 +4,7 @@ the counts it prints (never a text, name or contact), and exit 2 on bad input.""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ from models.spreadsheet import read_csv, write_csv
 from solver.cli import app
 from solver.outputs.folder import RECORD, write_set
 from tests.conftest import booking, build, patient, request
+from tests.solver.desk.rows import booked, change
 
 runner = CliRunner()
 CHICAGO = ZoneInfo("America/Chicago")
@@ -45,18 +46,7 @@ def scenario() -> Scenario:
 
 
 def row(rid: str, patient_id: str, hour: int, kind: str = "request") -> Appointment:
-    start = datetime(2026, 12, 7, hour, tzinfo=CHICAGO)
-    return Appointment(
-        request_id=rid,
-        patient_id=patient_id,
-        service_id="botox",
-        provider_id="rn",
-        room_id="inj1",
-        start=start,
-        end=start + timedelta(minutes=30),
-        status="booked",
-        kind=kind,  # type: ignore[arg-type]
-    )
+    return booked(rid, patient_id, datetime(2026, 12, 7, hour, tzinfo=CHICAGO), kind=kind)
 
 
 def solved_folder(tmp_path: Path, scenario: Scenario, changes: list[Change] | None = None) -> Path:
@@ -114,14 +104,7 @@ def test_notify_json_counts_by_kind_channel_and_reason(tmp_path: Path, scenario:
 
 
 def test_notify_tells_a_replan_folders_moves(tmp_path: Path, scenario: Scenario) -> None:
-    moved = Change(
-        change="moved",
-        request_id="r1",
-        patient_id="p1",
-        service_id="botox",
-        from_start="2026-12-07T14:00:00-06:00",
-        to_start="2026-12-07T10:00:00-06:00",
-    )
+    moved = change("moved", "r1", from_start="2026-12-07T14:00:00-06:00")
     solved_folder(tmp_path, scenario, [moved])
     out = tmp_path / "messages"
     code, output = notify(tmp_path, "--now", "2026-12-07T08:30", "--out", str(out))

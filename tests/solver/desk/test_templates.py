@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from models.audit import audit
-from models.results import Appointment
 from models.templates import longest_values, placeholders, render, template_problems
 from solver.desk.templates import AppointmentWords
 from tests.conftest import build, patient, provider, room, service
+from tests.solver.desk.rows import booked
 
 
 def clinic(**policies: Any) -> Any:
@@ -32,18 +32,8 @@ def findings(**policies: Any) -> list[tuple[str, str]]:
 
 
 def test_an_appointment_fills_every_placeholder_in_clinic_time() -> None:
-    scenario = clinic()
     start = datetime(2026, 12, 8, 16, 30, tzinfo=ZoneInfo("UTC"))  # 10:30 in Chicago
-    row = Appointment(
-        request_id="r1",
-        patient_id="p1",
-        service_id="botox",
-        provider_id="rn",
-        room_id="inj1",
-        start=start,
-        status="booked",
-    )
-    assert AppointmentWords(scenario).local(row) == {
+    assert AppointmentWords(clinic()).local(booked("r1", "p1", start)) == {
         "first_name": "Maya",
         "service": "Botox",
         "provider": "Dana Lee",
