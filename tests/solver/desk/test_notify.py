@@ -73,11 +73,9 @@ def test_notify_adds_the_plan_to_the_solves_folder_and_prints_counts_only(
     assert code == 0, output
     assert not any(secret in output for secret in SECRET)
     assert "3 message(s) to send, the first at Sun 2026-12-06 12:00" in output
-    assert sorted(json.loads((week / RECORD).read_text())["files"]) == [
-        "messages.csv",
-        "messages_skipped.csv",
-        "schedule.csv",
-    ]
+    record = json.loads((week / RECORD).read_text())
+    assert record["written_by"] == "medspa solve"  # still the solve's set, with two files more
+    assert sorted(record["files"]) == ["messages.csv", "messages_skipped.csv", "schedule.csv"]
     messages = read_csv(week / "messages.csv")
     assert messages[["message_id", "send_at"]].values.tolist() == [
         ["r1:confirmation:confirm", "2026-12-06T12:00:00-06:00"],
@@ -137,3 +135,11 @@ def test_notify_refuses_a_broken_changes_file(tmp_path: Path, scenario: Scenario
     assert code == 2
     assert "changes.csv has no column patient_id, service_id, from_start, to_start" in output
     assert not (week / "messages.csv").exists()
+
+
+def test_notify_leaves_a_folder_of_other_files_alone(tmp_path: Path, scenario: Scenario) -> None:
+    week = solved_folder(tmp_path, scenario)
+    (week / "notes.txt").write_text("the front desk's")
+    code, output = notify(tmp_path, "--now", "2026-12-06T12:00")
+    assert code == 2 and "notes.txt" in output
+    assert sorted(p.name for p in week.iterdir()) == [RECORD, "notes.txt", "schedule.csv"]
