@@ -8,13 +8,15 @@ else on the machine.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
-from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta
+from jinja2.exceptions import SecurityError
+from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
 from models.findings import excerpt
@@ -48,7 +50,49 @@ KINDS: tuple[str, ...] = tuple(KIND_PLACEHOLDERS)
 """The kinds of message: confirmation (a reminder sent on booking), reminder, and the four
 notices."""
 
-_ENVIRONMENT = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+MAX_NUMBER = 10_000
+"""The largest number a template may multiply by or pass to a filter: a message needs no
+more, and a template cannot make a text of a billion characters."""
+
+
+class _Sandbox(SandboxedEnvironment):
+    """Jinja2's sandbox, with no powers and no multiplication or filter argument beyond
+    MAX_NUMBER."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" or _too_big(left) or _too_big(right):
+            raise SecurityError(f"{operator} is limited to numbers up to {MAX_NUMBER:,}")
+        return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        _check_numbers(args, kwargs)
+        return super().call(__context, __obj, *args, **kwargs)
+
+
+def _too_big(value: Any) -> bool:
+    return isinstance(value, int | float) and abs(value) > MAX_NUMBER
+
+
+def _check_numbers(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    if any(_too_big(value) for value in (*args, *kwargs.values())):
+        raise SecurityError(f"a number beyond {MAX_NUMBER:,} in a call")
+
+
+def _limited(function: Callable[..., Any]) -> Callable[..., Any]:
+    """A filter or test that refuses numbers beyond MAX_NUMBER (center(10**9) and the like)."""
+
+    @functools.wraps(function)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        _check_numbers(args, kwargs)
+        return function(*args, **kwargs)
+
+    return checked
+
+
+_ENVIRONMENT = _Sandbox(undefined=StrictUndefined, autoescape=False)
+_ENVIRONMENT.filters = {name: _limited(f) for name, f in _ENVIRONMENT.filters.items()}
 _OLD_BRACES = re.compile(r"(?<!\{)\{\s*([A-Za-z_]\w*)\s*\}(?!\})")
 _OLD_NAMES = {"patient": "first_name", "name": "first_name", "patient_name": "first_name"}
 
@@ -58,7 +102,7 @@ def placeholders(kind: str) -> dict[str, str]:
     return APPOINTMENT_PLACEHOLDERS | KIND_PLACEHOLDERS[kind]
 
 
-@lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=256)
 def compiled(text: str) -> Template:
     """The template compiled once per text (raises TemplateSyntaxError)."""
     return _ENVIRONMENT.from_string(text)

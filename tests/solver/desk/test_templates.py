@@ -106,6 +106,9 @@ def test_a_template_too_long_with_the_longest_names_is_found() -> None:
         "{% for i in range(10000000) %}x{% endfor %}",  # the sandbox refuses a huge range
         "{{ start.__class__.__init__.__globals__ }}",  # no way out of the sandbox
         "{{ first_name / 2 }}",
+        "{{ 'x' * 100000000 }}",  # no text of a hundred million characters
+        "{{ first_name | center(100000000) }}",
+        "{{ 10 ** 10 }}",
     ],
 )
 def test_a_template_that_fails_to_render_is_a_finding_not_a_crash(template: str) -> None:
