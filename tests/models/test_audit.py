@@ -353,6 +353,8 @@ def test_hole_is_found(base_data: Data, code: str, change: Change, path: str, na
 
 # Changes just short of a hole: the clinic stays clean.
 NEAR_MISSES: list[Change] = [
+    {"clinic.phone": "+1 212 555 0134", "patients.0.phone": "+1 917 555 0102"},  # not formulas
+    {"policies.notices": {"moved": "{{ first_name }}: now {{ start }}, was {{ old_start }}"}},
     {"providers.0.license_expires": "2026-03-09"},
     {"services.2.equipment": {"gentlemax": 2}, "equipment.0.count": 2},
     {"providers.1.time_off": [{"date": "2026-03-02", "until": "2026-03-06"}]},

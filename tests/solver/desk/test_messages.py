@@ -115,6 +115,12 @@ def test_a_reminder_in_overnight_quiet_hours_goes_before_them_or_else_after_them
     assert reasons(at_eight) == {"r2:reminder:early": "quiet hours last until the appointment"}
 
 
+def test_quiet_hours_all_day_leave_no_time() -> None:
+    scenario = clinic([CONFIRM], quiet_hours="00:00-24:00")
+    plan = plan_of(scenario, [booked("r1", "2026-11-03T10:00")], "2026-11-02T12:00")
+    assert reasons(plan) == {"r1:confirmation:confirm": "quiet hours last until the appointment"}
+
+
 def test_a_confirmation_booked_in_quiet_hours_waits_for_their_end() -> None:
     scenario = clinic([CONFIRM], quiet_hours="21:00-08:00")
     plan = plan_of(scenario, [booked("r1", "2026-11-03T10:00")], "2026-11-02T23:30")
