@@ -311,7 +311,7 @@ class _Planner:
     def _text(self, wanted: _Wanted, extra: dict[str, str]) -> str | None:
         """The message text, or None when the template fails (the audit says why)."""
         assert wanted.template is not None
-        values = self.words.local(wanted.appointment) | extra
+        values = self.words.of(wanted.appointment) | extra
         try:
             return render(wanted.template, values)
         except Exception:  # a template the audit flags (template_fails, unknown placeholder)

@@ -22,7 +22,7 @@ class AppointmentWords:
             for kind in ("service", "provider", "room")
         }
 
-    def local(self, appointment: Appointment) -> dict[str, str]:
+    def of(self, appointment: Appointment) -> dict[str, str]:
         """first_name, service, provider, room, date, time, start (clinic time), clinic and
         clinic_phone of a booked appointment."""
         assert appointment.start is not None

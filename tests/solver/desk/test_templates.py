@@ -33,7 +33,7 @@ def findings(**policies: Any) -> list[tuple[str, str]]:
 
 def test_an_appointment_fills_every_placeholder_in_clinic_time() -> None:
     start = datetime(2026, 12, 8, 16, 30, tzinfo=ZoneInfo("UTC"))  # 10:30 in Chicago
-    assert AppointmentWords(clinic()).local(booked("r1", "p1", start)) == {
+    assert AppointmentWords(clinic()).of(booked("r1", "p1", start)) == {
         "first_name": "Maya",
         "service": "Botox",
         "provider": "Dana Lee",
