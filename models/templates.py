@@ -45,10 +45,8 @@ KIND_PLACEHOLDERS: dict[str, dict[str, str]] = {
     "waitlist_offer": {"reply_by": "Tue 8 Dec at 12:30"},
     "deposit_request": {"pay_by": "Sun 6 Dec at 10:30", "deposit": "$100.00"},
 }
-"""The placeholders a kind of message has beyond the appointment's, with an example value."""
-KINDS: tuple[str, ...] = tuple(KIND_PLACEHOLDERS)
-"""The kinds of message: confirmation (a reminder sent on booking), reminder, and the four
-notices."""
+"""The kinds of message (confirmation: a reminder sent on booking; reminder; the four notices)
+and the placeholders each has beyond the appointment's, with an example value."""
 
 MAX_NUMBER = 10_000
 """The largest number a template may multiply by or pass to a filter: a message needs no
@@ -81,7 +79,7 @@ def _check_numbers(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
 
 
 def _limited(function: Callable[..., Any]) -> Callable[..., Any]:
-    """A filter or test that refuses numbers beyond MAX_NUMBER (center(10**9) and the like)."""
+    """A filter that refuses numbers beyond MAX_NUMBER (center(10**9) and the like)."""
 
     @functools.wraps(function)
     def checked(*args: Any, **kwargs: Any) -> Any:

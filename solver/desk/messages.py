@@ -283,8 +283,6 @@ class _Planner:
 
     def _send_at(self, wanted: _Wanted) -> datetime | None:
         """When the message goes, quiet hours kept (None: no time before the appointment)."""
-        start = wanted.appointment.start
-        assert start is not None
         send = wanted.due
         if self.quiet is not None and self._quiet(send):
             began, ends = _quiet_period(self.quiet, send, self.zone)
@@ -295,7 +293,7 @@ class _Planner:
                 send = max(ends, self.now)
             else:
                 return None  # quiet all day
-        return send if send < start else None
+        return send if send < _start(wanted) else None
 
     def _late(self, wanted: _Wanted) -> str:
         """Why no time is left for a message that has no reason against it."""
