@@ -174,6 +174,8 @@ def template_problems(text: str, kind: str, scenario: Scenario, channel: str) ->
     except TemplateSyntaxError as error:
         message = f"the template has a mistake on line {error.lineno}: {error.message}"
         return [*problems, message]
+    except RecursionError:
+        return [*problems, "the template nests too deeply to read; write it flatter"]
     known = placeholders(kind)
     unknown = sorted(used - set(known))
     if unknown:

@@ -125,3 +125,8 @@ def test_the_clinic_phone_needs_clinic_phone() -> None:
     assert problems == [
         "the template uses {{ clinic_phone }} but clinic.phone is not set; write it"
     ]
+
+
+def test_a_template_nested_too_deeply_is_a_finding_not_a_crash() -> None:
+    [(_, message)] = findings(notices={"moved": "{% if start %}" * 5000})
+    assert message == "the template nests too deeply to read; write it flatter"
