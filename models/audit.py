@@ -9,6 +9,7 @@ stable code, the path inside the scenario file and the fix, in words.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -16,8 +17,9 @@ from zoneinfo import ZoneInfo
 
 from models.findings import Finding, excerpt
 from models.reason_codes import SUGGESTED_ACTIONS
-from models.scenario import PENALTY_NAMES
+from models.scenario import NOTICE_KINDS, PENALTY_NAMES
 from models.spreadsheet import looks_like_formula
+from models.templates import template_problems
 from models.times import MINUTES_PER_DAY, WEEKDAYS, format_clock, weekday_of
 
 if TYPE_CHECKING:
@@ -347,9 +349,53 @@ def _reminder_in_quiet_hours(scenario: Scenario) -> Iterator[Finding]:
                 f"reminder '{reminder.name}' goes out {reminder.hours_before} hours before the "
                 f"appointment, so for appointments starting "
                 f"{_runs(held, scenario.clinic.slot_minutes)} it falls in quiet hours {quiet} "
-                f"(one at {format_clock(held[0])} gets it at {sent}); change its hours_before "
-                "or policies.quiet_hours",
+                f"(one at {format_clock(held[0])} is due at {sent}, so it goes out at "
+                f"{format_clock((quiet.start - 1) % MINUTES_PER_DAY)} before them, or at "
+                f"{format_clock(quiet.end % MINUTES_PER_DAY)} after them when booked later); "
+                "change its hours_before or policies.quiet_hours",
             )
+
+
+def _bad_template(scenario: Scenario) -> Iterator[Finding]:
+    policies = scenario.policies
+    templates = [
+        (
+            f"policies.reminders[{i}].template",
+            "confirmation" if reminder.on_booking else "reminder",
+            reminder.template,
+            reminder.channel,
+        )
+        for i, reminder in enumerate(policies.reminders)
+        if (reminder.template or "").strip()
+    ]
+    for kind in NOTICE_KINDS:
+        notice = getattr(policies.notices, kind)
+        if notice is not None:
+            templates.append((f"policies.notices.{kind}", kind, notice.template, notice.channel))
+    for where, kind, text, channel in templates:
+        assert text is not None
+        for problem in template_problems(text, kind, scenario, channel):
+            yield Finding("bad_template", where, problem)
+
+
+def _notice_missing(scenario: Scenario) -> Iterator[Finding]:
+    notices = scenario.policies.notices
+    if scenario.policies.deposit_holds and notices.deposit_request is None:
+        yield Finding(
+            "notice_missing",
+            "policies.notices.deposit_request",
+            "policies.deposit_holds is on but there is no deposit_request notice, so a patient "
+            "whose appointment is held is never asked for the deposit; write its template "
+            "(with {{ pay_by }} and {{ deposit }})",
+        )
+    if notices.waitlist_offer is None and any(r.source == "waitlist" for r in scenario.requests):
+        yield Finding(
+            "notice_missing",
+            "policies.notices.waitlist_offer",
+            "requests come from the waitlist but there is no waitlist_offer notice, so a "
+            "patient offered a freed slot is never told; write its template (with "
+            "{{ reply_by }})",
+        )
 
 
 def _licence_expires_in_horizon(scenario: Scenario) -> Iterator[Finding]:
@@ -504,10 +550,14 @@ def _texts(node: Any, where: str, item: str) -> Iterator[tuple[str, str, str]]:
             yield from _texts(value, f"{where}[{index}]", item)
 
 
+PHONE_FIELDS = re.compile(r"(^|\.)phone$")
+"""Phone numbers: "+1 212 555 0134" is how they are written, and no CSV file carries them."""
+
+
 def _formula_like_text(scenario: Scenario) -> Iterator[Finding]:
     data = scenario.model_dump(mode="json", exclude_defaults=True)
     for where, item, text in _texts(data, "", ""):
-        if looks_like_formula(text):
+        if looks_like_formula(text) and not PHONE_FIELDS.search(where):
             owner = f" (of {item})" if item else ""
             yield Finding(
                 "formula_like_text",
@@ -533,6 +583,8 @@ CHECKS: tuple[Callable[[Scenario], Iterator[Finding]], ...] = (
     _no_waitlist_order,
     _reminder_without_template,
     _reminder_in_quiet_hours,
+    _bad_template,
+    _notice_missing,
     _licence_expires_in_horizon,
     _preference_not_permitted,
     _provider_hours_outside_clinic,

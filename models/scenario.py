@@ -269,6 +269,10 @@ class Notices(Strict):
     """To a patient whose appointment is held until the deposit is paid ({{ pay_by }})."""
 
 
+NOTICE_KINDS: tuple[str, ...] = tuple(Notices.model_fields)
+"""The notices by their names in policies.notices."""
+
+
 class MessageLengths(Strict):
     """The longest message, in characters, a channel sends."""
 

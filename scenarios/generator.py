@@ -66,20 +66,27 @@ POLICIES: dict[str, Any] = {
         {
             "name": "confirmation",
             "on_booking": True,
-            "template": "Hi {patient}, your {service} with {provider} is booked for {start}.",
+            "template": "Hi {{ first_name }}, your {{ service }} with {{ provider }} is booked "
+            "for {{ start }}.",
         },
         {
             "name": "two_days_before",
             "hours_before": 48,
-            "template": "Reminder: {service} on {start}. Reply C to confirm or call to move it.",
+            "template": "Reminder: {{ service }} on {{ start }}. Reply C to confirm or call to "
+            "move it.",
         },
         {
             "name": "two_hours_before",
             "hours_before": 2,
-            "template": "See you soon: {service} at {start} with {provider}.",
+            "template": "See you soon: {{ service }} at {{ time }} with {{ provider }}.",
         },
     ],
     "quiet_hours": "21:00-24:00",
+    "notices": {
+        "moved": "Your {{ service }} moved from {{ old_start }} to {{ start }}.",
+        "cancelled": "We had to cancel your {{ service }} on {{ start }}; please call us.",
+        "waitlist_offer": "A {{ service }} slot opened on {{ start }}: reply YES by {{ reply_by }}",
+    },
     "day_parts": {
         "morning": "09:00-12:00",
         "late_afternoon": "15:00-19:00",

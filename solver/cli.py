@@ -1526,3 +1526,4 @@ def demo(
 
 
 from solver.batch import command as _batch_command  # noqa: E402, F401  (registers `medspa batch`)
+from solver.desk import notify as _notify_command  # noqa: E402, F401  (registers `medspa notify`)

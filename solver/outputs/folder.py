@@ -31,6 +31,7 @@ import sys
 from array import array
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from models.findings import Finding, excerpt, printable
 from models.writing import STAGING_RESERVE, abandoned, hold, leftovers, staging_path
@@ -87,6 +88,32 @@ def write_set(out: Path, writers: Mapping[str, Writer], command: str) -> list[Pa
     writers' or the system's error when a file cannot be written; either way `out` is left as
     it was.
     """
+    return _write_set(out, writers, f"medspa {command}")
+
+
+def add_to_set(out: Path, writers: Mapping[str, Writer]) -> list[Path]:
+    """Write files into the set medspa wrote in `out`, keeping its other files (a file of the
+    same name is replaced); the folder is replaced as one, as `write_set` does, and stays the
+    set of the command that wrote it. Returns the paths of the files written."""
+    real = Path(os.path.realpath(out))
+    record = _record(real)
+    names = record["files"] if record else sorted(EARLIER_NAMES)
+    kept = [name for name in names if isinstance(name, str) and name not in writers]
+    keep = {name: functools.partial(_keep, real / name) for name in kept if (real / name).is_file()}
+    by = record.get("written_by") if record else None
+    _write_set(out, keep | dict(writers), by if isinstance(by, str) else "medspa")
+    return [out / name for name in writers]
+
+
+def _keep(source: Path, path: Path) -> None:
+    """The file `source` at `path` too (a hard link, or a copy where links cannot be made)."""
+    try:
+        os.link(source, path)
+    except OSError:
+        shutil.copy2(source, path)
+
+
+def _write_set(out: Path, writers: Mapping[str, Writer], written_by: str) -> list[Path]:
     real = Path(os.path.realpath(out))
     real.parent.mkdir(parents=True, exist_ok=True)
     _tidy(real)
@@ -96,7 +123,7 @@ def write_set(out: Path, writers: Mapping[str, Writer], command: str) -> list[Pa
     with _staging(real) as staging:
         for name, write in writers.items():
             write(staging / name)
-        record = {"written_by": f"medspa {command}", "files": list(writers)}
+        record = {"written_by": written_by, "files": list(writers)}
         (staging / RECORD).write_text(json.dumps(record, indent=2), encoding="utf-8")
         _swap(staging, real)
     return [out / name for name in writers]
@@ -256,25 +283,30 @@ def _foreign(real: Path) -> list[str]:
     return foreign
 
 
+def _record(real: Path) -> dict[str, Any] | None:
+    """The folder's list of medspa's files and who wrote them, or None without a readable one."""
+    try:
+        record = json.loads((real / RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and isinstance(record.get("files"), list) else None
+
+
 def _nested_set(entry: os.DirEntry[str]) -> bool:
     """Whether a folder inside another is one of NESTED_SETS, as its own list says, holding
     nothing else."""
     command = NESTED_SETS.get(entry.name)
-    try:
-        record = json.loads((Path(entry.path) / RECORD).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    written_by = isinstance(record, dict) and record.get("written_by") == command
+    record = _record(Path(entry.path))
+    written_by = record is not None and record.get("written_by") == command
     return command is not None and written_by and not _foreign(Path(entry.path))
 
 
 def _recorded(real: Path) -> frozenset[str] | None:
     """The names in the folder's list of medspa's files, or None without a readable list."""
-    try:
-        files = json.loads((real / RECORD).read_text(encoding="utf-8"))["files"]
-    except (OSError, ValueError, KeyError, TypeError):
+    record = _record(real)
+    if record is None:
         return None
-    return frozenset(name for name in files if isinstance(name, str))
+    return frozenset(name for name in record["files"] if isinstance(name, str))
 
 
 _FS_IOC_GETFLAGS = 0x80086601

@@ -278,6 +278,30 @@ TRIGGERS: list[tuple[str, Change, str, str]] = [
         "'late'",
     ),
     (
+        "bad_template",
+        {"policies.reminders.0.template": "Hi {{ patient }}"},
+        "policies.reminders[0].template",
+        "{{ patient }}",
+    ),
+    (
+        "bad_template",
+        {"policies.notices": {"moved": "Now {{ start }}, was {{ reply_by }}"}},
+        "policies.notices.moved",
+        "{{ reply_by }}, which a moved message does not have",
+    ),
+    (
+        "notice_missing",
+        {"policies.deposit_holds": True},
+        "policies.notices.deposit_request",
+        "deposit_holds",
+    ),
+    (
+        "notice_missing",
+        {"requests.0.source": "waitlist"},
+        "policies.notices.waitlist_offer",
+        "waitlist",
+    ),
+    (
         "licence_expires_in_horizon",
         {"providers.0.license_expires": "2026-03-05"},
         "providers[0].license_expires",
@@ -351,6 +375,8 @@ def test_hole_is_found(base_data: Data, code: str, change: Change, path: str, na
 
 # Changes just short of a hole: the clinic stays clean.
 NEAR_MISSES: list[Change] = [
+    {"clinic.phone": "+1 212 555 0134", "patients.0.phone": "+1 917 555 0102"},  # not formulas
+    {"policies.notices": {"moved": "{{ first_name }}: now {{ start }}, was {{ old_start }}"}},
     {"providers.0.license_expires": "2026-03-09"},
     {"services.2.equipment": {"gentlemax": 2}, "equipment.0.count": 2},
     {"providers.1.time_off": [{"date": "2026-03-02", "until": "2026-03-06"}]},
@@ -389,10 +415,30 @@ def test_near_miss_is_clean(base_data: Data, change: Change) -> None:
 @pytest.mark.parametrize(
     ("quiet", "hours_before", "starts", "example"),
     [
-        ("21:00-08:00", 10, "09:00 to 17:55", "one at 09:00 gets it at 23:00"),
-        ("21:00-08:00", 2, "09:00 to 09:55", "one at 09:00 gets it at 07:00"),
-        ("08:00-21:00", 2, "10:00 to 17:55", "one at 10:00 gets it at 08:00"),
-        ("21:00-24:00", 14, "11:00 to 13:55", "one at 11:00 gets it at 21:00"),
+        (
+            "21:00-08:00",
+            10,
+            "09:00 to 17:55",
+            "one at 09:00 is due at 23:00, so it goes out at 20:59 before them, or at 08:00 after",
+        ),
+        (
+            "21:00-08:00",
+            2,
+            "09:00 to 09:55",
+            "one at 09:00 is due at 07:00, so it goes out at 20:59",
+        ),
+        (
+            "08:00-21:00",
+            2,
+            "10:00 to 17:55",
+            "one at 10:00 is due at 08:00, so it goes out at 07:59",
+        ),
+        (
+            "21:00-24:00",
+            14,
+            "11:00 to 13:55",
+            "one at 11:00 is due at 21:00, so it goes out at 20:59 before them, or at 00:00 after",
+        ),
     ],
 )
 def test_reminder_in_quiet_hours_names_the_appointments_it_reaches_then(

@@ -195,7 +195,7 @@ def test_sample_policies(sample: Scenario) -> None:
     assert policies.cancellation_notice_hours == 24
     assert policies.waitlist_order == ["displaced", "priority", "requested_at"]
     assert policies.max_moves_same_day == 3
-    assert policies.quiet_hours is not None and str(policies.quiet_hours) == "21:00-24:00"
+    assert policies.quiet_hours is not None and str(policies.quiet_hours) == "21:00-08:00"
     reminders = policies.reminders
     assert any(r.on_booking for r in reminders)
     assert {r.hours_before for r in reminders} >= {48, 2}

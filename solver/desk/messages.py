@@ -1,0 +1,341 @@
+"""The communications plan: every message to patients a schedule (and a re-plan's change
+list) calls for, when it goes out, on which channel and with which text; and every message
+that will not go out, with why.
+
+Timing (docs/messages.md): a confirmation and every notice go at `now`, the moment the plan
+is made; a reminder `hours_before` the appointment in absolute time, or at a local time of
+day `days_before` the appointment's day. Quiet hours move a reminder earlier (or, when that
+is already past, to their end) and make a confirmation or notice wait until they end. Nothing
+goes before `now` or at or after the appointment's start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from models.money import money
+from models.results import Appointment, Change, Schedule
+from models.scenario import Reminder, Scenario
+from models.templates import moment_words, render
+from models.times import DailyRange
+from solver.desk.templates import AppointmentWords
+
+MESSAGE_COLUMNS = [
+    "message_id",
+    "send_at",
+    "patient_id",
+    "channel",
+    "kind",
+    "name",
+    "booking_id",
+    "only_if_unconfirmed",
+    "reply_by",
+    "text",
+]
+"""The columns of messages.csv."""
+SKIPPED_COLUMNS = ["message_id", "patient_id", "kind", "name", "booking_id", "reason"]
+"""The columns of messages_skipped.csv."""
+MOVED_CHANGES = frozenset({"moved", "rebooked", "rescheduled"})
+"""Changes that give an appointment a new time or provider: the patient gets a moved notice.
+A room change alone (room_changed) is not worth a message."""
+CLINIC_CANCELLED = "escalated"
+"""A booked appointment the re-plan could not keep: the patient gets a cancelled notice (a
+patient's own cancellation or no-show gets none)."""
+
+
+class MessagePlan(NamedTuple):
+    """The messages that will be sent (messages.csv) and the ones that will not, with why
+    (messages_skipped.csv)."""
+
+    messages: pd.DataFrame
+    skipped: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    """A message an appointment calls for, before the rules decide whether and when."""
+
+    appointment: Appointment
+    kind: str
+    name: str
+    channel: str
+    template: str | None
+    due: datetime
+    """When it is due, before quiet hours."""
+    reminder: bool = False
+    """A reminder moves earlier in quiet hours; a message on an event waits for their end."""
+    only_if_unconfirmed: bool = False
+    new: bool = False
+    """The appointment was booked by this plan's run."""
+    extra: dict[str, str] = field(default_factory=dict)
+    """Placeholders beyond the appointment's (old_start, pay_by, deposit)."""
+    pay_by: datetime | None = None
+
+    @property
+    def message_id(self) -> str:
+        return f"{self.appointment.request_id}:{self.kind}:{self.name}"
+
+
+def message_plan(
+    scenario: Scenario, schedule: Schedule, now: datetime, changes: list[Change] | None = None
+) -> MessagePlan:
+    """Every message the schedule calls for at `now` (when the plan is made, and the bookings
+    of this run with it), sorted by send time, and the ones that will not go with why.
+    `changes`: a re-plan's change list (its moved, cancelled and waitlist notices)."""
+    zone = ZoneInfo(scenario.clinic.timezone)
+    now = (now if now.tzinfo else now.replace(tzinfo=zone)).astimezone(zone)
+    now = now.replace(microsecond=0)
+    planner = _Planner(scenario, zone, now)
+    for wanted in _wanted(scenario, schedule, now, changes):
+        planner.add(wanted)
+    return planner.plan()
+
+
+def _wanted(
+    scenario: Scenario, schedule: Schedule, now: datetime, changes: list[Change] | None
+) -> list[_Wanted]:
+    """The messages the appointments after `now` and the changes call for."""
+    policies, zone = scenario.policies, now.tzinfo
+    assert isinstance(zone, ZoneInfo)
+    changed = {change.request_id: change for change in changes or []}
+    booked = [
+        row
+        for row in schedule.appointments
+        if row.status == "booked" and row.start is not None and row.start > now
+    ]
+    if changes is None:
+        new = {row.request_id for row in booked if row.kind == "request"}
+    else:
+        new = {i for i, change in changed.items() if change.change == "booked_new_request"}
+    offered = {i for i, change in changed.items() if change.change == "booked_from_waitlist"}
+    wanted: list[_Wanted] = []
+    for row in booked:
+        assert row.start is not None
+        fresh = row.request_id in new | offered
+        for reminder in policies.reminders:
+            if not reminder.on_booking:
+                due = _reminder_due(reminder, row.start, zone)
+                wanted.append(_reminding(row, reminder, "reminder", due, fresh))
+            elif row.request_id in new:
+                wanted.append(_reminding(row, reminder, "confirmation", now, fresh))
+        change = changed.get(row.request_id)
+        if row.request_id in offered:
+            wanted.append(_notice(scenario, row, "waitlist_offer", now))
+        elif change is not None and change.change in MOVED_CHANGES and change.from_start:
+            old = datetime.fromisoformat(change.from_start).astimezone(zone)
+            wanted.append(_notice(scenario, row, "moved", now, {"old_start": moment_words(old)}))
+        if row.held and fresh:
+            wanted.append(_deposit_request(scenario, row, now))
+    for change in changed.values():
+        if change.change == CLINIC_CANCELLED and change.from_start:
+            was = _was_booked(change)
+            if was.start is not None and was.start > now:
+                wanted.append(_notice(scenario, was, "cancelled", now))
+    return wanted
+
+
+def _reminder_due(reminder: Reminder, start: datetime, zone: ZoneInfo) -> datetime:
+    """hours_before: that many hours before the start in absolute time (across a daylight
+    saving change too); days_before: the local time `at` that many days before its day."""
+    if reminder.hours_before is not None:
+        return (start.astimezone(UTC) - timedelta(hours=reminder.hours_before)).astimezone(zone)
+    assert reminder.days_before is not None and reminder.minute_of_day is not None
+    day = start.astimezone(zone).date() - timedelta(days=reminder.days_before)
+    return _local(day, reminder.minute_of_day, zone)
+
+
+def _local(day: date, minute: int, zone: ZoneInfo) -> datetime:
+    """The wall-clock minute of `day` as a moment (a time the clocks skip reads as after
+    the change)."""
+    naive = datetime.combine(day, time()) + timedelta(minutes=minute)
+    return naive.replace(tzinfo=zone).astimezone(UTC).astimezone(zone)
+
+
+def _reminding(
+    row: Appointment, reminder: Reminder, kind: str, due: datetime, new: bool
+) -> _Wanted:
+    return _Wanted(
+        row,
+        kind,
+        reminder.name,
+        reminder.channel,
+        reminder.template if (reminder.template or "").strip() else None,
+        due,
+        reminder=kind == "reminder",
+        only_if_unconfirmed=reminder.only_if_unconfirmed,
+        new=new,
+    )
+
+
+def _notice(
+    scenario: Scenario,
+    row: Appointment,
+    kind: str,
+    now: datetime,
+    extra: dict[str, str] | None = None,
+    pay_by: datetime | None = None,
+) -> _Wanted:
+    notice = getattr(scenario.policies.notices, kind)
+    channel = "sms" if notice is None else notice.channel
+    template = None if notice is None else notice.template
+    return _Wanted(
+        row, kind, kind, channel, template, now, new=True, extra=extra or {}, pay_by=pay_by
+    )
+
+
+def _deposit_request(scenario: Scenario, row: Appointment, now: datetime) -> _Wanted:
+    assert row.pay_by is not None and now.tzinfo is not None
+    deposit = scenario.service(row.service_id).deposit or 0
+    extra = {
+        "pay_by": moment_words(row.pay_by.astimezone(now.tzinfo)),
+        "deposit": money(deposit, scenario.clinic.currency),
+    }
+    return _notice(scenario, row, "deposit_request", now, extra, row.pay_by)
+
+
+def _was_booked(change: Change) -> Appointment:
+    """The appointment a change took off the calendar, as it was booked."""
+    return Appointment(
+        request_id=change.request_id,
+        patient_id=change.patient_id,
+        service_id=change.service_id,
+        provider_id=change.from_provider or None,
+        room_id=change.from_room or None,
+        start=datetime.fromisoformat(change.from_start),
+        status="booked",
+    )
+
+
+class _Planner:
+    """Decides for each wanted message whether it goes, when, and with which text."""
+
+    def __init__(self, scenario: Scenario, zone: ZoneInfo, now: datetime) -> None:
+        self.patients = {patient.id: patient for patient in scenario.patients}
+        self.words = AppointmentWords(scenario)
+        self.quiet = scenario.policies.quiet_hours
+        self.reply_minutes = scenario.policies.waitlist_reply_minutes
+        self.zone, self.now = zone, now
+        self.messages: list[dict[str, object]] = []
+        self.skipped: list[dict[str, object]] = []
+
+    def add(self, wanted: _Wanted) -> None:
+        """Plan the message, or note it skipped with the reason."""
+        reason = self._refusal(wanted)
+        send_at = None if reason else self._send_at(wanted)
+        if send_at is None:
+            self._skip(wanted, reason or self._late(wanted))
+            return
+        extra, reply_by = wanted.extra, None
+        if wanted.kind == "waitlist_offer":
+            reply_by = min(send_at + timedelta(minutes=self.reply_minutes), _start(wanted))
+            extra = extra | {"reply_by": moment_words(reply_by.astimezone(self.zone))}
+        text = self._text(wanted, extra)
+        if text is None:
+            self._skip(wanted, "the template cannot be rendered (medspa audit says why)")
+            return
+        self.messages.append(
+            _row(wanted)
+            | {
+                "send_at": send_at,
+                "channel": wanted.channel,
+                "only_if_unconfirmed": wanted.only_if_unconfirmed,
+                "reply_by": reply_by,
+                "text": text,
+            }
+        )
+
+    def _skip(self, wanted: _Wanted, reason: str) -> None:
+        self.skipped.append(_row(wanted) | {"reason": reason})
+
+    def plan(self) -> MessagePlan:
+        messages = pd.DataFrame(self.messages, columns=MESSAGE_COLUMNS)
+        for column in ("send_at", "reply_by"):
+            moments = pd.to_datetime(messages[column], utc=True).dt.tz_convert(self.zone)
+            messages[column] = moments.astype(pd.DatetimeTZDtype("ns", self.zone))
+        messages = messages.sort_values(["send_at", "message_id"], kind="stable")
+        skipped = pd.DataFrame(self.skipped, columns=SKIPPED_COLUMNS)
+        return MessagePlan(messages.reset_index(drop=True), skipped)
+
+    def _refusal(self, wanted: _Wanted) -> str | None:
+        """Why the message cannot go whenever it is sent, or None."""
+        if wanted.template is None:
+            if wanted.kind in ("confirmation", "reminder"):
+                return "no template"
+            return f"no {wanted.kind} template in policies.notices"
+        patient = self.patients.get(wanted.appointment.patient_id)
+        channel = wanted.channel
+        if patient is not None and not patient.reachable_on(channel):
+            if channel in patient.opt_out:
+                return f"opted out of {channel}"
+            return f"no {'phone' if channel == 'sms' else 'email'} on file"
+        if wanted.only_if_unconfirmed and wanted.appointment.confirmed:
+            return "confirmed already"
+        if wanted.due < self.now:
+            return "booked after this reminder's time" if wanted.new else "due before now"
+        if wanted.pay_by is not None and wanted.pay_by <= self.now:
+            return "the pay-by time has passed"
+        return None
+
+    def _send_at(self, wanted: _Wanted) -> datetime | None:
+        """When the message goes, quiet hours kept (None: no time before the appointment)."""
+        send = wanted.due
+        if self.quiet is not None and self._quiet(send):
+            began, ends = _quiet_period(self.quiet, send, self.zone)
+            earlier = began - timedelta(minutes=1)
+            if wanted.reminder and earlier > self.now and not self._quiet(earlier):
+                send = earlier
+            elif not self._quiet(ends):
+                send = max(ends, self.now)
+            else:
+                return None  # quiet all day
+        return send if send < _start(wanted) else None
+
+    def _late(self, wanted: _Wanted) -> str:
+        """Why no time is left for a message that has no reason against it."""
+        if wanted.due >= _start(wanted):
+            return "due at or after the appointment's start"
+        return "quiet hours last until the appointment"
+
+    def _quiet(self, moment: datetime) -> bool:
+        assert self.quiet is not None
+        local = moment.astimezone(self.zone)
+        return self.quiet.covers(local.hour * 60 + local.minute)
+
+    def _text(self, wanted: _Wanted, extra: dict[str, str]) -> str | None:
+        """The message text, or None when the template fails (the audit says why)."""
+        assert wanted.template is not None
+        values = self.words.of(wanted.appointment) | extra
+        try:
+            return render(wanted.template, values)
+        except Exception:  # a template the audit flags (template_fails, unknown placeholder)
+            return None
+
+
+def _start(wanted: _Wanted) -> datetime:
+    assert wanted.appointment.start is not None
+    return wanted.appointment.start
+
+
+def _row(wanted: _Wanted) -> dict[str, object]:
+    return {
+        "message_id": wanted.message_id,
+        "patient_id": wanted.appointment.patient_id,
+        "kind": wanted.kind,
+        "name": wanted.name,
+        "booking_id": wanted.appointment.request_id,
+    }
+
+
+def _quiet_period(quiet: DailyRange, moment: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """When the quiet hours `moment` falls in began and when they end (local)."""
+    local = moment.astimezone(zone)
+    day, minute = local.date(), local.hour * 60 + local.minute
+    overnight = quiet.start > quiet.end
+    began_day = day - timedelta(days=1) if overnight and minute < quiet.end else day
+    ends_day = began_day + timedelta(days=1) if overnight else began_day
+    return _local(began_day, quiet.start, zone), _local(ends_day, quiet.end, zone)

@@ -1,0 +1,132 @@
+"""Message templates: what a message says for an appointment, and the audit's findings for a
+template that would fail or run too long, so it is caught before anything is sent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from models.audit import audit
+from models.templates import longest_values, placeholders, render, template_problems
+from solver.desk.templates import AppointmentWords
+from tests.conftest import build, patient, provider, room, service
+from tests.solver.desk.rows import booked
+
+
+def clinic(**policies: Any) -> Any:
+    return build(
+        clinic={"name": "Glow", "phone": "555 0100", "horizon": {"start": "2026-12-07", "days": 5}},
+        policies=policies,
+        services=[service("botox", name="Botox"), service("lip", name="Lip filler", deposit=150)],
+        providers=[provider("rn", ["botox", "lip"], name="Dana Lee")],
+        rooms=[room("inj1", "injection", name="Room 1")],
+        patients=[patient("p1", name="Maya Lind"), patient("p2", name="Alexandria Stone")],
+    )
+
+
+def findings(**policies: Any) -> list[tuple[str, str]]:
+    return [(f.where, f.message) for f in audit(clinic(**policies)) if f.code == "bad_template"]
+
+
+def test_an_appointment_fills_every_placeholder_in_clinic_time() -> None:
+    start = datetime(2026, 12, 8, 16, 30, tzinfo=ZoneInfo("UTC"))  # 10:30 in Chicago
+    assert AppointmentWords(clinic()).of(booked("r1", "p1", start)) == {
+        "first_name": "Maya",
+        "service": "Botox",
+        "provider": "Dana Lee",
+        "room": "Room 1",
+        "date": "Tue 8 Dec",
+        "time": "10:30",
+        "start": "Tue 8 Dec at 10:30",
+        "clinic": "Glow",
+        "clinic_phone": "555 0100",
+    }
+
+
+def test_the_longest_values_are_the_clinics_longest_names_and_dates() -> None:
+    values = longest_values(clinic(), "deposit_request")
+    assert values["first_name"] == "Alexandria"
+    assert values["service"] == "Lip filler"
+    assert values["date"] == "Thu 10 Dec"  # the first two-digit day of 7-11 Dec
+    assert values["start"] == values["pay_by"] == "Thu 10 Dec at 00:00"
+    assert values["deposit"] == "$150.00"
+    assert set(values) == set(placeholders("deposit_request"))
+
+
+def test_a_template_renders_plain_text_without_escaping() -> None:
+    assert render("{{ a }} & <b>", {"a": "Tom & Jo"}) == "Tom & Jo & <b>"
+
+
+def test_an_unknown_placeholder_is_named_with_the_known_ones() -> None:
+    [(where, message)] = findings(
+        reminders=[{"name": "r", "on_booking": True, "template": "Hi {{ patient }}"}]
+    )
+    assert where == "policies.reminders[0].template"
+    assert message.startswith("the template uses {{ patient }}, which a confirmation message")
+    assert "it may use first_name, service, provider, room, date, time, start" in message
+
+
+def test_a_placeholder_of_another_kind_is_unknown_too() -> None:
+    [(where, message)] = findings(notices={"cancelled": "Reply by {{ reply_by }}"})
+    assert where == "policies.notices.cancelled"
+    assert "{{ reply_by }}, which a cancelled message does not have" in message
+    assert findings(notices={"waitlist_offer": "Reply by {{ reply_by }}"}) == []
+
+
+def test_a_syntax_error_names_its_line() -> None:
+    [(_, message)] = findings(notices={"moved": "Hi\n{{ first_name }\nbye"})
+    assert message.startswith("the template has a mistake on line 2:")
+
+
+def test_the_old_single_brace_style_says_how_to_write_it() -> None:
+    [(_, message)] = findings(notices={"moved": "Hi {patient}, now {start}"})
+    assert message == (
+        "the template uses the old single-brace style {patient}, {start}; "
+        "write {{ first_name }}, {{ start }}"
+    )
+
+
+def test_a_template_too_long_with_the_longest_names_is_found() -> None:
+    # "Dear Alexandria, your Lip filler" is 32 characters; with Maya it would be 26.
+    text = "Dear {{ first_name }}, your {{ service }}"
+    [(_, message)] = findings(notices={"moved": text}, message_lengths={"sms": 31})
+    assert message == (
+        "with the longest names this clinic has the sms message runs to 32 characters, more "
+        "than policies.message_lengths.sms (31); shorten the template or raise the limit"
+    )
+    assert findings(notices={"moved": text}, message_lengths={"sms": 32}) == []
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{% for i in range(10000000) %}x{% endfor %}",  # the sandbox refuses a huge range
+        "{{ start.__class__.__init__.__globals__ }}",  # no way out of the sandbox
+        "{{ first_name / 2 }}",
+        "{{ 'x' * 100000000 }}",  # no text of a hundred million characters
+        "{{ first_name | center(100000000) }}",
+        "{{ 10 ** 10 }}",
+    ],
+)
+def test_a_template_that_fails_to_render_is_a_finding_not_a_crash(template: str) -> None:
+    [(_, message)] = findings(notices={"moved": template})
+    assert message.startswith("the template cannot be rendered (")
+
+
+def test_the_clinic_phone_needs_clinic_phone() -> None:
+    scenario = clinic()
+    problems = template_problems("Call {{ clinic_phone }}", "reminder", scenario, "sms")
+    assert problems == []
+    scenario.clinic.phone = None
+    problems = template_problems("Call {{ clinic_phone }}", "reminder", scenario, "sms")
+    assert problems == [
+        "the template uses {{ clinic_phone }} but clinic.phone is not set; write it"
+    ]
+
+
+def test_a_template_nested_too_deeply_is_a_finding_not_a_crash() -> None:
+    [(_, message)] = findings(notices={"moved": "{% if start %}" * 5000})
+    assert message == "the template nests too deeply to read; write it flatter"
