@@ -1503,7 +1503,8 @@ def demo(
     search_params: ParamsOption = None,
     deterministic: Deterministic = False,
 ) -> None:
-    """The five-minute tour: audit the rulebook, solve, check the schedule, show the KPIs."""
+    """The five-minute tour: audit the rulebook, solve, check the schedule, show the KPIs,
+    plan the messages to patients (from now) and write the staff's calendar feeds."""
     from checker import check_schedule
 
     search = (time_limit, workers, seed, deterministic, search_params)
@@ -1523,6 +1524,10 @@ def demo(
     out.print(f"independent checker: {out_dir / 'schedule.csv'} {verdict}")
     if violations:
         raise typer.Exit(1)
+    from solver.desk.notify import notify
+
+    notify(scenario_file, out_dir)
+    calendars(scenario_file, out_dir)
 
 
 from solver.batch import command as _batch_command  # noqa: E402, F401  (registers `medspa batch`)

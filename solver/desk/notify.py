@@ -17,9 +17,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from models.findings import Finding
-from models.loader import ScenarioError, check_input_size
-from models.results import Change, ScheduleFileError, read_changes
+from models.results import read_changes
 from models.spreadsheet import write_csv
 from solver.cli import (
     JsonFlag,
@@ -29,6 +27,7 @@ from solver.cli import (
     _input_errors,
     _load,
     _read_schedule,
+    _read_table,
     _refuse_out,
     _said,
     _writing,
@@ -79,7 +78,9 @@ def notify(
     with _input_errors():
         schedule = _read_schedule(schedule_file)
         _fits(scenario, schedule, schedule_file)
-        changes = _changes(changes_file) if changes_file.exists() else None
+        changes = None
+        if changes_file.exists():
+            changes = _read_table(changes_file, read_changes, "changes.csv", "medspa reshuffle")
         moment = _clock_time(now, scenario, "--now")
     plan = message_plan(scenario, schedule, moment, changes)
     writers: dict[str, Writer] = {
@@ -98,21 +99,6 @@ def notify(
 
 def _same_folder(first: Path, second: Path) -> bool:
     return os.path.realpath(first) == os.path.realpath(second)
-
-
-def _changes(path: Path) -> list[Change]:
-    """The re-plan's change list, or exit 2 naming the bad lines."""
-    check_input_size(path)
-    try:
-        return read_changes(path)
-    except ScheduleFileError as error:
-        fix = "; write it with `medspa reshuffle` or keep the columns and values it writes"
-        problems = [Finding("unreadable_changes", "", problem + fix) for problem in error.problems]
-    except Exception as error:  # pandas raises many kinds for a broken CSV
-        first_line = (str(error) or type(error).__name__).splitlines()[0]
-        message = f"not a readable changes.csv ({first_line}); write it with `medspa reshuffle`"
-        problems = [Finding("unreadable_changes", "", message)]
-    raise ScenarioError(str(path), problems)
 
 
 def _figures(plan: MessagePlan) -> dict[str, Any]:

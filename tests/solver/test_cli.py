@@ -10,10 +10,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from icalendar import Calendar
 from typer.testing import CliRunner, Result
 
 from models.loader import load_scenario, save_scenario
-from models.results import APPOINTMENT_COLUMNS, SCHEDULE_COLUMNS
+from models.results import APPOINTMENT_COLUMNS, SCHEDULE_COLUMNS, Schedule
 from scenarios.generator import generate_scenario
 from solver.cli import app
 
@@ -161,7 +162,20 @@ def test_the_console_script_runs_demo_end_to_end(small_clinic: Path, tmp_path: P
     finished = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     assert finished.returncode == 0, finished.stderr
     assert "independent checker" in finished.stdout
-    assert (tmp_path / "schedule.csv").exists()
+    booked = {row.request_id for row in Schedule.read_csv(tmp_path / "schedule.csv").booked()}
+    planned = pd.read_csv(tmp_path / "messages.csv")  # from now: none once the week is past
+    assert set(planned["booking_id"]) <= booked
+    assert (tmp_path / "messages_skipped.csv").exists()
+    scenario = load_scenario(small_clinic)
+    feeds = sorted((tmp_path / "calendars").glob("*.ics"))
+    assert len(feeds) == len(scenario.providers) + len(scenario.rooms)
+    uids = {
+        str(event["UID"]).split("@")[0]
+        for feed in feeds
+        if feed.name.startswith("provider_")
+        for event in Calendar.from_ical(feed.read_bytes()).events
+    }
+    assert uids == booked
 
 
 def test_a_hand_edited_schedule_names_each_bad_line_and_column(
