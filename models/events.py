@@ -5,7 +5,7 @@ command line an event is written `kind:target,key=value,...`, for example
 `cancel:q17`, `provider_out:rn_kim,from=2026-12-08T12:00,to=2026-12-08T19:00`,
 `running_late:md_lee,minutes=20`, `room_down:laser_1,from=...,to=...`,
 `new_request:patient=p4,service=botox,earliest=2026-12-08,latest=2026-12-09`,
-`reschedule:q21,earliest=2026-12-09,latest=2026-12-10`.
+`reschedule:q21,earliest=2026-12-09,latest=2026-12-10`, `deposit_paid:q9`.
 """
 
 from __future__ import annotations
@@ -132,8 +132,23 @@ class Reschedule(_Event):
     """Last acceptable day."""
 
 
+class DepositPaid(_Event):
+    """A patient paid the deposit of a held appointment: it stays, no longer held."""
+
+    kind: Literal["deposit_paid"] = "deposit_paid"
+    booking: str
+    """Id of the held row (a booked row with a pay_by in schedule.csv)."""
+
+
 Event = Annotated[
-    Cancel | NoShow | ProviderOut | RunningLate | RoomOrMachineDown | NewRequest | Reschedule,
+    Cancel
+    | NoShow
+    | ProviderOut
+    | RunningLate
+    | RoomOrMachineDown
+    | NewRequest
+    | Reschedule
+    | DepositPaid,
     Field(discriminator="kind"),
 ]
 EVENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(list[Event])
@@ -141,6 +156,7 @@ _TARGET = {
     "cancel": "booking",
     "no_show": "booking",
     "reschedule": "booking",
+    "deposit_paid": "booking",
     "provider_out": "provider",
     "running_late": "provider",
     "room_down": "id",

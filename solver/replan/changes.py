@@ -10,6 +10,10 @@ from models.scenario import RELEASED_STATUSES
 from solver.replan.events import Day
 from solver.schedule import owner_of
 
+LATE_FEE_CHANGES = frozenset({"cancelled_late", "no_show"})
+"""Slots given up late: the clinic's late-cancellation fee applies (an unpaid hold that
+expired, or a cancellation in time, owes none)."""
+
 
 def change_list(day: Day, before: Schedule, after: Schedule) -> list[Change]:
     """Who moves from when/who/where to when/who/where, who is new, who must be called."""
@@ -34,7 +38,7 @@ def change_list(day: Day, before: Schedule, after: Schedule) -> list[Change]:
                 to_provider=row.provider_id or "",
                 to_room=row.room_id or "",
                 call_patient=kind != "room_changed" and kind not in RELEASED_STATUSES,
-                late_fee_applies=kind in RELEASED_STATUSES - {"cancelled"},
+                late_fee_applies=kind in LATE_FEE_CHANGES,
                 owner=owner,
                 note=_note(day, kind, previous, row, after),
             )

@@ -1,5 +1,6 @@
 """Same-day events applied to a solved schedule at "now": what each one frees, displaces,
-takes out of service or adds, before anything is re-planned."""
+takes out of service or adds, before anything is re-planned; then the deposit holds whose
+pay-by time has come are released (hold_expired)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from models.events import (
     Cancel,
+    DepositPaid,
     NewRequest,
     NoShow,
     ProviderOut,
@@ -59,6 +61,8 @@ class Day:
     stranded: dict[str, str] = field(default_factory=dict)
     """Displaced parts of a visit already under way (id -> the part that started): they cannot
     move away from it, so they go to a person."""
+    paid: set[str] = field(default_factory=set)
+    """Held appointments whose deposit the patient paid (deposit_paid): no longer held."""
 
     def __post_init__(self) -> None:
         self.requests = {request.id: request for request in self.scenario.requests}
@@ -113,6 +117,10 @@ class Day:
                 f"{event}: {excerpt(row_id)} is not booked ({row.status}); nothing to change"
             )
         return row
+
+    def held(self, row: Appointment) -> bool:
+        """Whether a row is still held for its deposit after the events."""
+        return row.pay_by is not None and row.request_id not in self.paid
 
     def start_of(self, row: Appointment) -> int:
         assert row.start is not None
@@ -303,6 +311,14 @@ def _apply(day: Day, event: Any) -> None:
         _apply_outage(day, event)
     elif isinstance(event, NewRequest):
         day.new_requests.append(event.request)
+    elif isinstance(event, DepositPaid):
+        row = day.booked_row(event.booking, "deposit_paid")
+        if row.pay_by is None:
+            raise EventError(
+                f"deposit_paid: {excerpt(row.request_id)} is not held (no pay_by); nothing to "
+                "change"
+            )
+        day.paid.add(row.request_id)
     elif isinstance(event, Reschedule):
         row = day.booked_row(event.booking, "reschedule")
         if day.start_of(row) < day.now:
@@ -320,12 +336,29 @@ def apply_events(scenario: Scenario, schedule: Schedule, events: list[Any], now:
     day = Day(scenario, rows, clock.minute(now), clock)
     for event in events:
         _apply(day, event)
+    _release_expired_holds(day)
     moving = -1
     while moving != len(day.displaced):  # each rule may displace more for the other
         moving = len(day.displaced)
         _displace_treatments_without_consult(day)
         _displace_whole_visits(day)
     return day
+
+
+def _release_expired_holds(day: Day) -> None:
+    """A held appointment still unpaid at its pay-by time (at or before now) is given up as
+    hold_expired, its time freed as a cancellation's; one already under way stays."""
+    now = day.clock.local(day.now)
+    for row in day.rows.values():
+        if row.status != "booked" or row.request_id in day.released or not day.held(row):
+            continue
+        assert row.pay_by is not None
+        due = row.pay_by if row.pay_by.tzinfo else row.pay_by.replace(tzinfo=day.clock.zone)
+        start = day.start_of(row)
+        if due <= now and start >= day.now:
+            day.released[row.request_id] = "hold_expired"
+            day.forget(row.request_id)
+            day.active_days.add(start // MINUTES_PER_DAY)
 
 
 def _displace_whole_visits(day: Day) -> None:
