@@ -329,14 +329,23 @@ def _apply(day: Day, event: Any) -> None:
         day.active_days.add(day.start_of(row) // MINUTES_PER_DAY)
 
 
-def apply_events(scenario: Scenario, schedule: Schedule, events: list[Any], now: datetime) -> Day:
-    """The day after `events` at `now`, before re-planning."""
+def apply_events(
+    scenario: Scenario,
+    schedule: Schedule,
+    events: list[Any],
+    now: datetime,
+    *,
+    expire_holds: bool = False,
+) -> Day:
+    """The day after `events` at `now`, before re-planning; with `expire_holds` (a re-plan)
+    the holds unpaid at their pay-by time are released too."""
     clock = scenario.clinic.clock()
     rows = {row.request_id: row for row in schedule.appointments}
     day = Day(scenario, rows, clock.minute(now), clock)
     for event in events:
         _apply(day, event)
-    _release_expired_holds(day)
+    if expire_holds:
+        _release_expired_holds(day)
     moving = -1
     while moving != len(day.displaced):  # each rule may displace more for the other
         moving = len(day.displaced)
