@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
@@ -27,8 +28,11 @@ from models.times import ClinicClock
 from solver.cli import app
 from solver.eligibility import SUGGESTED_ACTIONS
 from solver.holds import earliest_held_start, pay_by
+from solver.outputs.kpis import kpis
 from solver.replan.events import EventError
 from solver.replan.reshuffle import ReshuffleResult, reshuffle
+from solver.slots import call_request, open_call, ranked
+from solver.slots.take import take
 from solver.solve import solve
 from tests.conftest import EVERY_DAY, build, clinic_data, provider, request, service, week
 
@@ -82,12 +86,14 @@ def test_a_solve_books_the_unpaid_request_held_with_its_pay_by_across_the_dst_ch
     assert row.held and row.pay_by.isoformat() == "2026-03-07T09:00:00-06:00"
     assert check_schedule(scenario, result.schedule) == []
     assert result.exceptions == []
+    assert kpis(result)["held"] == 1
 
 
 def test_without_holds_the_unpaid_request_is_escalated_as_before() -> None:
     result = solve(_spring(holds=False), **FAST)
     (row,) = result.schedule.appointments
     assert (row.status, row.reason, row.pay_by) == ("escalated", "deposit_unpaid", None)
+    assert kpis(result)["held"] == 0
     (item,) = result.exceptions
     assert item.detail == "deposit of $50.00 not paid and no card on file"
     assert item.suggested_action == "collect the deposit, then book"
@@ -329,6 +335,24 @@ def test_a_held_booking_asked_to_move_is_held_again_from_its_new_time(
     assert row.pay_by.isoformat() == "2026-12-08T10:00:00-06:00"
     assert [c.change for c in result.changes] == ["rescheduled", "booked_from_waitlist"]
     assert check_schedule(result.state, result.schedule) == []
+
+
+def test_a_phone_call_books_a_held_option_with_its_pay_by(
+    night: tuple[Scenario, Schedule],
+) -> None:
+    scenario, schedule = night
+    asked = call_request(scenario, schedule, "p2", "botox")
+    nine = datetime(2026, 12, 7, 9, tzinfo=ZoneInfo("America/Chicago"))
+    call = open_call(scenario, schedule, asked, nine)
+    # held from Wed 09:00: Monday is too soon, Wednesday's slot is r1's, Thursday's is free
+    (option,) = ranked(call).options
+    assert option.start.isoformat() == "2026-12-10T10:00:00-06:00"
+    taken = take(call, option)
+    row = next(r for r in taken.schedule.appointments if r.request_id == asked.id)
+    assert row.pay_by.isoformat() == "2026-12-08T10:00:00-06:00"
+    kept = next(r for r in taken.schedule.appointments if r.request_id == "r1")
+    assert kept.pay_by == schedule.appointments[0].pay_by
+    assert check_schedule(taken.state, taken.schedule) == []
 
 
 # --- the command line, end to end -------------------------------------------------------
