@@ -133,7 +133,8 @@ class Reschedule(_Event):
 
 
 class DepositPaid(_Event):
-    """A patient paid the deposit of a held appointment: it stays, no longer held."""
+    """A patient paid the deposit of a booked appointment: held, it stays, no longer held (an
+    appointment not held stays as it is)."""
 
     kind: Literal["deposit_paid"] = "deposit_paid"
     booking: str

@@ -311,14 +311,8 @@ def _apply(day: Day, event: Any) -> None:
         _apply_outage(day, event)
     elif isinstance(event, NewRequest):
         day.new_requests.append(event.request)
-    elif isinstance(event, DepositPaid):
-        row = day.booked_row(event.booking, "deposit_paid")
-        if row.pay_by is None:
-            raise EventError(
-                f"deposit_paid: {excerpt(row.request_id)} is not held (no pay_by); nothing to "
-                "change"
-            )
-        day.paid.add(row.request_id)
+    elif isinstance(event, DepositPaid):  # an appointment not held stays as it is
+        day.paid.add(day.booked_row(event.booking, "deposit_paid").request_id)
     elif isinstance(event, Reschedule):
         row = day.booked_row(event.booking, "reschedule")
         if day.start_of(row) < day.now:
