@@ -138,7 +138,7 @@ class DepositPaid(_Event):
 
     kind: Literal["deposit_paid"] = "deposit_paid"
     booking: str
-    """Id of the held row (a booked row with a pay_by in schedule.csv)."""
+    """Id of the booked row (held: it has a pay_by in schedule.csv)."""
 
 
 Event = Annotated[

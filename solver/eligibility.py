@@ -228,7 +228,7 @@ class _RequestRules:
         return f"deposit of {self.scenario.clinic.money(service.deposit)}"
 
     def _after_deposit_deadline(self, candidates: list[Candidate]) -> list[Candidate]:
-        """The candidates' starts from `_held_from` on; candidates left without one dropped."""
+        """The candidates' starts from `held_from` on; candidates left without one dropped."""
         kept = []
         for candidate in candidates:
             starts = intersect(candidate.starts, [(self.held_from, candidate.starts[-1][1])])
