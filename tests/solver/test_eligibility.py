@@ -97,6 +97,14 @@ CASES: dict[str, tuple[dict[str, Any], int]] = {
         },
         0,
     ),
+    "deposit_due_too_soon": (  # held, it could start from Wed 00:00 only (48 h after Mon's)
+        {
+            "policies": {"deposit_holds": True},
+            "services": [service("botox", deposit=50)],
+            "requests": [request("r", "p1", "botox", latest=TUESDAY)],
+        },
+        0,
+    ),
     "window_closed": (
         {
             "clinic": {"closed_dates": [TUESDAY]},

@@ -26,7 +26,8 @@ from models.results import Schedule
 from models.scenario import Scenario
 from models.times import ClinicClock
 from solver.cli import app
-from solver.eligibility import SUGGESTED_ACTIONS
+from solver.eligibility import SUGGESTED_ACTIONS, eligibility
+from solver.facts import ClinicFacts
 from solver.holds import earliest_held_start, pay_by
 from solver.outputs.kpis import kpis
 from solver.replan.events import EventError
@@ -123,6 +124,26 @@ def test_a_request_sooner_than_the_deadline_is_escalated_deposit_due_too_soon() 
     )
     assert item.suggested_action == SUGGESTED_ACTIONS["deposit_due_too_soon"]
     assert item.suggested_action == "collect the deposit, then book"
+
+
+def test_a_re_plan_holds_from_its_now_on_the_grid() -> None:
+    scenario = build(
+        clinic={
+            "slot_minutes": 15,
+            "horizon": {"start": "2026-12-07", "days": 2},
+            "hours": week(("mon", "tue"), "09:00-17:00"),
+        },
+        policies={"deposit_holds": True, "deposit_deadline_hours": 24},
+        services=[service("botox", deposit=50)],
+        providers=[provider("rn", ["botox"], week(("mon", "tue"), "09:00-17:00"))],
+        requests=[request("r1", "p1", "botox", latest="2026-12-08")],
+    )
+    (job,) = eligibility(ClinicFacts(scenario, not_before=610)).jobs  # now: Mon 10:10
+    # held from Tue 10:10, the first start on the 15-minute grid 10:15; the last 16:30
+    assert job.held
+    assert [(c.day, c.starts) for c in job.candidates] == [(1, [(1440 + 615, 1440 + 990)])]
+    (plain,) = eligibility(ClinicFacts(scenario)).jobs  # a solve: held from Tue 00:00
+    assert [(c.day, c.starts) for c in plain.candidates] == [(1, [(1440 + 540, 1440 + 990)])]
 
 
 def test_another_reason_comes_first_when_the_window_has_no_time_at_all() -> None:
