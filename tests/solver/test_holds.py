@@ -21,7 +21,7 @@ import yaml
 from typer.testing import CliRunner
 
 from checker import check_schedule
-from models.events import DepositPaid, Reschedule
+from models.events import DepositPaid, ProviderOut, Reschedule
 from models.results import Schedule
 from models.scenario import Scenario
 from models.times import ClinicClock
@@ -30,8 +30,9 @@ from solver.eligibility import SUGGESTED_ACTIONS, eligibility
 from solver.facts import ClinicFacts
 from solver.holds import earliest_held_start, pay_by
 from solver.outputs.kpis import kpis
-from solver.replan.events import EventError
+from solver.replan.events import EventError, apply_events
 from solver.replan.reshuffle import ReshuffleResult, reshuffle
+from solver.replan.state import state_scenario
 from solver.slots import call_request, open_call, ranked
 from solver.slots.take import take
 from solver.solve import solve
@@ -351,6 +352,32 @@ def test_a_held_booking_asked_to_move_is_held_again_from_its_new_time(
     assert row.pay_by.isoformat() == "2026-12-08T10:00:00-06:00"
     assert [c.change for c in result.changes] == ["rescheduled", "booked_from_waitlist"]
     assert check_schedule(result.state, result.schedule) == []
+
+
+def test_only_a_re_plan_releases_a_hold_and_never_one_under_way(
+    night: tuple[Scenario, Schedule],
+) -> None:
+    scenario, schedule = night
+    monday = datetime(2026, 12, 7, 11)
+    assert apply_events(scenario, schedule, [], monday).released == {}  # a phone call's view
+    released = apply_events(scenario, schedule, [], monday, expire_holds=True).released
+    assert released == {"r1": "hold_expired"}
+    begun = datetime(2026, 12, 9, 10, 10)  # r1 began at 10:00, unpaid: it stays
+    assert apply_events(scenario, schedule, [], begun, expire_holds=True).released == {}
+
+
+def test_a_displaced_hold_stays_unpaid_unless_the_deposit_is_paid(
+    night: tuple[Scenario, Schedule],
+) -> None:
+    scenario, schedule = night
+    away = ProviderOut.model_validate(
+        {"provider": "rn", "from": "2026-12-09T10:00", "to": "2026-12-09T10:30"}
+    )
+    for events, paid in (([away], False), ([away, DepositPaid(booking="r1")], True)):
+        day = apply_events(scenario, schedule, events, datetime(2026, 12, 7, 8))
+        assert day.displaced == {"r1"}
+        (displaced,) = [r for r in state_scenario(day).requests if r.id == "r1"]
+        assert (displaced.source, displaced.deposit_paid) == ("reschedule", paid)
 
 
 def test_a_phone_call_books_a_held_option_with_its_pay_by(
