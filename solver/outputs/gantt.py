@@ -76,6 +76,7 @@ CHANGE_MARKS = {
     "cancelled": "cancelled",
     "cancelled_late": "cancelled",
     "no_show": "cancelled",
+    "hold_expired": "cancelled",
     "escalated": "escalated",
 }
 """The mark of each kind of change (models.results.Change.change)."""
@@ -89,7 +90,7 @@ ENTRY_WORDS = {
     "closed": "clinic closed",
     "moved": "moved",
     "added": "added",
-    "cancelled": "cancelled or no-show",
+    "cancelled": "cancelled, no-show or hold expired",
     "escalated": "handed to a person",
 }
 """Legend entries after the service groups, in this order, as they are written."""

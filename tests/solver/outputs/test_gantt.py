@@ -383,12 +383,16 @@ def test_a_re_plan_outlines_what_moved_left_and_came_with_a_line_at_now() -> Non
         [line] = [line for line in ax.lines if line.get_gid() == "now"]
         assert list(line.get_xdata()) == [630, 630]  # 10:30
     entries = legend(fig)
-    assert {"moved", "added", "cancelled or no-show", "handed to a person", "now 10:30"} <= set(
-        entries
-    )
+    assert {
+        "moved",
+        "added",
+        "cancelled, no-show or hold expired",
+        "handed to a person",
+        "now 10:30",
+    } <= set(entries)
     for mark in ("moved", "added", "cancelled"):
         [drawn, *_] = [p for p in top.patches + bottom.patches if p.get_gid() == f"mark:{mark}"]
-        swatch = entries["cancelled or no-show" if mark == "cancelled" else mark]
+        swatch = entries["cancelled, no-show or hold expired" if mark == "cancelled" else mark]
         assert swatch.get_edgecolor() == drawn.get_edgecolor()
         assert swatch.get_hatch() == drawn.get_hatch()
     assert fig.get_suptitle() == "Glow: re-plan of Mon 07 Dec 2026 at 10:30"
