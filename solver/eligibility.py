@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from models.scenario import Booking, Provider, Request, Scenario, Service
-from models.times import MINUTES_PER_DAY, format_clock
+from models.times import MINUTES_PER_DAY
 from solver.facts import ClinicFacts, Ranges, consult_on_file, intersect, on_grid
 from solver.holds import earliest_held_start
-from solver.unavailable import ProviderDays, day_label
+from solver.unavailable import ProviderDays, when_text
 
 SUGGESTED_ACTIONS = {
     "no_permitted_provider": "sign off a provider for this service or offer another service",
@@ -240,9 +240,7 @@ class _RequestRules:
     def _too_soon(self, service: Service) -> str:
         """Why a held request has no start: all are before its deposit could be due."""
         hours = self.scenario.policies.deposit_deadline_hours
-        earliest = self.held_from
-        when = f"{day_label(self.facts.clock.day(earliest // MINUTES_PER_DAY))} "
-        when += format_clock(earliest % MINUTES_PER_DAY)
+        when = when_text(self.facts, self.held_from)
         return (
             f"{self._deposit_words(service)} not paid and no card on file; held, it would be "
             f"sooner than the {hours}-hour deposit deadline: every start of its window is before "

@@ -27,6 +27,7 @@ from models.scenario import Scenario
 from models.times import ClinicClock
 from solver.cli import app
 from solver.eligibility import SUGGESTED_ACTIONS, eligibility
+from solver.explain import story
 from solver.facts import ClinicFacts
 from solver.holds import earliest_held_start, pay_by
 from solver.outputs.kpis import kpis
@@ -89,6 +90,10 @@ def test_a_solve_books_the_unpaid_request_held_with_its_pay_by_across_the_dst_ch
     assert check_schedule(scenario, result.schedule) == []
     assert result.exceptions == []
     assert kpis(result)["held"] == 1
+    assert story(scenario, result.schedule, "r1") == [
+        "r1: patient p1, botox: booked Mon 2026-03-09 10:00 with rn in inj1, held until the "
+        "deposit is paid, by Sat 2026-03-07 09:00"
+    ]
 
 
 def test_without_holds_the_unpaid_request_is_escalated_as_before() -> None:
