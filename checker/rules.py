@@ -13,6 +13,8 @@ Rule codes, by family:
 - one place at a time: ``provider_overlap``, ``room_overlap``, ``patient_overlap``
 - requests: ``outside_request_window``, ``visit_partly_booked``, ``visit_not_back_to_back``,
   ``series_spacing``, ``consult_missing``, ``consult_does_not_qualify``, ``deposit_missing``
+- deposit holds: ``hold_not_allowed``, ``hold_missing``, ``wrong_pay_by``, ``hold_too_soon``,
+  ``hold_not_needed``, ``hold_changed`` (and ``wrong_utc_offset`` of a pay_by)
 - existing bookings: ``locked_booking_moved``, ``booking_provider_changed``,
   ``booking_moved_to_other_day``
 """
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 
 from checker.context import (
@@ -541,19 +543,109 @@ def _consults(ctx: Context) -> Iterator[Finding]:
 
 
 def _deposits(ctx: Context) -> Iterator[Finding]:
-    """A service with a deposit is booked only when it is paid or a card is on file."""
+    """A service with a deposit is booked only when it is paid, a card is on file, or (with
+    policies.deposit_holds) it is held until exactly deposit_deadline_hours before it starts;
+    only such a held request has a pay-by time, and an existing booking keeps its own."""
     for p in ctx.placements:
-        if not isinstance(p.item, Request) or not p.service.deposit:
-            continue
-        if not (p.item.deposit_paid or p.patient.deposit_on_file):
+        if isinstance(p.item, Booking):
+            yield from _booking_hold(ctx, p, p.item)
+        else:
+            yield from _request_hold(ctx, p, p.item)
+    for row_id, row in ctx.rows.items():
+        if row.status != "booked" and row.pay_by is not None:
             yield Finding(
-                "deposit_missing",
-                p.id,
-                f"'{p.id}' ({p.service.id}) needs a deposit of "
-                f"{ctx.scenario.clinic.money(p.service.deposit)} but "
-                f"patient '{p.patient.id}' has neither paid nor a card on file; take the deposit "
-                "before booking",
+                "hold_not_needed",
+                row_id,
+                f"'{row_id}' is {row.status}, not booked, but has pay_by "
+                f"{row.pay_by.isoformat()}; nothing is held, clear pay_by",
             )
+
+
+def _request_hold(ctx: Context, p: Placed, request: Request) -> Iterator[Finding]:
+    policies, money = ctx.scenario.policies, ctx.scenario.clinic.money(p.service.deposit)
+    due = p.service.deposit > 0 and not (request.deposit_paid or p.patient.deposit_on_file)
+    pay_by = p.row.pay_by
+    if not due:
+        if pay_by is not None:
+            yield Finding(
+                "hold_not_needed",
+                p.id,
+                f"'{p.id}' ({p.service.id}) is held until {pay_by.isoformat()} but needs no "
+                "deposit, or it is paid or covered by a card on file; clear pay_by",
+            )
+        return
+    if not policies.deposit_holds and pay_by is not None:
+        yield Finding(
+            "hold_not_allowed",
+            p.id,
+            f"'{p.id}' ({p.service.id}) is held until {pay_by.isoformat()} but "
+            "policies.deposit_holds is off: its deposit of "
+            f"{money} is taken before booking; take it and clear pay_by, or turn deposit_holds on",
+        )
+        return
+    if not policies.deposit_holds:
+        yield Finding(
+            "deposit_missing",
+            p.id,
+            f"'{p.id}' ({p.service.id}) needs a deposit of {money} but "
+            f"patient '{p.patient.id}' has neither paid nor a card on file; take the deposit "
+            "before booking",
+        )
+        return
+    hours = policies.deposit_deadline_hours
+    assert p.row.start is not None
+    expected = _absolute(p.row.start, ctx) - timedelta(hours=hours)
+    shown = expected.astimezone(ctx.zone).isoformat()
+    if pay_by is None:
+        yield Finding(
+            "hold_missing",
+            p.id,
+            f"'{p.id}' ({p.service.id}) is booked with its deposit of {money} unpaid and no "
+            f"card on file; with deposit_holds it is held: write pay_by {shown} "
+            f"({hours} hours before it starts)",
+        )
+        return
+    yield from _utc_offset(ctx, p.id, "pay_by", pay_by)
+    if _absolute(pay_by, ctx) != expected:
+        yield Finding(
+            "wrong_pay_by",
+            p.id,
+            f"'{p.id}' is held until {pay_by.isoformat()} but its deposit is due "
+            f"{hours} hours (deposit_deadline_hours, real hours) before it starts, at {shown}; "
+            "write that pay_by",
+        )
+        return
+    horizon = datetime.combine(ctx.scenario.clinic.horizon.start, datetime.min.time())
+    booked = horizon.replace(tzinfo=ctx.zone)
+    if expected < booked:
+        yield Finding(
+            "hold_too_soon",
+            p.id,
+            f"'{p.id}' is held until {shown}, before the schedule's first day begins "
+            f"({booked.isoformat()}), so its deposit is due before it could be booked; book "
+            f"it at least {hours} hours after booking, or collect the deposit first",
+        )
+
+
+def _booking_hold(ctx: Context, p: Placed, booking: Booking) -> Iterator[Finding]:
+    """An existing booking's row keeps the pay-by of the booking (or none)."""
+    pay_by, kept = p.row.pay_by, booking.pay_by
+    if pay_by is None and kept is None:
+        return
+    if pay_by is None or kept is None or _absolute(pay_by, ctx) != _absolute(kept, ctx):
+        written = pay_by.isoformat() if pay_by else "none"
+        yield Finding(
+            "hold_changed",
+            p.id,
+            f"booking '{p.id}' has pay_by {written} in the schedule but "
+            f"{kept.isoformat() if kept else 'none'} in the scenario; keep the booking's pay_by",
+        )
+
+
+def _absolute(moment: datetime, ctx: Context) -> datetime:
+    """A moment as UTC time (a naive one is the clinic's local time)."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=ctx.zone)
+    return aware.astimezone(UTC)
 
 
 # --- 14: existing bookings -------------------------------------------------------------

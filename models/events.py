@@ -5,8 +5,8 @@ command line an event is written `kind:target,key=value,...`, for example
 `cancel:q17`, `provider_out:rn_kim,from=2026-12-08T12:00,to=2026-12-08T19:00`,
 `running_late:md_lee,minutes=20`, `room_down:laser_1,from=...,to=...`,
 `new_request:patient=p4,service=botox,earliest=2026-12-08,latest=2026-12-09`,
-`reschedule:q21,earliest=2026-12-09,latest=2026-12-10`, and the patient's replies
-`confirm:q17` and `decline:q21`.
+`reschedule:q21,earliest=2026-12-09,latest=2026-12-10`, `deposit_paid:q9`, and the patient's
+replies `confirm:q17` and `decline:q21`.
 """
 
 from __future__ import annotations
@@ -152,6 +152,15 @@ class Decline(_Event):
     waitlist)."""
 
 
+class DepositPaid(_Event):
+    """A patient paid the deposit of a booked appointment: held, it stays, no longer held (an
+    appointment not held stays as it is)."""
+
+    kind: Literal["deposit_paid"] = "deposit_paid"
+    booking: str
+    """Id of the booked row (held: it has a pay_by in schedule.csv)."""
+
+
 Event = Annotated[
     Cancel
     | NoShow
@@ -160,6 +169,7 @@ Event = Annotated[
     | RoomOrMachineDown
     | NewRequest
     | Reschedule
+    | DepositPaid
     | Confirm
     | Decline,
     Field(discriminator="kind"),
@@ -171,6 +181,7 @@ _TARGET = {
     "reschedule": "booking",
     "confirm": "booking",
     "decline": "booking",
+    "deposit_paid": "booking",
     "provider_out": "provider",
     "running_late": "provider",
     "room_down": "id",

@@ -18,6 +18,7 @@ SUGGESTED_ACTIONS = {
     "no_qualifying_consult": "add a consultation that qualifies the service to the menu, or "
     "list the service in a consultation's qualifies",
     "deposit_unpaid": "collect the deposit, then book",
+    "deposit_due_too_soon": "collect the deposit, then book",
     "window_closed": "offer the patient a day the clinic is open",
     "window_passed": "offer the patient a new date",
     "series_too_soon": "offer a date after the series spacing",

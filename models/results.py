@@ -385,7 +385,8 @@ class Change(BaseModel):
     """moved, rebooked (displaced), rescheduled (the patient asked for another window),
     booked_from_waitlist (a `source: waitlist` request), booked_new_request (any other request,
     a new_request event included), room_changed, cancelled, cancelled_late, no_show, declined
-    (a waitlist offer turned down) or escalated."""
+    (a waitlist offer turned down), hold_expired (a held appointment's deposit unpaid by its
+    pay-by time) or escalated."""
     request_id: str
     """Appointment id."""
     patient_id: str

@@ -14,8 +14,9 @@ from datetime import date, datetime
 
 from models.scenario import Booking, Provider, Request, Scenario, Service
 from models.times import MINUTES_PER_DAY
-from solver.facts import ClinicFacts, Ranges, consult_on_file
-from solver.unavailable import ProviderDays
+from solver.facts import ClinicFacts, Ranges, consult_on_file, intersect, on_grid
+from solver.holds import earliest_held_start
+from solver.unavailable import ProviderDays, when_text
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,9 @@ class Job:
     room_types: tuple[str, ...] = ()
     """Room types it may use: the service's types the clinic has, or the type of the room an
     existing booking already has, when that is one of them."""
+    held: bool = False
+    """A request booked before its deposit is paid (policies.deposit_holds): booked, it is
+    held until its pay-by time (`solver.holds`)."""
 
     @property
     def locked(self) -> bool:
@@ -102,6 +106,10 @@ class _RequestRules:
         for item in items:
             if item.service in facts.consult_ids:
                 self.consults_asked[item.patient].add(item.service)
+        hours = scenario.policies.deposit_deadline_hours
+        self.held_from = earliest_held_start(facts.clock, facts.not_before, hours)
+        """The earliest start of a held request: the deposit deadline after the booking time
+        (`facts.not_before`: the horizon's start, or a re-plan's now)."""
 
     def evaluate(self, request: Request) -> Job | Escalation:
         """The request's job with candidates, or its escalation."""
@@ -133,6 +141,11 @@ class _RequestRules:
         candidates = self._candidates(service, providers, days)
         if not candidates:
             return escalate(request, *ProviderDays(self.facts, service).why_none(providers, days))
+        held = self._deposit_due(request, service)
+        if held:
+            candidates = self._after_deposit_deadline(candidates)
+            if not candidates:
+                return escalate(request, "deposit_due_too_soon", self._too_soon(service))
         return Job(
             id=request.id,
             kind="request",
@@ -143,6 +156,7 @@ class _RequestRules:
             request=request,
             needs_consult_days=consult_days & {c.day for c in candidates},
             room_types=_usable_room_types(self.facts, service, None),
+            held=held,
         )
 
     def _static_problem(self, request: Request, service: Service) -> tuple[str, str] | None:
@@ -166,17 +180,41 @@ class _RequestRules:
                     "no_equipment",
                     f"{machine}: {units} needed, {counts.get(machine, 0)} working",
                 )
-        if service.deposit > 0 and not self._deposit_covered(request):
-            deposit = self.scenario.clinic.money(service.deposit)
-            return "deposit_unpaid", f"deposit of {deposit} not paid and no card on file"
+        if self._deposit_due(request, service) and not self.scenario.policies.deposit_holds:
+            return "deposit_unpaid", f"{self._deposit_words(service)} not paid and no card on file"
         return None
 
     @staticmethod
     def _expired_before(provider: Provider, day: date) -> bool:
         return provider.license_expires is not None and provider.license_expires <= day
 
-    def _deposit_covered(self, request: Request) -> bool:
-        return request.deposit_paid or self.scenario.patient(request.patient).deposit_on_file
+    def _deposit_due(self, request: Request, service: Service) -> bool:
+        """Whether the service's deposit is still to be paid: not paid, no card on file."""
+        patient = self.scenario.patient(request.patient)
+        return service.deposit > 0 and not (request.deposit_paid or patient.deposit_on_file)
+
+    def _deposit_words(self, service: Service) -> str:
+        return f"deposit of {self.scenario.clinic.money(service.deposit)}"
+
+    def _after_deposit_deadline(self, candidates: list[Candidate]) -> list[Candidate]:
+        """The candidates' starts from `held_from` on; candidates left without one dropped."""
+        kept = []
+        for candidate in candidates:
+            starts = intersect(candidate.starts, [(self.held_from, candidate.starts[-1][1])])
+            starts = on_grid(starts, self.facts.grid)
+            if starts:
+                kept.append(Candidate(candidate.provider_id, candidate.day, starts))
+        return kept
+
+    def _too_soon(self, service: Service) -> str:
+        """Why a held request has no start: all are before its deposit could be due."""
+        hours = self.scenario.policies.deposit_deadline_hours
+        when = when_text(self.facts, self.held_from)
+        return (
+            f"{self._deposit_words(service)} not paid and no card on file; held, it would be "
+            f"sooner than the {hours}-hour deposit deadline: every start of its window is before "
+            f"{when}"
+        )
 
     def _window_days(self, request: Request) -> list[int]:
         clock = self.facts.clock

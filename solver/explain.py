@@ -33,7 +33,11 @@ def story(scenario: Scenario, schedule: Schedule, item_id: str) -> list[str]:
     if row.status == "booked":
         assert row.start is not None
         where = when_text(facts, facts.clock.minute(row.start))
-        return [f"{head}: booked {where} with {row.provider_id} in {row.room_id}"]
+        booked = f"{head}: booked {where} with {row.provider_id} in {row.room_id}"
+        if row.pay_by is not None:
+            due = when_text(facts, facts.clock.minute(row.pay_by))
+            booked += f", held until the deposit is paid, by {due}"
+        return [booked]
     eligible = eligibility(facts)
     escalation = next((e for e in eligible.escalations if e.id == item_id), None)
     lines = [f"{head}: {row.status}, {row.reason}"]

@@ -12,6 +12,7 @@ from models.results import Appointment, ExceptionItem, Schedule
 from models.scenario import RELEASED_STATUSES, Policies, Scenario, Tier
 from models.times import MINUTES_PER_DAY
 from solver.eligibility import Escalation, Job
+from solver.holds import pay_by
 from solver.placement import Placements
 from solver.reasons import Reason
 
@@ -29,8 +30,10 @@ def build_schedule(
     unbooked: Mapping[str, Reason],
 ) -> Schedule:
     """One row per existing booking and per request, in file order; none dropped. A request
-    neither placed nor escalated has its reason in `unbooked` (`solver.reasons`)."""
+    neither placed nor escalated has its reason in `unbooked` (`solver.reasons`). A held
+    request gets its pay-by time; an existing booking keeps the scenario's."""
     clock = scenario.clinic.clock()
+    hours = scenario.policies.deposit_deadline_hours
     by_id = {job.id: job for job in jobs}
     escalated = {e.id: e for e in escalations}
     items = [(b.id, b.patient, b.service, "booking") for b in scenario.bookings]
@@ -50,6 +53,8 @@ def build_schedule(
             row.start, row.end = clock.local(placement.start), clock.local(placement.end(job))
             row.status = "booked"
             row.moved = job.original_start is not None and placement.start != job.original_start
+            if job.held:
+                row.pay_by = pay_by(clock, placement.start, hours)
         elif item_id in escalated:
             row.status, row.reason = "escalated", escalated[item_id].reason_code
         elif item_id in released:

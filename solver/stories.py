@@ -11,7 +11,7 @@ from solver.eligibility import Job
 from solver.facts import ClinicFacts, Ranges, merge
 from solver.occupancy import Blocked, Blocker, Occupancy
 from solver.scoring import BOOKED_TERM
-from solver.unavailable import day_label, few
+from solver.unavailable import day_label, few, when_text
 
 if TYPE_CHECKING:
     from solver.reasons import Insertion, Try
@@ -48,12 +48,6 @@ def starts_text(ranges: Ranges, most: int = 3) -> str:
         for low, high in ranges
     ]
     return few(texts, most)
-
-
-def when_text(facts: ClinicFacts, minute: int) -> str:
-    """A clinic minute in words, e.g. 'Tue 2026-12-08 14:00'."""
-    day = day_label(facts.clock.day(minute // MINUTES_PER_DAY))
-    return f"{day} {format_clock(minute % MINUTES_PER_DAY)}"
 
 
 def where_text(facts: ClinicFacts, unit: list[Job], insertion: Insertion) -> str:

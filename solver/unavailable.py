@@ -32,6 +32,12 @@ def day_label(when: date) -> str:
     return f"{weekday_of(when).capitalize()} {when.isoformat()}"
 
 
+def when_text(facts: ClinicFacts, minute: int) -> str:
+    """A clinic minute in words, e.g. 'Tue 2026-12-08 14:00'."""
+    day = day_label(facts.clock.day(minute // MINUTES_PER_DAY))
+    return f"{day} {format_clock(minute % MINUTES_PER_DAY)}"
+
+
 def weekdays_text(provider: Provider) -> str:
     """The weekdays a provider works, runs of days joined: 'Tue-Thu', 'Mon, Fri'."""
     worked = [i for i, day in enumerate(WEEKDAYS) if provider.weekly.get(day)]

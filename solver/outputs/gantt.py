@@ -77,6 +77,7 @@ CHANGE_MARKS = {
     "cancelled_late": "cancelled",
     "no_show": "cancelled",
     "declined": "cancelled",
+    "hold_expired": "cancelled",
     "escalated": "escalated",
 }
 """The mark of each kind of change (models.results.Change.change)."""
@@ -90,7 +91,7 @@ ENTRY_WORDS = {
     "closed": "clinic closed",
     "moved": "moved",
     "added": "added",
-    "cancelled": "cancelled, declined or no-show",
+    "cancelled": "cancelled, declined, no-show or hold expired",
     "escalated": "handed to a person",
 }
 """Legend entries after the service groups, in this order, as they are written."""

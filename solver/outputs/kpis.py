@@ -187,8 +187,9 @@ def schedule_kpis(
     scenario: Scenario, schedule: Schedule, facts: ClinicFacts | None = None
 ) -> dict[str, Any]:
     """The figures of any schedule of the scenario, however it was made: requests and
-    bookings by status, revenue, utilization, booked share and value by tier (with the rule
-    that finds a starved tier), waitlist served, and warnings (each a Finding's fields)."""
+    bookings by status, appointments held for an unpaid deposit, revenue, utilization, booked
+    share and value by tier (with the rule that finds a starved tier), waitlist served, and
+    warnings (each a Finding's fields)."""
     requests = [r for r in schedule.appointments if r.kind == "request"]
     bookings = [r for r in schedule.appointments if r.kind == "booking"]
     waitlist = {r.id for r in scenario.requests if r.source == "waitlist"}
@@ -206,6 +207,7 @@ def schedule_kpis(
             "moved": sum(1 for b in bookings if b.moved),
             "escalated": sum(1 for b in bookings if b.status == "escalated"),
         },
+        "held": sum(1 for row in schedule.appointments if row.held),
         "revenue": revenue(scenario, schedule),
         "utilization": utilization(facts or ClinicFacts(scenario), schedule),
         "booked_by_tier": tiers,

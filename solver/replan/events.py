@@ -1,5 +1,6 @@
 """Same-day events applied to a solved schedule at "now": what each one frees, displaces,
-takes out of service or adds, before anything is re-planned."""
+takes out of service or adds, before anything is re-planned; then the deposit holds whose
+pay-by time has come are released (hold_expired)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from models.events import (
     Cancel,
     Confirm,
     Decline,
+    DepositPaid,
     NewRequest,
     NoShow,
     ProviderOut,
@@ -63,6 +65,8 @@ class Day:
     move away from it, so they go to a person."""
     confirmed: set[str] = field(default_factory=set)
     """Appointments the patient confirmed by a reply."""
+    paid: set[str] = field(default_factory=set)
+    """Held appointments whose deposit the patient paid (deposit_paid): no longer held."""
 
     def __post_init__(self) -> None:
         self.requests = {request.id: request for request in self.scenario.requests}
@@ -141,6 +145,10 @@ class Day:
         self.released[row.request_id] = status
         self.forget(row.request_id)
         self.active_days.add(self.start_of(row) // MINUTES_PER_DAY)
+
+    def held(self, row: Appointment) -> bool:
+        """Whether a row is still held for its deposit after the events."""
+        return row.pay_by is not None and row.request_id not in self.paid
 
     def start_of(self, row: Appointment) -> int:
         assert row.start is not None
@@ -346,6 +354,8 @@ def _apply(day: Day, event: Any) -> None:
         day.confirmed.add(day.booked_row(event.booking, "confirm").request_id)
     elif isinstance(event, Decline):
         _apply_decline(day, event)
+    elif isinstance(event, DepositPaid):  # an appointment not held stays as it is
+        day.paid.add(day.booked_row(event.booking, "deposit_paid").request_id)
     elif isinstance(event, Reschedule):
         row = day.booked_row(event.booking, "reschedule")
         if day.start_of(row) < day.now:
@@ -356,19 +366,45 @@ def _apply(day: Day, event: Any) -> None:
         day.active_days.add(day.start_of(row) // MINUTES_PER_DAY)
 
 
-def apply_events(scenario: Scenario, schedule: Schedule, events: list[Any], now: datetime) -> Day:
-    """The day after `events` at `now`, before re-planning."""
+def apply_events(
+    scenario: Scenario,
+    schedule: Schedule,
+    events: list[Any],
+    now: datetime,
+    *,
+    expire_holds: bool = False,
+) -> Day:
+    """The day after `events` at `now`, before re-planning; with `expire_holds` (a re-plan)
+    the holds unpaid at their pay-by time are released too."""
     clock = scenario.clinic.clock()
     rows = {row.request_id: row for row in schedule.appointments}
     day = Day(scenario, rows, clock.minute(now), clock)
     for event in events:
         _apply(day, event)
+    if expire_holds:
+        _release_expired_holds(day)
     moving = -1
     while moving != len(day.displaced):  # each rule may displace more for the other
         moving = len(day.displaced)
         _displace_treatments_without_consult(day)
         _displace_whole_visits(day)
     return day
+
+
+def _release_expired_holds(day: Day) -> None:
+    """A held appointment still unpaid at its pay-by time (at or before now) is given up as
+    hold_expired, its time freed as a cancellation's; one already under way stays."""
+    now = day.clock.local(day.now)
+    for row in day.rows.values():
+        if row.status != "booked" or row.request_id in day.released or not day.held(row):
+            continue
+        assert row.pay_by is not None
+        due = row.pay_by if row.pay_by.tzinfo else row.pay_by.replace(tzinfo=day.clock.zone)
+        start = day.start_of(row)
+        if due <= now and start >= day.now:
+            day.released[row.request_id] = "hold_expired"
+            day.forget(row.request_id)
+            day.active_days.add(start // MINUTES_PER_DAY)
 
 
 def _displace_whole_visits(day: Day) -> None:

@@ -55,10 +55,11 @@ def reshuffle(
     through: date | None = None,
     stop: Stop | None = None,
 ) -> ReshuffleResult:
-    """Apply events at `now` and re-plan, with as few moves as possible, the days they touch
-    and the rest of today (every day up to `through` too, if given). A `stop` (or Ctrl-C, as
-    in `solve`) ends the search early with the best re-plan found so far."""
-    day = apply_events(scenario, schedule, events, now)
+    """Apply events at `now`, release the deposit holds unpaid by then (hold_expired), and
+    re-plan, with as few moves as possible, the days they touch and the rest of today (every
+    day up to `through` too, if given). A `stop` (or Ctrl-C, as in `solve`) ends the search
+    early with the best re-plan found so far."""
+    day = apply_events(scenario, schedule, events, now, expire_holds=True)
     state = state_scenario(day)
     ranked = waitlist_order(state, day.displaced)
 

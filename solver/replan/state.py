@@ -25,6 +25,7 @@ def _as_booking(day: Day, row: Appointment) -> dict[str, Any]:
     original = day.bookings.get(row.request_id)
     visit = day.visit_of(row.request_id)
     kept = original is not None and original.locked
+    pay_by = row.pay_by if day.held(row) else None
     return {
         "id": row.request_id,
         "patient": row.patient_id,
@@ -37,14 +38,15 @@ def _as_booking(day: Day, row: Appointment) -> dict[str, Any]:
         "visit": visit,
         "confirmed": row.confirmed or row.request_id in day.confirmed,
         "from_waitlist": day.from_waitlist(row.request_id),
-        "pay_by": _local_text(day, day.clock.minute(row.pay_by)) if row.pay_by else None,
+        "pay_by": _local_text(day, day.clock.minute(pay_by)) if pay_by else None,
         "sequence": row.sequence,
     }
 
 
 def _displaced_request(day: Day, row: Appointment, heaviest: int) -> dict[str, Any]:
     """A displaced appointment as a request for the same day, rebooked first. It keeps the
-    request's own preferences; without them it prefers its provider and time."""
+    request's own preferences; without them it prefers its provider and time. Its deposit
+    counts as paid unless it was held: then it is held again, from its new time."""
     fields = _request_fields(day, row)
     start = day.start_of(row)
     when = day.clock.day(start // MINUTES_PER_DAY).isoformat()
@@ -59,20 +61,21 @@ def _displaced_request(day: Day, row: Appointment, heaviest: int) -> dict[str, A
         "preferred_times": fields.get("preferred_times")
         or [f"{format_clock(minute)}-{format_clock(minute + slot)}"],
         "priority": heaviest * DISPLACED_PRIORITY_FACTOR,
-        "deposit_paid": True,
+        "deposit_paid": not day.held(row),
         "source": "reschedule",
         "visit": day.visit_of(row.request_id),
     }
 
 
 def _rescheduled_request(day: Day, row: Appointment, event: Reschedule) -> dict[str, Any]:
-    """A booked appointment the patient asked to move, as a request in its new window."""
+    """A booked appointment the patient asked to move, as a request in its new window (held
+    again if it was held)."""
     return _request_fields(day, row) | {
         "patient": row.patient_id,
         "service": row.service_id,
         "earliest": event.earliest.isoformat(),
         "latest": event.latest.isoformat(),
-        "deposit_paid": True,
+        "deposit_paid": not day.held(row),
         "source": "reschedule",
         "visit": None,
     }

@@ -11,6 +11,7 @@ from models.events import NewRequest
 from models.results import Appointment, Change, Schedule
 from models.scenario import Scenario
 from models.times import MINUTES_PER_DAY
+from solver.holds import pay_by
 from solver.replan.changes import change_list, counted
 from solver.replan.events import apply_events
 from solver.replan.state import state_scenario
@@ -33,7 +34,7 @@ class Taken:
 
 def take(call: Call, option: Option) -> Taken:
     """Book `option` of the call: every other row stays as it was (a booked row becomes a
-    booking of the state, as in a re-plan)."""
+    booking of the state, as in a re-plan); a held request gets its pay-by time."""
     day = apply_events(
         call.scenario, call.schedule, [NewRequest(request=call.request)], call.moment
     )
@@ -57,6 +58,8 @@ def take(call: Call, option: Option) -> Taken:
                 )
         rows.append(row)
     request = call.request
+    held = call.job is not None and call.job.held
+    hours = call.scenario.policies.deposit_deadline_hours
     rows.append(
         Appointment(
             request_id=request.id,
@@ -68,6 +71,7 @@ def take(call: Call, option: Option) -> Taken:
             start=option.start,
             end=option.end,
             status="booked",
+            pay_by=pay_by(clock, clock.minute(option.start), hours) if held else None,
         )
     )
     after = Schedule(appointments=rows)

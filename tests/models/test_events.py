@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from models.events import (
     EVENT_ADAPTER,
     Cancel,
+    DepositPaid,
     NewRequest,
     NoShow,
     ProviderOut,
@@ -51,6 +52,7 @@ from models.events import (
             Reschedule,
             {"booking": "q21", "earliest": date(2026, 12, 9), "latest": date(2026, 12, 10)},
         ),
+        ("deposit_paid:q9", DepositPaid, {"booking": "q9"}),
     ],
 )
 def test_each_kind_parses_from_its_command_line_form(
@@ -91,7 +93,8 @@ def test_a_new_request_is_written_flat_and_gets_an_id_from_patient_and_service()
     [
         (
             "explode:q1",
-            "unknown kind 'explode'; use one of cancel, confirm, decline, machine_down",
+            "unknown kind 'explode'; use one of cancel, confirm, decline, deposit_paid, "
+            "machine_down",
         ),
         ("cancel", "booking: Field required"),
         ("cancel:", "booking: Field required"),

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from models.reason_codes import SUGGESTED_ACTIONS
 from models.scenario import Scenario
 from solver.eligibility import (
-    SUGGESTED_ACTIONS,
     Eligibility,
     Job,
     asked_at,
@@ -92,6 +92,14 @@ CASES: dict[str, tuple[dict[str, Any], int]] = {
     ),
     "deposit_unpaid": (
         {
+            "services": [service("botox", deposit=50)],
+            "requests": [request("r", "p1", "botox", latest=TUESDAY)],
+        },
+        0,
+    ),
+    "deposit_due_too_soon": (  # held, it could start from Wed 00:00 only (48 h after Mon's)
+        {
+            "policies": {"deposit_holds": True},
             "services": [service("botox", deposit=50)],
             "requests": [request("r", "p1", "botox", latest=TUESDAY)],
         },

@@ -386,13 +386,15 @@ def test_a_re_plan_outlines_what_moved_left_and_came_with_a_line_at_now() -> Non
     assert {
         "moved",
         "added",
-        "cancelled, declined or no-show",
+        "cancelled, declined, no-show or hold expired",
         "handed to a person",
         "now 10:30",
     } <= set(entries)
     for mark in ("moved", "added", "cancelled"):
         [drawn, *_] = [p for p in top.patches + bottom.patches if p.get_gid() == f"mark:{mark}"]
-        swatch = entries["cancelled, declined or no-show" if mark == "cancelled" else mark]
+        swatch = entries[
+            "cancelled, declined, no-show or hold expired" if mark == "cancelled" else mark
+        ]
         assert swatch.get_edgecolor() == drawn.get_edgecolor()
         assert swatch.get_hatch() == drawn.get_hatch()
     assert fig.get_suptitle() == "Glow: re-plan of Mon 07 Dec 2026 at 10:30"
