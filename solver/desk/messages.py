@@ -43,9 +43,10 @@ SKIPPED_COLUMNS = ["message_id", "patient_id", "kind", "name", "booking_id", "re
 MOVED_CHANGES = frozenset({"moved", "rebooked", "rescheduled"})
 """Changes that give an appointment a new time or provider: the patient gets a moved notice.
 A room change alone (room_changed) is not worth a message."""
-CLINIC_CANCELLED = "escalated"
-"""A booked appointment the re-plan could not keep: the patient gets a cancelled notice (a
-patient's own cancellation or no-show gets none)."""
+CLINIC_CANCELLED = frozenset({"escalated", "hold_expired"})
+"""A booked appointment the re-plan could not keep, or released because its deposit was not
+paid by its pay-by time: the patient gets a cancelled notice (a patient's own cancellation,
+no-show or declined offer gets none)."""
 
 
 class MessagePlan(NamedTuple):
@@ -132,7 +133,7 @@ def _wanted(
         if row.held and fresh:
             wanted.append(_deposit_request(scenario, row, now))
     for change in changed.values():
-        if change.change == CLINIC_CANCELLED and change.from_start:
+        if change.change in CLINIC_CANCELLED and change.from_start:
             was = _was_booked(change)
             if was.start is not None and was.start > now:
                 wanted.append(_notice(scenario, was, "cancelled", now))

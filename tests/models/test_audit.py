@@ -233,7 +233,7 @@ TRIGGERS: list[tuple[str, Change, str, str]] = [
         "unknown_reason_code",
         {"policies.exception_owners": {"deposit_unpaied": "billing"}},
         "policies.exception_owners.deposit_unpaied",
-        "use one of booking_conflict, consult_required, deposit_unpaid, ",
+        "use one of booking_conflict, consult_required, deposit_due_too_soon, deposit_unpaid, ",
     ),
     (
         "no_same_day_owner",

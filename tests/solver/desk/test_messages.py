@@ -232,12 +232,22 @@ def test_a_replans_changes_give_moved_cancelled_waitlist_and_confirmation_messag
     assert plan.skipped.empty  # "gone" was due at 11:00, now: nothing is said about the past
 
 
-def test_a_clinic_cancellation_tells_the_old_time_and_the_phone() -> None:
+def test_a_clinic_cancellation_or_an_expired_hold_tells_the_old_time_and_the_phone() -> None:
     scenario = clinic([], notices=NOTICES)
     was = {"from_start": "2026-11-03T15:00:00-05:00", "from_provider": "rn", "from_room": "inj1"}
-    plan = plan_of(scenario, [], "2026-11-03T11:00", changes=[change("escalated", "gone", **was)])
+    changes = [
+        change("escalated", "gone", **was),
+        change("hold_expired", "unpaid", **(was | {"from_start": "2026-11-03T16:00:00-05:00"})),
+        change("declined", "no_thanks", **was),  # the patient's own answer: no notice
+    ]
+    plan = plan_of(scenario, [], "2026-11-03T11:00", changes=changes)
+    assert plan.messages.message_id.tolist() == [
+        "gone:cancelled:cancelled",
+        "unpaid:cancelled:cancelled",
+    ]
     assert plan.messages.text.tolist() == [
-        "Sorry Maya, Tue 3 Nov at 15:00 is cancelled; call 555 0100"
+        "Sorry Maya, Tue 3 Nov at 15:00 is cancelled; call 555 0100",
+        "Sorry Maya, Tue 3 Nov at 16:00 is cancelled; call 555 0100",
     ]
 
 
