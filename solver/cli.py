@@ -94,6 +94,29 @@ ScenarioArg = Annotated[
     Path, typer.Argument(help="Scenario file (YAML or JSON).", metavar="SCENARIO")
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+RunFolder = Annotated[
+    Path,
+    typer.Argument(
+        metavar="DIR",
+        help="The folder a solve or re-plan wrote (its schedule.csv, exceptions.csv, and "
+        "changes.csv after a re-plan).",
+        show_default=False,
+    ),
+]
+IntoOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--out", metavar="OUTDIR", help="Write into OUTDIR (default: DIR).", show_default=False
+    ),
+]
+NowOption = Annotated[
+    str | None,
+    typer.Option(
+        "--now",
+        metavar="TIME",
+        help="Local time it is made (an offset is converted; default: now).",
+    ),
+]
 
 
 def _version(asked: bool) -> None:
@@ -918,23 +941,8 @@ DIGEST_COLUMNS = ("request_id", "window", "service_name", "value", "reason_code"
 
 @app.command(name="exceptions")
 def exceptions_command(
-    folder: Annotated[
-        Path,
-        typer.Argument(
-            help="A folder `medspa solve` or `reshuffle` wrote: its exceptions.csv.",
-            metavar="DIR",
-            show_default=False,
-        ),
-    ],
-    out_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            metavar="OUTDIR",
-            help="Write the digest into OUTDIR/digest (default: DIR/digest).",
-            show_default=False,
-        ),
-    ] = None,
+    folder: RunFolder,
+    out_dir: IntoOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """The exception queue by owner: a table per owner, and per owner a page to send them
@@ -1015,27 +1023,9 @@ def _calendar_inputs(folder: Path) -> tuple[Path, Path]:
 @app.command()
 def calendars(
     scenario_file: ScenarioArg,
-    folder: Annotated[
-        Path,
-        typer.Argument(
-            metavar="DIR",
-            help="Folder of a solve or a re-plan: its schedule.csv, and changes.csv if there.",
-        ),
-    ],
-    out_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--out", metavar="DIR", help="Folder to write calendars/ into (default: DIR)."
-        ),
-    ] = None,
-    now: Annotated[
-        str | None,
-        typer.Option(
-            "--now",
-            help="Time the feeds are made, their events' DTSTAMP (clinic time unless it has an "
-            "offset; default: now).",
-        ),
-    ] = None,
+    folder: RunFolder,
+    out_dir: IntoOption = None,
+    now: NowOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Write a calendar feed (.ics) per provider and per room into DIR/calendars."""

@@ -12,15 +12,17 @@ import os
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import typer
 from rich.table import Table
 
 from models.results import read_changes
 from models.spreadsheet import write_csv
 from solver.cli import (
+    IntoOption,
     JsonFlag,
+    NowOption,
+    RunFolder,
     ScenarioArg,
     _clock_time,
     _fits,
@@ -42,27 +44,9 @@ from solver.outputs.folder import Writer, add_to_set, folder_problem, write_set
 @app.command()
 def notify(
     scenario_file: ScenarioArg,
-    folder: Annotated[
-        Path,
-        typer.Argument(
-            metavar="DIR",
-            help="The folder of a solve or re-plan: its schedule.csv, and changes.csv if any.",
-            show_default=False,
-        ),
-    ],
-    now: Annotated[
-        str | None,
-        typer.Option("--now", help="Local time the plan is made (default: now)."),
-    ] = None,
-    out_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            metavar="OUTDIR",
-            help="Folder for messages.csv and messages_skipped.csv (default: DIR, beside its "
-            "files).",
-        ),
-    ] = None,
+    folder: RunFolder,
+    now: NowOption = None,
+    out_dir: IntoOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Plan the messages to patients: confirmations, reminders, and a re-plan's moved,
