@@ -153,7 +153,8 @@ def _row_times(ctx: Context) -> Iterator[Finding]:
 def _utc_offset(ctx: Context, row_id: str, field: str, moment: datetime) -> Iterator[Finding]:
     written = moment.replace(tzinfo=None)
     expected = ctx.zone.utcoffset(written)
-    if moment.utcoffset() != expected:
+    folds = {ctx.zone.utcoffset(written.replace(fold=fold)) for fold in (0, 1)}
+    if moment.utcoffset() not in folds:  # a time the clocks repeat has both offsets
         yield Finding(
             "wrong_utc_offset",
             row_id,

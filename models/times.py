@@ -277,6 +277,11 @@ class ClinicClock:
         index = self.day_index(moment.date())
         return index * MINUTES_PER_DAY + moment.hour * 60 + moment.minute
 
+    def zoned(self, moment: datetime) -> datetime:
+        """A moment on the clinic's clock: one with an offset converted (a time the clocks
+        repeat keeps which of the two it is), one without read as clinic wall-clock time."""
+        return moment.astimezone(self.zone) if moment.tzinfo else moment.replace(tzinfo=self.zone)
+
     def local(self, minute: int) -> datetime:
         """The timezone-aware local datetime of a clinic minute."""
         index, in_day = divmod(minute, MINUTES_PER_DAY)

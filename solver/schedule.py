@@ -65,7 +65,7 @@ def build_schedule(
         if booking is not None:
             row.confirmed, row.sequence = booking.confirmed, booking.sequence
             if row.status == "booked" and booking.pay_by is not None:
-                row.pay_by = clock.local(clock.minute(booking.pay_by))
+                row.pay_by = clock.zoned(booking.pay_by)
         rows.append(row)
     return Schedule(appointments=rows)
 
@@ -115,8 +115,9 @@ def build_exceptions(
         service, patient = scenario.service(row.service_id), scenario.patient(row.patient_id)
         booking = bookings.get(row.request_id)
         if booking is not None:
-            day, window = booking.start.date(), _slot(booking.start, service.length)
-            when = clock.minute(booking.start)
+            start = clock.zoned(booking.start)
+            day, window = start.date(), _slot(start, service.length)
+            when = clock.minute(start)
         else:
             request = requests[row.request_id]
             day = max(request.earliest, today) if today else request.earliest

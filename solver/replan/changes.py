@@ -60,10 +60,15 @@ def change_list(day: Day, before: Schedule, after: Schedule) -> list[Change]:
 
 def counted(before: Schedule, after: Schedule, changes: list[Change]) -> Schedule:
     """The new schedule with each appointment's `sequence` as before, one up for every
-    appointment a change in CALENDAR_CHANGES concerns (a displaced or rescheduled booking went
-    through the re-plan as a request, so its count comes from the schedule before)."""
+    appointment a change in CALENDAR_CHANGES concerns, or any change of one a calendar had
+    before (taken off, now booked again); a displaced or rescheduled booking went through the
+    re-plan as a request, so its count comes from the schedule before."""
     old = {row.request_id: row.sequence for row in before.appointments}
-    changed = {change.request_id for change in changes if change.change in CALENDAR_CHANGES}
+    changed = {
+        change.request_id
+        for change in changes
+        if change.change in CALENDAR_CHANGES or old.get(change.request_id, 0) > 0
+    }
     return Schedule(
         appointments=[
             row.model_copy(

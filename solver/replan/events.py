@@ -128,6 +128,11 @@ class Day:
             raise EventError(
                 f"{event}: {excerpt(row_id)} is not booked ({row.status}); nothing to change"
             )
+        if row_id in self.released:
+            raise EventError(
+                f"{event}: {excerpt(row_id)} was given up by an earlier event "
+                f"({self.released[row_id]}); nothing to change"
+            )
         return row
 
     def upcoming(self, row: Appointment, event: str) -> int:

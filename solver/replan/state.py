@@ -38,7 +38,7 @@ def _as_booking(day: Day, row: Appointment) -> dict[str, Any]:
         "visit": visit,
         "confirmed": row.confirmed or row.request_id in day.confirmed,
         "from_waitlist": day.from_waitlist(row.request_id),
-        "pay_by": _local_text(day, day.clock.minute(pay_by)) if pay_by else None,
+        "pay_by": pay_by.isoformat() if pay_by else None,  # the offset tells a repeated hour
         "sequence": row.sequence,
     }
 

@@ -240,6 +240,46 @@ def test_a_booking_row_keeps_the_pay_by_of_its_booking() -> None:
     assert _codes(scenario, schedule) == [("hold_changed", "b1")]
 
 
+def _autumn(**data: Any) -> Scenario:
+    """Fri 2026-10-30 to Tue 2026-11-03 in Chicago (clocks go back on Sun 11-01 at 02:00, so
+    01:00-01:59 happens twice: CDT, then CST); rn works Mon 14:00-14:45; a 37-hour deadline."""
+    return build(
+        clinic={
+            "horizon": {"start": "2026-10-30", "days": 5},
+            "hours": week(EVERY_DAY, "09:00-17:00"),
+        },
+        policies={"deposit_holds": True, "deposit_deadline_hours": 37},
+        services=[service("botox", deposit=50)],
+        providers=[provider("rn", ["botox"], {"mon": "14:00-14:45"})],
+        **data,
+    )
+
+
+def test_a_pay_by_in_the_hour_the_clocks_repeat_keeps_its_offset_and_passes_the_checker() -> None:
+    scenario = _autumn(requests=[request("r1", "p1", "botox", "2026-10-30", "2026-11-03")])
+    schedule = solve(scenario, **FAST).schedule
+    (row,) = schedule.appointments
+    # Mon 14:00 CST = 20:00 UTC; 37 h before is Sun 07:00 UTC = 01:00 CST, the second 01:00
+    assert row.start.isoformat() == "2026-11-02T14:00:00-06:00"
+    assert row.pay_by.isoformat() == "2026-11-01T01:00:00-06:00"
+    assert check_schedule(scenario, schedule) == []
+
+
+def test_a_booking_held_until_the_repeated_hour_keeps_that_moment_through_solve_and_re_plan() -> (
+    None
+):
+    booking = {"id": "b1", "patient": "p1", "service": "botox", "provider": "rn"}
+    booking |= {"room": "inj1", "start": "2026-11-02T14:00", "pay_by": "2026-11-01T01:40-06:00"}
+    scenario = _autumn(bookings=[booking])
+    schedule = solve(scenario, **FAST).schedule
+    (row,) = schedule.appointments
+    assert row.pay_by.isoformat() == "2026-11-01T01:40:00-06:00"  # 07:40 UTC, not 06:40
+    assert check_schedule(scenario, schedule) == []
+    now = datetime(2026, 10, 31, 12, 0, tzinfo=ZoneInfo("America/Chicago"))
+    (held,) = state_scenario(apply_events(scenario, schedule, [], now)).bookings
+    assert held.pay_by == datetime(2026, 11, 1, 7, 40, tzinfo=ZoneInfo("UTC"))
+
+
 # --- the re-plan ------------------------------------------------------------------------
 
 
@@ -325,7 +365,7 @@ def test_a_re_plan_before_the_pay_by_keeps_the_hold(night: tuple[Scenario, Sched
     result = _replan(night, "2026-12-07T09:55")
     assert result.changes == []
     (held,) = result.state.bookings
-    assert held.pay_by == datetime(2026, 12, 7, 10, 0)
+    assert held.pay_by == datetime(2026, 12, 7, 10, 0, tzinfo=ZoneInfo("America/Chicago"))
     assert result.schedule.appointments[0].pay_by == night[1].appointments[0].pay_by
     assert check_schedule(result.state, result.schedule) == []
 

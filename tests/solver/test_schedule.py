@@ -34,6 +34,7 @@ from tests.conftest import (
     MINI_WEEK,
     MONDAY,
     TUESDAY,
+    WEEKDAYS,
     booking,
     build,
     mini_clinic,
@@ -410,3 +411,29 @@ def test_an_existing_booking_in_the_queue_shows_its_day_and_time() -> None:
         "front desk",
     )
     assert [i.day for i in items] == sorted(i.day for i in items)
+
+
+def test_a_booking_written_with_another_offset_is_queued_on_its_clinic_day_and_time() -> None:
+    """03:50 at +05:00 on Thu 12-10 is 22:50 UTC on Wed 12-09, 16:50 in Chicago (UTC-6)."""
+    scenario = build(
+        clinic={
+            "horizon": {"start": "2026-12-07", "days": 5},
+            "hours": week(WEEKDAYS, "09:00-19:00"),
+        },
+        policies={"escalation_owner": {"wed": "wendy", "thu": "theo"}},
+        services=[service("botox")],
+        providers=[provider("rn", ["botox"], {"mon": "09:00-19:00"})],
+        bookings=[
+            {
+                "id": "b1",
+                "patient": "p1",
+                "service": "botox",
+                "provider": "rn",
+                "room": "inj1",
+                "start": "2026-12-10T03:50:00+05:00",
+                "locked": True,
+            }
+        ],
+    )
+    (item,) = solve(scenario, time_limit=1.0, num_workers=1, deterministic=True).exceptions
+    assert (item.day, item.window) == ("2026-12-09", "Wed 2026-12-09 16:50-17:20")

@@ -228,3 +228,17 @@ def test_counted_adds_one_to_the_sequence_of_what_a_calendar_must_update() -> No
     ]
     after = counted(before, Schedule(appointments=rows), changes)
     assert [row.sequence for row in after.appointments] == [0, 3, 3, 3, 3, 3, 2]
+
+
+def test_counted_adds_one_when_an_appointment_taken_off_a_calendar_is_booked_again() -> None:
+    """An escalated booking (sequence 1, its CANCELLED event published) booked again by a later
+    re-plan is a new version of that event (2), so calendars show it again; a first booking
+    stays at 0."""
+    rows = [Appointment(request_id=i, patient_id="p1", service_id="botox") for i in ("b5", "r9")]
+    before = Schedule(appointments=[rows[0].model_copy(update={"sequence": 1}), rows[1]])
+    changes = [
+        Change(change=kind, request_id=i, patient_id="p1", service_id="botox")
+        for kind, i in (("booked_new_request", "b5"), ("booked_from_waitlist", "r9"))
+    ]
+    after = counted(before, Schedule(appointments=rows), changes)
+    assert [row.sequence for row in after.appointments] == [2, 0]

@@ -16,7 +16,7 @@ import yaml
 from typer.testing import CliRunner
 
 from checker import check_schedule
-from models.events import EVENT_ADAPTER, Cancel, Confirm, Decline, parse_event
+from models.events import EVENT_ADAPTER, Cancel, Confirm, Decline, DepositPaid, parse_event
 from models.loader import save_scenario
 from models.results import Schedule
 from models.scenario import Scenario
@@ -138,6 +138,35 @@ def test_confirming_what_is_not_booked_is_refused(row_id: str, message: str) -> 
     step = offered()
     with pytest.raises(EventError) as refused:
         reshuffle(step.state, step.schedule, [Confirm(booking=row_id)], HALF_PAST_EIGHT, **OPTIONS)
+    assert str(refused.value) == message
+
+
+@pytest.mark.parametrize(
+    ("events", "message"),
+    [
+        (
+            [Decline(booking="w_first"), Confirm(booking="w_first")],
+            "confirm: 'w_first' was given up by an earlier event (declined); nothing to change",
+        ),
+        (
+            [Cancel(booking="b_early"), Confirm(booking="b_early")],
+            "confirm: 'b_early' was given up by an earlier event (cancelled_late); nothing to "
+            "change",
+        ),
+        (
+            [Cancel(booking="b_early"), DepositPaid(booking="b_early")],
+            "deposit_paid: 'b_early' was given up by an earlier event (cancelled_late); nothing "
+            "to change",
+        ),
+    ],
+    ids=["confirm after decline", "confirm after cancel", "deposit paid after cancel"],
+)
+def test_a_reply_to_a_slot_given_up_earlier_in_the_same_re_plan_is_refused(
+    events: list[Any], message: str
+) -> None:
+    step = offered()
+    with pytest.raises(EventError) as refused:
+        reshuffle(step.state, step.schedule, events, HALF_PAST_EIGHT, **OPTIONS)
     assert str(refused.value) == message
 
 
