@@ -44,6 +44,10 @@ The fixtures `data` (the default clinic's data) and `scenario` (`build(data)`) s
 of the default clinic; a module that overrides `data` with its own clinic gets its own
 `scenario` too.
 
+The session fixture `sample_week` is the sample clinic's week as a user has it after
+`medspa solve` (the scenario file and the schedule.csv of a 1-second deterministic run),
+solved once for every test that only reads it.
+
 The longer solver runs are marked `@pytest.mark.slow`: `pytest -m "not slow"` gives a quick
 run, and plain `pytest` (which `make test` runs) runs every test.
 """
@@ -52,12 +56,15 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from models.loader import scenario_from_data
 from models.scenario import Scenario
+from solver.cli import app
 
 Data = dict[str, Any]
 
@@ -269,3 +276,18 @@ def data() -> Data:
 def scenario(data: Data) -> Scenario:
     """The validated scenario of the `data` fixture."""
     return build(data)
+
+
+SAMPLE = Path("scenarios/sample_clinic.yaml")
+"""The project's sample clinic (the tests run from the repository's root)."""
+
+
+@pytest.fixture(scope="session")
+def sample_week(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The sample clinic's scenario file and the schedule.csv of a 1-second deterministic
+    `medspa solve` (read it, do not change it)."""
+    out = tmp_path_factory.mktemp("sample-week")
+    args = ["solve", str(SAMPLE), "--out", str(out), "--time-limit", "1", "--workers", "1"]
+    result = CliRunner().invoke(app, [*args, "--deterministic", "--quiet"])
+    assert result.exit_code == 0, result.output
+    return SAMPLE.resolve(), out / "schedule.csv"

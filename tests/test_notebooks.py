@@ -24,7 +24,7 @@ def test_notebook_runs(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     notebook = nbformat.read(path, as_version=4)
     assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
     monkeypatch.setenv("MEDSPA_ROOT", str(Path.cwd()))
-    monkeypatch.setenv("MEDSPA_NOTEBOOK_TIME_LIMIT", "2")
+    monkeypatch.setenv("MEDSPA_NOTEBOOK_TIME_LIMIT", "0.5")
     monkeypatch.setenv("MPLBACKEND", "Agg")
     client = NotebookClient(
         notebook,

@@ -178,7 +178,7 @@ def test_json_of_every_command_that_prints_a_result_parses_and_tells_it(
     solved: Path, tmp_path: Path
 ) -> None:
     clinic, schedule = str(solved / "clinic.yaml"), str(solved / "out" / "schedule.csv")
-    fast = ["--time-limit", "0.5", "--workers", "1"]
+    fast = ["--time-limit", "0.2", "--workers", "1"]
     assert isinstance(_json("audit", clinic, codes=(0, 1)), list)
     assert _json("check", clinic, "--schedule", schedule) == []
     solve = _json("solve", clinic, "--out", str(tmp_path / "solve"), *fast)

@@ -19,7 +19,7 @@ from scenarios.generator import generate_scenario
 from solver.outputs.folder import RECORD
 
 SOLVE_SET = [RECORD, "exceptions.csv", "gantt.png", "kpis.json", "report.html", "schedule.csv"]
-REPEATABLE = ["--time-limit", "1", "--workers", "1", "--deterministic", "--quiet"]
+REPEATABLE = ["--time-limit", "0.5", "--workers", "1", "--deterministic", "--quiet"]
 
 
 def _solve(scenario: Path, out: Path) -> subprocess.Popen[bytes]:

@@ -63,14 +63,10 @@ def day_of(change: pd.Series) -> str:
     return str(change["to_start"] or change["from_start"])[:10]
 
 
-@pytest.fixture(scope="module")
-def night(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture
+def night(sample_week: tuple[Path, Path]) -> Path:
     """The sample clinic's week as `medspa solve` writes it (a repeatable run)."""
-    out = tmp_path_factory.mktemp("night") / "week"
-    command = ["solve", str(SAMPLE), "--out", str(out), "--time-limit", "3", *REPEAT]
-    result = runner.invoke(app, command)
-    assert result.exit_code == 0, result.output
-    return out / "schedule.csv"
+    return sample_week[1]
 
 
 def replan(night: Path, out: Path, *args: str) -> Result:

@@ -60,7 +60,7 @@ def variants_of(clinic: Scenario) -> list[Variant]:
 @pytest.mark.slow
 def test_the_same_table_in_parallel_and_serially(clinic: Scenario) -> None:
     variants = variants_of(clinic)
-    options: dict[str, Any] = {"time_limit": 1.0, "seed": 3, "deterministic": True}
+    options: dict[str, Any] = {"time_limit": 0.3, "seed": 3, "deterministic": True}
     seen: list[tuple[str, int, int]] = []
     parallel = compare(variants, on_progress=lambda *step: seen.append(step), **options)
     serial = Serial()
