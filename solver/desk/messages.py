@@ -6,7 +6,8 @@ Timing (docs/messages.md): a confirmation and every notice go at `now`, the mome
 is made; a reminder `hours_before` the appointment in absolute time, or at a local time of
 day `days_before` the appointment's day. Quiet hours move a reminder earlier (or, when that
 is already past, to their end) and make a confirmation or notice wait until they end. Nothing
-goes before `now` or at or after the appointment's start.
+goes before `now` or at or after the appointment's start. A waitlist offer tells the reply-by
+time its row carries (the re-plan that made the offer wrote it, solver/replan/offers.py).
 """
 
 from __future__ import annotations
