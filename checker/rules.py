@@ -15,6 +15,8 @@ Rule codes, by family:
   ``series_spacing``, ``consult_missing``, ``consult_does_not_qualify``, ``deposit_missing``
 - deposit holds: ``hold_not_allowed``, ``hold_missing``, ``wrong_pay_by``, ``hold_too_soon``,
   ``hold_not_needed``, ``hold_changed`` (and ``wrong_utc_offset`` of a pay_by)
+- waitlist offers: ``offer_not_from_waitlist``, ``reply_by_after_start``, ``offer_not_booked``,
+  ``offer_changed`` (and ``wrong_utc_offset`` of a reply_by)
 - existing bookings: ``locked_booking_moved``, ``booking_provider_changed``,
   ``booking_moved_to_other_day``
 """
@@ -648,6 +650,55 @@ def _absolute(moment: datetime, ctx: Context) -> datetime:
     return aware.astimezone(UTC)
 
 
+def _offers(ctx: Context) -> Iterator[Finding]:
+    """Only a waitlist offer has a reply-by time, never after its start: the booked row of a
+    `source: waitlist` request (an offer a re-plan made), or of a booking from the waitlist,
+    which keeps the booking's (a re-plan carries an unanswered offer on)."""
+    for p in ctx.placements:
+        reply_by, start = p.row.reply_by, p.row.start
+        assert start is not None
+        if isinstance(p.item, Booking):
+            kept = p.item.reply_by
+            if (reply_by is None) != (kept is None) or (
+                reply_by and kept and _absolute(reply_by, ctx) != _absolute(kept, ctx)
+            ):
+                written = reply_by.isoformat() if reply_by else "none"
+                yield Finding(
+                    "offer_changed",
+                    p.id,
+                    f"booking '{p.id}' has reply_by {written} in the schedule but "
+                    f"{kept.isoformat() if kept else 'none'} in the scenario; keep the booking's "
+                    "reply_by",
+                )
+        if reply_by is None:
+            continue
+        yield from _utc_offset(ctx, p.id, "reply_by", reply_by)
+        item = p.item
+        waiting = item.from_waitlist if isinstance(item, Booking) else item.source == "waitlist"
+        if not waiting:
+            yield Finding(
+                "offer_not_from_waitlist",
+                p.id,
+                f"'{p.id}' has reply_by {reply_by.isoformat()} but was not booked from the "
+                "waitlist; only a waitlist offer is answered by a time, clear reply_by",
+            )
+        elif _absolute(reply_by, ctx) > _absolute(start, ctx):
+            yield Finding(
+                "reply_by_after_start",
+                p.id,
+                f"'{p.id}' is offered until {reply_by.isoformat()}, after it starts "
+                f"({start.isoformat()}); an offer is answered by its start at the latest",
+            )
+    for row_id, row in ctx.rows.items():
+        if row.status != "booked" and row.reply_by is not None:
+            yield Finding(
+                "offer_not_booked",
+                row_id,
+                f"'{row_id}' is {row.status}, not booked, but has reply_by "
+                f"{row.reply_by.isoformat()}; nothing is offered, clear reply_by",
+            )
+
+
 # --- 14: existing bookings -------------------------------------------------------------
 
 
@@ -700,6 +751,7 @@ _CHECKS: tuple[Check, ...] = (
     _series_spacing,
     _consults,
     _deposits,
+    _offers,
 )
 
 

@@ -211,6 +211,49 @@ def test_a_confirmation_that_comes_with_the_expiry_keeps_the_offer() -> None:
     assert rows_by_id(result.schedule)["a"].confirmed
 
 
+# --- the checker ----------------------------------------------------------------------------
+
+
+def _codes(scenario: Scenario, schedule: Schedule) -> list[tuple[str, str]]:
+    return [(finding.code, finding.where) for finding in check_schedule(scenario, schedule)]
+
+
+def _with(schedule: Schedule, row_id: str, **fields: Any) -> Schedule:
+    """The schedule with one row's fields changed."""
+    return Schedule(
+        appointments=[
+            row.model_copy(update=fields) if row.request_id == row_id else row
+            for row in schedule.appointments
+        ]
+    )
+
+
+def test_the_checker_holds_reply_by_times_to_waitlist_offers() -> None:
+    first = offered("10:00")
+    expired = reshuffle(first.state, first.schedule, [], at("11:00"), **OPTIONS)
+    state, schedule = expired.state, expired.schedule  # b offered until 11:45
+    assert _codes(state, schedule) == []
+    assert _codes(state, _with(schedule, "b", reply_by=at("12:30"))) == [
+        ("reply_by_after_start", "b")
+    ]
+    assert _codes(state, _with(schedule, "a", reply_by=at("11:45"))) == [("offer_not_booked", "a")]
+    # b_9 is a booking not from the waitlist: a reply_by on its row is neither kept nor an offer
+    assert _codes(state, _with(schedule, "b_9", reply_by=at("08:45"))) == [
+        ("offer_changed", "b_9"),
+        ("offer_not_from_waitlist", "b_9"),
+    ]
+    requests = [r.model_copy(update={"source": "new"}) for r in state.requests]
+    assert _codes(state.model_copy(update={"requests": requests}), schedule) == [
+        ("offer_not_from_waitlist", "b")
+    ]
+    # the next re-plan carries b's offer on as a booking: its row keeps the booking's reply_by
+    carried = reshuffle(state, schedule, [], at("11:30"), **OPTIONS)
+    assert _codes(carried.state, carried.schedule) == []
+    assert _codes(carried.state, _with(carried.schedule, "b", reply_by=None)) == [
+        ("offer_changed", "b")
+    ]
+
+
 # --- the command line -----------------------------------------------------------------------
 
 
