@@ -26,6 +26,7 @@ from models.results import Schedule
 from models.scenario import Scenario
 from solver.cli import app
 from solver.desk.messages import message_plan
+from solver.explain import story
 from solver.outputs.gantt import change_marks
 from solver.replan import ReshuffleResult, reshuffle
 from solver.replan.offers import reply_by
@@ -172,6 +173,13 @@ def test_an_unanswered_offer_expires_and_the_slot_goes_to_the_next_with_its_own_
         ]
     ]
     assert plan.skipped.empty
+    assert story(result.state, result.schedule, "b") == [
+        "b: patient p_b, hour: booked Mon 2026-12-07 12:00 with rn_amy in injection_1, offered "
+        "from the waitlist until the patient confirms, by Mon 2026-12-07 11:45"
+    ]
+    assert story(result.state, result.schedule, "a") == [
+        "a: patient p_a, hour: unscheduled, offer_expired"
+    ]
     # b does not answer either: nobody is left, and a is not booked back
     last = reshuffle(result.state, result.schedule, [], at("11:45"), **OPTIONS)
     assert check_schedule(last.state, last.schedule) == []
