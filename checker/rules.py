@@ -553,13 +553,19 @@ def _deposits(ctx: Context) -> Iterator[Finding]:
             yield from _booking_hold(ctx, p, p.item)
         else:
             yield from _request_hold(ctx, p, p.item)
+    yield from _unbooked_with(ctx, "pay_by", "hold_not_needed", "held")
+
+
+def _unbooked_with(ctx: Context, field: str, code: str, what: str) -> Iterator[Finding]:
+    """A row not booked that carries a time `field` (pay_by, reply_by): nothing is `what`."""
     for row_id, row in ctx.rows.items():
-        if row.status != "booked" and row.pay_by is not None:
+        moment = getattr(row, field)
+        if row.status != "booked" and moment is not None:
             yield Finding(
-                "hold_not_needed",
+                code,
                 row_id,
-                f"'{row_id}' is {row.status}, not booked, but has pay_by "
-                f"{row.pay_by.isoformat()}; nothing is held, clear pay_by",
+                f"'{row_id}' is {row.status}, not booked, but has {field} "
+                f"{moment.isoformat()}; nothing is {what}, clear {field}",
             )
 
 
@@ -631,16 +637,23 @@ def _request_hold(ctx: Context, p: Placed, request: Request) -> Iterator[Finding
 
 def _booking_hold(ctx: Context, p: Placed, booking: Booking) -> Iterator[Finding]:
     """An existing booking's row keeps the pay-by of the booking (or none)."""
-    pay_by, kept = p.row.pay_by, booking.pay_by
-    if pay_by is None and kept is None:
+    yield from _kept_time(ctx, p, booking, "pay_by", "hold_changed")
+
+
+def _kept_time(
+    ctx: Context, p: Placed, booking: Booking, field: str, code: str
+) -> Iterator[Finding]:
+    """An existing booking's row keeps the booking's time `field` (pay_by, reply_by), or none."""
+    moment, kept = getattr(p.row, field), getattr(booking, field)
+    if moment is None and kept is None:
         return
-    if pay_by is None or kept is None or _absolute(pay_by, ctx) != _absolute(kept, ctx):
-        written = pay_by.isoformat() if pay_by else "none"
+    if moment is None or kept is None or _absolute(moment, ctx) != _absolute(kept, ctx):
+        written = moment.isoformat() if moment else "none"
         yield Finding(
-            "hold_changed",
+            code,
             p.id,
-            f"booking '{p.id}' has pay_by {written} in the schedule but "
-            f"{kept.isoformat() if kept else 'none'} in the scenario; keep the booking's pay_by",
+            f"booking '{p.id}' has {field} {written} in the schedule but "
+            f"{kept.isoformat() if kept else 'none'} in the scenario; keep the booking's {field}",
         )
 
 
@@ -658,18 +671,7 @@ def _offers(ctx: Context) -> Iterator[Finding]:
         reply_by, start = p.row.reply_by, p.row.start
         assert start is not None
         if isinstance(p.item, Booking):
-            kept = p.item.reply_by
-            if (reply_by is None) != (kept is None) or (
-                reply_by and kept and _absolute(reply_by, ctx) != _absolute(kept, ctx)
-            ):
-                written = reply_by.isoformat() if reply_by else "none"
-                yield Finding(
-                    "offer_changed",
-                    p.id,
-                    f"booking '{p.id}' has reply_by {written} in the schedule but "
-                    f"{kept.isoformat() if kept else 'none'} in the scenario; keep the booking's "
-                    "reply_by",
-                )
+            yield from _kept_time(ctx, p, p.item, "reply_by", "offer_changed")
         if reply_by is None:
             continue
         yield from _utc_offset(ctx, p.id, "reply_by", reply_by)
@@ -689,14 +691,7 @@ def _offers(ctx: Context) -> Iterator[Finding]:
                 f"'{p.id}' is offered until {reply_by.isoformat()}, after it starts "
                 f"({start.isoformat()}); an offer is answered by its start at the latest",
             )
-    for row_id, row in ctx.rows.items():
-        if row.status != "booked" and row.reply_by is not None:
-            yield Finding(
-                "offer_not_booked",
-                row_id,
-                f"'{row_id}' is {row.status}, not booked, but has reply_by "
-                f"{row.reply_by.isoformat()}; nothing is offered, clear reply_by",
-            )
+    yield from _unbooked_with(ctx, "reply_by", "offer_not_booked", "offered")
 
 
 # --- 14: existing bookings -------------------------------------------------------------
