@@ -15,6 +15,8 @@ Rule codes, by family:
   ``series_spacing``, ``consult_missing``, ``consult_does_not_qualify``, ``deposit_missing``
 - deposit holds: ``hold_not_allowed``, ``hold_missing``, ``wrong_pay_by``, ``hold_too_soon``,
   ``hold_not_needed``, ``hold_changed`` (and ``wrong_utc_offset`` of a pay_by)
+- waitlist offers: ``offer_not_from_waitlist``, ``reply_by_after_start``, ``offer_not_booked``,
+  ``offer_changed`` (and ``wrong_utc_offset`` of a reply_by)
 - existing bookings: ``locked_booking_moved``, ``booking_provider_changed``,
   ``booking_moved_to_other_day``
 """
@@ -552,13 +554,19 @@ def _deposits(ctx: Context) -> Iterator[Finding]:
             yield from _booking_hold(ctx, p, p.item)
         else:
             yield from _request_hold(ctx, p, p.item)
+    yield from _unbooked_with(ctx, "pay_by", "hold_not_needed", "held")
+
+
+def _unbooked_with(ctx: Context, field: str, code: str, what: str) -> Iterator[Finding]:
+    """A row not booked that carries a time `field` (pay_by, reply_by): nothing is `what`."""
     for row_id, row in ctx.rows.items():
-        if row.status != "booked" and row.pay_by is not None:
+        moment = getattr(row, field)
+        if row.status != "booked" and moment is not None:
             yield Finding(
-                "hold_not_needed",
+                code,
                 row_id,
-                f"'{row_id}' is {row.status}, not booked, but has pay_by "
-                f"{row.pay_by.isoformat()}; nothing is held, clear pay_by",
+                f"'{row_id}' is {row.status}, not booked, but has {field} "
+                f"{moment.isoformat()}; nothing is {what}, clear {field}",
             )
 
 
@@ -630,16 +638,23 @@ def _request_hold(ctx: Context, p: Placed, request: Request) -> Iterator[Finding
 
 def _booking_hold(ctx: Context, p: Placed, booking: Booking) -> Iterator[Finding]:
     """An existing booking's row keeps the pay-by of the booking (or none)."""
-    pay_by, kept = p.row.pay_by, booking.pay_by
-    if pay_by is None and kept is None:
+    yield from _kept_time(ctx, p, booking, "pay_by", "hold_changed")
+
+
+def _kept_time(
+    ctx: Context, p: Placed, booking: Booking, field: str, code: str
+) -> Iterator[Finding]:
+    """An existing booking's row keeps the booking's time `field` (pay_by, reply_by), or none."""
+    moment, kept = getattr(p.row, field), getattr(booking, field)
+    if moment is None and kept is None:
         return
-    if pay_by is None or kept is None or _absolute(pay_by, ctx) != _absolute(kept, ctx):
-        written = pay_by.isoformat() if pay_by else "none"
+    if moment is None or kept is None or _absolute(moment, ctx) != _absolute(kept, ctx):
+        written = moment.isoformat() if moment else "none"
         yield Finding(
-            "hold_changed",
+            code,
             p.id,
-            f"booking '{p.id}' has pay_by {written} in the schedule but "
-            f"{kept.isoformat() if kept else 'none'} in the scenario; keep the booking's pay_by",
+            f"booking '{p.id}' has {field} {written} in the schedule but "
+            f"{kept.isoformat() if kept else 'none'} in the scenario; keep the booking's {field}",
         )
 
 
@@ -647,6 +662,37 @@ def _absolute(moment: datetime, ctx: Context) -> datetime:
     """A moment as UTC time (a naive one is the clinic's local time)."""
     aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=ctx.zone)
     return aware.astimezone(UTC)
+
+
+def _offers(ctx: Context) -> Iterator[Finding]:
+    """Only a waitlist offer has a reply-by time, never after its start: the booked row of a
+    `source: waitlist` request (an offer a re-plan made), or of a booking from the waitlist,
+    which keeps the booking's (a re-plan carries an unanswered offer on)."""
+    for p in ctx.placements:
+        reply_by, start = p.row.reply_by, p.row.start
+        assert start is not None
+        if isinstance(p.item, Booking):
+            yield from _kept_time(ctx, p, p.item, "reply_by", "offer_changed")
+        if reply_by is None:
+            continue
+        yield from _utc_offset(ctx, p.id, "reply_by", reply_by)
+        item = p.item
+        waiting = item.from_waitlist if isinstance(item, Booking) else item.source == "waitlist"
+        if not waiting:
+            yield Finding(
+                "offer_not_from_waitlist",
+                p.id,
+                f"'{p.id}' has reply_by {reply_by.isoformat()} but was not booked from the "
+                "waitlist; only a waitlist offer is answered by a time, clear reply_by",
+            )
+        elif _absolute(reply_by, ctx) > _absolute(start, ctx):
+            yield Finding(
+                "reply_by_after_start",
+                p.id,
+                f"'{p.id}' is offered until {reply_by.isoformat()}, after it starts "
+                f"({start.isoformat()}); an offer is answered by its start at the latest",
+            )
+    yield from _unbooked_with(ctx, "reply_by", "offer_not_booked", "offered")
 
 
 # --- 14: existing bookings -------------------------------------------------------------
@@ -701,6 +747,7 @@ _CHECKS: tuple[Check, ...] = (
     _series_spacing,
     _consults,
     _deposits,
+    _offers,
 )
 
 

@@ -40,6 +40,7 @@ APPOINTMENT_COLUMNS = [
     "kind",
     "moved",
     "pay_by",
+    "reply_by",
     "confirmed",
     "sequence",
 ]
@@ -63,6 +64,7 @@ SCHEDULE_COLUMNS = [
     "kind",
     "moved",
     "pay_by",
+    "reply_by",
     "confirmed",
     "sequence",
     "equipment",
@@ -112,6 +114,9 @@ class Appointment(BaseModel):
     pay_by: datetime | None = None
     """Held for an unpaid deposit until this time (policies.deposit_holds); blank when the
     appointment is not held."""
+    reply_by: datetime | None = None
+    """A waitlist offer a re-plan made: the patient answers by this time, or the next re-plan
+    releases the slot (offer_expired); blank for any other row, and once confirmed."""
     confirmed: bool = False
     """The patient confirmed they will come."""
     sequence: int = Field(default=0, ge=0)
@@ -122,7 +127,7 @@ class Appointment(BaseModel):
         """Booked, but held until the deposit is paid by `pay_by`."""
         return self.status == "booked" and self.pay_by is not None
 
-    @field_validator("start", "end", "pay_by", mode="before")
+    @field_validator("start", "end", "pay_by", "reply_by", mode="before")
     @classmethod
     def _written_time(cls, value: Any) -> Any:
         """A time as text is ISO 8601 in whole minutes, in a year a clock can convert."""
@@ -235,7 +240,7 @@ class Schedule(BaseModel):
         scenario they keep the timezone every time is written in (UTC if they differ)."""
         frame = pd.DataFrame(self.rows(scenario), columns=SCHEDULE_COLUMNS)
         times = [t for a in self.appointments for t in (a.start, a.end) if t]
-        _as_datetimes(frame, ("start", "end", "pay_by"), _frame_zone(scenario, times))
+        _as_datetimes(frame, ("start", "end", "pay_by", "reply_by"), _frame_zone(scenario, times))
         frame["duration_minutes"] = frame["duration_minutes"].astype("Int64")
         return frame
 
@@ -299,7 +304,7 @@ class Schedule(BaseModel):
         safe to open in a spreadsheet (models/spreadsheet.py)."""
         rows = self.rows(scenario)
         for row in rows:
-            for column in ("start", "end", "pay_by"):
+            for column in ("start", "end", "pay_by", "reply_by"):
                 row[column] = row[column].isoformat() if row[column] else ""
             if row["duration_minutes"] is None:
                 row["duration_minutes"] = ""
@@ -368,8 +373,10 @@ def _schedule_row(appointment: Appointment, names: _Names, zone: ZoneInfo | None
     row["date"], row["start_time"] = _local_date_and_time(start, zone)
     row["end_time"] = _local_date_and_time(end, zone)[1]
     row["duration_minutes"] = int((end - start).total_seconds()) // 60 if start and end else None
-    if appointment.pay_by is not None:
-        row["pay_by"] = _local(appointment.pay_by, zone)
+    for column in ("pay_by", "reply_by"):
+        moment = getattr(appointment, column)
+        if moment is not None:
+            row[column] = _local(moment, zone)
     for kind in ("patient", "service", "provider", "room"):
         row[f"{kind}_id"] = row[f"{kind}_id"] or ""
         row[f"{kind}_name"] = names.of(kind, row[f"{kind}_id"])
@@ -385,8 +392,9 @@ class Change(BaseModel):
     """moved, rebooked (displaced), rescheduled (the patient asked for another window),
     booked_from_waitlist (a `source: waitlist` request), booked_new_request (any other request,
     a new_request event included), room_changed, cancelled, cancelled_late, no_show, declined
-    (a waitlist offer turned down), hold_expired (a held appointment's deposit unpaid by its
-    pay-by time) or escalated."""
+    (a waitlist offer turned down), offer_expired (a waitlist offer unanswered by its reply-by
+    time), hold_expired (a held appointment's deposit unpaid by its pay-by time) or
+    escalated."""
     request_id: str
     """Appointment id."""
     patient_id: str

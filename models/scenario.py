@@ -53,10 +53,16 @@ CATEGORIES: tuple[str, ...] = get_args(Category)
 Tier = Literal["vip", "member", "returning", "new"]
 Source = Literal["new", "waitlist", "reschedule"]
 BookingStatus = Literal[
-    "confirmed", "cancelled", "cancelled_late", "no_show", "declined", "hold_expired"
+    "confirmed",
+    "cancelled",
+    "cancelled_late",
+    "no_show",
+    "declined",
+    "offer_expired",
+    "hold_expired",
 ]
 RELEASED_STATUSES = frozenset(
-    {"cancelled", "cancelled_late", "no_show", "declined", "hold_expired"}
+    {"cancelled", "cancelled_late", "no_show", "declined", "offer_expired", "hold_expired"}
 )
 """Statuses of a booking the patient gave up: it no longer holds any time."""
 CalendarDetail = Literal["initials", "first_name", "none"]
@@ -818,8 +824,8 @@ class Booking(Strict):
     """True = stays exactly where it is; false = may move within its day, at a cost."""
     status: Annotated[BookingStatus, Words("status", BookingStatus)] = "confirmed"
     """confirmed (on the calendar), or cancelled / cancelled_late / no_show / declined (a
-    waitlist offer turned down) / hold_expired (deposit unpaid by pay_by): then it no longer
-    holds any time."""
+    waitlist offer turned down) / offer_expired (an offer unanswered by reply_by) /
+    hold_expired (deposit unpaid by pay_by): then it no longer holds any time."""
     visit: Identifier | None = None
     """Bookings sharing a visit id are one visit, back to back: a re-plan moves them together
     or hands them to a person together, never one without the other."""
@@ -832,6 +838,9 @@ class Booking(Strict):
     pay_by: Moment | None = None
     """Held for an unpaid deposit until this time (local); unpaid by then, a re-plan releases
     it to the waitlist."""
+    reply_by: Moment | None = None
+    """A waitlist offer not yet answered (local): unconfirmed by then, a re-plan releases it
+    (offer_expired) to the next on the waitlist."""
     sequence: int = Field(default=0, ge=0, le=limits.MAX_BOOKINGS)
     """How many times the booking changed on the calendar (the calendars' SEQUENCE); a
     re-plan counts it up when it moves or cancels the booking."""

@@ -10,7 +10,7 @@ ISO 8601 with an offset needs the timezone.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -210,6 +210,28 @@ class DailyRange(_ClockRange):
             return self.start <= minute < self.end
         return minute >= self.start or minute < self.end
 
+    def covers_moment(self, moment: datetime, zone: tzinfo) -> bool:
+        """Whether a moment lies in the range on the clock of `zone`."""
+        local = moment.astimezone(zone)
+        return self.covers(local.hour * 60 + local.minute)
+
+    def period(self, moment: datetime, zone: tzinfo) -> tuple[datetime, datetime]:
+        """When the range a covered `moment` falls in began and when it ends (local)."""
+        local = moment.astimezone(zone)
+        day, minute = local.date(), local.hour * 60 + local.minute
+        overnight = self.start > self.end
+        began_day = day - timedelta(days=1) if overnight and minute < self.end else day
+        ends_day = began_day + timedelta(days=1) if overnight else began_day
+        return wall_clock(began_day, self.start, zone), wall_clock(ends_day, self.end, zone)
+
+    def first_moment_outside(self, moment: datetime, zone: tzinfo) -> datetime | None:
+        """`moment` itself when the range does not cover it, else when its range ends; None
+        when the range covers the whole day (quiet hours all day: no moment outside)."""
+        if not self.covers_moment(moment, zone):
+            return moment
+        ends = self.period(moment, zone)[1]
+        return None if self.covers_moment(ends, zone) else ends
+
 
 _CLOCK_PATTERN = (
     r"\s*(?:[01]?[0-9]:[0-5][0-9]|2[0-3]:[0-5][0-9]|24:00"
@@ -234,6 +256,13 @@ RangeList = Annotated[
     list[Hours], Field(max_length=MAX_RANGES), ShortForm(RANGE_SCHEMA, _one_as_list)
 ]
 """Ranges of one day, or a single range written alone ("09:00-17:00")."""
+
+
+def wall_clock(day: date, minute: int, zone: tzinfo) -> datetime:
+    """The wall-clock minute of `day` as a moment in `zone` (a time the clocks skip reads as
+    after the change)."""
+    naive = datetime.combine(day, time()) + timedelta(minutes=minute)
+    return naive.replace(tzinfo=zone).astimezone(UTC).astimezone(zone)
 
 
 def day_pieces(start: int, end: int) -> list[tuple[int, int, int]]:

@@ -37,6 +37,9 @@ def story(scenario: Scenario, schedule: Schedule, item_id: str) -> list[str]:
         if row.pay_by is not None:
             due = when_text(facts, facts.clock.minute(row.pay_by))
             booked += f", held until the deposit is paid, by {due}"
+        if row.reply_by is not None:
+            due = when_text(facts, facts.clock.minute(row.reply_by))
+            booked += f", offered from the waitlist until the patient confirms, by {due}"
         return [booked]
     eligible = eligibility(facts)
     escalation = next((e for e in eligible.escalations if e.id == item_id), None)

@@ -66,6 +66,8 @@ def build_schedule(
             row.confirmed, row.sequence = booking.confirmed, booking.sequence
             if row.status == "booked" and booking.pay_by is not None:
                 row.pay_by = clock.zoned(booking.pay_by)
+            if row.status == "booked" and booking.reply_by is not None:
+                row.reply_by = clock.zoned(booking.reply_by)
         rows.append(row)
     return Schedule(appointments=rows)
 

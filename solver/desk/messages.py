@@ -6,13 +6,14 @@ Timing (docs/messages.md): a confirmation and every notice go at `now`, the mome
 is made; a reminder `hours_before` the appointment in absolute time, or at a local time of
 day `days_before` the appointment's day. Quiet hours move a reminder earlier (or, when that
 is already past, to their end) and make a confirmation or notice wait until they end. Nothing
-goes before `now` or at or after the appointment's start.
+goes before `now` or at or after the appointment's start. A waitlist offer tells the reply-by
+time its row carries (the re-plan that made the offer wrote it, solver/replan/offers.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -22,7 +23,7 @@ from models.money import money
 from models.results import Appointment, Change, Schedule
 from models.scenario import Reminder, Scenario
 from models.templates import moment_words, render
-from models.times import DailyRange
+from models.times import wall_clock
 from solver.desk.templates import AppointmentWords
 
 MESSAGE_COLUMNS = [
@@ -46,7 +47,12 @@ A room change alone (room_changed) is not worth a message."""
 CLINIC_CANCELLED = frozenset({"escalated", "hold_expired"})
 """A booked appointment the re-plan could not keep, or released because its deposit was not
 paid by its pay-by time: the patient gets a cancelled notice (a patient's own cancellation,
-no-show or declined offer gets none)."""
+no-show, declined offer or offer left unanswered past its reply-by time, offer_expired, gets
+none)."""
+
+ANSWERED_BY = {"deposit_request": "pay-by", "waitlist_offer": "reply-by"}
+"""Notices that ask the patient to act by a time (the row's pay_by, reply_by): none goes once
+it has passed."""
 
 
 class MessagePlan(NamedTuple):
@@ -75,7 +81,8 @@ class _Wanted:
     """The appointment was booked by this plan's run."""
     extra: dict[str, str] = field(default_factory=dict)
     """Placeholders beyond the appointment's (old_start, pay_by, deposit)."""
-    pay_by: datetime | None = None
+    answer_by: datetime | None = None
+    """A deposit request's pay-by time, a waitlist offer's reply-by time (the row's)."""
 
     @property
     def message_id(self) -> str:
@@ -126,7 +133,7 @@ def _wanted(
                 wanted.append(_reminding(row, reminder, "confirmation", now, fresh))
         change = changed.get(row.request_id)
         if row.request_id in offered:
-            wanted.append(_notice(scenario, row, "waitlist_offer", now))
+            wanted.append(_notice(scenario, row, "waitlist_offer", now, answer_by=row.reply_by))
         elif change is not None and change.change in MOVED_CHANGES and change.from_start:
             old = datetime.fromisoformat(change.from_start).astimezone(zone)
             wanted.append(_notice(scenario, row, "moved", now, {"old_start": moment_words(old)}))
@@ -147,14 +154,7 @@ def _reminder_due(reminder: Reminder, start: datetime, zone: ZoneInfo) -> dateti
         return (start.astimezone(UTC) - timedelta(hours=reminder.hours_before)).astimezone(zone)
     assert reminder.days_before is not None and reminder.minute_of_day is not None
     day = start.astimezone(zone).date() - timedelta(days=reminder.days_before)
-    return _local(day, reminder.minute_of_day, zone)
-
-
-def _local(day: date, minute: int, zone: ZoneInfo) -> datetime:
-    """The wall-clock minute of `day` as a moment (a time the clocks skip reads as after
-    the change)."""
-    naive = datetime.combine(day, time()) + timedelta(minutes=minute)
-    return naive.replace(tzinfo=zone).astimezone(UTC).astimezone(zone)
+    return wall_clock(day, reminder.minute_of_day, zone)
 
 
 def _reminding(
@@ -179,13 +179,13 @@ def _notice(
     kind: str,
     now: datetime,
     extra: dict[str, str] | None = None,
-    pay_by: datetime | None = None,
+    answer_by: datetime | None = None,
 ) -> _Wanted:
     notice = getattr(scenario.policies.notices, kind)
     channel = "sms" if notice is None else notice.channel
     template = None if notice is None else notice.template
     return _Wanted(
-        row, kind, kind, channel, template, now, new=True, extra=extra or {}, pay_by=pay_by
+        row, kind, kind, channel, template, now, new=True, extra=extra or {}, answer_by=answer_by
     )
 
 
@@ -219,7 +219,6 @@ class _Planner:
         self.patients = {patient.id: patient for patient in scenario.patients}
         self.words = AppointmentWords(scenario)
         self.quiet = scenario.policies.quiet_hours
-        self.reply_minutes = scenario.policies.waitlist_reply_minutes
         self.zone, self.now = zone, now
         self.messages: list[dict[str, object]] = []
         self.skipped: list[dict[str, object]] = []
@@ -233,7 +232,8 @@ class _Planner:
             return
         extra, reply_by = wanted.extra, None
         if wanted.kind == "waitlist_offer":
-            reply_by = min(send_at + timedelta(minutes=self.reply_minutes), _start(wanted))
+            reply_by = wanted.answer_by
+            assert reply_by is not None
             extra = extra | {"reply_by": moment_words(reply_by.astimezone(self.zone))}
         text = self._text(wanted, extra)
         if text is None:
@@ -278,34 +278,33 @@ class _Planner:
             return "confirmed already"
         if wanted.due < self.now:
             return "booked after this reminder's time" if wanted.new else "due before now"
-        if wanted.pay_by is not None and wanted.pay_by <= self.now:
-            return "the pay-by time has passed"
+        if wanted.kind in ANSWERED_BY and wanted.answer_by is None:
+            return f"no {ANSWERED_BY[wanted.kind]} time in the schedule"
+        if wanted.answer_by is not None and wanted.answer_by <= self.now:
+            return f"the {ANSWERED_BY[wanted.kind]} time has passed"
         return None
 
     def _send_at(self, wanted: _Wanted) -> datetime | None:
         """When the message goes, quiet hours kept (None: no time before the appointment)."""
-        send = wanted.due
-        if self.quiet is not None and self._quiet(send):
-            began, ends = _quiet_period(self.quiet, send, self.zone)
-            earlier = began - timedelta(minutes=1)
-            if wanted.reminder and earlier > self.now and not self._quiet(earlier):
+        send: datetime | None = wanted.due
+        quiet = self.quiet
+        if quiet is not None and quiet.covers_moment(wanted.due, self.zone):
+            earlier = quiet.period(wanted.due, self.zone)[0] - timedelta(minutes=1)
+            if (
+                wanted.reminder
+                and earlier > self.now
+                and not quiet.covers_moment(earlier, self.zone)
+            ):
                 send = earlier
-            elif not self._quiet(ends):
-                send = max(ends, self.now)
-            else:
-                return None  # quiet all day
-        return send if send < _start(wanted) else None
+            else:  # when they end (the due time is at or after now); None: quiet all day
+                send = quiet.first_moment_outside(wanted.due, self.zone)
+        return send if send is not None and send < _start(wanted) else None
 
     def _late(self, wanted: _Wanted) -> str:
         """Why no time is left for a message that has no reason against it."""
         if wanted.due >= _start(wanted):
             return "due at or after the appointment's start"
         return "quiet hours last until the appointment"
-
-    def _quiet(self, moment: datetime) -> bool:
-        assert self.quiet is not None
-        local = moment.astimezone(self.zone)
-        return self.quiet.covers(local.hour * 60 + local.minute)
 
     def _text(self, wanted: _Wanted, extra: dict[str, str]) -> str | None:
         """The message text, or None when the template fails (the audit says why)."""
@@ -330,13 +329,3 @@ def _row(wanted: _Wanted) -> dict[str, object]:
         "name": wanted.name,
         "booking_id": wanted.appointment.request_id,
     }
-
-
-def _quiet_period(quiet: DailyRange, moment: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """When the quiet hours `moment` falls in began and when they end (local)."""
-    local = moment.astimezone(zone)
-    day, minute = local.date(), local.hour * 60 + local.minute
-    overnight = quiet.start > quiet.end
-    began_day = day - timedelta(days=1) if overnight and minute < quiet.end else day
-    ends_day = began_day + timedelta(days=1) if overnight else began_day
-    return _local(began_day, quiet.start, zone), _local(ends_day, quiet.end, zone)

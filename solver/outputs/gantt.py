@@ -77,6 +77,7 @@ CHANGE_MARKS = {
     "cancelled_late": "cancelled",
     "no_show": "cancelled",
     "declined": "cancelled",
+    "offer_expired": "cancelled",
     "hold_expired": "cancelled",
     "escalated": "escalated",
 }
@@ -91,7 +92,7 @@ ENTRY_WORDS = {
     "closed": "clinic closed",
     "moved": "moved",
     "added": "added",
-    "cancelled": "cancelled, declined, no-show or hold expired",
+    "cancelled": "cancelled, declined, no-show, offer or hold expired",
     "escalated": "handed to a person",
 }
 """Legend entries after the service groups, in this order, as they are written."""

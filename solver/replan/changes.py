@@ -13,7 +13,7 @@ from solver.schedule import owner_of
 
 LATE_FEE = frozenset({"cancelled_late", "no_show"})
 """The releases the late-cancellation fee policy covers (not a plain cancellation, a declined
-waitlist offer or an expired deposit hold)."""
+or expired waitlist offer or an expired deposit hold)."""
 
 CALENDAR_CHANGES = RELEASED_STATUSES | {
     "moved",

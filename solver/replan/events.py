@@ -1,6 +1,7 @@
 """Same-day events applied to a solved schedule at "now": what each one frees, displaces,
 takes out of service or adds, before anything is re-planned; then the deposit holds whose
-pay-by time has come are released (hold_expired)."""
+pay-by time has come (hold_expired) and the waitlist offers whose reply-by time has come
+(offer_expired) are released."""
 
 from __future__ import annotations
 
@@ -154,6 +155,12 @@ class Day:
     def held(self, row: Appointment) -> bool:
         """Whether a row is still held for its deposit after the events."""
         return row.pay_by is not None and row.request_id not in self.paid
+
+    def offered(self, row: Appointment) -> bool:
+        """Whether a row is a waitlist offer still waiting for the patient's answer (it has a
+        reply-by time, and no confirmation)."""
+        confirmed = row.confirmed or row.request_id in self.confirmed
+        return row.reply_by is not None and not confirmed
 
     def start_of(self, row: Appointment) -> int:
         assert row.start is not None
@@ -377,17 +384,18 @@ def apply_events(
     events: list[Any],
     now: datetime,
     *,
-    expire_holds: bool = False,
+    expire: bool = False,
 ) -> Day:
-    """The day after `events` at `now`, before re-planning; with `expire_holds` (a re-plan)
-    the holds unpaid at their pay-by time are released too."""
+    """The day after `events` at `now`, before re-planning; with `expire` (a re-plan) the
+    holds unpaid at their pay-by time and the offers unanswered at their reply-by time are
+    released too."""
     clock = scenario.clinic.clock()
     rows = {row.request_id: row for row in schedule.appointments}
     day = Day(scenario, rows, clock.minute(now), clock)
     for event in events:
         _apply(day, event)
-    if expire_holds:
-        _release_expired_holds(day)
+    if expire:
+        _release_expired(day)
     moving = -1
     while moving != len(day.displaced):  # each rule may displace more for the other
         moving = len(day.displaced)
@@ -396,20 +404,29 @@ def apply_events(
     return day
 
 
-def _release_expired_holds(day: Day) -> None:
-    """A held appointment still unpaid at its pay-by time (at or before now) is given up as
-    hold_expired, its time freed as a cancellation's; one already under way stays."""
+def _release_expired(day: Day) -> None:
+    """An appointment still held unpaid at its pay-by time, or an offer still unanswered at
+    its reply-by time (at or before now), is given up as hold_expired or offer_expired (the
+    earlier time's, when both have come), its time freed as a cancellation's; one already
+    under way stays."""
     now = day.clock.local(day.now)
     for row in day.rows.values():
-        if row.status != "booked" or row.request_id in day.released or not day.held(row):
+        if row.status != "booked" or row.request_id in day.released:
             continue
-        assert row.pay_by is not None
-        due = row.pay_by if row.pay_by.tzinfo else row.pay_by.replace(tzinfo=day.clock.zone)
-        start = day.start_of(row)
-        if due <= now and start >= day.now:
-            day.released[row.request_id] = "hold_expired"
-            day.forget(row.request_id)
-            day.active_days.add(start // MINUTES_PER_DAY)
+        deadlines = [(row.pay_by, "hold_expired")] if day.held(row) else []
+        deadlines += [(row.reply_by, "offer_expired")] if day.offered(row) else []
+        passed = sorted(
+            (when, status)
+            for moment, status in deadlines
+            if moment is not None and (when := _aware(day, moment)) <= now
+        )
+        if passed and day.start_of(row) >= day.now:
+            day.release(row, passed[0][1])
+
+
+def _aware(day: Day, moment: datetime) -> datetime:
+    """A schedule's time on the clinic's clock (a naive one is clinic wall-clock time)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=day.clock.zone)
 
 
 def _displace_whole_visits(day: Day) -> None:

@@ -16,6 +16,7 @@ from solver.eligibility import Job
 from solver.interrupt import Stop
 from solver.replan.changes import change_list, counted
 from solver.replan.events import apply_events
+from solver.replan.offers import with_offers
 from solver.replan.scope import NOT_REPLANNED, Scope, replan_days
 from solver.replan.state import state_scenario
 from solver.replan.waitlist import waitlist_order
@@ -55,11 +56,12 @@ def reshuffle(
     through: date | None = None,
     stop: Stop | None = None,
 ) -> ReshuffleResult:
-    """Apply events at `now`, release the deposit holds unpaid by then (hold_expired), and
-    re-plan, with as few moves as possible, the days they touch and the rest of today (every
-    day up to `through` too, if given). A `stop` (or Ctrl-C, as in `solve`) ends the search
-    early with the best re-plan found so far."""
-    day = apply_events(scenario, schedule, events, now, expire_holds=True)
+    """Apply events at `now`, release the deposit holds unpaid by then (hold_expired) and the
+    waitlist offers unanswered by then (offer_expired), and re-plan, with as few moves as
+    possible, the days they touch and the rest of today (every day up to `through` too, if
+    given); each waitlist offer it makes gets its reply-by time. A `stop` (or Ctrl-C, as in
+    `solve`) ends the search early with the best re-plan found so far."""
+    day = apply_events(scenario, schedule, events, now, expire=True)
     state = state_scenario(day)
     ranked = waitlist_order(state, day.displaced)
 
@@ -96,6 +98,7 @@ def reshuffle(
     )
     changes = change_list(day, schedule, after)
     after = counted(schedule, after, changes)
+    after = with_offers(scenario.policies, day.clock.local(day.now), after, changes)
     exceptions = [item for item in solved.exceptions if item.request_id not in left_out]
     first_day = day.clock.day(min(day.active_days, default=day.now // MINUTES_PER_DAY))
     opened = [day.clock.day(index) for index in sorted(days)]

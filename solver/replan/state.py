@@ -26,6 +26,8 @@ def _as_booking(day: Day, row: Appointment) -> dict[str, Any]:
     visit = day.visit_of(row.request_id)
     kept = original is not None and original.locked
     pay_by = row.pay_by if day.held(row) else None
+    offered = day.offered(row) and row.request_id not in day.released
+    reply_by = row.reply_by if offered else None
     return {
         "id": row.request_id,
         "patient": row.patient_id,
@@ -39,6 +41,7 @@ def _as_booking(day: Day, row: Appointment) -> dict[str, Any]:
         "confirmed": row.confirmed or row.request_id in day.confirmed,
         "from_waitlist": day.from_waitlist(row.request_id),
         "pay_by": pay_by.isoformat() if pay_by else None,  # the offset tells a repeated hour
+        "reply_by": reply_by.isoformat() if reply_by else None,
         "sequence": row.sequence,
     }
 

@@ -406,10 +406,10 @@ def test_only_a_re_plan_releases_a_hold_and_never_one_under_way(
     scenario, schedule = night
     monday = datetime(2026, 12, 7, 11)
     assert apply_events(scenario, schedule, [], monday).released == {}  # a phone call's view
-    released = apply_events(scenario, schedule, [], monday, expire_holds=True).released
+    released = apply_events(scenario, schedule, [], monday, expire=True).released
     assert released == {"r1": "hold_expired"}
     begun = datetime(2026, 12, 9, 10, 10)  # r1 began at 10:00, unpaid: it stays
-    assert apply_events(scenario, schedule, [], begun, expire_holds=True).released == {}
+    assert apply_events(scenario, schedule, [], begun, expire=True).released == {}
 
 
 def test_a_displaced_hold_stays_unpaid_unless_the_deposit_is_paid(

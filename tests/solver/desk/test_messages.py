@@ -187,13 +187,15 @@ NOTICES = {
 
 
 def test_a_replans_changes_give_moved_cancelled_waitlist_and_confirmation_messages() -> None:
-    scenario = clinic([CONFIRM], notices=NOTICES, waitlist_reply_minutes=90)
+    scenario = clinic([CONFIRM], notices=NOTICES)
     was = {"from_start": "2026-11-03T09:00:00-05:00", "from_provider": "rn", "from_room": "inj1"}
+    # the re-plan at 11:00 wrote the offers' reply-by times on their rows (solver/replan/offers.py,
+    # 90 minutes' window): 12:30, and the 12:00 start for the tight one
     rows = [
         booked("moved", "2026-11-03T14:00"),
         booked("room", "2026-11-03T15:00"),
-        booked("offer", "2026-11-03T13:00"),
-        booked("tight", "2026-11-03T12:00"),
+        booked("offer", "2026-11-03T13:00", reply_by=at("2026-11-03T12:30")),
+        booked("tight", "2026-11-03T12:00", reply_by=at("2026-11-03T12:00")),
         booked("new", "2026-11-03T16:00"),
     ]
     changes = [
@@ -224,7 +226,6 @@ def test_a_replans_changes_give_moved_cancelled_waitlist_and_confirmation_messag
     assert messages.reply_by["offer:waitlist_offer:waitlist_offer"].isoformat() == (
         "2026-11-03T12:30:00-05:00"
     )
-    # 90 minutes would end after the 12:00 start: the reply is due by the start
     assert messages.reply_by["tight:waitlist_offer:waitlist_offer"].isoformat() == (
         "2026-11-03T12:00:00-05:00"
     )
@@ -263,6 +264,25 @@ def test_a_held_appointment_gets_a_deposit_request_with_its_pay_by_time() -> Non
     assert plan.messages.channel.tolist() == ["email"]
     assert plan.messages.text.tolist() == ["Pay $100.00 by Sun 1 Nov at 10:00"]
     assert reasons(plan) == {"gone:deposit_request:deposit_request": "the pay-by time has passed"}
+
+
+def test_an_offer_goes_only_while_its_reply_by_time_is_ahead() -> None:
+    scenario = clinic([], notices=NOTICES)
+    rows = [
+        booked("open", "2026-11-03T13:00", reply_by=at("2026-11-03T12:00")),
+        booked("late", "2026-11-03T14:00", reply_by=at("2026-11-03T11:00")),
+        booked("bare", "2026-11-03T15:00"),  # a schedule.csv without its reply_by
+    ]
+    changes = [change("booked_from_waitlist", row.request_id) for row in rows]
+    plan = plan_of(scenario, rows, "2026-11-03T11:00", changes=changes)
+    assert sent(plan) == [("open:waitlist_offer:waitlist_offer", "2026-11-03T11:00:00-05:00")]
+    assert plan.messages.text.tolist() == [
+        "Tue 3 Nov at 13:00 is free: reply by Tue 3 Nov at 12:00"
+    ]
+    assert reasons(plan) == {
+        "late:waitlist_offer:waitlist_offer": "the reply-by time has passed",
+        "bare:waitlist_offer:waitlist_offer": "no reply-by time in the schedule",
+    }
 
 
 def test_a_missing_notice_or_a_failing_template_is_skipped_not_a_crash() -> None:

@@ -386,14 +386,14 @@ def test_a_re_plan_outlines_what_moved_left_and_came_with_a_line_at_now() -> Non
     assert {
         "moved",
         "added",
-        "cancelled, declined, no-show or hold expired",
+        "cancelled, declined, no-show, offer or hold expired",
         "handed to a person",
         "now 10:30",
     } <= set(entries)
     for mark in ("moved", "added", "cancelled"):
         [drawn, *_] = [p for p in top.patches + bottom.patches if p.get_gid() == f"mark:{mark}"]
         swatch = entries[
-            "cancelled, declined, no-show or hold expired" if mark == "cancelled" else mark
+            "cancelled, declined, no-show, offer or hold expired" if mark == "cancelled" else mark
         ]
         assert swatch.get_edgecolor() == drawn.get_edgecolor()
         assert swatch.get_hatch() == drawn.get_hatch()
