@@ -462,6 +462,19 @@ class Policies(Strict):
     (00:00-12:00), afternoon (12:00-17:00), evening (17:00-24:00), am (00:00-12:00) and pm
     (12:00-24:00)."""
 
+    @field_validator("reminders")
+    @classmethod
+    def _reminders_named_once(cls, value: list[Reminder]) -> list[Reminder]:
+        seen: set[str] = set()
+        for reminder in value:
+            if reminder.name in seen:
+                raise ValueError(
+                    f"two reminders are named '{reminder.name}'; a message is known by its "
+                    "reminder's name (messages.csv's message_id), so give each its own"
+                )
+            seen.add(reminder.name)
+        return value
+
     @field_validator("day_parts")
     @classmethod
     def _named_once(cls, value: dict[str, list[TimeRange]]) -> dict[str, list[TimeRange]]:
@@ -736,7 +749,8 @@ class Patient(Strict):
     @property
     def first_name(self) -> str:
         """The first word of the name ("" without one)."""
-        return (self.name or "").split(" ", 1)[0]
+        words = (self.name or "").split()
+        return words[0] if words else ""
 
     def reachable_on(self, channel: str) -> bool:
         """Whether messages on `channel` may go to this patient: not opted out, and with

@@ -48,7 +48,7 @@ from models.loader import (
     write_atomically,
 )
 from models.money import money
-from models.results import ExceptionItem, ProgressPoint, Schedule, ScheduleFileError
+from models.results import TIME_YEARS, ExceptionItem, ProgressPoint, Schedule, ScheduleFileError
 from models.scenario import Scenario
 from models.times import MINUTES_PER_DAY
 from solver.interrupt import Interrupted, Stop
@@ -1042,7 +1042,7 @@ def calendars(
         changes = None
         if changes_file.exists():
             changes = _read_table(changes_file, read_changes, "changes.csv", "medspa reshuffle")
-        stamp = _clock_time(now, scenario, "--now")
+        stamp = _desk_time(now, scenario)
         try:
             feeds = calendar_feeds(scenario, schedule, changes, stamp)
         except ScenarioError as error:
@@ -1126,6 +1126,19 @@ def _clock_time(text: str | None, scenario: Scenario, option: str) -> datetime:
         )
         raise ScenarioError(option, [Finding("invalid_time", "", message)]) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
+def _desk_time(text: str | None, scenario: Scenario) -> datetime:
+    """The --now of notify and calendars: any time a clock can hold, not only the horizon's
+    (a week's messages are planned before it begins)."""
+    moment = _clock_time(text, scenario, "--now")
+    if not TIME_YEARS[0] <= moment.year <= TIME_YEARS[1]:
+        message = (
+            f"{excerpt(text or '')} is out of range (year {moment.year}); give a time near the "
+            "schedule's days"
+        )
+        raise ScenarioError("--now", [Finding("invalid_time", "", message)])
+    return moment
 
 
 def _moment(text: str | None, scenario: Scenario) -> datetime:

@@ -63,7 +63,8 @@ def build_schedule(
             row.reason = unbooked[item_id].code
         booking = on_calendar.get(item_id)
         if booking is not None:
-            row.confirmed, row.sequence = booking.confirmed, booking.sequence
+            row.confirmed = booking.confirmed
+            row.sequence = booking.sequence + row.moved  # a calendar must update a moved event
             if row.status == "booked" and booking.pay_by is not None:
                 row.pay_by = clock.zoned(booking.pay_by)
             if row.status == "booked" and booking.reply_by is not None:

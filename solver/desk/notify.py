@@ -24,7 +24,7 @@ from solver.cli import (
     NowOption,
     RunFolder,
     ScenarioArg,
-    _clock_time,
+    _desk_time,
     _fits,
     _input_errors,
     _load,
@@ -65,7 +65,7 @@ def notify(
         changes = None
         if changes_file.exists():
             changes = _read_table(changes_file, read_changes, "changes.csv", "medspa reshuffle")
-        moment = _clock_time(now, scenario, "--now")
+        moment = _desk_time(now, scenario)
     plan = message_plan(scenario, schedule, moment, changes)
     writers: dict[str, Writer] = {
         "messages.csv": lambda path: write_csv(plan.messages, path),

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from models.findings import Finding
 from models.loader import ScenarioError, scenario_from_data
-from models.scenario import Clinic, Horizon, Request, Scenario, Service
+from models.scenario import Clinic, Horizon, Patient, Request, Scenario, Service
 from models.validation import cross_reference_problems
 from tests import conftest as make
 
@@ -673,3 +673,24 @@ def test_finding_text_joins_code_where_and_message() -> None:
     assert str(finding) == "unknown_reference clinic.timezone: unknown"
     assert str(Finding("", "clinic.timezone", "unknown")) == "clinic.timezone: unknown"
     assert str(Finding("", "", "file not found")) == "file not found"
+
+
+def test_two_reminders_of_one_name_are_refused() -> None:
+    data = make.clinic_data()
+    data["policies"] = {
+        "reminders": [
+            {"name": "nudge", "hours_before": 24, "template": "a"},
+            {"name": "nudge", "hours_before": 2, "template": "b"},
+        ]
+    }
+    with pytest.raises(ScenarioError) as refused:
+        make.build(data)
+    assert "two reminders are named 'nudge'" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "first"),
+    [("  Maya   Lind ", "Maya"), ("Mary\nSmith", "Mary"), ("Cher", "Cher"), ("", ""), (None, "")],
+)
+def test_a_first_name_is_the_first_word_whatever_the_spacing(name: str | None, first: str) -> None:
+    assert Patient(id="p1", name=name).first_name == first

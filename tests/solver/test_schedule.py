@@ -118,6 +118,7 @@ def test_each_row_says_where_it_landed_or_why_not() -> None:
     moved = rows["moved"]
     assert (moved.status, moved.moved) == ("booked", True)
     assert moved.start == datetime(2026, 12, 8, 10, 0, tzinfo=CHICAGO)
+    assert (moved.sequence, rows["clash"].sequence) == (1, 0)  # a calendar updates the move
     assert (rows["escalated"].status, rows["escalated"].reason) == (
         "escalated",
         "no_permitted_provider",

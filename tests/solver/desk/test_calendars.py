@@ -454,3 +454,17 @@ def test_a_bad_folder_or_change_list_exits_2_and_writes_nothing(
     result = runner.invoke(app, ["calendars", str(scenario_file), str(broken)])
     assert result.exit_code == 2
     assert "changes.csv: line 2 (id 'b1').from_start: '10 am' is not a time" in result.stderr
+
+
+@pytest.mark.parametrize("now", ["9999-12-31T23:00", "0001-01-01T00:00"])
+def test_a_now_no_clock_can_hold_exits_2_and_writes_nothing(
+    replanned: tuple[Path, Path, Path], tmp_path: Path, now: str
+) -> None:
+    scenario_file, night, _ = replanned
+    out = tmp_path / "feeds"
+    for command in ("calendars", "notify"):
+        args = [command, str(scenario_file), str(night), "--now", now, "--out", str(out)]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert f"--now: '{now}' is out of range" in result.stderr
+        assert not out.exists()
