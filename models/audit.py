@@ -277,11 +277,13 @@ def _no_same_day_owner(scenario: Scenario) -> Iterator[Finding]:
 
 def _nobody_on_duty(scenario: Scenario) -> Iterator[Finding]:
     """Days of the horizon on which a duty rota (policies.escalation_owner) names nobody: the
-    days the clinic is open and the first days of requests (an exception's day)."""
+    days the clinic is open and the first days of requests (an exception's day), but the first
+    day when a same-day owner handles it (a solve's first day is same-day business)."""
     policies, clinic = scenario.policies, scenario.clinic
     if not isinstance(policies.escalation_owner, dict) or not policies.escalation_owner:
         return
-    days = [clinic.horizon.start + timedelta(days=n) for n in range(clinic.horizon.days)]
+    first = 1 if policies.same_day_owner else 0
+    days = [clinic.horizon.start + timedelta(days=n) for n in range(first, clinic.horizon.days)]
     asked = {request.earliest for request in scenario.requests}
     days = [day for day in days if _opening(clinic, day) is not None or day in asked]
     gaps = [day for day in days if policies.escalation_owner_on(day) is None]

@@ -561,3 +561,17 @@ def test_audit_module_does_not_import_ortools() -> None:
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_a_rota_gap_on_the_first_day_is_no_hole_when_a_same_day_owner_has_it(
+    base_data: Data,
+) -> None:
+    """A solve's first day is same-day business: its exceptions go to the same-day owner."""
+    rota = {"2026-03-03": "dana", "2026-03-04": "dana", "2026-03-05": "dana"}
+    rota |= {"2026-03-06": "dana", "2026-03-07": "dana"}
+    covered = edited(base_data, {"policies.escalation_owner": rota})  # same_day_owner is set
+    assert [f for f in findings_of(covered) if f.code == "nobody_on_duty"] == []
+    gap = copy.deepcopy(covered)
+    del gap["policies"]["same_day_owner"]
+    [found] = [f for f in findings_of(gap) if f.code == "nobody_on_duty"]
+    assert "no escalation owner on Mon 2026-03-02, so" in found.message
