@@ -271,7 +271,7 @@ def longest_values(scenario: Scenario, kind: str) -> dict[str, str]:
 MAY_BE_BLANK = ("first_name", "provider", "room")
 """Placeholders an appointment may leave blank: a patient without a name, an appointment
 without a provider or room."""
-_WITH_BLANKS = " when the patient has no first name (or the appointment no provider or room)"
+_WITH_BLANKS = "when the patient has no first name (or the appointment no provider or room)"
 
 
 def _longest(texts: Iterable[str]) -> str:
@@ -283,7 +283,7 @@ def template_problems(text: str, kind: str, scenario: Scenario, channel: str) ->
     old {patient} style, a syntax error, a placeholder the kind does not have, a phone number
     the clinic has not written, a rendering that fails or is blank (with the longest values
     the scenario can produce, and with the placeholders an appointment may lack blank), or one
-    longer than the channel's limit with the longest values."""
+    longer than the channel's limit either way."""
     if not text.strip():
         return ["the template is blank; write the message"]
     problems = []
@@ -315,25 +315,30 @@ def template_problems(text: str, kind: str, scenario: Scenario, channel: str) ->
     longest = longest_values(scenario, kind)
     with_blanks = longest | dict.fromkeys(MAY_BE_BLANK, "")
     renderings = []
-    for values, when in ((longest, ""), (with_blanks, _WITH_BLANKS)):
+    trials = (  # the values, and the words for a failure and for a length with them
+        (longest, "", "with the longest names this clinic has"),
+        (with_blanks, f" {_WITH_BLANKS}", _WITH_BLANKS),
+    )
+    for values, failing, running in trials:
         try:
             rendered = render(text, values)
         except Exception as error:  # the sandbox refuses, a filter fails: a finding, not a crash
             message = (
-                f"the template cannot be rendered{when} ({type(error).__name__}: "
+                f"the template cannot be rendered{failing} ({type(error).__name__}: "
                 f"{excerpt(str(error))}); use only the placeholders, plain text and simple "
                 "{% if %} blocks"
             )
             return [*problems, message]
         if not rendered.strip():
-            return [*problems, f"the template makes a blank message{when}; write its text"]
-        renderings.append(rendered)
+            return [*problems, f"the template makes a blank message{failing}; write its text"]
+        renderings.append((len(rendered), running))
+    length, running = max(renderings)
     limit = getattr(scenario.policies.message_lengths, channel)
-    if len(renderings[0]) > limit:
+    if length > limit:
         problems.append(
-            f"with the longest names this clinic has the {channel} message runs to "
-            f"{len(renderings[0]):,} characters, more than policies.message_lengths.{channel} "
-            f"({limit:,}); shorten the template or raise the limit"
+            f"{running} the {channel} message runs to {length:,} characters, more than "
+            f"policies.message_lengths.{channel} ({limit:,}); shorten the template or raise "
+            "the limit"
         )
     return problems
 

@@ -230,3 +230,15 @@ def test_the_audit_never_tells_a_patients_name() -> None:
     [(_, message)] = findings(notices={"moved": "{{ {'x': 1}[first_name] }}"})
     assert "Alexandria" not in message and "Maya" not in message
     assert "'Aaaaaaaaaa'" in message
+
+
+def test_a_branch_too_long_for_a_patient_without_a_name_is_found() -> None:
+    # "Hi Aaaaaaaaaa" is 13 characters; the branch for no name, 16
+    text = "{% if first_name %}Hi {{ first_name }}{% else %}Dear patient, hi{% endif %}"
+    [(_, message)] = findings(notices={"moved": text}, message_lengths={"sms": 15})
+    assert message == (
+        "when the patient has no first name (or the appointment no provider or room) the sms "
+        "message runs to 16 characters, more than policies.message_lengths.sms (15); shorten "
+        "the template or raise the limit"
+    )
+    assert findings(notices={"moved": text}, message_lengths={"sms": 16}) == []
