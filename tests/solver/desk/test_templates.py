@@ -96,15 +96,27 @@ def test_the_old_single_brace_style_says_how_to_write_it() -> None:
     )
 
 
-def test_a_template_too_long_with_the_longest_names_is_found() -> None:
-    # "Dear Alexandria, your Lip filler" is 32 characters; with Maya it would be 26.
-    text = "Dear {{ first_name }}, your {{ service }}"
-    [(_, message)] = findings(notices={"moved": text}, message_lengths={"sms": 31})
+@pytest.mark.parametrize(
+    ("text", "longest", "with_"),
+    [
+        # "Dear Alexandria, your Lip filler" is 32 characters; with Maya it would be 26
+        ("Dear {{ first_name }}, your {{ service }}", 32, "with the longest names this clinic has"),
+        # "Hi Aaaaaaaaaa" is 13 characters; the branch for no name, 16
+        (
+            "{% if first_name %}Hi {{ first_name }}{% else %}Dear patient, hi{% endif %}",
+            16,
+            "when the patient has no first name (or the appointment no provider or room)",
+        ),
+    ],
+)
+def test_a_template_too_long_for_its_channel_is_found(text: str, longest: int, with_: str) -> None:
+    limit = {"sms": longest - 1}
+    [(_, message)] = findings(notices={"moved": text}, message_lengths=limit)
     assert message == (
-        "with the longest names this clinic has the sms message runs to 32 characters, more "
-        "than policies.message_lengths.sms (31); shorten the template or raise the limit"
+        f"{with_} the sms message runs to {longest} characters, more than "
+        f"policies.message_lengths.sms ({longest - 1}); shorten the template or raise the limit"
     )
-    assert findings(notices={"moved": text}, message_lengths={"sms": 32}) == []
+    assert findings(notices={"moved": text}, message_lengths={"sms": longest}) == []
 
 
 @pytest.mark.parametrize(
@@ -230,15 +242,3 @@ def test_the_audit_never_tells_a_patients_name() -> None:
     [(_, message)] = findings(notices={"moved": "{{ {'x': 1}[first_name] }}"})
     assert "Alexandria" not in message and "Maya" not in message
     assert "'Aaaaaaaaaa'" in message
-
-
-def test_a_branch_too_long_for_a_patient_without_a_name_is_found() -> None:
-    # "Hi Aaaaaaaaaa" is 13 characters; the branch for no name, 16
-    text = "{% if first_name %}Hi {{ first_name }}{% else %}Dear patient, hi{% endif %}"
-    [(_, message)] = findings(notices={"moved": text}, message_lengths={"sms": 15})
-    assert message == (
-        "when the patient has no first name (or the appointment no provider or room) the sms "
-        "message runs to 16 characters, more than policies.message_lengths.sms (15); shorten "
-        "the template or raise the limit"
-    )
-    assert findings(notices={"moved": text}, message_lengths={"sms": 16}) == []
