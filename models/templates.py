@@ -60,16 +60,20 @@ MAX_TEXT = 100_000
 MAX_WORK = 100 * MAX_TEXT
 """The most a filter or call may be asked to make: the sizes of its texts, lists and numbers
 multiplied (a replace of each letter of a long text by another long text is refused)."""
-MAX_STEPS = 100_000
+MAX_STEPS = 10_000
 """The most loop rounds and calls one rendering may take (nested loops of range(10000), a
 macro calling itself twice), so a template cannot keep the machine busy."""
+MAX_HANDLED = 2 * MAX_TEXT
+"""The most characters the filters, calls and operators of one rendering may be handed in all
+(a loop wrapping a long text again and again)."""
 
 
 class TemplateTooBig(SecurityError):
-    """A template that makes more than MAX_TEXT characters or takes more than MAX_STEPS."""
+    """A template past MAX_TEXT, MAX_WORK, MAX_STEPS or MAX_HANDLED."""
 
 
-_STEPS_LEFT: ContextVar[list[int]] = ContextVar("steps_left")
+_LEFT: ContextVar[list[int]] = ContextVar("left")
+"""The steps and the characters to handle left to the rendering under way."""
 
 
 class _Sandbox(SandboxedEnvironment):
@@ -82,6 +86,7 @@ class _Sandbox(SandboxedEnvironment):
             raise SecurityError(f"{operator} is limited to numbers up to {MAX_NUMBER:,}")
         if operator == "%" and isinstance(left, str):
             raise SecurityError("% formatting is not allowed; write {{ placeholders }}")
+        _handle((left, right))
         if operator == "*":
             _sized(_size(left) * _size(right))
         return _checked(super().call_binop(context, operator, left, right))
@@ -122,6 +127,8 @@ class _Guarded(NodeTransformer):
         return nodes.Filter(parts, "_joined", [], [], None, None, lineno=node.lineno)
 
 
+# _counted and _joined take the context only so that Jinja2 never runs them on constants
+# while compiling: each must run, and count, at every rendering.
 @pass_context
 def _counted(context: Context, items: Any) -> Iterator[Any]:
     for item in items:
@@ -131,15 +138,27 @@ def _counted(context: Context, items: Any) -> Iterator[Any]:
 
 @pass_context
 def _joined(context: Context, parts: list[Any]) -> str:
-    return _checked("".join(str(part) for part in parts))
+    texts = [str(part) for part in parts]
+    _handle(texts)
+    return _checked("".join(texts))
 
 
 def _step() -> None:
     """Count a loop round or a call of the rendering under way against MAX_STEPS."""
-    left = _STEPS_LEFT.get()
+    left = _LEFT.get()
     left[0] -= 1
     if left[0] < 0:
         raise TemplateTooBig(f"the template takes more than {MAX_STEPS:,} loop rounds and calls")
+
+
+def _handle(values: Iterable[Any]) -> None:
+    """Count the texts and lists handed to a filter, call or operator against MAX_HANDLED."""
+    left = _LEFT.get()
+    left[1] -= sum(_size(value) for value in values if isinstance(value, str | list | tuple))
+    if left[1] < 0:
+        raise TemplateTooBig(
+            f"the template hands more than {MAX_HANDLED:,} characters to its filters and calls"
+        )
 
 
 def _size(value: Any) -> int:
@@ -170,8 +189,10 @@ def _too_big(value: Any) -> bool:
 
 
 def _check_work(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-    """Refuse a number beyond MAX_NUMBER, or arguments whose sizes multiply past MAX_WORK."""
+    """Count the arguments against MAX_HANDLED; refuse a number beyond MAX_NUMBER, or
+    arguments whose sizes multiply past MAX_WORK."""
     values = (*args, *kwargs.values())
+    _handle(values)
     if any(_too_big(value) for value in values):
         raise SecurityError(f"a number beyond {MAX_NUMBER:,} in a call")
     if math.prod(max(_size(value), 1) for value in values) > MAX_WORK:
@@ -212,8 +233,8 @@ def compiled(text: str) -> Template:
 
 def render(text: str, values: dict[str, str]) -> str:
     """The message a template makes with these values (raises what the template raises, and
-    TemplateTooBig past MAX_TEXT characters or MAX_STEPS steps)."""
-    steps = _STEPS_LEFT.set([MAX_STEPS])
+    TemplateTooBig past its limits)."""
+    left = _LEFT.set([MAX_STEPS, MAX_HANDLED])
     try:
         parts, size = [], 0
         for part in compiled(text).generate(values):
@@ -222,7 +243,7 @@ def render(text: str, values: dict[str, str]) -> str:
             parts.append(part)
         return "".join(parts)
     finally:
-        _STEPS_LEFT.reset(steps)
+        _LEFT.reset(left)
 
 
 def day_words(day: date) -> str:

@@ -158,12 +158,12 @@ def test_a_template_nested_too_deeply_is_a_finding_not_a_crash() -> None:
     [
         (
             "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}",
-            "the template takes more than 100,000 loop rounds and calls",
+            "the template takes more than 10,000 loop rounds and calls",
         ),
         (
             "{% macro m(n) %}{% if n %}{{ m(n - 1) }}{{ m(n - 1) }}{% endif %}{% endmacro %}"
             "{{ m(40) }}",
-            "the template takes more than 100,000 loop rounds and calls",
+            "the template takes more than 10,000 loop rounds and calls",
         ),
         ("{{ 'x' * 10000 * 10000 }}", "the template makes a text of more than 100,000 characters"),
         (
@@ -177,7 +177,11 @@ def test_a_template_nested_too_deeply_is_a_finding_not_a_crash() -> None:
         (
             "{% set ns = namespace(a=start) %}{% for i in range(40) %}"
             "{% set ns.a = ns.a ~ ns.a %}{% endfor %}{{ ns.a }}",
-            "the template makes a text of more than 100,000 characters",
+            "the template hands more than 200,000 characters to its filters and calls",
+        ),
+        (
+            "{% for i in range(10000) %}{% set a = (start * 3000) | wordwrap(1) %}{% endfor %}",
+            "the template hands more than 200,000 characters to its filters and calls",
         ),
         (
             "{{ ('x' * 10000) | replace('x', 'x' * 10000) }}",
