@@ -16,8 +16,18 @@ from contextvars import ContextVar
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta, nodes, pass_context
+from jinja2 import (
+    Environment,
+    StrictUndefined,
+    Template,
+    TemplateSyntaxError,
+    Undefined,
+    meta,
+    nodes,
+    pass_context,
+)
 from jinja2.exceptions import SecurityError
+from jinja2.nodes import EvalContext
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 from jinja2.visitor import NodeTransformer
@@ -161,15 +171,26 @@ def _handle(values: Iterable[Any]) -> None:
         )
 
 
+_SMALL = (Undefined, range, Iterator, Environment, Context, EvalContext)
+"""What holds no text of its own: a missing value, a range, a filter's results on the way (its
+input was counted), and what Jinja2 hands its filters."""
+
+
 def _size(value: Any) -> int:
-    """How big a value is: a text's characters, a list's items and their sizes, a number."""
+    """How big a value is: a text's characters, a list's or dict's items and their sizes, a
+    number; an object a template made (a loop, a namespace) may hold any text, so it counts
+    as big as a text may be."""
     if isinstance(value, str):
         return len(value)
     if isinstance(value, list | tuple):
         return len(value) + sum(_size(item) for item in value)
+    if isinstance(value, dict):
+        return len(value) + sum(_size(key) + _size(item) for key, item in value.items())
     if isinstance(value, int | float):
         return int(abs(value))
-    return 1
+    if value is None or isinstance(value, _SMALL):
+        return 1
+    return MAX_TEXT + 1
 
 
 def _sized(size: int) -> None:

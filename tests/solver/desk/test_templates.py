@@ -184,6 +184,15 @@ def test_a_template_nested_too_deeply_is_a_finding_not_a_crash() -> None:
             "the template hands more than 200,000 characters to its filters and calls",
         ),
         (
+            "{{ ([{'a': 'x' * 10000 * 10}] * 10000) | join(attribute='a') }}",
+            "the template makes a text of more than 100,000 characters",
+        ),
+        (  # a loop holds its items: it counts as big as a text may be
+            "{% for x in ['x' * 10000 * 10, 'y'] %}{% if loop.last %}"
+            "{{ ([loop] * 10000) | map(attribute='previtem') | join }}{% endif %}{% endfor %}",
+            "the template makes a text of more than 100,000 characters",
+        ),
+        (
             "{{ ('x' * 10000) | replace('x', 'x' * 10000) }}",
             "a filter or call asked to make more than 10,000,000 characters",
         ),
