@@ -8,10 +8,14 @@ day `days_before` the appointment's day. Quiet hours move a reminder earlier (or
 is already past, to their end) and make a confirmation or notice wait until they end. Nothing
 goes before `now` or at or after the appointment's start. A waitlist offer tells the reply-by
 time its row carries (the re-plan that made the offer wrote it, solver/replan/offers.py).
+A text that is blank or longer than its channel holds does not go. The reminders of an
+appointment a re-plan moved or took off the calendar that the new plan does not send are
+listed as withdrawn, so a sender drops what an earlier plan queued.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
@@ -49,6 +53,23 @@ CLINIC_CANCELLED = frozenset({"escalated", "hold_expired"})
 paid by its pay-by time: the patient gets a cancelled notice (a patient's own cancellation,
 no-show, declined offer or offer left unanswered past its reply-by time, offer_expired, gets
 none)."""
+OFF_THE_CALENDAR = frozenset(
+    {
+        "cancelled",
+        "cancelled_late",
+        "no_show",
+        "declined",
+        "hold_expired",
+        "offer_expired",
+        "escalated",
+    }
+)
+"""Changes that take a booked appointment off the calendar."""
+WITHDRAWN = dict.fromkeys(MOVED_CHANGES, "withdrawn: the appointment moved") | dict.fromkeys(
+    OFF_THE_CALENDAR, "withdrawn: the appointment is no longer on the calendar"
+)
+"""Why a reminder an earlier plan queued for an appointment a re-plan changed is withdrawn,
+by change."""
 
 ANSWERED_BY = {"deposit_request": "pay-by", "waitlist_offer": "reply-by"}
 """Notices that ask the patient to act by a time (the row's pay_by, reply_by): none goes once
@@ -101,6 +122,8 @@ def message_plan(
     planner = _Planner(scenario, zone, now)
     for wanted in _wanted(scenario, schedule, now, changes):
         planner.add(wanted)
+    for wanted, reason in _withdrawn(scenario, now, changes or []):
+        planner.withdraw(wanted, reason)
     return planner.plan()
 
 
@@ -147,6 +170,26 @@ def _wanted(
     return wanted
 
 
+def _withdrawn(
+    scenario: Scenario, now: datetime, changes: list[Change]
+) -> Iterator[tuple[_Wanted, str]]:
+    """The reminders of each appointment a re-plan moved or took off the calendar, at its old
+    time, with why they are withdrawn (the ones of an appointment already begun went)."""
+    zone = now.tzinfo
+    assert isinstance(zone, ZoneInfo)
+    for change in changes:
+        if change.change not in WITHDRAWN or not change.from_start:
+            continue
+        was = _was_booked(change)
+        assert was.start is not None
+        if was.start <= now:
+            continue
+        for reminder in scenario.policies.reminders:
+            if not reminder.on_booking:
+                due = _reminder_due(reminder, was.start, zone)
+                yield _reminding(was, reminder, "reminder", due, False), WITHDRAWN[change.change]
+
+
 def _reminder_due(reminder: Reminder, start: datetime, zone: ZoneInfo) -> datetime:
     """hours_before: that many hours before the start in absolute time (across a daylight
     saving change too); days_before: the local time `at` that many days before its day."""
@@ -165,7 +208,7 @@ def _reminding(
         kind,
         reminder.name,
         reminder.channel,
-        reminder.template if (reminder.template or "").strip() else None,
+        _written(reminder.template),
         due,
         reminder=kind == "reminder",
         only_if_unconfirmed=reminder.only_if_unconfirmed,
@@ -183,10 +226,15 @@ def _notice(
 ) -> _Wanted:
     notice = getattr(scenario.policies.notices, kind)
     channel = "sms" if notice is None else notice.channel
-    template = None if notice is None else notice.template
+    template = None if notice is None else _written(notice.template)
     return _Wanted(
         row, kind, kind, channel, template, now, new=True, extra=extra or {}, answer_by=answer_by
     )
+
+
+def _written(template: str | None) -> str | None:
+    """The template, None when it is not written or blank."""
+    return template if (template or "").strip() else None
 
 
 def _deposit_request(scenario: Scenario, row: Appointment, now: datetime) -> _Wanted:
@@ -219,9 +267,11 @@ class _Planner:
         self.patients = {patient.id: patient for patient in scenario.patients}
         self.words = AppointmentWords(scenario)
         self.quiet = scenario.policies.quiet_hours
+        self.lengths = scenario.policies.message_lengths
         self.zone, self.now = zone, now
-        self.messages: list[dict[str, object]] = []
-        self.skipped: list[dict[str, object]] = []
+        self.messages: dict[str, dict[str, object]] = {}
+        self.skipped: dict[str, dict[str, object]] = {}
+        """By message id."""
 
     def add(self, wanted: _Wanted) -> None:
         """Plan the message, or note it skipped with the reason."""
@@ -235,31 +285,38 @@ class _Planner:
             reply_by = wanted.answer_by
             assert reply_by is not None
             extra = extra | {"reply_by": moment_words(reply_by.astimezone(self.zone))}
-        text = self._text(wanted, extra)
-        if text is None:
-            self._skip(wanted, "the template cannot be rendered (medspa audit says why)")
+        text, reason = self._text(wanted, extra)
+        if reason:
+            self._skip(wanted, reason)
             return
-        self.messages.append(
-            _row(wanted)
-            | {
-                "send_at": send_at,
-                "channel": wanted.channel,
-                "only_if_unconfirmed": wanted.only_if_unconfirmed,
-                "reply_by": reply_by,
-                "text": text,
-            }
-        )
+        self.messages[wanted.message_id] = _row(wanted) | {
+            "send_at": send_at,
+            "channel": wanted.channel,
+            "only_if_unconfirmed": wanted.only_if_unconfirmed,
+            "reply_by": reply_by,
+            "text": text,
+        }
+
+    def withdraw(self, wanted: _Wanted, reason: str) -> None:
+        """List a reminder an earlier plan may have queued, unless this plan sends it: why it
+        is withdrawn, and why this plan does not send it, unless that is its time."""
+        if wanted.message_id in self.messages:
+            return
+        skipped = self.skipped.get(wanted.message_id, {}).get("reason")
+        if skipped is not None and skipped != "due before now":
+            reason = f"{reason}; {skipped}"
+        self._skip(wanted, reason)
 
     def _skip(self, wanted: _Wanted, reason: str) -> None:
-        self.skipped.append(_row(wanted) | {"reason": reason})
+        self.skipped[wanted.message_id] = _row(wanted) | {"reason": reason}
 
     def plan(self) -> MessagePlan:
-        messages = pd.DataFrame(self.messages, columns=MESSAGE_COLUMNS)
+        messages = pd.DataFrame(list(self.messages.values()), columns=MESSAGE_COLUMNS)
         for column in ("send_at", "reply_by"):
             moments = pd.to_datetime(messages[column], utc=True).dt.tz_convert(self.zone)
             messages[column] = moments.astype(pd.DatetimeTZDtype("ns", self.zone))
         messages = messages.sort_values(["send_at", "message_id"], kind="stable")
-        skipped = pd.DataFrame(self.skipped, columns=SKIPPED_COLUMNS)
+        skipped = pd.DataFrame(list(self.skipped.values()), columns=SKIPPED_COLUMNS)
         return MessagePlan(messages.reset_index(drop=True), skipped)
 
     def _refusal(self, wanted: _Wanted) -> str | None:
@@ -286,6 +343,8 @@ class _Planner:
 
     def _send_at(self, wanted: _Wanted) -> datetime | None:
         """When the message goes, quiet hours kept (None: no time before the appointment)."""
+        if wanted.due >= _start(wanted):
+            return None
         send: datetime | None = wanted.due
         quiet = self.quiet
         if quiet is not None and quiet.covers_moment(wanted.due, self.zone):
@@ -306,14 +365,21 @@ class _Planner:
             return "due at or after the appointment's start"
         return "quiet hours last until the appointment"
 
-    def _text(self, wanted: _Wanted, extra: dict[str, str]) -> str | None:
-        """The message text, or None when the template fails (the audit says why)."""
+    def _text(self, wanted: _Wanted, extra: dict[str, str]) -> tuple[str, str | None]:
+        """The message text, or why it cannot go: the template fails (the audit says why),
+        the text is blank or longer than its channel holds."""
         assert wanted.template is not None
         values = self.words.of(wanted.appointment) | extra
         try:
-            return render(wanted.template, values)
-        except Exception:  # a template the audit flags (template_fails, unknown placeholder)
-            return None
+            text = render(wanted.template, values)
+        except Exception:  # a template the audit flags as bad_template
+            return "", "the template cannot be rendered (medspa audit says why)"
+        if not text.strip():
+            return "", "the text would be blank"
+        limit = getattr(self.lengths, wanted.channel)
+        if len(text) > limit:
+            return "", f"longer than the {limit:,} characters an {wanted.channel} may hold"
+        return text, None
 
 
 def _start(wanted: _Wanted) -> datetime:

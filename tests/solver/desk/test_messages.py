@@ -302,3 +302,71 @@ def test_nothing_goes_for_an_appointment_already_started() -> None:
     scenario = clinic([CONFIRM, reminder("soon", hours_before=1)])
     plan = plan_of(scenario, [booked("r1", "2026-11-03T10:00")], "2026-11-03T10:00")
     assert plan.messages.empty and plan.skipped.empty
+
+
+def test_a_reminder_due_after_the_start_is_not_pulled_before_it_by_quiet_hours() -> None:
+    # due at 20:00, in the 17:00-08:00 quiet hours: 16:59 is before the 17:30 start, but the
+    # reminder was never meant to go before it
+    scenario = clinic([reminder("tonight", days_before=0, at="20:00")], quiet_hours="17:00-08:00")
+    plan = plan_of(scenario, [booked("r1", "2026-11-03T17:30")], "2026-11-02T12:00")
+    assert plan.messages.empty
+    assert reasons(plan) == {"r1:reminder:tonight": "due at or after the appointment's start"}
+
+
+def test_a_blank_notice_or_a_text_that_renders_blank_is_not_sent() -> None:
+    scenario = clinic(
+        [reminder("odd", "{% if provider == 'Dr. Who' %}See you{% endif %}", hours_before=2)],
+        notices={"moved": "  \n "},
+    )
+    was = {"from_start": "2026-11-03T09:00:00-05:00", "from_provider": "rn", "from_room": "inj1"}
+    rows = [booked("r1", "2026-11-03T10:00")]
+    plan = plan_of(scenario, rows, "2026-10-30T12:00", changes=[change("moved", "r1", **was)])
+    assert plan.messages.empty
+    assert reasons(plan) == {
+        "r1:reminder:odd": "withdrawn: the appointment moved; the text would be blank",
+        "r1:moved:moved": "no moved template in policies.notices",
+    }
+
+
+def test_a_text_longer_than_its_channel_holds_is_not_sent() -> None:
+    # "See you Tue 3 Nov at 10:00" is 26 characters; "Hi Maya" 7
+    scenario = clinic(
+        [
+            reminder("text", hours_before=2),
+            reminder("mail", hours_before=3, channel="email"),
+            reminder("short", "Hi {{ first_name }}", hours_before=4),
+        ],
+        message_lengths={"sms": 25, "email": 26},
+    )
+    plan = plan_of(scenario, [booked("r1", "2026-11-03T10:00")], "2026-10-30T12:00")
+    assert sorted(plan.messages.message_id) == ["r1:reminder:mail", "r1:reminder:short"]
+    assert reasons(plan) == {"r1:reminder:text": "longer than the 25 characters an sms may hold"}
+
+
+def test_a_replan_withdraws_the_reminders_of_what_it_moved_or_took_off_the_calendar() -> None:
+    scenario = clinic([reminder("day", hours_before=2), reminder("eve", days_before=1, at="18:00")])
+    rows = [booked("moved", "2026-11-03T14:00"), booked("room", "2026-11-03T15:00")]
+    changes = [
+        change("moved", "moved", from_start="2026-11-03T11:00:00-05:00"),
+        change("cancelled", "gone", from_start="2026-11-03T16:00:00-05:00"),
+        change("escalated", "lost", from_start="2026-11-03T17:00:00-05:00"),
+        change("cancelled", "past", from_start="2026-11-03T08:00:00-05:00"),  # its reminders went
+        change("room_changed", "room", from_start="2026-11-03T15:00:00-05:00"),
+    ]
+    plan = plan_of(scenario, rows, "2026-11-03T09:00", changes=changes)
+    # the moved appointment's 2-hours-before reminder keeps its id at its new time
+    assert sent(plan) == [
+        ("moved:reminder:day", "2026-11-03T12:00:00-05:00"),
+        ("room:reminder:day", "2026-11-03T13:00:00-05:00"),
+    ]
+    off = "withdrawn: the appointment is no longer on the calendar"
+    assert reasons(plan) == {
+        "moved:moved:moved": "no moved template in policies.notices",
+        "moved:reminder:eve": "withdrawn: the appointment moved",  # was "due before now"
+        "gone:reminder:day": off,
+        "gone:reminder:eve": off,
+        "lost:cancelled:cancelled": "no cancelled template in policies.notices",
+        "lost:reminder:day": off,
+        "lost:reminder:eve": off,
+        "room:reminder:eve": "due before now",
+    }

@@ -114,6 +114,12 @@ def test_notify_tells_a_replan_folders_moves(tmp_path: Path, scenario: Scenario)
     ]
     messages = read_csv(out / "messages.csv")
     assert messages.text.tolist() == ["Moved to Mon 7 Dec at 10:00 from Mon 7 Dec at 14:00"]
+    skipped = read_csv(out / "messages_skipped.csv")
+    assert skipped[["message_id", "reason"]].values.tolist() == [
+        ["b1:reminder:soon", "due before now"],
+        # due at 12:00 before the move, at 08:00 after it: a sender drops the queued one
+        ["r1:reminder:soon", "withdrawn: the appointment moved"],
+    ]
 
 
 def test_notify_refuses_bad_input_and_writes_nothing(tmp_path: Path, scenario: Scenario) -> None:
