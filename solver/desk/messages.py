@@ -139,8 +139,11 @@ def _wanted(
         for row in schedule.appointments
         if row.status == "booked" and row.start is not None and row.start > now
     ]
+    clock = scenario.clinic.clock()
+    was_at: dict[str, datetime] = {}  # where a solve found the bookings it moved
     if changes is None:
         new = {row.request_id for row in booked if row.kind == "request"}
+        was_at = {booking.id: clock.zoned(booking.start) for booking in scenario.bookings}
     else:
         new = {i for i, change in changed.items() if change.change == "booked_new_request"}
     offered = {i for i, change in changed.items() if change.change == "booked_from_waitlist"}
@@ -154,12 +157,12 @@ def _wanted(
                 wanted.append(_reminding(row, reminder, "reminder", due, fresh))
             elif row.request_id in new:
                 wanted.append(_reminding(row, reminder, "confirmation", now, fresh))
-        change = changed.get(row.request_id)
+        old = _old_start(row, changed.get(row.request_id), was_at)
         if row.request_id in offered:
             wanted.append(_notice(scenario, row, "waitlist_offer", now, answer_by=row.reply_by))
-        elif change is not None and change.change in MOVED_CHANGES and change.from_start:
-            old = datetime.fromisoformat(change.from_start).astimezone(zone)
-            wanted.append(_notice(scenario, row, "moved", now, {"old_start": moment_words(old)}))
+        elif old is not None:
+            words = moment_words(old.astimezone(zone))
+            wanted.append(_notice(scenario, row, "moved", now, {"old_start": words}))
         if row.held and fresh:
             wanted.append(_deposit_request(scenario, row, now))
     for change in changed.values():
@@ -168,6 +171,17 @@ def _wanted(
             if was.start is not None and was.start > now:
                 wanted.append(_notice(scenario, was, "cancelled", now))
     return wanted
+
+
+def _old_start(
+    row: Appointment, change: Change | None, was_at: dict[str, datetime]
+) -> datetime | None:
+    """Where a moved appointment was: its change's from_start in a re-plan, its booking's start
+    when a solve moved it; None when it did not move."""
+    if change is not None:
+        moved = change.change in MOVED_CHANGES and change.from_start
+        return datetime.fromisoformat(change.from_start) if moved else None
+    return was_at.get(row.request_id) if row.moved else None
 
 
 def _withdrawn(

@@ -370,3 +370,20 @@ def test_a_replan_withdraws_the_reminders_of_what_it_moved_or_took_off_the_calen
         "lost:reminder:eve": off,
         "room:reminder:eve": "due before now",
     }
+
+
+def test_a_solve_that_moves_an_existing_booking_tells_the_patient_the_old_and_new_time() -> None:
+    data = clinic([], notices=NOTICES).model_dump(mode="json")
+    data["bookings"] = [
+        {"id": "b1", "patient": "p1", "service": "botox", "provider": "rn", "room": "inj1"}
+        | {"start": "2026-11-03T10:00", "locked": False},
+        {"id": "b2", "patient": "p2", "service": "botox", "provider": "rn", "room": "inj1"}
+        | {"start": "2026-11-03T15:00"},
+    ]
+    rows = [booked("b1", "2026-11-03T14:00", kind="booking", moved=True)]
+    rows.append(booked("b2", "2026-11-03T15:00", "p2", kind="booking"))
+    plan = plan_of(build(data), rows, "2026-11-02T12:00")
+    assert plan.messages.message_id.tolist() == ["b1:moved:moved"]  # b2 stayed: nothing to say
+    assert plan.messages.text.tolist() == [
+        "Botox moved from Tue 3 Nov at 10:00 to Tue 3 Nov at 14:00"
+    ]
