@@ -338,7 +338,18 @@ def _reminder_in_quiet_hours(scenario: Scenario) -> Iterator[Finding]:
     if quiet is None:
         return
     starts = _start_times(scenario.clinic)
+    before = format_clock((quiet.start - 1) % MINUTES_PER_DAY)
+    after = format_clock(quiet.end % MINUTES_PER_DAY)
     for i, reminder in enumerate(scenario.policies.reminders):
+        at = reminder.minute_of_day
+        if at is not None and quiet.covers(at):
+            yield Finding(
+                "reminder_in_quiet_hours",
+                f"policies.reminders[{i}].at",
+                f"reminder '{reminder.name}' goes out at {reminder.at}, in quiet hours {quiet}, "
+                f"so it goes out at {before} before them, or at {after} after them when booked "
+                "later; change its at or policies.quiet_hours",
+            )
         if reminder.hours_before is None:
             continue
         early = reminder.hours_before * 60
@@ -352,8 +363,7 @@ def _reminder_in_quiet_hours(scenario: Scenario) -> Iterator[Finding]:
                 f"appointment, so for appointments starting "
                 f"{_runs(held, scenario.clinic.slot_minutes)} it falls in quiet hours {quiet} "
                 f"(one at {format_clock(held[0])} is due at {sent}, so it goes out at "
-                f"{format_clock((quiet.start - 1) % MINUTES_PER_DAY)} before them, or at "
-                f"{format_clock(quiet.end % MINUTES_PER_DAY)} after them when booked later); "
+                f"{before} before them, or at {after} after them when booked later); "
                 "change its hours_before or policies.quiet_hours",
             )
 

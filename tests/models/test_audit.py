@@ -575,3 +575,24 @@ def test_a_rota_gap_on_the_first_day_is_no_hole_when_a_same_day_owner_has_it(
     del gap["policies"]["same_day_owner"]
     [found] = [f for f in findings_of(gap) if f.code == "nobody_on_duty"]
     assert "no escalation owner on Mon 2026-03-02, so" in found.message
+
+
+@pytest.mark.parametrize(("at", "found"), [("07:00", True), ("9pm", True), ("08:00", False)])
+def test_a_reminder_at_a_time_of_day_in_quiet_hours_says_when_it_goes_instead(
+    base_data: Data, at: str, found: bool
+) -> None:
+    day_before = {"name": "eve", "days_before": 1, "at": at, "template": "See you tomorrow"}
+    data = edited(
+        base_data, {"policies.quiet_hours": "21:00-08:00", "policies.reminders": [day_before]}
+    )
+    findings = [f for f in findings_of(data) if f.code == "reminder_in_quiet_hours"]
+    if not found:
+        assert findings == []
+        return
+    [finding] = findings
+    assert finding.where == "policies.reminders[0].at"
+    assert finding.message == (
+        f"reminder 'eve' goes out at {'21:00' if at == '9pm' else at}, in quiet hours "
+        "21:00-08:00, so it goes out at 20:59 before them, or at 08:00 after them when booked "
+        "later; change its at or policies.quiet_hours"
+    )
