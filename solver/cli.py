@@ -1005,7 +1005,7 @@ def _read_exceptions(path: Path) -> list[ExceptionItem]:
         raise ScenarioError(str(path), problems) from None
 
 
-def _calendar_inputs(folder: Path) -> tuple[Path, Path]:
+def _run_files(folder: Path) -> tuple[Path, Path]:
     """The schedule.csv and changes.csv of a solve's or re-plan's folder (changes.csv may be
     missing), or exit 2 when the folder or its schedule.csv is not there."""
     schedule_file, changes_file = folder / "schedule.csv", folder / "changes.csv"
@@ -1032,7 +1032,7 @@ def calendars(
     from models.results import read_changes
     from solver.desk.calendars import CALENDARS_FOLDER, calendar_feeds, feed_counts, write_calendars
 
-    schedule_file, changes_file = _calendar_inputs(folder)
+    schedule_file, changes_file = _run_files(folder)
     target = (out_dir or folder) / CALENDARS_FOLDER
     inputs = {"scenario": scenario_file, "schedule": schedule_file, "change list": changes_file}
     _refuse_out(folder_problem(target, inputs))

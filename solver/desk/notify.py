@@ -31,6 +31,7 @@ from solver.cli import (
     _read_schedule,
     _read_table,
     _refuse_out,
+    _run_files,
     _said,
     _writing,
     _wrote,
@@ -53,7 +54,7 @@ def notify(
     cancelled and waitlist notices and deposit requests, with quiet hours kept. Writes
     messages.csv (what goes when, with its text) and messages_skipped.csv (what does not
     go, and why); prints counts only."""
-    schedule_file, changes_file = folder / "schedule.csv", folder / "changes.csv"
+    schedule_file, changes_file = _run_files(folder)
     target = folder if out_dir is None else out_dir
     beside = _same_folder(target, folder)
     inputs = {} if beside else {"scenario": scenario_file, "schedule": schedule_file}

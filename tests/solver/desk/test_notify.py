@@ -130,8 +130,10 @@ def test_notify_refuses_bad_input_and_writes_nothing(tmp_path: Path, scenario: S
     code, output = notify(tmp_path, "--now", "2026-12-06T12:00")
     assert code == 2 and "schedule.csv" in output and "nothing was written" in output
     assert not (week / "messages.csv").exists()
-    result = runner.invoke(app, ["notify", str(tmp_path / "clinic.yaml"), str(tmp_path / "no")])
-    assert result.exit_code == 2 and "file not found" in result.output
+    for folder in (tmp_path / "no", week / "schedule.csv"):  # none there, or a file
+        result = runner.invoke(app, ["notify", str(tmp_path / "clinic.yaml"), str(folder)])
+        assert result.exit_code == 2
+        assert f"{folder}: is not a folder; give the folder `medspa solve --out`" in result.output
 
 
 def test_notify_refuses_a_broken_changes_file(tmp_path: Path, scenario: Scenario) -> None:
