@@ -21,11 +21,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from models.findings import excerpt
 from models.loader import _problem  # a bad value in the words a scenario file gets
-from models.scenario import Identifier, Scenario
+from models.scenario import RELEASED_STATUSES, Identifier, Scenario
 from models.spreadsheet import read_csv, write_csv
 
 Status = Literal["booked", "unscheduled", "escalated"]
 SolveStatus = Literal["optimal", "time_limit", "greedy", "interrupted"]
+DEADLINE_COLUMNS = ("pay_by", "reply_by")
+"""The times by which a patient must act on a booked row (pay a deposit, answer an offer)."""
+TIME_COLUMNS = ("start", "end", *DEADLINE_COLUMNS)
+"""The columns of a schedule that hold times (ISO 8601 with an offset in schedule.csv)."""
 APPOINTMENT_COLUMNS = [
     "request_id",
     "patient_id",
@@ -127,7 +131,7 @@ class Appointment(BaseModel):
         """Booked, but held until the deposit is paid by `pay_by`."""
         return self.status == "booked" and self.pay_by is not None
 
-    @field_validator("start", "end", "pay_by", "reply_by", mode="before")
+    @field_validator(*TIME_COLUMNS, mode="before")
     @classmethod
     def _written_time(cls, value: Any) -> Any:
         """A time as text is ISO 8601 in whole minutes, in a year a clock can convert."""
@@ -240,7 +244,7 @@ class Schedule(BaseModel):
         scenario they keep the timezone every time is written in (UTC if they differ)."""
         frame = pd.DataFrame(self.rows(scenario), columns=SCHEDULE_COLUMNS)
         times = [t for a in self.appointments for t in (a.start, a.end) if t]
-        _as_datetimes(frame, ("start", "end", "pay_by", "reply_by"), _frame_zone(scenario, times))
+        as_datetimes(frame, TIME_COLUMNS, _frame_zone(scenario, times))
         frame["duration_minutes"] = frame["duration_minutes"].astype("Int64")
         return frame
 
@@ -304,7 +308,7 @@ class Schedule(BaseModel):
         safe to open in a spreadsheet (models/spreadsheet.py)."""
         rows = self.rows(scenario)
         for row in rows:
-            for column in ("start", "end", "pay_by", "reply_by"):
+            for column in TIME_COLUMNS:
                 row[column] = row[column].isoformat() if row[column] else ""
             if row["duration_minutes"] is None:
                 row["duration_minutes"] = ""
@@ -344,7 +348,7 @@ def _frame_zone(scenario: Scenario | None, moments: list[datetime]) -> tzinfo:
     return _clinic_zone(scenario) or written or UTC
 
 
-def _as_datetimes(frame: pd.DataFrame, columns: tuple[str, ...], zone: tzinfo) -> None:
+def as_datetimes(frame: pd.DataFrame, columns: tuple[str, ...], zone: tzinfo) -> None:
     """Turn time columns (datetimes, ISO text or blanks) into datetimes in `zone`, NaT blank."""
     for column in columns:
         moments = pd.to_datetime(frame[column].replace("", None), utc=True).dt.tz_convert(zone)
@@ -373,7 +377,7 @@ def _schedule_row(appointment: Appointment, names: _Names, zone: ZoneInfo | None
     row["date"], row["start_time"] = _local_date_and_time(start, zone)
     row["end_time"] = _local_date_and_time(end, zone)[1]
     row["duration_minutes"] = int((end - start).total_seconds()) // 60 if start and end else None
-    for column in ("pay_by", "reply_by"):
+    for column in DEADLINE_COLUMNS:
         moment = getattr(appointment, column)
         if moment is not None:
             row[column] = _local(moment, zone)
@@ -424,6 +428,11 @@ class Change(BaseModel):
     """What the change does not say: the reason code of an escalation, or why a room changed."""
 
 
+MOVING_CHANGES = frozenset({"moved", "rebooked", "rescheduled"})
+"""Changes that give a booked appointment a new time or provider."""
+OFF_CALENDAR_CHANGES = RELEASED_STATUSES | {"escalated"}
+"""Changes that take a booked appointment off the calendar: the patient gave it up, or the
+re-plan could not keep it."""
 CHANGE_COLUMNS = [
     "change",
     "request_id",
@@ -473,7 +482,7 @@ def changes_frame(changes: list[Change], scenario: Scenario | None = None) -> pd
         rows.append(row)
     frame = pd.DataFrame(rows, columns=CHANGE_COLUMNS)
     times = [t for row in rows for t in (row["from_start"], row["to_start"]) if t]
-    _as_datetimes(frame, ("from_start", "to_start"), _frame_zone(scenario, times))
+    as_datetimes(frame, ("from_start", "to_start"), _frame_zone(scenario, times))
     return frame
 
 

@@ -61,9 +61,7 @@ BookingStatus = Literal[
     "offer_expired",
     "hold_expired",
 ]
-RELEASED_STATUSES = frozenset(
-    {"cancelled", "cancelled_late", "no_show", "declined", "offer_expired", "hold_expired"}
-)
+RELEASED_STATUSES = frozenset(get_args(BookingStatus)) - {"confirmed"}
 """Statuses of a booking the patient gave up: it no longer holds any time."""
 CalendarDetail = Literal["initials", "first_name", "none"]
 Channel = Literal["sms", "email"]

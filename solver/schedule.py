@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import get_args
 
 from models.reason_codes import SUGGESTED_ACTIONS
-from models.results import Appointment, ExceptionItem, Schedule
+from models.results import DEADLINE_COLUMNS, Appointment, ExceptionItem, Schedule
 from models.scenario import RELEASED_STATUSES, Policies, Scenario, Tier
 from models.times import MINUTES_PER_DAY
 from solver.eligibility import Escalation, Job
@@ -65,10 +65,10 @@ def build_schedule(
         if booking is not None:
             row.confirmed = booking.confirmed
             row.sequence = booking.sequence + row.moved  # a calendar must update a moved event
-            if row.status == "booked" and booking.pay_by is not None:
-                row.pay_by = clock.zoned(booking.pay_by)
-            if row.status == "booked" and booking.reply_by is not None:
-                row.reply_by = clock.zoned(booking.reply_by)
+            for column in DEADLINE_COLUMNS:  # kept as the booking has them
+                moment = getattr(booking, column)
+                if row.status == "booked" and moment is not None:
+                    setattr(row, column, clock.zoned(moment))
         rows.append(row)
     return Schedule(appointments=rows)
 

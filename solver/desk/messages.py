@@ -23,8 +23,14 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from models.money import money
-from models.results import Appointment, Change, Schedule
+from models.results import (
+    MOVING_CHANGES,
+    OFF_CALENDAR_CHANGES,
+    Appointment,
+    Change,
+    Schedule,
+    as_datetimes,
+)
 from models.scenario import Reminder, Scenario
 from models.templates import moment_words, render
 from models.times import wall_clock
@@ -45,28 +51,13 @@ MESSAGE_COLUMNS = [
 """The columns of messages.csv."""
 SKIPPED_COLUMNS = ["message_id", "patient_id", "kind", "name", "booking_id", "reason"]
 """The columns of messages_skipped.csv."""
-MOVED_CHANGES = frozenset({"moved", "rebooked", "rescheduled"})
-"""Changes that give an appointment a new time or provider: the patient gets a moved notice.
-A room change alone (room_changed) is not worth a message."""
 CLINIC_CANCELLED = frozenset({"escalated", "hold_expired"})
 """A booked appointment the re-plan could not keep, or released because its deposit was not
 paid by its pay-by time: the patient gets a cancelled notice (a patient's own cancellation,
 no-show, declined offer or offer left unanswered past its reply-by time, offer_expired, gets
 none)."""
-OFF_THE_CALENDAR = frozenset(
-    {
-        "cancelled",
-        "cancelled_late",
-        "no_show",
-        "declined",
-        "hold_expired",
-        "offer_expired",
-        "escalated",
-    }
-)
-"""Changes that take a booked appointment off the calendar."""
-WITHDRAWN = dict.fromkeys(MOVED_CHANGES, "withdrawn: the appointment moved") | dict.fromkeys(
-    OFF_THE_CALENDAR, "withdrawn: the appointment is no longer on the calendar"
+WITHDRAWN = dict.fromkeys(MOVING_CHANGES, "withdrawn: the appointment moved") | dict.fromkeys(
+    OFF_CALENDAR_CHANGES, "withdrawn: the appointment is no longer on the calendar"
 )
 """Why a reminder an earlier plan queued for an appointment a re-plan changed is withdrawn,
 by change."""
@@ -116,10 +107,9 @@ def message_plan(
     """Every message the schedule calls for at `now` (when the plan is made, and the bookings
     of this run with it), sorted by send time, and the ones that will not go with why.
     `changes`: a re-plan's change list (its moved, cancelled and waitlist notices)."""
-    zone = ZoneInfo(scenario.clinic.timezone)
-    now = (now if now.tzinfo else now.replace(tzinfo=zone)).astimezone(zone)
-    now = now.replace(microsecond=0)
-    planner = _Planner(scenario, zone, now)
+    clock = scenario.clinic.clock()
+    now = clock.zoned(now).replace(microsecond=0)
+    planner = _Planner(scenario, clock.zone, now)
     for wanted in _wanted(scenario, schedule, now, changes):
         planner.add(wanted)
     for wanted, reason in _withdrawn(scenario, now, changes or []):
@@ -177,9 +167,10 @@ def _old_start(
     row: Appointment, change: Change | None, was_at: dict[str, datetime]
 ) -> datetime | None:
     """Where a moved appointment was: its change's from_start in a re-plan, its booking's start
-    when a solve moved it; None when it did not move."""
+    when a solve moved it; None when it did not move (a room change alone is not worth a
+    message)."""
     if change is not None:
-        moved = change.change in MOVED_CHANGES and change.from_start
+        moved = change.change in MOVING_CHANGES and change.from_start
         return datetime.fromisoformat(change.from_start) if moved else None
     return was_at.get(row.request_id) if row.moved else None
 
@@ -253,10 +244,9 @@ def _written(template: str | None) -> str | None:
 
 def _deposit_request(scenario: Scenario, row: Appointment, now: datetime) -> _Wanted:
     assert row.pay_by is not None and now.tzinfo is not None
-    deposit = scenario.service(row.service_id).deposit or 0
     extra = {
         "pay_by": moment_words(row.pay_by.astimezone(now.tzinfo)),
-        "deposit": money(deposit, scenario.clinic.currency),
+        "deposit": scenario.clinic.money(scenario.service(row.service_id).deposit),
     }
     return _notice(scenario, row, "deposit_request", now, extra, row.pay_by)
 
@@ -326,9 +316,7 @@ class _Planner:
 
     def plan(self) -> MessagePlan:
         messages = pd.DataFrame(list(self.messages.values()), columns=MESSAGE_COLUMNS)
-        for column in ("send_at", "reply_by"):
-            moments = pd.to_datetime(messages[column], utc=True).dt.tz_convert(self.zone)
-            messages[column] = moments.astype(pd.DatetimeTZDtype("ns", self.zone))
+        as_datetimes(messages, ("send_at", "reply_by"), self.zone)
         messages = messages.sort_values(["send_at", "message_id"], kind="stable")
         skipped = pd.DataFrame(list(self.skipped.values()), columns=SKIPPED_COLUMNS)
         return MessagePlan(messages.reset_index(drop=True), skipped)

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from models.results import Appointment, Change, Schedule
+from models.results import (
+    MOVING_CHANGES,
+    OFF_CALENDAR_CHANGES,
+    Appointment,
+    Change,
+    Schedule,
+)
 from models.scenario import RELEASED_STATUSES
 from models.times import MINUTES_PER_DAY
 from solver.replan.events import Day
@@ -15,13 +21,7 @@ LATE_FEE = frozenset({"cancelled_late", "no_show"})
 """The releases the late-cancellation fee policy covers (not a plain cancellation, a declined
 or expired waitlist offer or an expired deposit hold)."""
 
-CALENDAR_CHANGES = RELEASED_STATUSES | {
-    "moved",
-    "rebooked",
-    "rescheduled",
-    "room_changed",
-    "escalated",
-}
+CALENDAR_CHANGES = MOVING_CHANGES | OFF_CALENDAR_CHANGES | {"room_changed"}
 """Changes that alter an appointment on the calendar (its time, provider or room) or take it
 off: each counts its `sequence` up by one, so a calendar updates the event it has."""
 

@@ -418,15 +418,10 @@ def _release_expired(day: Day) -> None:
         passed = sorted(
             (when, status)
             for moment, status in deadlines
-            if moment is not None and (when := _aware(day, moment)) <= now
+            if moment is not None and (when := day.clock.zoned(moment)) <= now
         )
         if passed and day.start_of(row) >= day.now:
             day.release(row, passed[0][1])
-
-
-def _aware(day: Day, moment: datetime) -> datetime:
-    """A schedule's time on the clinic's clock (a naive one is clinic wall-clock time)."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=day.clock.zone)
 
 
 def _displace_whole_visits(day: Day) -> None:
