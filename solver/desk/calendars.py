@@ -17,8 +17,6 @@ first name or nobody); never a full name, a patient id or contact details.
 from __future__ import annotations
 
 import hashlib
-import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -32,7 +30,8 @@ from models.findings import Finding, excerpt
 from models.loader import ScenarioError
 from models.results import Appointment, Change, Schedule
 from models.scenario import Scenario
-from solver.outputs.folder import CALENDARS_FOLDER, Writer, write_set
+from solver.desk import ascii_slug
+from solver.outputs.folder import CALENDARS_FOLDER, Writer, bytes_writer, write_set
 
 PRODID = "-//medspa-scheduler//calendar feeds//EN"
 """Who made the feeds, as iCalendar asks."""
@@ -48,9 +47,7 @@ def feed_name(kind: FeedKind, item_id: str) -> str:
 def clinic_key(name: str) -> str:
     """The clinic's part of every UID: its name in lower-case ASCII letters, digits and
     dashes ("Glow Aesthetics" -> "glow-aesthetics"), or a digest of it when none is left."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
-    return slug or "clinic-" + hashlib.sha256(name.encode()).hexdigest()[:12]
+    return ascii_slug(name) or "clinic-" + hashlib.sha256(name.encode()).hexdigest()[:12]
 
 
 def patient_detail(scenario: Scenario, patient_id: str) -> str:
@@ -277,13 +274,9 @@ def write_calendars(feeds: dict[str, Calendar], out_dir: Path) -> list[Path]:
     """Write the feeds into out_dir/calendars as one set (all files or none), replacing the
     feeds there; return their paths."""
     writers: dict[str, Writer] = {
-        name: _ics_writer(calendar) for name, calendar in sorted(feeds.items())
+        name: bytes_writer(calendar.to_ical) for name, calendar in sorted(feeds.items())
     }
     return write_set(out_dir / CALENDARS_FOLDER, writers, "calendars")
-
-
-def _ics_writer(calendar: Calendar) -> Writer:
-    return lambda path: path.write_bytes(calendar.to_ical())
 
 
 def feed_counts(feeds: dict[str, Calendar]) -> dict[str, dict[str, int]]:

@@ -9,9 +9,8 @@ prints of a digest never does.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -19,7 +18,8 @@ import pandas as pd
 from models.findings import excerpt
 from models.results import ExceptionItem, exceptions_frame
 from models.spreadsheet import read_csv
-from solver.outputs.folder import DIGEST_FOLDER, Writer, write_set
+from solver.desk import ascii_slug
+from solver.outputs.folder import DIGEST_FOLDER, Writer, text_writer, write_set
 from solver.outputs.pages import Block, as_html, as_markdown
 
 INDEX = "index"
@@ -97,9 +97,7 @@ def digest_by_owner(items: list[ExceptionItem]) -> list[OwnerDigest]:
 def owner_slug(owner: str) -> str:
     """A file name for an owner's pages: lower-case letters and digits joined by '-' ("Front
     desk (Dana)" -> front-desk-dana), at most 60 characters."""
-    plain = unicodedata.normalize("NFKD", owner).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")[:60].strip("-")
-    return slug or "owner"
+    return ascii_slug(owner)[:60].strip("-") or "owner"
 
 
 def owner_page(digest: OwnerDigest) -> list[Block]:
@@ -144,10 +142,6 @@ def write_digests(digests: list[OwnerDigest], out: Path) -> list[Path]:
     pages |= {d.slug: (owner_page(d), f"Exceptions for {d.owner}") for d in digests}
     writers: dict[str, Writer] = {}
     for slug, (blocks, title) in pages.items():
-        writers[f"{slug}.md"] = _text_writer(as_markdown(blocks))
-        writers[f"{slug}.html"] = _text_writer(as_html(blocks, {}, title))
+        writers[f"{slug}.md"] = text_writer(partial(as_markdown, blocks))
+        writers[f"{slug}.html"] = text_writer(partial(as_html, blocks, {}, title))
     return write_set(out / DIGEST_FOLDER, writers, "exceptions")
-
-
-def _text_writer(text: str) -> Writer:
-    return lambda path: path.write_text(text, encoding="utf-8")

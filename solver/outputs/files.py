@@ -8,7 +8,6 @@ spreadsheet."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import datetime
 from functools import cache, partial
 from pathlib import Path
@@ -25,7 +24,7 @@ from models.results import (
 from models.scenario import Scenario
 from models.spreadsheet import write_csv
 from solver.outputs.clinic_report import CalendarChange, replan_page, solve_page
-from solver.outputs.folder import Writer, write_set
+from solver.outputs.folder import Writer, bytes_writer, text_writer, write_set
 from solver.outputs.plots import (
     GanttPage,
     gantt_page_plan,
@@ -52,8 +51,8 @@ def write_outputs(result: SolveResult, kpis: dict[str, Any], out_dir: Path) -> l
         "kpis.json": lambda path: path.write_text(text, encoding="utf-8"),
         "exceptions.csv": lambda path: write_csv(exceptions_frame(result.exceptions), path),
     }
-    writers |= {name: _bytes_writer(chart) for name, chart in charts.items()}
-    writers["report.html"] = _page_writer(
+    writers |= {name: bytes_writer(chart) for name, chart in charts.items()}
+    writers["report.html"] = text_writer(
         lambda: solve_page(result, kpis, {name: chart() for name, chart in charts.items()})
     )
     return write_set(out_dir, writers, "solve")
@@ -114,16 +113,6 @@ def _replan_writers(change: CalendarChange) -> dict[str, Writer]:
         writers["exceptions.csv"] = lambda path: write_csv(exceptions_frame(exceptions), path)
     return writers | {
         "scenario.yaml": lambda path: save_scenario(state, path),
-        "gantt_day.png": _bytes_writer(lambda: change.picture),
-        "report.html": _page_writer(lambda: replan_page(change)),
+        "gantt_day.png": bytes_writer(lambda: change.picture),
+        "report.html": text_writer(lambda: replan_page(change)),
     }
-
-
-def _bytes_writer(content: Callable[[], bytes]) -> Writer:
-    """A writer of the file `content` makes (when the set is written)."""
-    return lambda path: path.write_bytes(content())
-
-
-def _page_writer(page: Callable[[], str]) -> Writer:
-    """A writer of the HTML page `page` renders (when the set is written)."""
-    return lambda path: path.write_text(page(), encoding="utf-8")

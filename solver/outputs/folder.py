@@ -81,6 +81,16 @@ def file_problem(out: Path, example: str) -> Finding | None:
     return problem or _write_problem(Path(os.path.realpath(absolute)))
 
 
+def bytes_writer(content: Callable[[], bytes]) -> Writer:
+    """A writer of the bytes `content` makes (made when the set is written)."""
+    return lambda path: path.write_bytes(content())
+
+
+def text_writer(content: Callable[[], str]) -> Writer:
+    """A writer of the UTF-8 text `content` makes (made when the set is written)."""
+    return lambda path: path.write_text(content(), encoding="utf-8")
+
+
 def write_set(out: Path, writers: Mapping[str, Writer], command: str) -> list[Path]:
     """Write the files of one command into `out` as one set, replacing the set there.
 

@@ -186,7 +186,7 @@ def test_a_full_disk_while_writing_leaves_the_earlier_set_and_says_nothing_was_w
         path.write_bytes(b"\x89PNG half")
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(files, "_bytes_writer", lambda content: disk_full)
+    monkeypatch.setattr(files, "bytes_writer", lambda content: disk_full)
     code, output = _invoke("solve", empty, "--out", out, "--seed", "1")
     assert code == 2, output
     assert "--out: could not write" in output and "(the disk is full)" in output
