@@ -48,7 +48,15 @@ from models.loader import (
     write_atomically,
 )
 from models.money import money
-from models.results import TIME_YEARS, ExceptionItem, ProgressPoint, Schedule, ScheduleFileError
+from models.results import (
+    TIME_YEARS,
+    Change,
+    ExceptionItem,
+    ProgressPoint,
+    Schedule,
+    ScheduleFileError,
+    read_changes,
+)
 from models.scenario import Scenario
 from models.times import MINUTES_PER_DAY
 from solver.interrupt import Interrupted, Stop
@@ -663,6 +671,14 @@ def _read_schedule(path: Path) -> Schedule:
     return schedule
 
 
+def _read_changes(path: Path) -> list[Change] | None:
+    """A re-plan's changes.csv; None when the folder has none (a solve's folder)."""
+    if not path.exists():
+        return None
+    changes: list[Change] = _read_table(path, read_changes, "changes.csv", "medspa reshuffle")
+    return changes
+
+
 def _read_table(path: Path, read: Callable[[Path], Any], table: str, writer: str) -> Any:
     """A schedule.csv or changes.csv (`table`) as `read` gives it, or exit 2 naming every bad
     cell; `writer` is the command that writes such a file."""
@@ -1029,7 +1045,6 @@ def calendars(
     as_json: JsonFlag = False,
 ) -> None:
     """Write a calendar feed (.ics) per provider and per room into DIR/calendars."""
-    from models.results import read_changes
     from solver.desk.calendars import CALENDARS_FOLDER, calendar_feeds, feed_counts, write_calendars
 
     schedule_file, changes_file = _run_files(folder)
@@ -1039,9 +1054,7 @@ def calendars(
     scenario = _load(scenario_file)
     with _input_errors():
         schedule = _read_schedule(schedule_file)
-        changes = None
-        if changes_file.exists():
-            changes = _read_table(changes_file, read_changes, "changes.csv", "medspa reshuffle")
+        changes = _read_changes(changes_file)
         stamp = _desk_time(now, scenario)
         try:
             feeds = calendar_feeds(scenario, schedule, changes, stamp)

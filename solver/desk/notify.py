@@ -16,7 +16,6 @@ from typing import Any
 
 from rich.table import Table
 
-from models.results import read_changes
 from models.spreadsheet import write_csv
 from solver.cli import (
     IntoOption,
@@ -28,8 +27,8 @@ from solver.cli import (
     _fits,
     _input_errors,
     _load,
+    _read_changes,
     _read_schedule,
-    _read_table,
     _refuse_out,
     _run_files,
     _said,
@@ -63,9 +62,7 @@ def notify(
     with _input_errors():
         schedule = _read_schedule(schedule_file)
         _fits(scenario, schedule, schedule_file)
-        changes = None
-        if changes_file.exists():
-            changes = _read_table(changes_file, read_changes, "changes.csv", "medspa reshuffle")
+        changes = _read_changes(changes_file)
         moment = _desk_time(now, scenario)
     plan = message_plan(scenario, schedule, moment, changes)
     writers: dict[str, Writer] = {
