@@ -551,7 +551,7 @@ def _deposits(ctx: Context) -> Iterator[Finding]:
     only such a held request has a pay-by time, and an existing booking keeps its own."""
     for p in ctx.placements:
         if isinstance(p.item, Booking):
-            yield from _booking_hold(ctx, p, p.item)
+            yield from _kept_time(ctx, p, p.item, "pay_by", "hold_changed")
         else:
             yield from _request_hold(ctx, p, p.item)
     yield from _unbooked_with(ctx, "pay_by", "hold_not_needed", "held")
@@ -634,11 +634,6 @@ def _request_hold(ctx: Context, p: Placed, request: Request) -> Iterator[Finding
             f"({booked.isoformat()}), so its deposit is due before it could be booked; book "
             f"it at least {hours} hours after booking, or collect the deposit first",
         )
-
-
-def _booking_hold(ctx: Context, p: Placed, booking: Booking) -> Iterator[Finding]:
-    """An existing booking's row keeps the pay-by of the booking (or none)."""
-    yield from _kept_time(ctx, p, booking, "pay_by", "hold_changed")
 
 
 def _kept_time(
