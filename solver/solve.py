@@ -9,6 +9,7 @@ to hold afterwards.
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import time
 from collections.abc import Callable
@@ -182,7 +183,7 @@ def _solve(
     )
     if stop.when is not None:
         stats.interrupted_after = round(max(0.0, stop.when - started), 3)
-    found = built.placements(outcome.best.values)
+    found = {job_id: dataclasses.replace(p) for job_id, p in outcome.best.placements.items()}
     if total(objective_terms(scenario, jobs, found)) > start.objective or outcome.proven:
         assign_rooms(facts, jobs, found)
         placements, found_by = found, "search"

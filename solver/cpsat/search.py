@@ -2,10 +2,11 @@
 clinic's week, and a run of CP-SAT on the whole model for the proven bound.
 
 Each neighbourhood frees the appointments of a few provider-days, plus the requests that
-could go there, fixes everything else, and lets CP-SAT re-plan that piece starting from the
-current schedule: the freed appointments may move among the freed provider-days or come off
-the calendar, nothing else moves. An improvement is kept; the neighbourhood grows while pieces
-are solved to optimality and shrinks when they are not.
+could go there, and lets CP-SAT re-plan that piece (a small model of its own,
+`solver.cpsat.piece`) starting from the current schedule: the freed appointments may move
+among the freed provider-days or come off the calendar, nothing else moves. An improvement
+is kept; the neighbourhood grows while pieces are solved to optimality and shrinks when they
+are not. Schedules travel as placements; only the whole-model run sees every variable.
 
 With two or more workers the whole-model run (for the bound, and any schedule it finds) goes
 on in a background thread while the neighbourhood search uses one core. Once the bound has
@@ -30,15 +31,19 @@ from ortools.sat.python import cp_model
 from models.times import MINUTES_PER_DAY
 from solver.cpsat.model import ScheduleModel
 from solver.cpsat.params import SearchParams
+from solver.cpsat.piece import Pieces, ProviderDay
 from solver.interrupt import Stop
+from solver.placement import Placements
 
 
 @dataclass
 class Incumbent:
-    """A complete solution: every model variable's value, and its objective."""
+    """A schedule and its objective; `values` holds every whole-model variable's value when
+    the whole model produced it (a hint for the whole-model run)."""
 
-    values: list[int]
+    placements: Placements
     objective: int
+    values: list[int] | None = None
 
 
 @dataclass
@@ -49,9 +54,6 @@ class SearchOutcome:
     bound: int
     proven: bool
 
-
-ProviderDay = tuple[str, int]
-"""A provider's id and a day index of the horizon."""
 
 ImprovementCallback = Callable[[int, int, float], None]
 """Called with (objective, bound, seconds since the search started) on each improvement."""
@@ -106,7 +108,13 @@ def complete(
     status = (stop or Stop()).solve(solver, built.fixed(decisions))
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         raise RuntimeError(f"the starting schedule breaks the model: {solver.status_name(status)}")
-    return Incumbent(list(solver.response_proto.solution), round(solver.objective_value))
+    return _whole(built, solver)
+
+
+def _whole(built: ScheduleModel, solver: cp_model.CpSolver) -> Incumbent:
+    """The whole model's solution in `solver`."""
+    values = list(solver.response_proto.solution)
+    return Incumbent(built.placements(values), round(solver.objective_value), values)
 
 
 class _WholeModelRun:
@@ -151,8 +159,7 @@ class _WholeModelRun:
         status = self.interrupt.solve(self.solver, model)
         budget.spend(self.solver)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            values = list(self.solver.response_proto.solution)
-            self.best = Incumbent(values, round(self.solver.objective_value))
+            self.best = _whole(self.built, self.solver)
             self.proven = status == cp_model.OPTIMAL
             self.bound = round(self.solver.best_objective_bound)
         self.finished.set()
@@ -194,16 +201,14 @@ class NeighbourhoodSearch:
         self.rng = random.Random(seed)
         self.params = params
         self.size = params.first_piece_size
-        self.decisions = {job.id: built.decision_indices(job) for job in built.jobs}
+        self.jobs = len(built.jobs)
+        self.pieces = Pieces(built)
         self.options: dict[ProviderDay, set[str]] = defaultdict(set)
-        self.choices: dict[str, list[tuple[ProviderDay, int]]] = defaultdict(list)
         for job in built.jobs:
-            for candidate, choice in zip(job.candidates, built.vars[job.id].chosen, strict=True):
-                key = (candidate.provider_id, candidate.day)
-                self.options[key].add(job.id)
-                self.choices[job.id].append((key, choice.index))
+            for candidate in job.candidates:
+                self.options[candidate.provider_id, candidate.day].add(job.id)
         self.provider_days = sorted(self.options)
-        self._placed: tuple[Incumbent, dict[ProviderDay, set[str]], set[str]] | None = None
+        self._placed: tuple[Incumbent, dict[ProviderDay, set[str]]] | None = None
 
     def fork(self, seed: int) -> NeighbourhoodSearch:
         """Another search over the same model with its own random choices."""
@@ -231,7 +236,7 @@ class NeighbourhoodSearch:
 
     def neighbourhood(self, incumbent: Incumbent) -> tuple[set[str], set[ProviderDay]]:
         """Random provider-days, and their jobs: booked there, or unbooked and able to go there."""
-        placed, booked = self._placed_by_day(incumbent)
+        placed = self._placed_by_day(incumbent)
         if self.rng.random() < self.params.one_day_share:
             day = self.rng.choice(self.provider_days)[1]
             pool = [key for key in self.provider_days if key[1] == day]
@@ -241,55 +246,49 @@ class NeighbourhoodSearch:
         freed: set[str] = set()
         days: set[ProviderDay] = set()
         for key in pool:
-            freed |= placed.get(key, set()) | (self.options[key] - booked)
+            freed |= placed.get(key, set()) | (self.options[key] - incumbent.placements.keys())
             days.add(key)
             if len(freed) >= self.size:
                 break
         return freed, days
 
-    def _placed_by_day(self, incumbent: Incumbent) -> tuple[dict[ProviderDay, set[str]], set[str]]:
-        """The incumbent's booked jobs by provider-day, and all of them; read once per
-        incumbent, since most pieces find no improvement."""
+    def _placed_by_day(self, incumbent: Incumbent) -> dict[ProviderDay, set[str]]:
+        """The incumbent's booked jobs by provider-day; read once per incumbent, since most
+        pieces find no improvement."""
         if self._placed is None or self._placed[0] is not incumbent:
-            placements = self.built.placements(incumbent.values)
             placed: dict[ProviderDay, set[str]] = defaultdict(set)
-            for job_id, placement in placements.items():
+            for job_id, placement in incumbent.placements.items():
                 placed[placement.provider_id, placement.start // MINUTES_PER_DAY].add(job_id)
-            self._placed = (incumbent, dict(placed), set(placements))
-        return self._placed[1], self._placed[2]
+            self._placed = (incumbent, dict(placed))
+        return self._placed[1]
 
     def replan(
         self, incumbent: Incumbent, freed: set[str], days: set[ProviderDay], budget: Budget
     ) -> tuple[Incumbent | None, bool]:
         """Re-plan the freed jobs on the freed provider-days, everything else as it is; the
-        piece's best solution (None if it found none) and whether it is proven optimal."""
-        fixed = {
-            index: incumbent.values[index]
-            for job_id, indices in self.decisions.items()
-            if job_id not in freed
-            for index in indices
-        }
-        for job_id in freed:  # a freed job stays within the freed provider-days
-            fixed.update((index, 0) for key, index in self.choices[job_id] if key not in days)
-        piece = self.built.fixed(fixed, incumbent.values)
+        piece's best schedule (None if it found none) and whether it is proven optimal."""
+        piece = self.pieces.piece(incumbent.placements, freed, days)
         solver = _solver(1, self.rng.randrange(1 << 30))
         # A piece is small: probing and symmetry cost more than they find there.
         solver.parameters.cp_model_probing_level = 0
         solver.parameters.symmetry_level = 0
         budget.configure(solver, self.params.piece_seconds)
-        status = self.interrupt.solve(solver, piece)
+        status = self.interrupt.solve(solver, piece.model)
         budget.spend(solver)
         if status == cp_model.MODEL_INVALID:
-            raise RuntimeError(f"neighbourhood model is invalid: {piece.validate()}")
+            raise RuntimeError(f"neighbourhood model is invalid: {piece.model.validate()}")
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None, False
-        values = list(solver.response_proto.solution)
-        return Incumbent(values, round(solver.objective_value)), status == cp_model.OPTIMAL
+        found = piece.built.placements(list(solver.response_proto.solution))
+        placements = {k: v for k, v in incumbent.placements.items() if k not in piece.freed}
+        placements.update((job_id, found[job_id]) for job_id in piece.freed if job_id in found)
+        objective = incumbent.objective + piece.objective(found) - piece.before
+        return Incumbent(placements, objective), status == cp_model.OPTIMAL
 
     def _adapt(self, proven: bool, freed: int) -> None:
         """Grow the neighbourhood after a proven piece, shrink it after an unfinished one."""
         if proven:
-            self.size = min(len(self.decisions), max(self.size, freed) + self.params.grow_by)
+            self.size = min(self.jobs, max(self.size, freed) + self.params.grow_by)
         else:
             shrunk = int(self.size * self.params.shrink_factor)
             self.size = max(self.params.smallest_piece_size, shrunk)

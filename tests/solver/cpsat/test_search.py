@@ -45,7 +45,7 @@ def test_a_piece_moves_only_freed_jobs_and_only_onto_the_freed_provider_days() -
         found, _ = search.replan(incumbent, freed, days, budget)
         assert found is not None  # the incumbent itself is always a solution of the piece
         assert found.objective >= incumbent.objective
-        before, after = built.placements(incumbent.values), built.placements(found.values)
+        before, after = incumbent.placements, found.placements
         for job in built.jobs:
             if job.id not in freed:
                 assert after.get(job.id) == before.get(job.id), job.id
@@ -60,7 +60,7 @@ def test_a_piece_moves_only_freed_jobs_and_only_onto_the_freed_provider_days() -
 def test_a_neighbourhood_frees_what_is_booked_on_its_provider_days() -> None:
     built, incumbent = _start()
     search = NeighbourhoodSearch(built, 1, PARAMS)
-    placements = built.placements(incumbent.values)
+    placements = incumbent.placements
     freed, days = search.neighbourhood(incumbent)
     assert days
     for job_id, placement in placements.items():
@@ -71,15 +71,16 @@ def test_a_neighbourhood_frees_what_is_booked_on_its_provider_days() -> None:
 def test_the_shared_schedule_keeps_only_improvements_and_reports_them() -> None:
     reported: list[tuple[int, int]] = []
     shared = SharedIncumbent(
-        Incumbent([0], 10),
+        Incumbent({}, 10),
         Budget(10.0, False, PARAMS),
         lambda o, b, _: reported.append((o, b)),
     )
     shared.offer(None, 50)
-    shared.offer(Incumbent([1], 9), 50)
-    shared.offer(Incumbent([2], 10), 50)
-    shared.offer(Incumbent([3], 12), 40)
-    assert shared.best.values == [3]
+    best = Incumbent({}, 12)
+    shared.offer(Incumbent({}, 9), 50)
+    shared.offer(Incumbent({}, 10), 50)
+    shared.offer(best, 40)
+    assert shared.best is best
     assert reported == [(12, 40)]
 
 
@@ -106,9 +107,7 @@ def test_searches_in_parallel_improve_one_schedule_that_stays_feasible() -> None
     # the decisions of the shared schedule complete into a solution at least as good: a step
     # cut short by its time limit (a loaded machine) may leave a penalty higher than its
     # decisions need, never lower
-    assert complete(built, built.decisions(built.placements(best.values))).objective >= (
-        best.objective
-    )
+    assert complete(built, built.decisions(best.placements)).objective >= (best.objective)
 
 
 class _Clock:
