@@ -41,6 +41,7 @@ PLOTS = (
     "build_time_vs_size.png",
 )
 GREEDY_STYLE: dict[str, Any] = {"color": "grey", "linestyle": ":", "linewidth": 1.5}
+BEST_KNOWN_STYLE: dict[str, Any] = {"color": "green", "linestyle": "-.", "linewidth": 1.2}
 TARGET_STYLE: dict[str, Any] = {"color": "red", "linestyle": "--", "linewidth": 1.0}
 
 
@@ -300,7 +301,7 @@ def _limit_colours(limits: Sequence[float]) -> dict[float, str]:
 
 def plot_trajectories(frame: pd.DataFrame, points: pd.DataFrame) -> Figure:
     """Objective over time per clinic (rows) and seed (columns): one step line per time limit,
-    the greedy as a dotted line and each run's final bound dashed."""
+    the greedy as a dotted line, each run's final bound dashed and the best known dash-dotted."""
     instances = list(dict.fromkeys(frame["instance"]))
     seeds = sorted(set(frame["seed"]))
     colours = _limit_colours(frame["time_limit"].tolist())
@@ -317,6 +318,8 @@ def plot_trajectories(frame: pd.DataFrame, points: pd.DataFrame) -> Figure:
         Line2D([], [], label="greedy (front desk)", **GREEDY_STYLE),
         Line2D([], [], color="black", linestyle="--", label="final proven bound"),
     ]
+    if frame["best_known"].notna().any():
+        handles.append(Line2D([], [], label="best known", **BEST_KNOWN_STYLE))
     fig.legend(handles=handles, loc="outside upper center", ncols=min(len(handles), 4))
     return fig
 
@@ -333,6 +336,8 @@ def _draw_trajectories(
         )
     if not runs.empty:
         ax.axhline(runs["greedy_objective"].iloc[0], **GREEDY_STYLE)
+    if runs["best_known"].notna().any():
+        ax.axhline(runs["best_known"].max(), **BEST_KNOWN_STYLE)
     ax.set_xscale("symlog", linthresh=1.0)
     ax.set_xlim(0, max(1.0, points["seconds"].max() if not points.empty else 0.0) * 1.05)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
