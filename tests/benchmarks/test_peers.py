@@ -27,7 +27,7 @@ def test_plain_cpsat_on_a_tiny_clinic_passes_the_checker() -> None:
     assert peer.seconds <= 1.5
 
 
-def test_the_peer_column_of_a_measuredmade_up_run(tmp_path: Path) -> None:
+def test_the_peer_column_of_a_measured_run(tmp_path: Path) -> None:
     record = measure(Run("generated_20", 20, 1, 1.0, 2, peers=True))
     assert record["peer_objective"] >= record["greedy_objective"] > 0
     assert record["peer_ratio_to_greedy"] == record["peer_objective"] / record["greedy_objective"]
