@@ -41,15 +41,21 @@ PLOTS = (
     "build_time_vs_size.png",
 )
 GREEDY_STYLE: dict[str, Any] = {"color": "grey", "linestyle": ":", "linewidth": 1.5}
+BEST_KNOWN_STYLE: dict[str, Any] = {"color": "green", "linestyle": "-.", "linewidth": 1.2}
 TARGET_STYLE: dict[str, Any] = {"color": "red", "linestyle": "--", "linewidth": 1.0}
+
+
+WHOLE_OPTIONAL = ("best_known", "peer_objective", "peer_cpsat_objective", "peer_bound")
+"""Columns of whole numbers that may be missing (no reference, no peer)."""
 
 
 # --- tables ----------------------------------------------------------------------------
 
 
 def results_frame(records: Sequence[Record]) -> pd.DataFrame:
-    """One row per run with the results.csv columns."""
-    return pd.DataFrame([{c: r[c] for c in COLUMNS} for r in records], columns=list(COLUMNS))
+    """One row per run with the results.csv columns (whole numbers stay whole when missing)."""
+    frame = pd.DataFrame([{c: r[c] for c in COLUMNS} for r in records], columns=list(COLUMNS))
+    return frame.astype(dict.fromkeys(WHOLE_OPTIONAL, "Int64"))
 
 
 def trajectories_frame(records: Sequence[Record]) -> pd.DataFrame:
@@ -212,7 +218,20 @@ RUN_HEADERS = (
     "memory (MB)",
     "booked",
     "checker",
+    "vs best known",
+    "primal integral",
 )
+PEER_HEADERS = ("plain CP-SAT", "plain CP-SAT / greedy", "plain CP-SAT checker")
+"""The peer's columns of a run's row, shown when the runs include a peer."""
+
+
+def _peer_cells(run: pd.Series) -> list[str]:
+    if pd.isna(run["peer_seconds"]):
+        return ["-", "-", "-"]
+    if pd.isna(run["peer_objective"]):
+        return ["no schedule", "-", "-"]
+    checker = "pass" if run["peer_checker_passes"] else "FAILS"
+    return [f"{run['peer_objective']:,.0f}", _number(run["peer_ratio_to_greedy"], 3), checker]
 
 
 def _run_row(run: pd.Series) -> list[str]:
@@ -231,6 +250,8 @@ def _run_row(run: pd.Series) -> list[str]:
         _number(run["peak_memory_mb"], 0),
         f"{run['requests_booked']} of {run['requests']}",
         "pass" if run["checker_passes"] else f"{run['violations']} violations",
+        _number(run["ratio_to_best_known"], 3),
+        _number(run["primal_integral"], 3),
     ]
 
 
@@ -259,8 +280,15 @@ def markdown(frame: pd.DataFrame, machine: str) -> str:
             f"{first['rooms']} rooms, {first['days']} days"
         )
         ordered = runs.sort_values(["time_limit", "seed"])
-        parts.append(_table(RUN_HEADERS, [_run_row(run) for _, run in ordered.iterrows()]))
+        parts.append(_runs_table(ordered, peers=bool(frame["peer_seconds"].notna().any())))
     return "\n\n".join(parts) + "\n"
+
+
+def _runs_table(runs: pd.DataFrame, peers: bool) -> str:
+    """A clinic's runs, one row each; with the peer's columns when the runs have a peer."""
+    headers = (*RUN_HEADERS, *PEER_HEADERS) if peers else RUN_HEADERS
+    rows = [_run_row(run) + (_peer_cells(run) if peers else []) for _, run in runs.iterrows()]
+    return _table(headers, rows)
 
 
 # --- plots -----------------------------------------------------------------------------
@@ -273,7 +301,7 @@ def _limit_colours(limits: Sequence[float]) -> dict[float, str]:
 
 def plot_trajectories(frame: pd.DataFrame, points: pd.DataFrame) -> Figure:
     """Objective over time per clinic (rows) and seed (columns): one step line per time limit,
-    the greedy as a dotted line and each run's final bound dashed."""
+    the greedy as a dotted line, each run's final bound dashed and the best known dash-dotted."""
     instances = list(dict.fromkeys(frame["instance"]))
     seeds = sorted(set(frame["seed"]))
     colours = _limit_colours(frame["time_limit"].tolist())
@@ -290,6 +318,8 @@ def plot_trajectories(frame: pd.DataFrame, points: pd.DataFrame) -> Figure:
         Line2D([], [], label="greedy (front desk)", **GREEDY_STYLE),
         Line2D([], [], color="black", linestyle="--", label="final proven bound"),
     ]
+    if frame["best_known"].notna().any():
+        handles.append(Line2D([], [], label="best known", **BEST_KNOWN_STYLE))
     fig.legend(handles=handles, loc="outside upper center", ncols=min(len(handles), 4))
     return fig
 
@@ -306,6 +336,8 @@ def _draw_trajectories(
         )
     if not runs.empty:
         ax.axhline(runs["greedy_objective"].iloc[0], **GREEDY_STYLE)
+    if runs["best_known"].notna().any():
+        ax.axhline(runs["best_known"].max(), **BEST_KNOWN_STYLE)
     ax.set_xscale("symlog", linthresh=1.0)
     ax.set_xlim(0, max(1.0, points["seconds"].max() if not points.empty else 0.0) * 1.05)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))

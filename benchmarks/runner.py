@@ -11,7 +11,7 @@ import multiprocessing
 import resource
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +21,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import scenarios
+from benchmarks.anytime import against_best_known
+from benchmarks.best_known import Key
+from benchmarks.peers import PeerResult, peer_solve
 from checker import check_schedule
 from models.loader import load_scenario
 from models.results import ProgressPoint, SolveReport
@@ -45,6 +48,11 @@ CLINIC_SIZES: dict[int, tuple[int, int]] = {
 }
 """Providers and days of the generated clinic at each protocol size (requests); rooms and
 machines follow the providers (the generator's default, about 0.8 rooms per provider)."""
+BIG_CLINIC_SIZES: dict[int, tuple[int, int]] = {10000: (60, 28)}
+"""Opt-in sizes, never in the default protocol: a multi-site month (`--sizes 10000`, `--big`)."""
+BIG_SIZES: tuple[int, ...] = tuple(BIG_CLINIC_SIZES)
+BIG_LIMITS: tuple[float, ...] = (120.0,)
+BIG_SEEDS: tuple[int, ...] = (0,)
 TIME_LIMITS: tuple[float, ...] = (1.0, 10.0, 30.0, 120.0)
 SEEDS: tuple[int, ...] = (0, 1)
 WORKERS = 2
@@ -81,8 +89,19 @@ COLUMNS: tuple[str, ...] = (
     "requests_booked",
     "checker_passes",
     "violations",
+    "best_known",
+    "ratio_to_best_known",
+    "primal_integral",
+    "peer_objective",
+    "peer_cpsat_objective",
+    "peer_bound",
+    "peer_ratio_to_greedy",
+    "peer_seconds",
+    "peer_checker_passes",
 )
 """The columns of results.csv, one row per run."""
+PEER_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMNS if c.startswith("peer_"))
+"""The columns of the peer (plain CP-SAT), empty unless the run asked for it."""
 TRAJECTORY_COLUMNS: tuple[str, ...] = (
     "instance",
     "seed",
@@ -98,13 +117,14 @@ TRAJECTORY_COLUMNS: tuple[str, ...] = (
 def clinic_size(requests: int) -> tuple[int, int]:
     """Providers and days of a generated clinic with this many requests.
 
-    The protocol sizes have their own row in `CLINIC_SIZES`; any other size takes the row of
-    the next protocol size up (the largest one beyond 3,000 requests).
+    The protocol sizes (and the opt-in `BIG_CLINIC_SIZES`) have their own row; any other size
+    takes the row of the next size up (the largest one beyond 10,000 requests).
     """
-    for size in sorted(CLINIC_SIZES):
+    sizes = CLINIC_SIZES | BIG_CLINIC_SIZES
+    for size in sorted(sizes):
         if requests <= size:
-            return CLINIC_SIZES[size]
-    return CLINIC_SIZES[max(CLINIC_SIZES)]
+            return sizes[size]
+    return sizes[max(sizes)]
 
 
 @dataclass(frozen=True)
@@ -112,7 +132,8 @@ class Run:
     """One solve of the protocol: the clinic, the seed, the time limit and the workers.
 
     ``requests`` is the size of a generated clinic, or None for the sample clinic. The seed
-    is both the generator's (instance) seed and the solver's seed.
+    is the generator's (instance) seed, and the solver's unless ``solver_seed`` is given.
+    With ``peers`` plain CP-SAT (benchmarks.peers) solves the same clinic after the solve.
     """
 
     instance: str
@@ -121,6 +142,13 @@ class Run:
     time_limit: float
     workers: int
     params: SearchParams = field(default_factory=SearchParams)
+    solver_seed: int | None = None
+    peers: bool = False
+
+    @property
+    def search_seed(self) -> int:
+        """The solver's seed: `solver_seed`, or the instance seed by default."""
+        return self.seed if self.solver_seed is None else self.solver_seed
 
     def scenario(self) -> Scenario:
         """The clinic of this run: generated from the seed, or the sample clinic."""
@@ -131,7 +159,8 @@ class Run:
 
     def label(self) -> str:
         """Short text naming the run on the terminal."""
-        return f"{self.instance} seed {self.seed} limit {self.time_limit:g} s"
+        solver = "" if self.solver_seed is None else f" solver seed {self.solver_seed}"
+        return f"{self.instance} seed {self.seed}{solver} limit {self.time_limit:g} s"
 
 
 @dataclass(frozen=True)
@@ -145,6 +174,10 @@ class Protocol:
     include_sample: bool = True
     params: SearchParams = field(default_factory=SearchParams)
     """The search's tuning (the defaults unless --search-params names a TOML file)."""
+    peers: bool = False
+    """Also solve each clinic with plain CP-SAT (the peer columns)."""
+    best_known: Mapping[Key, int] = field(default_factory=dict)
+    """The best-known objective of each (instance, seed), from best_known.csv."""
 
     def runs(self) -> list[Run]:
         """Every run, clinic by clinic, then time limit, then seed."""
@@ -152,7 +185,7 @@ class Protocol:
         if self.include_sample:
             instances.append((SAMPLE_NAME, None))
         return [
-            Run(name, requests, seed, limit, self.workers, self.params)
+            Run(name, requests, seed, limit, self.workers, self.params, peers=self.peers)
             for name, requests in instances
             for limit in self.limits
             for seed in self.seeds
@@ -205,14 +238,17 @@ def measure(run: Run) -> Record:
         if not search_started:
             search_started.append(time.perf_counter())
 
+    seed = run.search_seed
     result = solve(
-        scenario, run.time_limit, run.workers, run.seed, on_progress=note_start, params=run.params
+        scenario, run.time_limit, run.workers, seed, on_progress=note_start, params=run.params
     )
     search_seconds = time.perf_counter() - search_started[0]
     violations = check_schedule(scenario, result.schedule)
+    peak = peak_memory_mb()
     report = result.report
     trajectory = _trajectory(report, search_seconds)
     greedy = report.greedy_objective
+    peer = peer_solve(scenario, run.time_limit, run.workers, seed) if run.peers else None
     return {
         "instance": run.instance,
         "requests": len(scenario.requests),
@@ -236,7 +272,7 @@ def measure(run: Run) -> Record:
         "improvement_pct": 100 * (report.objective - greedy) / greedy if greedy > 0 else None,
         "status": report.status,
         "wall_seconds": report.wall_time,
-        "peak_memory_mb": peak_memory_mb(),
+        "peak_memory_mb": peak,
         "variables": report.num_variables,
         "constraints": report.num_constraints,
         "requests_booked": sum(
@@ -244,8 +280,34 @@ def measure(run: Run) -> Record:
         ),
         "checker_passes": not violations,
         "violations": len(violations),
+        **dict.fromkeys(("best_known", "ratio_to_best_known", "primal_integral")),
+        **_peer_columns(peer, greedy),
+        "solver_seed": seed,
         "trajectory": trajectory,
     }
+
+
+def _peer_columns(peer: PeerResult | None, greedy: int) -> Record:
+    """The peer columns of a run: empty without a peer, no objective without a schedule."""
+    if peer is None:
+        return dict.fromkeys(PEER_COLUMNS)
+    ratio = peer.objective / greedy if peer.objective is not None and greedy > 0 else None
+    return {
+        "peer_objective": peer.objective,
+        "peer_cpsat_objective": peer.cpsat_objective,
+        "peer_bound": peer.bound,
+        "peer_ratio_to_greedy": ratio,
+        "peer_seconds": peer.seconds,
+        "peer_checker_passes": peer.checker_passes,
+    }
+
+
+def scored(record: Record, best_known: Mapping[Key, int]) -> Record:
+    """The run's record with its best_known, ratio_to_best_known and primal_integral, and
+    whether it beat the best-known objective (`beats_best_known`, not a column)."""
+    reference = best_known.get((record["instance"], record["seed"]))
+    beats = reference is not None and record["objective"] > reference
+    return record | against_best_known(record, reference) | {"beats_best_known": beats}
 
 
 def measure_in_fresh_process(run: Run) -> Record:
@@ -260,19 +322,50 @@ def summary_line(record: Record) -> str:
     improvement = record["improvement_pct"]
     versus = f" ({improvement:+.1f}% vs greedy)" if improvement is not None else ""
     checker = "checker ok" if record["checker_passes"] else f"{record['violations']} VIOLATIONS"
+    solver_seed = record.get("solver_seed", record["seed"])
+    solver = "" if solver_seed == record["seed"] else f" solver seed {solver_seed}"
     return (
-        f"{record['instance']} seed {record['seed']} limit {record['time_limit']:g} s: "
+        f"{record['instance']} seed {record['seed']}{solver} limit {record['time_limit']:g} s: "
         f"{record['status']}, objective {record['objective']:,} vs greedy "
         f"{record['greedy_objective']:,}{versus}, gap {100 * record['gap']:.2f}%, "
+        f"{_versus_best_known(record)}{_versus_peer(record)}"
         f"build {record['build_seconds']:.2f} s, {record['peak_memory_mb']:.0f} MB, "
         f"{checker}, {record['wall_seconds']:.1f} s"
     )
 
 
+def _versus_best_known(record: Record) -> str:
+    if record["ratio_to_best_known"] is None:
+        return ""
+    if record.get("beats_best_known"):
+        return "NEW BEST KNOWN (fold it in: python -m benchmarks best-known --no-solve), "
+    return (
+        f"{record['ratio_to_best_known']:.3f} of best known, "
+        f"primal integral {record['primal_integral']:.3f}, "
+    )
+
+
+def _versus_peer(record: Record) -> str:
+    if record["peer_seconds"] is None:
+        return ""
+    if record["peer_objective"] is None:
+        return "plain CP-SAT: no schedule, "
+    checker = "" if record["peer_checker_passes"] else " (FAILS the checker)"
+    return f"plain CP-SAT {record['peer_objective']:,}{checker}, "
+
+
 def run_protocol(protocol: Protocol, console: Console) -> Iterator[Record]:
-    """Measure every run of the protocol, one fresh process at a time, showing progress."""
-    runs = protocol.runs()
-    search_minutes = sum(run.time_limit for run in runs) / 60
+    """Measure every run of the protocol, one fresh process at a time, showing progress;
+    each run is scored against its best-known objective (`scored`)."""
+    return run_all(protocol.runs(), console, protocol.best_known)
+
+
+def run_all(
+    runs: list[Run], console: Console, best_known: Mapping[Key, int] | None = None
+) -> Iterator[Record]:
+    """Measure these runs, one fresh process at a time, showing progress, each scored
+    against its best-known objective (`scored`)."""
+    search_minutes = sum(run.time_limit * (1 + run.peers) for run in runs) / 60
     console.print(f"{len(runs)} runs; the time limits alone add up to {search_minutes:.1f} min")
     columns = (
         TextColumn("{task.description}"),
@@ -284,7 +377,7 @@ def run_protocol(protocol: Protocol, console: Console) -> Iterator[Record]:
         task = progress.add_task("starting", total=len(runs))
         for run in runs:
             progress.update(task, description=run.label())
-            record = measure_in_fresh_process(run)
+            record = scored(measure_in_fresh_process(run), best_known or {})
             progress.console.print(summary_line(record), soft_wrap=True)
             progress.advance(task)
             yield record

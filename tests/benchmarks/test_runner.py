@@ -14,15 +14,19 @@ from rich.console import Console
 from benchmarks.__main__ import _parser, main, protocol_from
 from benchmarks.report import PLOTS, markdown, results_frame, targets
 from benchmarks.runner import (
+    BIG_CLINIC_SIZES,
     CLINIC_SIZES,
     COLUMNS,
+    PEER_COLUMNS,
     QUICK_LIMITS,
     QUICK_SEEDS,
     QUICK_SIZES,
     SAMPLE_NAME,
     TRAJECTORY_COLUMNS,
     Protocol,
+    Run,
     clinic_size,
+    scored,
 )
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -30,7 +34,13 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 def test_tiny_protocol_writes_every_output(tmp_path: Path) -> None:
     terminal = io.StringIO()
-    argv = ["--sizes", "20", "--limits", "0.5", "--seeds", "0", "--no-sample", "--out"]
+    best_known = tmp_path / "best_known.csv"
+    best_known.write_text(
+        "instance,seed,objective,time_limit,workers,solver_seeds,found,how\n"
+        "generated_20,0,100000,600,2,0,2026-12-04,a made-up reference above any schedule\n"
+    )
+    argv = ["--sizes", "20", "--limits", "0.5", "--seeds", "0", "--no-sample"]
+    argv += ["--best-known", str(best_known), "--out"]
     assert main([*argv, str(tmp_path)], Console(file=terminal, width=300)) == 0
 
     results = pd.read_csv(tmp_path / "results.csv")
@@ -49,6 +59,10 @@ def test_tiny_protocol_writes_every_output(tmp_path: Path) -> None:
     assert bool(run["checker_passes"]) and run["violations"] == 0
     assert 0 < run["requests_booked"] <= 20
     assert run["peak_memory_mb"] > 0 and run["build_seconds"] > 0
+    assert run["best_known"] == 100000
+    assert run["ratio_to_best_known"] == pytest.approx(run["objective"] / 100000, abs=1e-4)
+    assert 1 - run["greedy_objective"] / 100000 >= run["primal_integral"] > 0.9
+    assert all(pd.isna(run[column]) for column in PEER_COLUMNS)
 
     points = pd.read_csv(tmp_path / "trajectories.csv")
     assert list(points.columns) == list(TRAJECTORY_COLUMNS)
@@ -70,13 +84,50 @@ def test_tiny_protocol_writes_every_output(tmp_path: Path) -> None:
     for name in PLOTS:
         assert (tmp_path / name).read_bytes().startswith(PNG_SIGNATURE)
     assert "generated_20 seed 0 limit 0.5 s" in terminal.getvalue()
+    assert "of best known, primal integral" in terminal.getvalue()
+    assert "| vs best known | primal integral |" in report
 
 
 def test_clinic_sizes_follow_the_protocol_table() -> None:
     assert clinic_size(500) == (10, 5) and clinic_size(3000) == (30, 14)
     assert clinic_size(20) == CLINIC_SIZES[50]
     assert clinic_size(700) == CLINIC_SIZES[1000]
-    assert clinic_size(5000) == CLINIC_SIZES[3000]
+    assert clinic_size(10000) == (60, 28) == BIG_CLINIC_SIZES[10000]
+    assert clinic_size(5000) == clinic_size(20000) == BIG_CLINIC_SIZES[10000]
+
+
+def test_the_big_clinic_is_opt_in() -> None:
+    full = protocol_from(_parser().parse_args([]))
+    assert 10000 not in full.sizes and len(full.runs()) == 56
+    big = protocol_from(_parser().parse_args(["--big"]))
+    assert [(r.instance, r.requests, r.seed, r.time_limit) for r in big.runs()] == [
+        ("generated_10000", 10000, 0, 120.0)
+    ]
+    chosen = protocol_from(_parser().parse_args(["--sizes", "10000", "--limits", "10"]))
+    assert {r.instance for r in chosen.runs()} == {"generated_10000", SAMPLE_NAME}
+    assert not protocol_from(_parser().parse_args(["--quick"])).peers
+
+
+def test_the_solver_seed_is_the_instance_seed_unless_given() -> None:
+    assert Run("generated_50", 50, 1, 1.0, 2).search_seed == 1
+    other = Run("generated_50", 50, 1, 1.0, 2, solver_seed=7)
+    assert other.search_seed == 7 and "seed 1 solver seed 7" in other.label()
+    assert other.scenario() == Run("generated_50", 50, 1, 1.0, 2).scenario()
+
+
+def test_a_run_is_scored_against_its_instance_and_seed() -> None:
+    record = made_up_run("generated_50", objective=90, time_limit=10.0)
+    record["trajectory"] = [{"seconds": 0.0, "objective": 90}]
+    assert scored(record, {("generated_50", 1): 100})["best_known"] is None
+    mine = scored(record, {("generated_50", 0): 100})
+    assert (mine["best_known"], mine["ratio_to_best_known"]) == (100, 0.9)
+    assert mine["primal_integral"] == pytest.approx(0.1) and not mine["beats_best_known"]
+    above = scored(record, {("generated_50", 0): 80})
+    assert (above["best_known"], above["primal_integral"], above["beats_best_known"]) == (
+        90,
+        0.0,
+        True,
+    )
 
 
 def test_protocol_runs_every_clinic_limit_and_seed() -> None:
@@ -114,10 +165,12 @@ def test_bad_options_name_the_option_and_the_fix(
     assert argv[0] in error and ("for example" in error or "at least 1" in error)
 
 
-def _run(instance: str, **numbers: Any) -> dict[str, Any]:
+def made_up_run(instance: str, **numbers: Any) -> dict[str, Any]:
     """A made-up results row: every column, the given numbers over healthy defaults."""
     requests = int(instance.rsplit("_", 1)[1])
     row: dict[str, Any] = dict.fromkeys(COLUMNS, 0)
+    row.update(dict.fromkeys(("best_known", "ratio_to_best_known", "primal_integral")))
+    row.update(dict.fromkeys(PEER_COLUMNS))
     row.update(instance=instance, requests=requests, seed=0, time_limit=30.0, status="time_limit")
     row.update(greedy_objective=1000, objective=1100, best_bound=1100, gap=0.0)
     row.update(ratio_to_greedy=1.1, improvement_pct=10.0, checker_passes=True)
@@ -129,11 +182,11 @@ def _run(instance: str, **numbers: Any) -> dict[str, Any]:
 def test_targets_say_by_how_much_they_are_missed() -> None:
     frame = results_frame(
         [
-            _run("generated_500", gap=0.012),
-            _run("generated_500", seed=1, gap=0.025),
-            _run("generated_2000", time_limit=120.0, gap=0.02),
-            _run("generated_3000", build_seconds=3.4, peak_memory_mb=900.0),
-            _run("generated_3000", objective=990, seed=1),
+            made_up_run("generated_500", gap=0.012),
+            made_up_run("generated_500", seed=1, gap=0.025),
+            made_up_run("generated_2000", time_limit=120.0, gap=0.02),
+            made_up_run("generated_3000", build_seconds=3.4, peak_memory_mb=900.0),
+            made_up_run("generated_3000", objective=990, seed=1),
         ]
     )
     floor, gap_500, gap_2000, build, memory = targets(frame)
@@ -149,6 +202,6 @@ def test_targets_say_by_how_much_they_are_missed() -> None:
 
 
 def test_targets_without_the_runs_are_not_measured() -> None:
-    frame = results_frame([_run("generated_150", time_limit=1.0)])
+    frame = results_frame([made_up_run("generated_150", time_limit=1.0)])
     verdicts = [t.verdict for t in targets(frame)]
     assert verdicts == ["met", "not measured", "not measured", "not measured", "not measured"]
