@@ -25,7 +25,7 @@ class SearchParams:
 
     bound_share: float = 0.1
     """With one worker, the share of the time limit given to the whole-model run."""
-    stall_share: float = 0.25
+    stall_share: float = 0.1
     """With two or more workers, the whole-model run ends once its bound has not moved by more
     than `stall_step` for this share of the time limit (and at least `stall_seconds`)."""
     stall_seconds: float = 5.0
@@ -35,7 +35,7 @@ class SearchParams:
     seconds_per_deterministic_unit: float = 4.0
     """Wall-clock seconds one unit of CP-SAT deterministic time took on the 2-core reference
     machine: converts the time limit of a deterministic search into work units."""
-    piece_seconds: float = 0.25
+    piece_seconds: float = 0.1
     """Time limit of one neighbourhood piece."""
     first_piece_size: int = 24
     """Appointments a piece frees at first."""
@@ -45,8 +45,14 @@ class SearchParams:
     """Appointments a piece grows by after it was solved to optimality."""
     shrink_factor: float = 0.8
     """A piece's size is multiplied by this after it was cut short."""
-    one_day_share: float = 0.5
-    """Share of pieces drawn from the provider-days of a single day."""
+    explore_share: float = 0.2
+    """Share of pieces drawn by a strategy picked at random (one day's provider-days, one
+    provider's nearby days, or anywhere); the others go to the one paying best so far."""
+    reward_memory: float = 0.8
+    """How much of a strategy's record of gain per second each new piece keeps."""
+    waiting_per_provider_day: int = 12
+    """A piece frees at most this many unbooked requests that could go on each of its
+    provider-days (drawn at random), besides the appointments booked there."""
     lp_seconds: float = 10.0
     """GLOP stops after this long (a safety net: 3,000 requests take about a second); the
     bound then falls back to the whole-model run's."""
@@ -93,7 +99,14 @@ class SearchParams:
         return cls(**data)
 
 
-SHARES = ("stall_step", "shrink_factor", "one_day_share", "bound_share", "stall_share")
+SHARES = (
+    "stall_step",
+    "shrink_factor",
+    "explore_share",
+    "reward_memory",
+    "bound_share",
+    "stall_share",
+)
 """Parameters that are a share of something: at most 1."""
 
 

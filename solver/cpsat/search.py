@@ -19,6 +19,7 @@ seed repeats the same schedule exactly on any machine, however long that takes.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import random
 import threading
 import time
@@ -88,9 +89,12 @@ class Budget:
         else:
             solver.parameters.max_time_in_seconds = seconds
 
-    def spend(self, solver: cp_model.CpSolver) -> None:
-        """Account for a finished CP-SAT call (at least a little, so loops always end)."""
-        self.spent += max(solver.deterministic_time * self.seconds_per_unit, 0.001)
+    def spend(self, solver: cp_model.CpSolver) -> float:
+        """Account for a finished CP-SAT call (at least a little, so loops always end); what
+        it cost: its wall-clock seconds, or deterministic, its work in reference seconds."""
+        work = max(solver.deterministic_time * self.seconds_per_unit, 0.001)
+        self.spent += work
+        return work if self.deterministic else solver.wall_time
 
 
 def _solver(num_workers: int, seed: int) -> cp_model.CpSolver:
@@ -124,6 +128,7 @@ class _WholeModelRun:
         self,
         built: ScheduleModel,
         start: Incumbent,
+        known_bound: int,
         num_workers: int,
         seed: int,
         step: float,
@@ -140,17 +145,19 @@ class _WholeModelRun:
         self.bound: int | None = None
         self.proven = False
         self.finished = threading.Event()
-        self.moved: tuple[float, float] | None = None
-        """The last bound that moved by more than `step` (a share of the bound), and when."""
+        self.moved: tuple[float, float] = (known_bound, time.perf_counter())
+        """The last bound that moved by more than `step` (a share of the bound), and when;
+        at first the bound known beforehand, when the run starts."""
         self.solver.best_bound_callback = self._bound_found
 
     def _bound_found(self, bound: float) -> None:
-        if self.moved is None or bound < self.moved[0] - self.step * abs(self.moved[0]):
+        if bound < self.moved[0] - self.step * abs(self.moved[0]):
             self.moved = (bound, time.perf_counter())
 
     def stalled(self, seconds: float) -> bool:
-        """The run has a bound, and it has not moved for `seconds`."""
-        return self.moved is not None and time.perf_counter() - self.moved[1] > seconds
+        """The run has not bettered the bound by more than `step` for `seconds` (on a large
+        clinic its first bound can take longer than the time limit)."""
+        return time.perf_counter() - self.moved[1] > seconds
 
     def run(self, budget: Budget, seconds: float) -> None:
         """Search until the budget allows no more (or the model is solved)."""
@@ -200,7 +207,6 @@ class NeighbourhoodSearch:
         self.interrupt = stop or Stop()
         self.rng = random.Random(seed)
         self.params = params
-        self.size = params.first_piece_size
         self.jobs = len(built.jobs)
         self.pieces = Pieces(built)
         self.options: dict[ProviderDay, set[str]] = defaultdict(set)
@@ -208,12 +214,23 @@ class NeighbourhoodSearch:
             for candidate in job.candidates:
                 self.options[candidate.provider_id, candidate.day].add(job.id)
         self.provider_days = sorted(self.options)
+        by_day: dict[int, list[ProviderDay]] = defaultdict(list)
+        by_provider: dict[str, list[ProviderDay]] = defaultdict(list)
+        for key in self.provider_days:
+            by_day[key[1]].append(key)
+            by_provider[key[0]].append(key)
+        self.strategies = [
+            _Strategy("one day", _Groups(list(by_day.values()), nearby=False), params),
+            _Strategy("one provider", _Groups(list(by_provider.values()), nearby=True), params),
+            _Strategy("anywhere", _Groups([self.provider_days], nearby=False), params),
+        ]
         self._placed: tuple[Incumbent, dict[ProviderDay, set[str]]] | None = None
 
     def fork(self, seed: int) -> NeighbourhoodSearch:
         """Another search over the same model with its own random choices."""
         other = copy.copy(self)
         other.rng = random.Random(seed)
+        other.strategies = [dataclasses.replace(strategy) for strategy in self.strategies]
         return other
 
     def run(
@@ -229,26 +246,38 @@ class NeighbourhoodSearch:
             and not self.interrupt.requested
         ):
             incumbent = shared.best
-            freed, days = self.neighbourhood(incumbent)
-            found, proven = self.replan(incumbent, freed, days, budget)
-            self._adapt(proven, len(freed))
+            strategy = self._choose()
+            freed, days = self.neighbourhood(incumbent, strategy)
+            found, proven, cost = self.replan(incumbent, freed, days, budget)
+            gain = found.objective - incumbent.objective if found is not None else 0
+            strategy.learn(gain, cost, proven, len(freed), self.jobs)
             shared.offer(found, bound)
 
-    def neighbourhood(self, incumbent: Incumbent) -> tuple[set[str], set[ProviderDay]]:
-        """Random provider-days, and their jobs: booked there, or unbooked and able to go there."""
+    def _choose(self) -> _Strategy:
+        """An untried strategy, else now and then one at random, else the one paying best."""
+        untried = [strategy for strategy in self.strategies if strategy.tries == 0]
+        if untried:
+            return untried[0]
+        if self.rng.random() < self.params.explore_share:
+            return self.rng.choice(self.strategies)
+        return max(self.strategies, key=lambda strategy: strategy.pays)
+
+    def neighbourhood(
+        self, incumbent: Incumbent, strategy: _Strategy | None = None
+    ) -> tuple[set[str], set[ProviderDay]]:
+        """Provider-days drawn by a strategy (default: the first), and their jobs: booked
+        there, or unbooked and able to go there (at most `waiting_per_provider_day` of these,
+        drawn at random)."""
+        strategy = strategy or self.strategies[0]
         placed = self._placed_by_day(incumbent)
-        if self.rng.random() < self.params.one_day_share:
-            day = self.rng.choice(self.provider_days)[1]
-            pool = [key for key in self.provider_days if key[1] == day]
-        else:
-            pool = list(self.provider_days)
-        self.rng.shuffle(pool)
         freed: set[str] = set()
         days: set[ProviderDay] = set()
-        for key in pool:
-            freed |= placed.get(key, set()) | (self.options[key] - incumbent.placements.keys())
+        for key in strategy.groups.draw(self.rng):
+            waiting = sorted(self.options[key] - incumbent.placements.keys())
+            cap = self.params.waiting_per_provider_day
+            freed |= placed.get(key, set()) | set(self.rng.sample(waiting, min(cap, len(waiting))))
             days.add(key)
-            if len(freed) >= self.size:
+            if len(freed) >= strategy.size:
                 break
         return freed, days
 
@@ -264,9 +293,10 @@ class NeighbourhoodSearch:
 
     def replan(
         self, incumbent: Incumbent, freed: set[str], days: set[ProviderDay], budget: Budget
-    ) -> tuple[Incumbent | None, bool]:
+    ) -> tuple[Incumbent | None, bool, float]:
         """Re-plan the freed jobs on the freed provider-days, everything else as it is; the
-        piece's best schedule (None if it found none) and whether it is proven optimal."""
+        piece's best schedule (None if it found none), whether it is proven optimal, and what
+        it cost (seconds, or in a deterministic search its work in reference seconds)."""
         piece = self.pieces.piece(incumbent.placements, freed, days)
         solver = _solver(1, self.rng.randrange(1 << 30))
         # A piece is small: probing and symmetry cost more than they find there.
@@ -274,21 +304,60 @@ class NeighbourhoodSearch:
         solver.parameters.symmetry_level = 0
         budget.configure(solver, self.params.piece_seconds)
         status = self.interrupt.solve(solver, piece.model)
-        budget.spend(solver)
+        cost = budget.spend(solver)
         if status == cp_model.MODEL_INVALID:
             raise RuntimeError(f"neighbourhood model is invalid: {piece.model.validate()}")
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return None, False
+            return None, False, cost
         found = piece.built.placements(list(solver.response_proto.solution))
         placements = {k: v for k, v in incumbent.placements.items() if k not in piece.freed}
         placements.update((job_id, found[job_id]) for job_id in piece.freed if job_id in found)
         objective = incumbent.objective + piece.objective(found) - piece.before
-        return Incumbent(placements, objective), status == cp_model.OPTIMAL
+        return Incumbent(placements, objective), status == cp_model.OPTIMAL, cost
 
-    def _adapt(self, proven: bool, freed: int) -> None:
-        """Grow the neighbourhood after a proven piece, shrink it after an unfinished one."""
+
+class _Groups:
+    """Groups of provider-days (a day's, a provider's, or all); a draw is one group at random,
+    shuffled, or with `nearby` its provider-days nearest a random one first."""
+
+    def __init__(self, groups: list[list[ProviderDay]], nearby: bool) -> None:
+        self.groups = groups
+        self.nearby = nearby
+
+    def draw(self, rng: random.Random) -> list[ProviderDay]:
+        group = list(rng.choice(self.groups))
+        if not self.nearby:
+            rng.shuffle(group)
+            return group
+        middle = rng.choice(group)[1]
+        return sorted(group, key=lambda key: (abs(key[1] - middle), rng.random()))
+
+
+@dataclass
+class _Strategy:
+    """One way to draw a piece's provider-days, with its own piece size and a record of what
+    its pieces gained per second."""
+
+    name: str
+    groups: _Groups
+    params: SearchParams
+    size: int = 0
+    pays: float = 0.0
+    """Objective gained per second of its pieces, a moving average."""
+    tries: int = 0
+
+    def __post_init__(self) -> None:
+        self.size = self.size or self.params.first_piece_size
+
+    def learn(self, gain: int, cost: float, proven: bool, freed: int, jobs: int) -> None:
+        """Update the record; grow the size after a proven piece, shrink it after one cut
+        short."""
+        rate = max(gain, 0) / max(cost, 1e-3)
+        memory = self.params.reward_memory if self.tries else 0.0
+        self.pays = memory * self.pays + (1 - memory) * rate
+        self.tries += 1
         if proven:
-            self.size = min(self.jobs, max(self.size, freed) + self.params.grow_by)
+            self.size = min(jobs, max(self.size, freed) + self.params.grow_by)
         else:
             shrunk = int(self.size * self.params.shrink_factor)
             self.size = max(self.params.smallest_piece_size, shrunk)
@@ -314,7 +383,7 @@ def search(
     num_workers = 1 if deterministic else num_workers
     budget = Budget(time_limit, deterministic, params)
     workers = max(1, num_workers - 1)
-    whole = _WholeModelRun(built, start, workers, seed, params.stall_step, stop)
+    whole = _WholeModelRun(built, start, upper_bound, workers, seed, params.stall_step, stop)
     neighbourhoods = NeighbourhoodSearch(built, seed, params, stop)
     shared = SharedIncumbent(start, budget, on_improve)
     if num_workers == 1:

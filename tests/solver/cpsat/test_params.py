@@ -13,16 +13,18 @@ from solver.cpsat.params import SearchParams
 
 DEFAULTS = {
     "bound_share": 0.1,
-    "stall_share": 0.25,
+    "stall_share": 0.1,
     "stall_seconds": 5.0,
     "stall_step": 0.001,
     "seconds_per_deterministic_unit": 4.0,
-    "piece_seconds": 0.25,
+    "piece_seconds": 0.1,
     "first_piece_size": 24,
     "smallest_piece_size": 8,
     "grow_by": 4,
     "shrink_factor": 0.8,
-    "one_day_share": 0.5,
+    "explore_share": 0.2,
+    "reward_memory": 0.8,
+    "waiting_per_provider_day": 12,
     "lp_seconds": 10.0,
 }
 
@@ -80,7 +82,7 @@ def test_a_value_that_is_not_a_number_of_the_right_kind_is_named(
     [
         ("piece_seconds = 0", "piece_seconds"),
         ("smallest_piece_size = -3", "smallest_piece_size"),
-        ("one_day_share = 1.5", "one_day_share"),
+        ("explore_share = 1.5", "explore_share"),
         ("stall_step = 2", "stall_step"),
     ],
 )

@@ -59,7 +59,7 @@ def test_pieces_improve_a_schedule_the_whole_model_accepts(name: str) -> None:
     start = incumbent.objective
     for _ in range(15):
         freed, days = search.neighbourhood(incumbent)
-        found, _ = search.replan(incumbent, freed, days, budget)
+        found, *_ = search.replan(incumbent, freed, days, budget)
         assert found is not None
         for job_id, placement in incumbent.placements.items():  # only freed jobs move
             if job_id not in freed:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from ortools.sat.python import cp_model
 
@@ -42,7 +44,7 @@ def test_a_piece_moves_only_freed_jobs_and_only_onto_the_freed_provider_days() -
     improvements = 0
     for _ in range(12):
         freed, days = search.neighbourhood(incumbent)
-        found, _ = search.replan(incumbent, freed, days, budget)
+        found, *_ = search.replan(incumbent, freed, days, budget)
         assert found is not None  # the incumbent itself is always a solution of the piece
         assert found.objective >= incumbent.objective
         before, after = incumbent.placements, found.placements
@@ -86,14 +88,14 @@ def test_the_shared_schedule_keeps_only_improvements_and_reports_them() -> None:
 
 def test_a_bound_counts_as_moving_only_when_it_moves_by_more_than_the_step() -> None:
     built, incumbent = _start()
-    run = _WholeModelRun(built, incumbent, 1, 0, PARAMS.stall_step)
-    assert not run.stalled(0.0)  # no bound yet: never stalled
-    run._bound_found(10_000.0)
+    run = _WholeModelRun(built, incumbent, 10_000, 1, 0, PARAMS.stall_step)
+    assert run.stalled(-1.0) and not run.stalled(60.0)  # the known bound counts from the start
+    run._bound_found(10_001.0)  # no better than the bound known beforehand
     run._bound_found(10_000.0 * (1 - PARAMS.stall_step / 2))
-    assert run.moved is not None and run.moved[0] == 10_000.0
-    assert run.stalled(0.0) and not run.stalled(60.0)
+    assert run.moved[0] == 10_000.0
     run._bound_found(9_000.0)
     assert run.moved[0] == 9_000.0
+    assert run.stalled(-1.0) and not run.stalled(60.0)
 
 
 @pytest.mark.slow
@@ -171,3 +173,30 @@ def test_one_worker_counts_work_only_when_asked(
         built, incumbent, incumbent.objective + 1000, 0.3, 1, 0, deterministic=deterministic
     )
     assert [b.deterministic for b in budgets] == [deterministic]
+
+
+def test_each_strategy_draws_provider_days_of_its_own_shape() -> None:
+    built, incumbent = _start()
+    search = NeighbourhoodSearch(built, 3, dataclasses.replace(PARAMS, first_piece_size=10_000))
+    shapes = {strategy.name: strategy for strategy in search.strategies}
+    for _ in range(5):
+        _, days = search.neighbourhood(incumbent, shapes["one day"])
+        assert len({day for _, day in days}) == 1
+        _, days = search.neighbourhood(incumbent, shapes["one provider"])
+        assert len({provider for provider, _ in days}) == 1
+    _, days = search.neighbourhood(incumbent, shapes["anywhere"])
+    assert days == set(search.provider_days)  # a piece as large as the clinic frees it all
+
+
+def test_pieces_go_to_the_strategy_paying_best_and_now_and_then_to_any() -> None:
+    built, _ = _start()
+    search = NeighbourhoodSearch(built, 0, dataclasses.replace(PARAMS, explore_share=0.2))
+    first, second, third = search.strategies
+    assert search._choose() is first  # untried strategies first, in order
+    for strategy in search.strategies:
+        strategy.learn(0, 0.1, False, 10, len(built.jobs))
+    second.learn(500, 0.1, True, 10, len(built.jobs))
+    chosen = [search._choose() for _ in range(300)]
+    assert chosen.count(second) > 200
+    assert chosen.count(first) > 0 and chosen.count(third) > 0
+    assert second.size > first.size  # proven pieces grow, cut-short ones shrink
