@@ -164,7 +164,7 @@ def _solve(
             on_progress(point)
 
     everything = sum(job.weight * job.service.length for job in jobs if job.request is not None)
-    relaxed = booked_minutes_bound(jobs, rows, params.lp_seconds, stop)
+    relaxed = booked_minutes_bound(scenario, jobs, rows, params.lp_seconds, stop)
     bound = everything if relaxed is None else min(everything, relaxed)
     greedy_objective = total(objective_terms(scenario, jobs, greedy))
     found_by: FoundBy = "front_desk"

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 from ortools.linear_solver import pywraplp
 
-from solver.eligibility import Job
+from models.scenario import Scenario
+from models.times import MINUTES_PER_DAY
+from solver.eligibility import Candidate, Job
 from solver.facts import ClinicFacts
 from solver.interrupt import Stop
 
@@ -86,11 +88,16 @@ def _pool_days(facts: ClinicFacts, jobs: list[Job]) -> list[CapacityRow]:
 
 
 def booked_minutes_bound(
-    jobs: list[Job], rows: list[CapacityRow], seconds: float, stop: Stop | None = None
+    scenario: Scenario,
+    jobs: list[Job],
+    rows: list[CapacityRow],
+    seconds: float,
+    stop: Stop | None = None,
 ) -> int | None:
-    """An upper bound on the objective: the most priority-weighted minutes a fractional
-    schedule keeping `rows` could book (penalties only lower the objective); None if the
-    LP solver does not finish within `seconds`, or a `stop` interrupts it.
+    """An upper bound on the objective: the most priority-weighted minutes, less the
+    penalties each candidate surely pays, a fractional schedule keeping `rows` could book
+    (the other penalties only lower the objective); None if the LP solver does not finish
+    within `seconds`, or a `stop` interrupts it.
 
     The bound is read from the LP's duals (any duals give a valid bound, see `_dual_bound`),
     so the LP solver's tolerances cannot make it too low.
@@ -98,13 +105,37 @@ def booked_minutes_bound(
     lp = _Relaxation()
     for job in jobs:
         gain = job.weight * job.service.length if job.request is not None else 0
-        shares = [lp.column((job.id, index), gain) for index in range(len(job.candidates))]
+        shares = [
+            lp.column((job.id, index), gain - sure_penalties(scenario, job, candidate))
+            for index, candidate in enumerate(job.candidates)
+        ]
         low = 1.0 if job.booking is not None else 0.0  # a booking stays on the calendar
         lp.row([(share, 1) for share in shares], low, 1.0)
     for row in rows:
         terms = [(lp.columns[job_id, index], minutes) for minutes, job_id, index in row.terms]
         lp.row(terms, -math.inf, float(row.capacity))
     return lp.bound(seconds, stop)
+
+
+def sure_penalties(scenario: Scenario, job: Job, candidate: Candidate) -> int:
+    """The penalties a job pays on this candidate whatever its start: another provider than
+    the preferred one, a service outside the provider's favourites, no start in a preferred
+    time range, a booking that cannot keep its start."""
+    weights = scenario.policies.penalties
+    provider = scenario.provider(candidate.provider_id)
+    request = job.request
+    if request is None:
+        kept = any(low <= (job.original_start or 0) <= high for low, high in candidate.starts)
+        return weights.moved_booking * (job.original_start is not None and not kept)
+    favourites = provider.preferences.preferred_services
+    paid = weights.preferred_provider * bool(
+        request.preferred_provider and request.preferred_provider != provider.id
+    )
+    paid += weights.non_preferred_service * bool(favourites and job.service.id not in favourites)
+    day = candidate.day * MINUTES_PER_DAY
+    liked = [(day + r.start, day + r.end - 1) for r in request.preferred_ranges]
+    hit = any(low <= b and a <= high for low, high in candidate.starts for a, b in liked)
+    return paid + weights.preferred_time * (bool(liked) and not hit)
 
 
 class _Relaxation:

@@ -6,10 +6,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from ortools.linear_solver import pywraplp
 
-from models.scenario import Scenario
+from models.scenario import PENALTY_NAMES, Scenario
 from scenarios.generator import generate_scenario
-from solver.cpsat.relaxation import _Relaxation, booked_minutes_bound, capacity_rows
-from solver.eligibility import Job
+from solver.cpsat.relaxation import (
+    _Relaxation,
+    booked_minutes_bound,
+    capacity_rows,
+    sure_penalties,
+)
+from solver.eligibility import Job, eligibility
 from solver.facts import ClinicFacts
 from solver.solve import solve
 from tests.solver.test_solve import TINY_CASES, _brute_force, _tiny, switched_clinics
@@ -17,7 +22,7 @@ from tests.solver.test_solve import TINY_CASES, _brute_force, _tiny, switched_cl
 
 def _relaxed(scenario: Scenario, jobs: list[Job]) -> int | None:
     facts = ClinicFacts(scenario)
-    return booked_minutes_bound(jobs, capacity_rows(facts, jobs), seconds=10.0)
+    return booked_minutes_bound(scenario, jobs, capacity_rows(facts, jobs), seconds=10.0)
 
 
 def test_the_bound_of_a_fractional_knapsack_is_its_lp_optimum() -> None:
@@ -75,3 +80,23 @@ def test_an_lp_cut_short_gives_no_bound_rather_than_a_wrong_one(
     result = solve(scenario, time_limit=0.5, num_workers=1, seed=0, deterministic=True)
     monkeypatch.setattr(pywraplp.Solver, "Solve", lambda _: pywraplp.Solver.NOT_SOLVED)
     assert _relaxed(scenario, result.jobs) is None
+
+
+def test_the_penalties_each_candidate_surely_pays_tighten_the_bound() -> None:
+    scenario = generate_scenario(150, 6, 5, seed=0)
+    facts = ClinicFacts(scenario)
+    jobs = eligibility(facts).jobs
+    rows = capacity_rows(facts, jobs)
+    weights = scenario.policies.penalties
+    for job in jobs:
+        wanted = job.request.preferred_provider if job.request is not None else None
+        for candidate in job.candidates:
+            if wanted and candidate.provider_id != wanted:
+                assert sure_penalties(scenario, job, candidate) >= weights.preferred_provider
+    no_penalties = weights.model_copy(update=dict.fromkeys(PENALTY_NAMES, 0))
+    policies = scenario.policies.model_copy(update={"penalties": no_penalties})
+    free = scenario.model_copy(update={"policies": policies})
+    with_penalties = booked_minutes_bound(scenario, jobs, rows, seconds=10.0)
+    without = booked_minutes_bound(free, jobs, rows, seconds=10.0)
+    assert with_penalties is not None and without is not None
+    assert with_penalties < without
