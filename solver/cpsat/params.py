@@ -28,7 +28,7 @@ class SearchParams:
     stall_share: float = 0.1
     """With two or more workers, the whole-model run ends once its bound has not moved by more
     than `stall_step` for this share of the time limit (and at least `stall_seconds`)."""
-    stall_seconds: float = 5.0
+    stall_seconds: float = 0.5
     """The shortest stall that ends the whole-model run."""
     stall_step: float = 0.001
     """A bound move smaller than this share of the bound does not count as moving."""
