@@ -1,6 +1,7 @@
 """`solve()`: scenario in, schedule + exception queue + report out.
 
-Eligibility escalates what no rule allows, the greedy front desk gives a floor and a start,
+Eligibility escalates what no rule allows, the greedy front desk gives a floor and a start
+(or the same desk booking the most valuable requests first does, when that is worth more),
 CP-SAT searches (until the time limit, or a stop: Ctrl-C), and the better of the two schedules
 goes to `solver.report`, where statuses are decided. A same-day re-plan is the same solve with
 a `Replan`: a present before which nothing moves, a cap on moves, and the waitlist order made
@@ -24,7 +25,7 @@ from solver.cpsat.relaxation import booked_minutes_bound, capacity_rows
 from solver.cpsat.search import Incumbent, complete, search
 from solver.eligibility import Escalation, Job, eligibility, escalate
 from solver.facts import ClinicFacts
-from solver.greedy import greedy_schedule, in_waitlist_order
+from solver.greedy import greedy_schedule, in_waitlist_order, most_valuable_first
 from solver.interrupt import Stop
 from solver.placement import Placements, assign_rooms
 from solver.report import FoundBy, SolveResult, SolveStats, build_result
@@ -84,6 +85,22 @@ def _starting_point(
         raise ModelDisagreement(f"{message}, even with the existing bookings alone") from None
     notes.append(f"{message}; the search started from the existing bookings alone")
     return start, kept
+
+
+def _better_start(
+    built: ScheduleModel, start: Incumbent, other: Placements, notes: list[str], stop: Stop
+) -> Incumbent:
+    """`other` as the search's start if it is worth more than `start` and the model accepts
+    it (else the rule that disagrees goes into the notes)."""
+    if total(objective_terms(built.scenario, built.jobs, other)) <= start.objective:
+        return start
+    decisions = built.decisions(other)
+    try:
+        return complete(built, decisions, stop)
+    except RuntimeError:
+        rule = built.disagreement(decisions, stop)
+    notes.append(f"the most-valuable-first schedule breaks the model's rule '{rule}'; unused")
+    return start
 
 
 def solve(
@@ -155,6 +172,9 @@ def _solve(
     stats.num_variables = len(built.model.proto.variables)
     stats.num_constraints = len(built.model.proto.constraints)
     start, placements = _starting_point(built, greedy, stats.notes, stop)
+    fallback = total(objective_terms(scenario, jobs, placements))
+    if placements is greedy:  # the front desk's schedule is sound: a second start may beat it
+        start = _better_start(built, start, most_valuable_first(facts, jobs), stats.notes, stop)
     stop.has_schedule = True
 
     def improved(objective: int, bound: int, seconds: float) -> None:
@@ -184,7 +204,7 @@ def _solve(
     if stop.when is not None:
         stats.interrupted_after = round(max(0.0, stop.when - started), 3)
     found = {job_id: dataclasses.replace(p) for job_id, p in outcome.best.placements.items()}
-    if total(objective_terms(scenario, jobs, found)) > start.objective or outcome.proven:
+    if total(objective_terms(scenario, jobs, found)) > fallback or outcome.proven:
         assign_rooms(facts, jobs, found)
         placements, found_by = found, "search"
     if replan.waitlist is not None:

@@ -11,10 +11,15 @@ import solver.solve as solve_module
 from checker import check_schedule
 from models.scenario import Scenario
 from scenarios.generator import generate_scenario
-from solver.eligibility import Job
+from solver.cpsat.model import ScheduleModel
+from solver.cpsat.relaxation import capacity_rows
+from solver.cpsat.search import Incumbent, complete
+from solver.eligibility import Job, eligibility
 from solver.facts import ClinicFacts
-from solver.greedy import greedy_schedule
+from solver.greedy import greedy_schedule, most_valuable_first
+from solver.interrupt import Stop
 from solver.placement import Placement, Placements
+from solver.scoring import objective_terms, total
 from solver.solve import ModelDisagreement, solve
 
 
@@ -93,3 +98,41 @@ def test_a_sound_front_desk_schedule_leaves_no_note(clinic: Scenario) -> None:
     result = solve(clinic, time_limit=0.5, num_workers=1, seed=0, deterministic=True)
     assert result.report.notes == []
     assert result.report.objective >= result.report.greedy_objective
+
+
+def test_the_search_starts_from_the_most_valuable_first_schedule_when_it_is_worth_more() -> None:
+    clinic = generate_scenario(requests=300, providers=6, days=3, seed=2)
+    facts = ClinicFacts(clinic)
+    jobs, front_desk, _ = solve_module._floor(facts, eligibility(facts).jobs)
+    valued = most_valuable_first(facts, jobs)
+    worth = {
+        name: total(objective_terms(clinic, jobs, p))
+        for name, p in (("front desk", front_desk), ("valued", valued))
+    }
+    assert worth["valued"] > worth["front desk"]  # the clinic shows the difference
+    result = solve(clinic, time_limit=0.2, num_workers=1, seed=0, deterministic=True)
+    report = result.report
+    assert report.greedy_objective == worth["front desk"]  # the baseline stays the front desk
+    assert report.progress[0].objective == worth["valued"]
+    assert report.objective >= worth["valued"] and report.status != "greedy"
+    assert check_schedule(clinic, result.schedule) == []
+
+
+def test_a_most_valuable_first_schedule_the_model_rejects_is_named_and_unused(
+    clinic: Scenario,
+) -> None:
+    DOUBLE_BOOKED.clear()
+    facts = ClinicFacts(clinic)
+    jobs, front_desk, _ = solve_module._floor(facts, eligibility(facts).jobs)
+    built = ScheduleModel(facts, jobs, capacity_rows(facts, jobs))
+    start = complete(built, built.decisions(front_desk))
+    worth_little = Incumbent(start.placements, -(10**9))  # anything is worth more
+    notes: list[str] = []
+    chosen = solve_module._better_start(
+        built, worth_little, _double_booking(facts, jobs), notes, Stop()
+    )
+    assert chosen is worth_little
+    assert notes == [
+        "the most-valuable-first schedule breaks the model's rule 'provider one thing at a "
+        "time'; unused"
+    ]
