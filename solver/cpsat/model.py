@@ -422,25 +422,30 @@ class ScheduleModel:
         """Slots between a provider's first and last hands-on minute of a day not spent hands-on."""
         idles = []
         horizon = self._slots(self.scenario.clinic.horizon.days * MINUTES_PER_DAY) + 1
+        spans = {  # start, end of the last hands-on part from the start, hands-on slots
+            job.id: (
+                self.vars[job.id].start,
+                self._slots(job.service.length if job.service.finish else job.service.duration),
+                self._slots(job.service.hands_on_minutes),
+            )
+            for job in self.jobs
+        }
+        weighted_sum = cp_model.LinearExpr.weighted_sum
         for entries in self._provider_days().values():
             firsts, lasts, chosen, hands_on = [], [], [], []
             for job, x in entries:
-                start = self.vars[job.id].start
-                service = job.service
-                last_end = self._slots(service.length if service.finish else service.duration)
+                start, last_end, slots = spans[job.id]
                 # start if chosen, else past the horizon (first) / before it (last)
-                firsts.append(cp_model.LinearExpr.weighted_sum([start, x], [1, -horizon]) + horizon)
-                lasts.append(
-                    cp_model.LinearExpr.weighted_sum([start, x], [1, horizon]) + last_end - horizon
-                )
+                firsts.append(weighted_sum([start, x, 1], [1, -horizon, horizon]))
+                lasts.append(weighted_sum([start, x, 1], [1, horizon, last_end - horizon]))
                 chosen.append(x)
-                hands_on.append(self._slots(service.hands_on_minutes))
+                hands_on.append(slots)
             first = self.model.new_int_var(-horizon, 2 * horizon, "")
             last = self.model.new_int_var(-2 * horizon, 2 * horizon, "")
             self.model.add_min_equality(first, firsts)
             self.model.add_max_equality(last, lasts)
             idle = self.model.new_int_var(0, horizon, "")
-            busy = cp_model.LinearExpr.weighted_sum(chosen, hands_on)
+            busy = weighted_sum(chosen, hands_on)
             self.model.add_max_equality(idle, [0, last - first - busy])
             idles.append(idle)
         return _total(idles)

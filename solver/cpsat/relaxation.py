@@ -64,19 +64,21 @@ def _pool_days(facts: ClinicFacts, jobs: list[Job]) -> list[CapacityRow]:
         for index, candidate in enumerate(job.candidates):
             by_day[candidate.day].append((job, index))
     turnover = max((job.service.buffer_after for job in jobs), default=0)
+    only_type = {}  # the one room type a job can use, if just one
+    for job in jobs:
+        types = set(job.service.room_types) & set(room_counts)
+        only_type[job.id] = types.pop() if len(types) == 1 else None
     rows = []
     for day, entries in by_day.items():
         open_minutes = facts.open_minutes(day)
         room_minutes = open_minutes + turnover
         held = [(j.service.length + j.service.buffer_after, j.id, i) for j, i in entries]
         rows.append(CapacityRow(held, len(facts.room_type_of) * room_minutes))
+        only_here: dict[str | None, list[Term]] = defaultdict(list)
+        for term in held:
+            only_here[only_type[term[1]]].append(term)
         for room_type, count in room_counts.items():
-            only_here = [
-                term
-                for term, (job, _) in zip(held, entries, strict=True)
-                if set(job.service.room_types) & set(room_counts) == {room_type}
-            ]
-            rows.append(CapacityRow(only_here, count * room_minutes))
+            rows.append(CapacityRow(only_here[room_type], count * room_minutes))
         for machine in facts.scenario.equipment:
             used = [
                 (j.service.equipment[machine.id] * j.service.length, j.id, i)
