@@ -25,11 +25,17 @@ class SearchParams:
 
     bound_share: float = 0.1
     """With one worker, the share of the time limit given to the whole-model run."""
-    stall_share: float = 0.1
+    stall_share: float = 0.25
     """With two or more workers, the whole-model run ends once its bound has not moved by more
     than `stall_step` for this share of the time limit (and at least `stall_seconds`)."""
-    stall_seconds: float = 0.5
+    stall_seconds: float = 5.0
     """The shortest stall that ends the whole-model run."""
+    first_bound_share: float = 0.1
+    """Before its bound has bettered the LP bound, the whole-model run ends after this share
+    of the time limit (and at least `first_bound_seconds`): on a large clinic its first bound
+    can take longer than the limit, and its core is better used on pieces."""
+    first_bound_seconds: float = 0.5
+    """The shortest wait for the whole-model run's first bound better than the LP's."""
     stall_step: float = 0.001
     """A bound move smaller than this share of the bound does not count as moving."""
     seconds_per_deterministic_unit: float = 4.0
@@ -106,6 +112,7 @@ SHARES = (
     "reward_memory",
     "bound_share",
     "stall_share",
+    "first_bound_share",
 )
 """Parameters that are a share of something: at most 1."""
 

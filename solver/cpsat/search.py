@@ -148,16 +148,20 @@ class _WholeModelRun:
         self.moved: tuple[float, float] = (known_bound, time.perf_counter())
         """The last bound that moved by more than `step` (a share of the bound), and when;
         at first the bound known beforehand, when the run starts."""
+        self.bettered = False
+        """Whether the run's bound has bettered the one known beforehand."""
         self.solver.best_bound_callback = self._bound_found
 
     def _bound_found(self, bound: float) -> None:
         if bound < self.moved[0] - self.step * abs(self.moved[0]):
             self.moved = (bound, time.perf_counter())
+            self.bettered = True
 
-    def stalled(self, seconds: float) -> bool:
-        """The run has not bettered the bound by more than `step` for `seconds` (on a large
-        clinic its first bound can take longer than the time limit)."""
-        return time.perf_counter() - self.moved[1] > seconds
+    def stalled(self, first: float, later: float) -> bool:
+        """The run has not bettered the bound known beforehand within `first` seconds, or its
+        own bound has not moved by more than `step` for `later` seconds."""
+        waited = time.perf_counter() - self.moved[1]
+        return waited > (later if self.bettered else first)
 
     def run(self, budget: Budget, seconds: float) -> None:
         """Search until the budget allows no more (or the model is solved)."""
@@ -395,9 +399,13 @@ def search(
     else:
         background = threading.Thread(target=whole.run, args=(budget, time_limit), daemon=True)
         background.start()
-        stall = max(params.stall_seconds, params.stall_share * time_limit)
+        first = max(params.first_bound_seconds, params.first_bound_share * time_limit)
+        later = max(params.stall_seconds, params.stall_share * time_limit)
         neighbourhoods.run(
-            shared, budget, upper_bound, lambda: whole.finished.is_set() or whole.stalled(stall)
+            shared,
+            budget,
+            upper_bound,
+            lambda: whole.finished.is_set() or whole.stalled(first, later),
         )
         whole.stop()
         stop.wait(background)

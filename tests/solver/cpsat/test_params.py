@@ -13,8 +13,10 @@ from solver.cpsat.params import SearchParams
 
 DEFAULTS = {
     "bound_share": 0.1,
-    "stall_share": 0.1,
-    "stall_seconds": 0.5,
+    "stall_share": 0.25,
+    "stall_seconds": 5.0,
+    "first_bound_share": 0.1,
+    "first_bound_seconds": 0.5,
     "stall_step": 0.001,
     "seconds_per_deterministic_unit": 4.0,
     "piece_seconds": 0.1,

@@ -89,13 +89,15 @@ def test_the_shared_schedule_keeps_only_improvements_and_reports_them() -> None:
 def test_a_bound_counts_as_moving_only_when_it_moves_by_more_than_the_step() -> None:
     built, incumbent = _start()
     run = _WholeModelRun(built, incumbent, 10_000, 1, 0, PARAMS.stall_step)
-    assert run.stalled(-1.0) and not run.stalled(60.0)  # the known bound counts from the start
+    # the known bound counts from the start, with the wait for a first better bound
+    assert run.stalled(-1.0, 60.0) and not run.stalled(60.0, -1.0)
     run._bound_found(10_001.0)  # no better than the bound known beforehand
     run._bound_found(10_000.0 * (1 - PARAMS.stall_step / 2))
-    assert run.moved[0] == 10_000.0
+    assert run.moved[0] == 10_000.0 and not run.bettered
     run._bound_found(9_000.0)
-    assert run.moved[0] == 9_000.0
-    assert run.stalled(-1.0) and not run.stalled(60.0)
+    assert run.moved[0] == 9_000.0 and run.bettered
+    # once bettered, the run waits for its own bound to move
+    assert run.stalled(60.0, -1.0) and not run.stalled(-1.0, 60.0)
 
 
 @pytest.mark.slow
