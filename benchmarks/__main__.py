@@ -34,7 +34,7 @@ from benchmarks.best_known import (
     read_best_known,
     write_best_known,
 )
-from benchmarks.report import machine_description, write_report
+from benchmarks.report import ReportError, machine_description, read_records, write_report
 from benchmarks.runner import (
     BIG_LIMITS,
     BIG_SEEDS,
@@ -47,6 +47,7 @@ from benchmarks.runner import (
     Run,
     run_all,
     run_protocol,
+    scored,
 )
 from models.loader import ScenarioError
 from solver.cpsat.params import SearchParams
@@ -227,6 +228,8 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["best-known"]:
         return best_known_main(argv[1:], console)
+    if argv[:1] == ["report"]:
+        return report_main(argv[1:], console)
     parser = _parser()
     args = parser.parse_args(argv)
     if args.workers < 1:
@@ -325,6 +328,42 @@ def best_known_main(argv: Sequence[str], console: Console | None = None) -> int:
         console.print(f"{len(records)} long solves; wrote {args.best_known}:")
         for line in _changes(before, after):
             console.print(line, soft_wrap=True)
+    return 0
+
+
+def report_main(argv: Sequence[str], console: Console | None = None) -> int:
+    """`python -m benchmarks report`: a written report's runs held to the current
+    best_known.csv again (references improve after a run), and the report rewritten."""
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks report",
+        description="Score the runs of a report folder against best_known.csv as it is now "
+        "and write its results.md, results.csv and plots again (machine.txt is kept).",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help=f"the report's folder (default: {DEFAULT_OUT})",
+    )
+    parser.add_argument(
+        "--best-known",
+        type=Path,
+        default=BEST_KNOWN_PATH,
+        help="the best-known objectives (default: benchmarks/results/best_known.csv)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        references = objectives(read_best_known(args.best_known))
+        records = [scored(record, references) for record in read_records(args.out)]
+        machine = (args.out / "machine.txt").read_text(encoding="utf-8").strip()
+    except (BestKnownError, ReportError) as error:
+        parser.error(str(error))
+    except OSError as error:
+        parser.error(f"{args.out}/machine.txt: {error.strerror}; run the protocol there first")
+    console = console or Console()
+    console.print(f"{len(records)} runs scored against {args.best_known}; wrote:")
+    for path in write_report(records, args.out, machine):
+        console.print(f"  {path}")
     return 0
 
 

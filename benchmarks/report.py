@@ -29,8 +29,18 @@ from models.spreadsheet import write_csv
 from models.writing import write_atomically
 from solver.outputs.plots import save_figure
 
-GAP_TARGETS: tuple[tuple[int, float, float], ...] = ((500, 30.0, 1.0), (2000, 120.0, 3.0))
+GAP_TARGETS: tuple[tuple[int, float, float], ...] = ((500, 30.0, 10.0), (2000, 120.0, 12.0))
 """(requests, time limit in s, largest gap to the proven bound in %)."""
+RATIO_TARGETS: tuple[tuple[str, str, tuple[int, ...], float, float], ...] = (
+    ("ratio_to_greedy", "greedy", (500, 1000, 2000, 3000), 1.0, 1.03),
+    ("ratio_to_best_known", "best known", (500,), 30.0, 0.99),
+    ("ratio_to_best_known", "best known", (2000, 3000), 120.0, 0.98),
+)
+"""(column, what it is a ratio to, requests, time limit in s, smallest ratio)."""
+MONTH = 10000
+"""Requests of the multi-site month (60 providers, 28 days, `--big`)."""
+MONTH_BUILD_SECONDS = 10.0
+MONTH_MEMORY_MB = 4096.0
 LARGE_CLINIC = 3000
 """Requests of the clinic (30 providers, 14 days) the build-time and memory targets are for."""
 BUILD_TARGET_SECONDS = 3.0
@@ -123,13 +133,33 @@ def _at_most(
     target: str, values: pd.Series, limit: float, unit: str, digits: int, needs: str
 ) -> TargetResult:
     """A target that the worst (largest) of `values` must not exceed."""
-    wanted = f"<= {limit:.{digits}f} {unit}"
+    return _bound(target, values, limit, unit, digits, needs, most=True)
+
+
+def _at_least(target: str, values: pd.Series, limit: float, needs: str) -> TargetResult:
+    """A ratio target that the worst (smallest) of `values` must reach."""
+    return _bound(target, values, limit, "", 3, needs, most=False)
+
+
+def _bound(
+    target: str,
+    values: pd.Series,
+    limit: float,
+    unit: str,
+    digits: int,
+    needs: str,
+    most: bool,
+) -> TargetResult:
+    suffix = f" {unit}" if unit else ""
+    wanted = f"{'<=' if most else '>='} {limit:.{digits}f}{suffix}"
+    values = values.dropna()
     if values.empty:
         return _not_measured(target, wanted, needs)
-    worst = float(values.max())
-    met = worst <= limit
-    measured = f"{worst:.{digits}f} {unit} (worst of {_runs(len(values))})"
-    margin = f"{abs(worst - limit):.{digits}f} {unit} {'to spare' if met else 'over'}"
+    worst = float(values.max() if most else values.min())
+    met = worst <= limit if most else worst >= limit
+    measured = f"{worst:.{digits}f}{suffix} (worst of {_runs(len(values))})"
+    side = ("to spare" if met else "over") if most else ("to spare" if met else "short")
+    margin = f"{abs(worst - limit):.{digits}f}{suffix} {side}"
     return TargetResult(target, wanted, measured, "met" if met else "missed", margin)
 
 
@@ -171,6 +201,18 @@ def targets(frame: pd.DataFrame) -> list[TargetResult]:
                 f"{requests:,} requests at {limit:g} s",
             )
         )
+    for column, versus, sizes, limit, least in RATIO_TARGETS:
+        names = [f"generated_{requests}" for requests in sizes]
+        rows = frame[frame["instance"].isin(names) & (frame["time_limit"] == limit)]
+        where = " and ".join(f"{requests:,}" for requests in sizes)
+        results.append(
+            _at_least(
+                f"Objective / {versus} at {limit:g} s, {where} requests",
+                rows[column],
+                least,
+                f"{where} requests at {limit:g} s",
+            )
+        )
     large = frame[frame["instance"] == f"generated_{LARGE_CLINIC}"]
     needs = f"{LARGE_CLINIC:,} requests"
     where = f"{LARGE_CLINIC:,} requests, 30 providers, 14 days"
@@ -187,6 +229,21 @@ def targets(frame: pd.DataFrame) -> list[TargetResult]:
     results.append(
         _at_most(f"Peak memory, {where}", large["peak_memory_mb"], MEMORY_TARGET_MB, "MB", 0, needs)
     )
+    month = frame[frame["instance"] == f"generated_{MONTH}"]
+    needs = f"{MONTH:,} requests (--big)"
+    where = f"{MONTH:,} requests, 60 providers, 28 days"
+    results += [
+        _at_most(
+            f"Model build time, {where}", month["build_seconds"], MONTH_BUILD_SECONDS, "s", 2, needs
+        ),
+        _at_most(f"Peak memory, {where}", month["peak_memory_mb"], MONTH_MEMORY_MB, "MB", 0, needs),
+        _at_least(
+            f"Objective / greedy at 120 s, {where}",
+            month[month["time_limit"] == 120.0]["ratio_to_greedy"],
+            1.0,
+            f"{needs} at 120 s",
+        ),
+    ]
     return results
 
 
@@ -419,6 +476,38 @@ def plot_build_and_memory(frame: pd.DataFrame) -> Figure:
 
 
 # --- writing ---------------------------------------------------------------------------
+
+
+class ReportError(ValueError):
+    """A report folder that cannot be read back, with what to do."""
+
+
+def read_records(folder: Path) -> list[Record]:
+    """The runs of a written report (its results.csv and trajectories.csv) as records, each
+    with its trajectory, as the runner made them."""
+    try:
+        frame = pd.read_csv(folder / "results.csv")
+        points = pd.read_csv(folder / "trajectories.csv")
+        missing = [c for c in COLUMNS if c not in frame.columns]
+        missing += [c for c in TRAJECTORY_COLUMNS if c not in points.columns]
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        message = f"{folder}: no readable results.csv and trajectories.csv ({error})"
+        raise ReportError(message) from None
+    if missing:
+        raise ReportError(f"{folder}: not a report of the runner (no {', '.join(missing)})")
+    run = ["instance", "seed", "time_limit"]
+    if frame.duplicated(run).any():
+        raise ReportError(f"{folder}/results.csv: two runs of one clinic, seed and limit")
+    steps = {key: group for key, group in points.groupby(run)}
+    records = []
+    for row in frame.to_dict("records"):
+        record: Record = {c: None if pd.isna(row[c]) else row[c] for c in COLUMNS}
+        mine = steps.get((row["instance"], row["seed"], row["time_limit"]))
+        if mine is None:
+            raise ReportError(f"{folder}/trajectories.csv: no points of {row['instance']}")
+        record["trajectory"] = mine[list(TRAJECTORY_COLUMNS[3:])].to_dict("records")
+        records.append(record)
+    return records
 
 
 def write_report(records: Sequence[Record], out: Path, machine: str) -> list[Path]:

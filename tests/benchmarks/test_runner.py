@@ -182,26 +182,39 @@ def made_up_run(instance: str, **numbers: Any) -> dict[str, Any]:
 def test_targets_say_by_how_much_they_are_missed() -> None:
     frame = results_frame(
         [
-            made_up_run("generated_500", gap=0.012),
-            made_up_run("generated_500", seed=1, gap=0.025),
-            made_up_run("generated_2000", time_limit=120.0, gap=0.02),
+            made_up_run("generated_500", gap=0.12, ratio_to_best_known=0.995),
+            made_up_run("generated_500", seed=1, gap=0.025, ratio_to_best_known=0.98),
+            made_up_run("generated_500", time_limit=1.0, ratio_to_greedy=1.05),
+            made_up_run("generated_2000", time_limit=1.0, ratio_to_greedy=1.02),
+            made_up_run("generated_2000", time_limit=120.0, gap=0.10, ratio_to_best_known=0.99),
             made_up_run("generated_3000", build_seconds=3.4, peak_memory_mb=900.0),
             made_up_run("generated_3000", objective=990, seed=1),
+            made_up_run(
+                "generated_10000", time_limit=120.0, build_seconds=9.5, ratio_to_greedy=1.2
+            ),
         ]
     )
-    floor, gap_500, gap_2000, build, memory = targets(frame)
+    found = targets(frame)
+    floor, gap_500, gap_2000, one_second, at_500, at_2000, build, memory = found[:8]
+    month_build, month_memory, month_ratio = found[8:]
     assert floor.verdict == "missed"
-    assert "1 of 5 runs below the greedy" in floor.margin
+    assert "1 of 8 runs below the greedy" in floor.margin
     assert "by 10 priority-minutes" in floor.margin
-    assert (gap_500.verdict, gap_500.measured) == ("missed", "2.50 % (worst of 2 runs)")
-    assert gap_500.margin == "1.50 % over"
-    assert (gap_2000.verdict, gap_2000.margin) == ("met", "1.00 % to spare")
+    assert (gap_500.verdict, gap_500.measured) == ("missed", "12.00 % (worst of 2 runs)")
+    assert gap_500.margin == "2.00 % over"
+    assert (gap_2000.verdict, gap_2000.margin) == ("met", "2.00 % to spare")
+    assert (one_second.verdict, one_second.measured) == ("missed", "1.020 (worst of 2 runs)")
+    assert one_second.margin == "0.010 short" and one_second.wanted == ">= 1.030"
+    assert (at_500.verdict, at_500.margin) == ("missed", "0.010 short")
+    assert (at_2000.verdict, at_2000.margin) == ("met", "0.010 to spare")
     assert (build.verdict, build.margin) == ("missed", "0.40 s over")
     assert (memory.verdict, memory.margin) == ("met", "1148 MB to spare")
-    assert "2 met, 3 missed, 0 not measured" in markdown(frame, "test machine")
+    assert (month_build.verdict, month_build.margin) == ("met", "0.50 s to spare")
+    assert month_memory.verdict == "met" and month_ratio.verdict == "met"
+    assert "6 met, 5 missed, 0 not measured" in markdown(frame, "test machine")
 
 
 def test_targets_without_the_runs_are_not_measured() -> None:
     frame = results_frame([made_up_run("generated_150", time_limit=1.0)])
     verdicts = [t.verdict for t in targets(frame)]
-    assert verdicts == ["met", "not measured", "not measured", "not measured", "not measured"]
+    assert verdicts == ["met"] + ["not measured"] * 10
