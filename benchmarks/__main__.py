@@ -351,6 +351,11 @@ def report_main(argv: Sequence[str], console: Console | None = None) -> int:
         default=BEST_KNOWN_PATH,
         help="the best-known objectives (default: benchmarks/results/best_known.csv)",
     )
+    parser.add_argument(
+        "--conditions",
+        help="how the machine was during the runs, for results.md (e.g. 'quiet machine: "
+        "nothing else was running')",
+    )
     args = parser.parse_args(argv)
     try:
         references = objectives(read_best_known(args.best_known))
@@ -362,7 +367,7 @@ def report_main(argv: Sequence[str], console: Console | None = None) -> int:
         parser.error(f"{args.out}/machine.txt: {error.strerror}; run the protocol there first")
     console = console or Console()
     console.print(f"{len(records)} runs scored against {args.best_known}; wrote:")
-    for path in write_report(records, args.out, machine):
+    for path in write_report(records, args.out, machine, args.conditions):
         console.print(f"  {path}")
     return 0
 

@@ -312,13 +312,14 @@ def _run_row(run: pd.Series) -> list[str]:
     ]
 
 
-def markdown(frame: pd.DataFrame, machine: str) -> str:
-    """results.md: the targets first, then one table per clinic (a row per limit and seed)."""
+def markdown(frame: pd.DataFrame, machine: str, conditions: str | None = None) -> str:
+    """results.md: the targets first, then one table per clinic (a row per limit and seed);
+    `conditions` says how the machine was (e.g. nothing else running)."""
     found = targets(frame)
     verdicts = Counter(t.verdict for t in found)
     parts = [
         "# Benchmark results",
-        f"Machine: {machine}",
+        f"Machine: {machine}" + (f"\n\nConditions: {conditions}" if conditions else ""),
         "Protocol: benchmarks/PROTOCOL.md. Quality is compared as ratios within this run "
         "(optimizer vs greedy front desk, optimizer vs its own proven bound).",
         "## Targets",
@@ -510,13 +511,18 @@ def read_records(folder: Path) -> list[Record]:
     return records
 
 
-def write_report(records: Sequence[Record], out: Path, machine: str) -> list[Path]:
+def write_report(
+    records: Sequence[Record], out: Path, machine: str, conditions: str | None = None
+) -> list[Path]:
     """Write every output of a benchmark run into `out` and return their paths."""
     out.mkdir(parents=True, exist_ok=True)
     frame = results_frame(records)
     points = trajectories_frame(records)
     tables = {"results.csv": frame.round(4), "trajectories.csv": points}
-    texts = {"results.md": markdown(frame, machine), "machine.txt": machine + "\n"}
+    texts = {
+        "results.md": markdown(frame, machine, conditions),
+        "machine.txt": machine + "\n",
+    }
     for name, table in tables.items():
         write_csv(table, out / name)
     for name, text in texts.items():

@@ -44,7 +44,11 @@ def test_the_runs_are_held_to_the_best_known_of_now(tmp_path: Path) -> None:
     write_best_known({("generated_500", 0): better}, references)
     terminal = io.StringIO()
     code = main(
-        ["report", "--out", str(tmp_path), "--best-known", str(references)],
+        [
+            "report",
+            *("--out", str(tmp_path), "--best-known", str(references)),
+            *("--conditions", "quiet machine: nothing else was running"),
+        ],
         Console(file=terminal, width=200),
     )
     assert code == 0 and "2 runs scored against" in terminal.getvalue()
@@ -55,6 +59,8 @@ def test_the_runs_are_held_to_the_best_known_of_now(tmp_path: Path) -> None:
     assert rows.loc[0, "primal_integral"] == pytest.approx(5500 / 37500, abs=1e-4)
     assert pd.isna(rows.loc[1, "best_known"])  # no reference for seed 1 any more
     assert "2026-12-04T00:00:00" in (tmp_path / "machine.txt").read_text()
+    report = (tmp_path / "results.md").read_text()
+    assert "Conditions: quiet machine: nothing else was running" in report
 
 
 def test_a_folder_without_a_report_is_named(
