@@ -204,7 +204,8 @@ def targets(frame: pd.DataFrame) -> list[TargetResult]:
     for column, versus, sizes, limit, least in RATIO_TARGETS:
         names = [f"generated_{requests}" for requests in sizes]
         rows = frame[frame["instance"].isin(names) & (frame["time_limit"] == limit)]
-        where = " and ".join(f"{requests:,}" for requests in sizes)
+        named = [f"{requests:,}" for requests in sizes]
+        where = " and ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named)
         results.append(
             _at_least(
                 f"Objective / {versus} at {limit:g} s, {where} requests",
