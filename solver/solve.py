@@ -66,25 +66,33 @@ def _floor(facts: ClinicFacts, jobs: list[Job]) -> tuple[list[Job], Placements, 
     return kept, greedy, escalations
 
 
+def _completed(built: ScheduleModel, placements: Placements, stop: Stop) -> Incumbent | str:
+    """These placements as a full model solution, or the model's rule they break."""
+    decisions = built.decisions(placements)
+    try:
+        return complete(built, decisions, stop)
+    except RuntimeError:
+        return built.disagreement(decisions, stop)
+
+
 def _starting_point(
     built: ScheduleModel, greedy: Placements, notes: list[str], stop: Stop
 ) -> tuple[Incumbent, Placements]:
     """The front desk's schedule as a full model solution. If the model rejects it, the rule
     that disagrees goes into the notes and the search starts from the existing bookings alone;
     the front desk's schedule is then never returned."""
-    try:
-        return complete(built, built.decisions(greedy), stop), greedy
-    except RuntimeError:
-        rule = built.disagreement(built.decisions(greedy), stop)
-    message = f"the front desk's schedule breaks the model's rule '{rule}'"
+    start = _completed(built, greedy, stop)
+    if isinstance(start, Incumbent):
+        return start, greedy
+    message = f"the front desk's schedule breaks the model's rule '{start}'"
     bookings = {job.id for job in built.jobs if job.booking is not None}
     kept = {job_id: p for job_id, p in greedy.items() if job_id in bookings}
     try:
-        start = complete(built, built.decisions(kept), stop)
+        bookings_alone = complete(built, built.decisions(kept), stop)
     except RuntimeError:
         raise ModelDisagreement(f"{message}, even with the existing bookings alone") from None
     notes.append(f"{message}; the search started from the existing bookings alone")
-    return start, kept
+    return bookings_alone, kept
 
 
 def _better_start(
@@ -94,12 +102,10 @@ def _better_start(
     it (else the rule that disagrees goes into the notes)."""
     if total(objective_terms(built.scenario, built.jobs, other)) <= start.objective:
         return start
-    decisions = built.decisions(other)
-    try:
-        return complete(built, decisions, stop)
-    except RuntimeError:
-        rule = built.disagreement(decisions, stop)
-    notes.append(f"the most-valuable-first schedule breaks the model's rule '{rule}'; unused")
+    completed = _completed(built, other, stop)
+    if isinstance(completed, Incumbent):
+        return completed
+    notes.append(f"the most-valuable-first schedule breaks the model's rule '{completed}'; unused")
     return start
 
 
@@ -172,7 +178,7 @@ def _solve(
     stats.num_variables = len(built.model.proto.variables)
     stats.num_constraints = len(built.model.proto.constraints)
     start, placements = _starting_point(built, greedy, stats.notes, stop)
-    fallback = total(objective_terms(scenario, jobs, placements))
+    fallback = start.objective  # what `placements` is worth, returned unless the search beats it
     if placements is greedy:  # the front desk's schedule is sound: a second start may beat it
         start = _better_start(built, start, most_valuable_first(facts, jobs), stats.notes, stop)
     stop.has_schedule = True
