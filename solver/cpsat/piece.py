@@ -6,7 +6,8 @@ piece is a `ScheduleModel` of its own: the freed jobs with only their candidates
 freed provider-days, and, pinned where they are, the booked jobs they can meet: the same
 patient's, and those on the same days that use a room type or machine the freed jobs may
 use. Every hard rule is then the model's own rule; nothing the piece leaves out can clash
-with a freed job. The capacity rows are left out: they are redundant, there for the bound.
+with a freed job. The piece carries the capacity rows of its own jobs, as the whole model
+carries its own.
 """
 
 from __future__ import annotations
@@ -82,9 +83,8 @@ class Pieces:
         model = built.fixed(fixed)
         model.proto.solution_hint.vars.extend(list(decisions))
         model.proto.solution_hint.values.extend(list(decisions.values()))
-        piece = Piece(built, model, freed, 0)
-        piece.before = piece.objective(own)
-        return piece
+        before = total(objective_terms(built.scenario, jobs, own))
+        return Piece(built, model, freed, before)
 
     def _whole_visits(
         self, placements: Placements, freed: set[str], days: set[ProviderDay]
