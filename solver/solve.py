@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from models.results import ProgressPoint
 from models.scenario import Scenario
+from solver.collector import collector_paused
 from solver.cpsat.model import ScheduleModel
 from solver.cpsat.params import SearchParams
 from solver.cpsat.relaxation import booked_minutes_bound, capacity_rows
@@ -172,8 +173,9 @@ def _solve(
     jobs, greedy, lost = _floor(facts, jobs)
     escalations = escalations + lost
     build_started = time.perf_counter()
-    rows = capacity_rows(facts, jobs)
-    built = ScheduleModel(facts, jobs, rows, replan.max_moves)
+    with collector_paused():
+        rows = capacity_rows(facts, jobs)
+        built = ScheduleModel(facts, jobs, rows, replan.max_moves)
     stats.build_time = time.perf_counter() - build_started
     stats.num_variables = len(built.model.proto.variables)
     stats.num_constraints = len(built.model.proto.constraints)

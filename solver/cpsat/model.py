@@ -44,7 +44,7 @@ def _total(terms: Iterable[cp_model.LinearExprT]) -> LinearExpr:
 
 
 def _domain(ranges: Sequence[tuple[int, int]]) -> cp_model.Domain:
-    return cp_model.Domain.from_intervals([[low, high] for low, high in ranges])
+    return cp_model.Domain.from_intervals(ranges)
 
 
 class ScheduleModel:
@@ -135,28 +135,26 @@ class ScheduleModel:
             rooms |= flags
         return JobVars(booked, start, chosen, room_types, stay, rooms)
 
-    def _hands_on(self, job: Job, presence: cp_model.IntVar) -> list[cp_model.IntervalVar]:
+    def _hands_on(self, job: Job) -> list[tuple[LinearExpr, int, LinearExpr]]:
+        """A job's hands-on parts as (start, slots, end); the same for every candidate."""
         service, start = job.service, self.vars[job.id].start
-        parts = [
-            self.model.new_optional_fixed_size_interval_var(
-                start, self._slots(service.duration), presence, ""
-            )
-        ]
+        slots = self._slots(service.duration)
+        parts: list[tuple[LinearExpr, int, LinearExpr]] = [(start, slots, start + slots)]
         if service.finish:
-            offset = self._slots(service.duration + service.processing)
-            parts.append(
-                self.model.new_optional_fixed_size_interval_var(
-                    start + offset, self._slots(service.finish), presence, ""
-                )
-            )
+            finish_start = start + self._slots(service.duration + service.processing)
+            slots = self._slots(service.finish)
+            parts.append((finish_start, slots, finish_start + slots))
         return parts
 
     def _provider_no_overlap(self) -> None:
         """A provider does one hands-on thing at a time (processing frees them)."""
         by_provider: dict[str, list[cp_model.IntervalVar]] = defaultdict(list)
+        new_interval = self.model.new_optional_interval_var
         for job in self.jobs:
+            parts = self._hands_on(job)
             for candidate, choice in zip(job.candidates, self.vars[job.id].chosen, strict=True):
-                by_provider[candidate.provider_id] += self._hands_on(job, choice)
+                intervals = by_provider[candidate.provider_id]
+                intervals += [new_interval(s, n, e, choice, "") for s, n, e in parts]
         for intervals in by_provider.values():
             if len(intervals) > 1:
                 self.model.add_no_overlap(intervals)
