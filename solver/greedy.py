@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import partial
 
 from models.times import MINUTES_PER_DAY, day_pieces
-from solver.eligibility import Job, asked_at
+from solver.eligibility import Candidate, Job, asked_at
 from solver.facts import ClinicFacts, Outage
 from solver.placement import Placement, Placements
 from solver.scoring import BOOKED_TERM, objective_terms, total
@@ -118,10 +118,16 @@ class _Calendar:
 class _FrontDesk:
     """Places jobs one at a time, respecting visits, series spacing and consults."""
 
-    def __init__(self, facts: ClinicFacts, jobs: list[Job], by_value: bool = False) -> None:
+    def __init__(
+        self, facts: ClinicFacts, jobs: list[Job], by_value: bool = False, best_fit: bool = False
+    ) -> None:
         self.facts = facts
         self.jobs = jobs
         self.by_value = by_value
+        self.best_fit = best_fit
+        """Each request on the provider-day where it adds the most to the objective (at the
+        earliest time it fits there), and not at all where it would lower it; else at the
+        earliest time it fits anywhere."""
         self.calendar = _Calendar(facts)
         self.placements: Placements = {}
         self.series_days: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -130,6 +136,10 @@ class _FrontDesk:
         self.on_provider_day: dict[tuple[str, int], dict[str, Job]] = defaultdict(dict)
         self.journal: list[tuple[bool, Job, Placement]] | None = None
         """While an attempt is on: each commit (True) and release (False), to undo it."""
+        self.starts = {
+            job.id: {(c.provider_id, c.day): c.starts for c in job.candidates} for job in jobs
+        }
+        """Per job, the starts each (provider, day) allows."""
 
     def run(self) -> Placements:
         for job in sorted(
@@ -147,7 +157,11 @@ class _FrontDesk:
             assert job.request is not None
             chain = visits[job.request.visit] if job.request.visit else [job]
             done.update(j.id for j in chain)
-            self._place_chain(chain)
+            if self.best_fit:
+                options = [partial(self._place_chain, chain, [c]) for c in chain[0].candidates]
+                self._attempt(options, swap=False)
+            else:
+                self._place_chain(chain)
         return self.placements
 
     def _priority(self, job: Job) -> tuple[int, int, bool, datetime, str]:
@@ -158,11 +172,14 @@ class _FrontDesk:
         value = job.weight * job.service.length if self.by_value else 0
         return (-value, -job.weight, job.service.category != "consult", asked, job.id)
 
-    def _place_chain(self, chain: list[Job]) -> None:
-        """Book the chain's jobs back to back at the earliest start that fits all of them."""
+    def _place_chain(self, chain: list[Job], candidates: list[Candidate] | None = None) -> None:
+        """Book the chain's jobs back to back at the earliest start that fits all of them
+        (with the first job on one of `candidates`, default any)."""
         first = chain[0]
         options = sorted(
-            (low, high, c.provider_id) for c in first.candidates for low, high in c.starts
+            (low, high, c.provider_id)
+            for c in (first.candidates if candidates is None else candidates)
+            for low, high in c.starts
         )
         if first.original_start is not None:  # an existing booking stays put when it can
             provider_id = first.candidates[0].provider_id
@@ -237,13 +254,8 @@ class _FrontDesk:
 
     def _rules_allow(self, job: Job, provider_id: str, start: int) -> bool:
         day = start // MINUTES_PER_DAY
-        allowed = any(
-            c.provider_id == provider_id
-            and c.day == day
-            and any(lo <= start <= hi for lo, hi in c.starts)
-            for c in job.candidates
-        )
-        if not allowed:
+        starts = self.starts[job.id].get((provider_id, day), ())
+        if not any(lo <= start <= hi for lo, hi in starts):
             return False
         spacing = job.service.min_days_between
         if spacing and any(
@@ -325,6 +337,7 @@ class _FrontDesk:
         """Try each change and keep the best: a booking if it does not lower the objective,
         a swap if it does not raise the penalties (then the one that books more)."""
         best: tuple[int, list[tuple[bool, Job, Placement]]] | None = None
+        unchanged: dict[tuple[str, int], tuple[int, int]] = {}
         for change in changes:
             self.journal = []
             change()
@@ -332,7 +345,10 @@ class _FrontDesk:
             touched = {_provider_day(placement) for _, _, placement in journal}
             after = self._value(touched)
             self._replay(journal, undo=True)
-            before = self._value(touched)  # the objective is a sum over provider-days
+            # the objective is a sum over provider-days, each as it was before every change
+            for key in touched - unchanged.keys():
+                unchanged[key] = self._value({key})
+            before = tuple(sum(unchanged[key][i] for key in touched) for i in (0, 1))
             allowed = after[1] <= before[1] if swap else after[0] >= before[0]
             gain = after[0] - before[0]
             if allowed and (best is None or gain > best[0]):
@@ -382,3 +398,10 @@ def most_valuable_first(facts: ClinicFacts, jobs: list[Job]) -> Placements:
     """The front desk's way of booking, taking the requests worth the most priority-minutes
     first: a second start for the search (the front desk stays the baseline)."""
     return _FrontDesk(facts, jobs, by_value=True).run()
+
+
+def most_valuable_best_fit(facts: ClinicFacts, jobs: list[Job]) -> Placements:
+    """The requests worth the most priority-minutes first, each on the provider-day where it
+    adds the most to the objective, or left waiting where it would lower it: a third start
+    (slower: every provider-day of a request is tried)."""
+    return _FrontDesk(facts, jobs, by_value=True, best_fit=True).run()

@@ -42,9 +42,11 @@ def _penalty_counts(
     scenario: Scenario, placed: list[Job], placements: Placements
 ) -> dict[str, int]:
     counts = dict.fromkeys(PENALTY_NAMES, 0)
+    providers = {placements[job.id].provider_id for job in placed}
+    provider_of = {provider_id: scenario.provider(provider_id) for provider_id in providers}
     for job in placed:
         placement = placements[job.id]
-        provider = scenario.provider(placement.provider_id)
+        provider = provider_of[placement.provider_id]
         request = job.request
         if request is not None:
             preferred = request.preferred_provider
@@ -63,7 +65,7 @@ def _penalty_counts(
         by_provider_day[placement.provider_id, placement.start // MINUTES_PER_DAY].append(job)
     grid = scenario.clinic.slot_minutes
     for (provider_id, _), day_jobs in by_provider_day.items():
-        cap = scenario.provider(provider_id).preferences.max_bookings_per_day
+        cap = provider_of[provider_id].preferences.max_bookings_per_day
         if cap is not None:
             counts["over_daily_bookings"] += max(0, len(day_jobs) - cap)
         spans = [hands_on_span(job, placements[job.id].start) for job in day_jobs]

@@ -68,7 +68,7 @@ def test_tiny_protocol_writes_every_output(tmp_path: Path) -> None:
     assert list(points.columns) == list(TRAJECTORY_COLUMNS)
     first, last = points.iloc[0], points.iloc[-1]
     assert (first["point"], first["seconds"]) == ("start", 0.0)
-    assert first["objective"] == run["greedy_objective"]
+    assert first["objective"] >= run["greedy_objective"]  # the best start, never below
     assert (last["point"], last["objective"], last["bound"]) == (
         "final",
         run["objective"],

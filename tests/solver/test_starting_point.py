@@ -16,7 +16,7 @@ from solver.cpsat.relaxation import capacity_rows
 from solver.cpsat.search import Incumbent, complete
 from solver.eligibility import Job, eligibility
 from solver.facts import ClinicFacts
-from solver.greedy import greedy_schedule, most_valuable_first
+from solver.greedy import greedy_schedule, most_valuable_best_fit, most_valuable_first
 from solver.interrupt import Stop
 from solver.placement import Placement, Placements
 from solver.scoring import objective_terms, total
@@ -100,21 +100,24 @@ def test_a_sound_front_desk_schedule_leaves_no_note(clinic: Scenario) -> None:
     assert result.report.objective >= result.report.greedy_objective
 
 
-def test_the_search_starts_from_the_most_valuable_first_schedule_when_it_is_worth_more() -> None:
+def test_the_search_starts_from_the_best_of_the_starts() -> None:
     clinic = generate_scenario(requests=300, providers=6, days=3, seed=2)
     facts = ClinicFacts(clinic)
     jobs, front_desk, _ = solve_module._floor(facts, eligibility(facts).jobs)
-    valued = most_valuable_first(facts, jobs)
-    worth = {
-        name: total(objective_terms(clinic, jobs, p))
-        for name, p in (("front desk", front_desk), ("valued", valued))
+    starts = {
+        "front desk": front_desk,
+        "valued": most_valuable_first(facts, jobs),
+        "best fit": most_valuable_best_fit(facts, jobs),
     }
-    assert worth["valued"] > worth["front desk"]  # the clinic shows the difference
+    worth = {name: total(objective_terms(clinic, jobs, p)) for name, p in starts.items()}
+    assert len(set(worth.values())) == 3  # the clinic shows the differences
+    best = max(worth.values())
+    assert best > worth["front desk"]
     result = solve(clinic, time_limit=0.2, num_workers=1, seed=0, deterministic=True)
     report = result.report
     assert report.greedy_objective == worth["front desk"]  # the baseline stays the front desk
-    assert report.progress[0].objective == worth["valued"]
-    assert report.objective >= worth["valued"] and report.status != "greedy"
+    assert report.progress[0].objective == best
+    assert report.objective >= best and report.status != "greedy"
     assert check_schedule(clinic, result.schedule) == []
 
 
@@ -129,7 +132,7 @@ def test_a_most_valuable_first_schedule_the_model_rejects_is_named_and_unused(
     worth_little = Incumbent(start.placements, -(10**9))  # anything is worth more
     notes: list[str] = []
     chosen = solve_module._better_start(
-        built, worth_little, _double_booking(facts, jobs), notes, Stop()
+        built, worth_little, _double_booking(facts, jobs), "most-valuable-first", notes, Stop()
     )
     assert chosen is worth_little
     assert notes == [
