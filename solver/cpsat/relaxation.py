@@ -105,6 +105,7 @@ def booked_minutes_bound(
     so the LP solver's tolerances cannot make it too low.
     """
     lp = _Relaxation()
+    on_provider_day: dict[tuple[str, int], list[int]] = defaultdict(list)
     for job in jobs:
         gain = job.weight * job.service.length if job.request is not None else 0
         shares = [
@@ -113,10 +114,29 @@ def booked_minutes_bound(
         ]
         low = 1.0 if job.booking is not None else 0.0  # a booking stays on the calendar
         lp.row([(share, 1) for share in shares], low, 1.0)
+        for candidate, share in zip(job.candidates, shares, strict=True):
+            on_provider_day[candidate.provider_id, candidate.day].append(share)
     for row in rows:
         terms = [(lp.columns[job_id, index], minutes) for minutes, job_id, index in row.terms]
         lp.row(terms, -math.inf, float(row.capacity))
+    _over_daily_bookings(scenario, lp, on_provider_day)
     return lp.bound(seconds, stop)
+
+
+def _over_daily_bookings(
+    scenario: Scenario, lp: _Relaxation, on_provider_day: dict[tuple[str, int], list[int]]
+) -> None:
+    """The penalty for bookings over a provider's daily cap: a share e in [0, 1] of the
+    most the day can go over (n candidates, cap c) with shares - (n - c) e <= c, each share of
+    that excess paying the penalty; any schedule's count over the cap fits it exactly."""
+    weight = scenario.policies.penalties.over_daily_bookings
+    for (provider_id, _), shares in on_provider_day.items():
+        cap = scenario.provider(provider_id).preferences.max_bookings_per_day
+        if not weight or cap is None or len(shares) <= cap:
+            continue
+        most = len(shares) - cap
+        excess = lp.column(None, -weight * most)
+        lp.row([(share, 1) for share in shares] + [(excess, -most)], -math.inf, float(cap))
 
 
 def sure_penalties(scenario: Scenario, job: Job, candidate: Candidate) -> int:
@@ -150,14 +170,17 @@ class _Relaxation:
         self.gains: list[float] = []
         self.rows: list[tuple[pywraplp.Constraint, float, float, list[tuple[int, int]]]] = []
 
-    def column(self, key: tuple[str, int], gain: float) -> int:
-        """A new share in [0, 1] with this gain; its column number."""
+    def column(self, key: tuple[str, int] | None, gain: float) -> int:
+        """A new share in [0, 1] with this gain (a job's candidate's, found by `key`); its
+        column number."""
         variable = self.solver.NumVar(0, 1, "")
         self.solver.Objective().SetCoefficient(variable, gain)
-        self.columns[key] = len(self.variables)
+        column = len(self.variables)
+        if key is not None:
+            self.columns[key] = column
         self.variables.append(variable)
         self.gains.append(gain)
-        return self.columns[key]
+        return column
 
     def row(self, terms: list[tuple[int, int]], low: float, high: float) -> None:
         """low <= sum of coefficient * column <= high."""

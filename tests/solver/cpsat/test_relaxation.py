@@ -17,6 +17,7 @@ from solver.cpsat.relaxation import (
 from solver.eligibility import Job, eligibility
 from solver.facts import ClinicFacts
 from solver.solve import solve
+from tests.conftest import MINI_WEEK, mini_clinic, patients, provider, request
 from tests.solver.test_solve import TINY_CASES, _brute_force, _tiny, switched_clinics
 
 
@@ -100,3 +101,22 @@ def test_the_penalties_each_candidate_surely_pays_tighten_the_bound() -> None:
     without = booked_minutes_bound(free, jobs, rows, seconds=10.0)
     assert with_penalties is not None and without is not None
     assert with_penalties < without
+
+
+def test_bookings_over_a_daily_cap_pay_their_penalty_in_the_bound() -> None:
+    capped = provider("rn", ["botox"], MINI_WEEK, preferences={"max_bookings_per_day": 1})
+    scenario = mini_clinic(
+        providers=[capped],
+        patients=patients(["p1", "p2", "p3"]),
+        requests=[request(f"r{i}", f"p{i}", "botox") for i in (1, 2, 3)],
+        policies={"penalties": {"over_daily_bookings": 20}},
+    )
+    jobs = eligibility(ClinicFacts(scenario)).jobs
+    assert _relaxed(scenario, jobs) == 3 * 30 - 2 * 20  # the optimum: all three, two over
+    uncapped = mini_clinic(
+        patients=patients(["p1", "p2", "p3"]),
+        requests=[request(f"r{i}", f"p{i}", "botox") for i in (1, 2, 3)],
+    )
+    assert _relaxed(uncapped, eligibility(ClinicFacts(uncapped)).jobs) == 3 * 30
+    result = solve(scenario, time_limit=1.0, num_workers=1, seed=0, deterministic=True)
+    assert result.report.objective == 3 * 30 - 2 * 20
