@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import partial
 
 from models.times import MINUTES_PER_DAY, day_pieces
-from solver.eligibility import Candidate, Job, asked_at
+from solver.eligibility import Job, asked_at
 from solver.facts import ClinicFacts, Outage
 from solver.placement import Placement, Placements
 from solver.scoring import BOOKED_TERM, objective_terms, total
@@ -118,16 +118,10 @@ class _Calendar:
 class _FrontDesk:
     """Places jobs one at a time, respecting visits, series spacing and consults."""
 
-    def __init__(
-        self, facts: ClinicFacts, jobs: list[Job], by_value: bool = False, best_fit: bool = False
-    ) -> None:
+    def __init__(self, facts: ClinicFacts, jobs: list[Job], by_value: bool = False) -> None:
         self.facts = facts
         self.jobs = jobs
         self.by_value = by_value
-        self.best_fit = best_fit
-        """Each request on the provider-day where it adds the most to the objective (at the
-        earliest time it fits there), and not at all where it would lower it; else at the
-        earliest time it fits anywhere."""
         self.calendar = _Calendar(facts)
         self.placements: Placements = {}
         self.series_days: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -136,12 +130,16 @@ class _FrontDesk:
         self.on_provider_day: dict[tuple[str, int], dict[str, Job]] = defaultdict(dict)
         self.journal: list[tuple[bool, Job, Placement]] | None = None
         """While an attempt is on: each commit (True) and release (False), to undo it."""
-        self.starts = {
-            job.id: {(c.provider_id, c.day): c.starts for c in job.candidates} for job in jobs
-        }
+        self.starts: dict[str, dict[tuple[str, int], list[tuple[int, int]]]] = {}
         """Per job, the starts each (provider, day) allows."""
+        for job in jobs:
+            allowed = self.starts[job.id] = defaultdict(list)
+            for c in job.candidates:
+                allowed[c.provider_id, c.day] += c.starts
 
-    def run(self) -> Placements:
+    def run(self, until: Callable[[], bool] = lambda: False) -> Placements:
+        """Book the existing bookings, then the requests in turn, until every request had its
+        turn or `until()` says to stop (what is booked by then is returned)."""
         for job in sorted(
             (j for j in self.jobs if j.booking is not None), key=lambda j: not j.locked
         ):
@@ -154,14 +152,12 @@ class _FrontDesk:
         for job in sorted((j for j in self.jobs if j.request is not None), key=self._priority):
             if job.id in done:
                 continue
+            if until():
+                break
             assert job.request is not None
             chain = visits[job.request.visit] if job.request.visit else [job]
             done.update(j.id for j in chain)
-            if self.best_fit:
-                options = [partial(self._place_chain, chain, [c]) for c in chain[0].candidates]
-                self._attempt(options, swap=False)
-            else:
-                self._place_chain(chain)
+            self._place_chain(chain)
         return self.placements
 
     def _priority(self, job: Job) -> tuple[int, int, bool, datetime, str]:
@@ -172,14 +168,11 @@ class _FrontDesk:
         value = job.weight * job.service.length if self.by_value else 0
         return (-value, -job.weight, job.service.category != "consult", asked, job.id)
 
-    def _place_chain(self, chain: list[Job], candidates: list[Candidate] | None = None) -> None:
-        """Book the chain's jobs back to back at the earliest start that fits all of them
-        (with the first job on one of `candidates`, default any)."""
+    def _place_chain(self, chain: list[Job]) -> None:
+        """Book the chain's jobs back to back at the earliest start that fits all of them."""
         first = chain[0]
         options = sorted(
-            (low, high, c.provider_id)
-            for c in (first.candidates if candidates is None else candidates)
-            for low, high in c.starts
+            (low, high, c.provider_id) for c in first.candidates for low, high in c.starts
         )
         if first.original_start is not None:  # an existing booking stays put when it can
             provider_id = first.candidates[0].provider_id
@@ -394,14 +387,10 @@ def greedy_schedule(facts: ClinicFacts, jobs: list[Job]) -> Placements:
     return _FrontDesk(facts, jobs).run()
 
 
-def most_valuable_first(facts: ClinicFacts, jobs: list[Job]) -> Placements:
+def most_valuable_first(
+    facts: ClinicFacts, jobs: list[Job], until: Callable[[], bool] = lambda: False
+) -> Placements:
     """The front desk's way of booking, taking the requests worth the most priority-minutes
-    first: a second start for the search (the front desk stays the baseline)."""
-    return _FrontDesk(facts, jobs, by_value=True).run()
-
-
-def most_valuable_best_fit(facts: ClinicFacts, jobs: list[Job]) -> Placements:
-    """The requests worth the most priority-minutes first, each on the provider-day where it
-    adds the most to the objective, or left waiting where it would lower it: a third start
-    (slower: every provider-day of a request is tried)."""
-    return _FrontDesk(facts, jobs, by_value=True, best_fit=True).run()
+    first: a second start for the search (the front desk stays the baseline). Stops booking
+    once `until()`."""
+    return _FrontDesk(facts, jobs, by_value=True).run(until)

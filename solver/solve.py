@@ -1,8 +1,7 @@
 """`solve()`: scenario in, schedule + exception queue + report out.
 
 Eligibility escalates what no rule allows, the greedy front desk gives a floor and a start
-(or the same desk booking the most valuable requests first does, at their earliest time or
-on the provider-day where each adds the most, when that is worth more),
+(or the same desk booking the most valuable requests first does, when that is worth more),
 CP-SAT searches (until the time limit, or a stop: Ctrl-C), and the better of the two schedules
 goes to `solver.report`, where statuses are decided. A same-day re-plan is the same solve with
 a `Replan`: a present before which nothing moves, a cap on moves, and the waitlist order made
@@ -27,12 +26,7 @@ from solver.cpsat.relaxation import booked_minutes_bound, capacity_rows
 from solver.cpsat.search import Incumbent, complete, search
 from solver.eligibility import Escalation, Job, eligibility, escalate
 from solver.facts import ClinicFacts
-from solver.greedy import (
-    greedy_schedule,
-    in_waitlist_order,
-    most_valuable_best_fit,
-    most_valuable_first,
-)
+from solver.greedy import greedy_schedule, in_waitlist_order, most_valuable_first
 from solver.interrupt import Stop
 from solver.placement import Placements, assign_rooms
 from solver.report import FoundBy, SolveResult, SolveStats, build_result
@@ -103,21 +97,19 @@ def _starting_point(
 
 
 def _better_start(
-    built: ScheduleModel,
-    start: Incumbent,
-    other: Placements,
-    name: str,
-    notes: list[str],
-    stop: Stop,
+    built: ScheduleModel, start: Incumbent, other: Placements, notes: list[str], stop: Stop
 ) -> Incumbent:
-    """`other` (the `name` schedule) as the search's start if it is worth more than `start`
-    and the model accepts it (else the rule that disagrees goes into the notes)."""
-    if total(objective_terms(built.scenario, built.jobs, other)) <= start.objective:
+    """`other` as the search's start if it is worth more than `start` and the model accepts
+    it (else the rule that disagrees goes into the notes)."""
+    worth = total(objective_terms(built.scenario, built.jobs, other))
+    if stop.requested or worth <= start.objective:
         return start
     completed = _completed(built, other, stop)
     if isinstance(completed, Incumbent):
         return completed
-    notes.append(f"the {name} schedule breaks the model's rule '{completed}'; unused")
+    if not stop.requested:  # a completion cut short by a stop says nothing about the rules
+        rule = f"the most-valuable-first schedule breaks the model's rule '{completed}'"
+        notes.append(f"{rule}; unused")
     return start
 
 
@@ -191,15 +183,11 @@ def _solve(
     stats.num_variables = len(built.model.proto.variables)
     stats.num_constraints = len(built.model.proto.constraints)
     start, placements = _starting_point(built, greedy, stats.notes, stop)
-    fallback = start.objective  # what `placements` is worth, returned unless the search beats it
-    if placements is greedy:  # the front desk's schedule is sound: other starts may beat it
-        others = {
-            "most-valuable-first": most_valuable_first,
-            "most-valuable-best-fit": most_valuable_best_fit,
-        }
-        for name, schedule in others.items():
-            start = _better_start(built, start, schedule(facts, jobs), name, stats.notes, stop)
     stop.has_schedule = True
+    fallback = start.objective  # what `placements` is worth, returned unless the search beats it
+    if placements is greedy:  # the front desk's schedule is sound: a second start may beat it
+        valued = most_valuable_first(facts, jobs, lambda: stop.requested)
+        start = _better_start(built, start, valued, stats.notes, stop)
 
     def improved(objective: int, bound: int, seconds: float) -> None:
         point = ProgressPoint(seconds=round(seconds, 3), objective=objective, bound=bound)

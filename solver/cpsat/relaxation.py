@@ -97,9 +97,10 @@ def booked_minutes_bound(
     stop: Stop | None = None,
 ) -> int | None:
     """An upper bound on the objective: the most priority-weighted minutes, less the
-    penalties each candidate surely pays, a fractional schedule keeping `rows` could book
-    (the other penalties only lower the objective); None if the LP solver does not finish
-    within `seconds`, or a `stop` interrupts it.
+    penalties each candidate surely pays and those for bookings over a provider's daily cap,
+    a fractional schedule keeping `rows` could book (the other penalties only lower the
+    objective); None if the LP solver does not finish within `seconds`, or a `stop`
+    interrupts it.
 
     The bound is read from the LP's duals (any duals give a valid bound, see `_dual_bound`),
     so the LP solver's tolerances cannot make it too low.

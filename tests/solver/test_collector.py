@@ -5,11 +5,14 @@ from __future__ import annotations
 import gc
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from scenarios.generator import generate_scenario
+from solver import solve as solve_module
 from solver.collector import collector_paused
+from solver.cpsat.model import ScheduleModel
 from solver.solve import solve
 
 
@@ -77,6 +80,17 @@ def test_overlapping_pauses_in_threads_leave_it_running() -> None:
     assert gc.isenabled()
 
 
-def test_a_solve_leaves_the_collector_running() -> None:
+def test_a_solve_builds_its_model_paused_and_leaves_the_collector_running(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    running_during_builds: list[bool] = []
+
+    class Watched(ScheduleModel):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            running_during_builds.append(gc.isenabled())
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(solve_module, "ScheduleModel", Watched)
     solve(generate_scenario(20, 2, 2, seed=0), time_limit=0.2, deterministic=True)
+    assert running_during_builds == [False]
     assert gc.isenabled()

@@ -1,6 +1,5 @@
 """The front desk: earliest fitting time, priority order, visits back to back, waitlist order,
-and never a schedule the checker rejects; the best-fit start: each request where it adds the
-most."""
+and never a schedule the checker rejects."""
 
 from __future__ import annotations
 
@@ -12,7 +11,7 @@ from checker import check_schedule
 from models.scenario import Scenario
 from solver.eligibility import Job, eligibility
 from solver.facts import ClinicFacts
-from solver.greedy import greedy_schedule, in_waitlist_order, most_valuable_best_fit
+from solver.greedy import greedy_schedule, in_waitlist_order
 from solver.placement import Placement, Placements
 from solver.reasons import unbooked_reasons
 from solver.schedule import build_schedule
@@ -260,53 +259,14 @@ def test_in_waitlist_order_leaves_placements_that_keep_the_order_where_they_are(
     assert _starts(result) == {"high": ("rn", 540, "inj1"), "low": ("rn", 570, "inj1")}
 
 
-def _both(scenario: Scenario) -> tuple[Placements, Placements]:
-    """The front desk's placements and the best-fit start's."""
-    facts, jobs, placements = _greedy(scenario)
-    return placements, most_valuable_best_fit(facts, jobs)
-
-
-def test_best_fit_books_the_preferred_provider_the_front_desk_passes_over() -> None:
-    scenario = mini_clinic(
-        providers=[provider("md", ["botox"], MINI_WEEK), provider("rn", ["botox"], MINI_WEEK)],
-        requests=[request("r", "p1", "botox", preferred_provider="rn")],
-    )
-    front_desk, best_fit = _both(scenario)
-    assert _starts(front_desk) == {"r": ("md", 540, "inj1")}  # earliest, first in line
-    assert _starts(best_fit) == {"r": ("rn", 540, "inj1")}
-
-
-def test_best_fit_spreads_bookings_over_the_days_within_the_daily_cap() -> None:
-    capped = provider("rn", ["botox"], MINI_WEEK, preferences={"max_bookings_per_day": 1})
-    asks = [request(r, p, "botox", latest=TUESDAY) for r, p in (("a", "p1"), ("b", "p2"))]
-    front_desk, best_fit = _both(mini_clinic(rooms=ROOMS, providers=[capped], requests=asks))
-    assert {p.start // 1440 for p in front_desk.values()} == {0}  # both Monday, one over
-    assert {p.start // 1440 for p in best_fit.values()} == {0, 1}
-
-
-def test_best_fit_leaves_waiting_a_request_whose_booking_would_lower_the_objective() -> None:
-    capped = provider("rn", ["botox"], MINI_WEEK, preferences={"max_bookings_per_day": 1})
-    scenario = mini_clinic(
-        rooms=ROOMS,
-        providers=[capped],
-        requests=[request("a", "p1", "botox"), request("b", "p2", "botox")],
-        policies={"penalties": {"over_daily_bookings": 1000}},  # more than 30 minutes are worth
-    )
-    front_desk, best_fit = _both(scenario)
-    assert sorted(front_desk) == ["a", "b"]
-    assert sorted(best_fit) == ["a"]
-
-
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(clinic=switched_clinics())
 def test_the_front_desk_never_breaks_the_checker(clinic: tuple[Scenario, int]) -> None:
     scenario, _ = clinic
     facts = ClinicFacts(scenario)
     eligible = eligibility(facts)
-    jobs, front_desk, lost = _floor(facts, eligible.jobs)
-    for placements in (front_desk, most_valuable_best_fit(facts, jobs)):
-        unbooked = unbooked_reasons(facts, jobs, placements)
-        escalated = eligible.escalations + lost
-        schedule = build_schedule(scenario, jobs, placements, escalated, unbooked)
-        assert [str(v) for v in check_schedule(scenario, schedule)] == []
-        assert all(p.room_id is not None for p in placements.values())
+    jobs, placements, lost = _floor(facts, eligible.jobs)
+    unbooked = unbooked_reasons(facts, jobs, placements)
+    schedule = build_schedule(scenario, jobs, placements, eligible.escalations + lost, unbooked)
+    assert [str(v) for v in check_schedule(scenario, schedule)] == []
+    assert all(p.room_id is not None for p in placements.values())

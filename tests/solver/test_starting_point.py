@@ -4,6 +4,7 @@ disagrees and never returns it."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import pytest
 
@@ -16,7 +17,7 @@ from solver.cpsat.relaxation import capacity_rows
 from solver.cpsat.search import Incumbent, complete
 from solver.eligibility import Job, eligibility
 from solver.facts import ClinicFacts
-from solver.greedy import greedy_schedule, most_valuable_best_fit, most_valuable_first
+from solver.greedy import greedy_schedule, most_valuable_first
 from solver.interrupt import Stop
 from solver.placement import Placement, Placements
 from solver.scoring import objective_terms, total
@@ -100,24 +101,21 @@ def test_a_sound_front_desk_schedule_leaves_no_note(clinic: Scenario) -> None:
     assert result.report.objective >= result.report.greedy_objective
 
 
-def test_the_search_starts_from_the_best_of_the_starts() -> None:
+def test_the_search_starts_from_the_most_valuable_first_schedule_when_it_is_worth_more() -> None:
     clinic = generate_scenario(requests=300, providers=6, days=3, seed=2)
     facts = ClinicFacts(clinic)
     jobs, front_desk, _ = solve_module._floor(facts, eligibility(facts).jobs)
-    starts = {
-        "front desk": front_desk,
-        "valued": most_valuable_first(facts, jobs),
-        "best fit": most_valuable_best_fit(facts, jobs),
+    valued = most_valuable_first(facts, jobs)
+    worth = {
+        name: total(objective_terms(clinic, jobs, p))
+        for name, p in (("front desk", front_desk), ("valued", valued))
     }
-    worth = {name: total(objective_terms(clinic, jobs, p)) for name, p in starts.items()}
-    assert len(set(worth.values())) == 3  # the clinic shows the differences
-    best = max(worth.values())
-    assert best > worth["front desk"]
+    assert worth["valued"] > worth["front desk"]  # the clinic shows the difference
     result = solve(clinic, time_limit=0.2, num_workers=1, seed=0, deterministic=True)
     report = result.report
     assert report.greedy_objective == worth["front desk"]  # the baseline stays the front desk
-    assert report.progress[0].objective == best
-    assert report.objective >= best and report.status != "greedy"
+    assert report.progress[0].objective == worth["valued"]
+    assert report.objective >= worth["valued"] and report.status != "greedy"
     assert check_schedule(clinic, result.schedule) == []
 
 
@@ -132,10 +130,36 @@ def test_a_most_valuable_first_schedule_the_model_rejects_is_named_and_unused(
     worth_little = Incumbent(start.placements, -(10**9))  # anything is worth more
     notes: list[str] = []
     chosen = solve_module._better_start(
-        built, worth_little, _double_booking(facts, jobs), "most-valuable-first", notes, Stop()
+        built, worth_little, _double_booking(facts, jobs), notes, Stop()
     )
     assert chosen is worth_little
     assert notes == [
         "the most-valuable-first schedule breaks the model's rule 'provider one thing at a "
         "time'; unused"
     ]
+
+
+def test_a_stop_while_the_second_start_is_made_returns_the_front_desk_schedule(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clinic = generate_scenario(requests=300, providers=6, days=3, seed=2)  # valued is worth more
+    stop = Stop()
+    booked_before_the_stop: list[int] = []
+
+    def stopped_while_booking(
+        facts: ClinicFacts, jobs: list[Job], until: Callable[[], bool]
+    ) -> Placements:
+        stop.request()  # a Ctrl-C now: the desk books no more requests
+        placements = most_valuable_first(facts, jobs, until)
+        booked_before_the_stop.append(
+            sum(job.request is not None for job in jobs if job.id in placements)
+        )
+        return placements
+
+    monkeypatch.setattr(solve_module, "most_valuable_first", stopped_while_booking)
+    result = solve(clinic, time_limit=30.0, num_workers=1, seed=0, stop=stop)
+    report = result.report
+    assert booked_before_the_stop == [0]
+    assert report.status == "interrupted" and report.notes == []
+    assert report.objective == report.greedy_objective  # the front desk's, no search
+    assert check_schedule(clinic, result.schedule) == []

@@ -17,7 +17,15 @@ from solver.cpsat.relaxation import (
 from solver.eligibility import Job, eligibility
 from solver.facts import ClinicFacts
 from solver.solve import solve
-from tests.conftest import MINI_WEEK, mini_clinic, patients, provider, request
+from tests.conftest import (
+    MINI_WEEK,
+    MONDAY,
+    booking,
+    mini_clinic,
+    patients,
+    provider,
+    request,
+)
 from tests.solver.test_solve import TINY_CASES, _brute_force, _tiny, switched_clinics
 
 
@@ -120,3 +128,19 @@ def test_bookings_over_a_daily_cap_pay_their_penalty_in_the_bound() -> None:
     assert _relaxed(uncapped, eligibility(ClinicFacts(uncapped)).jobs) == 3 * 30
     result = solve(scenario, time_limit=1.0, num_workers=1, seed=0, deterministic=True)
     assert result.report.objective == 3 * 30 - 2 * 20
+
+
+def test_a_booking_that_stays_counts_towards_the_daily_cap_in_the_bound() -> None:
+    capped = provider("rn", ["botox"], MINI_WEEK, preferences={"max_bookings_per_day": 1})
+    scenario = mini_clinic(
+        providers=[capped],
+        patients=patients(["p1", "p2", "p3"]),
+        requests=[request(f"r{i}", f"p{i}", "botox") for i in (1, 2)],
+        bookings=[booking("b", "p3", "botox", "rn", "inj1", f"{MONDAY}T09:00", locked=True)],
+        policies={"penalties": {"over_daily_bookings": 20}},
+    )
+    jobs = eligibility(ClinicFacts(scenario)).jobs
+    best = 2 * 30 - 2 * 20  # both requests beside the booking, each one over the cap
+    assert _relaxed(scenario, jobs) == best
+    result = solve(scenario, time_limit=1.0, num_workers=1, seed=0, deterministic=True)
+    assert result.report.objective == best
