@@ -59,9 +59,9 @@ class SearchParams:
     waiting_per_provider_day: int = 12
     """A piece frees at most this many unbooked requests that could go on each of its
     provider-days (drawn at random), besides the appointments booked there."""
-    lp_seconds: float = 10.0
-    """GLOP stops after this long (a safety net: 3,000 requests take about a second); the
-    bound then falls back to the whole-model run's."""
+    lp_seconds: float = 60.0
+    """GLOP stops after this long (a safety net: 3,000 requests take about 2 s, a month of
+    10,000 about 26 s); the bound then falls back to the whole-model run's."""
 
     def __post_init__(self) -> None:
         problems = _out_of_range(vars(self))

@@ -27,7 +27,7 @@ DEFAULTS = {
     "explore_share": 0.2,
     "reward_memory": 0.8,
     "waiting_per_provider_day": 12,
-    "lp_seconds": 10.0,
+    "lp_seconds": 60.0,
 }
 
 
